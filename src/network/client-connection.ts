@@ -1,0 +1,181 @@
+/**
+ * A client connection to one broker: requests carry increasing correlation ids, responses are
+ * matched by id, each request has a timeout, and a closed socket fails every pending request.
+ * `ConnectionPool` keeps one connection per `host:port`. Used by the tools, the clients and the
+ * broker's own fetchers.
+ */
+import net from 'node:net';
+import { FrameDecoder } from './frame-decoder.js';
+import { ProjectError } from '../common/errors.js';
+import { Reader } from '../protocol/reader.js';
+import { Writer } from '../protocol/writer.js';
+
+export class ConnectionError extends ProjectError {}
+export class RequestTimeoutError extends ProjectError {}
+
+export interface RequestOptions {
+  timeoutMs?: number;
+  /** false for requests the broker does not answer (Produce with acks=0). */
+  expectResponse?: boolean;
+}
+
+interface InFlight {
+  resolve: (r: Reader) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class KafkaConnection {
+  readonly host: string;
+  readonly port: number;
+  readonly clientId: string;
+  #socket: net.Socket | undefined;
+  #connecting: Promise<void> | undefined;
+  #nextCorrelationId = 1;
+  readonly #inFlight = new Map<number, InFlight>();
+  readonly #defaultTimeoutMs: number;
+  readonly #maxResponseBytes: number;
+
+  constructor(host: string, port: number, opts: { clientId?: string; timeoutMs?: number; maxResponseBytes?: number } = {}) {
+    this.host = host;
+    this.port = port;
+    this.clientId = opts.clientId ?? 'zkafka';
+    this.#defaultTimeoutMs = opts.timeoutMs ?? 30_000;
+    this.#maxResponseBytes = opts.maxResponseBytes ?? 512 * 1024 * 1024;
+  }
+
+  get connected(): boolean {
+    return this.#socket !== undefined && !this.#socket.destroyed;
+  }
+
+  connect(timeoutMs = this.#defaultTimeoutMs): Promise<void> {
+    if (this.connected) return Promise.resolve();
+    if (this.#connecting) return this.#connecting;
+    this.#connecting = new Promise<void>((resolve, reject) => {
+      const socket = net.connect({ host: this.host, port: this.port });
+      socket.setNoDelay(true);
+      const decoder = new FrameDecoder(this.#maxResponseBytes);
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new ConnectionError(`connect to ${this.host}:${this.port} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        this.#socket = socket;
+        resolve();
+      });
+      socket.on('data', (chunk: Buffer) => {
+        let frames: Buffer[];
+        try {
+          frames = decoder.push(chunk);
+        } catch (err) {
+          socket.destroy(err as Error);
+          return;
+        }
+        for (const f of frames) this.#onResponse(f);
+      });
+      socket.on('error', (err) => {
+        clearTimeout(timer);
+        reject(new ConnectionError(`connection to ${this.host}:${this.port} failed: ${err.message}`, { cause: err }));
+      });
+      socket.on('close', () => {
+        clearTimeout(timer);
+        if (this.#socket === socket) this.#socket = undefined;
+        this.#failAll(new ConnectionError(`connection to ${this.host}:${this.port} closed`));
+      });
+    }).finally(() => {
+      this.#connecting = undefined;
+    });
+    return this.#connecting;
+  }
+
+  #onResponse(frame: Buffer): void {
+    if (frame.length < 4) return;
+    const id = frame.readInt32BE(0);
+    const pending = this.#inFlight.get(id);
+    if (!pending) return;
+    this.#inFlight.delete(id);
+    clearTimeout(pending.timer);
+    pending.resolve(new Reader(frame, 4));
+  }
+
+  #failAll(err: Error): void {
+    for (const [id, p] of this.#inFlight) {
+      clearTimeout(p.timer);
+      p.reject(err);
+      this.#inFlight.delete(id);
+    }
+  }
+
+  /**
+   * Sends one request. `writeBody` writes the request body; the promise resolves to a Reader
+   * positioned at the response body (after the correlation id), or to undefined when no
+   * response is expected.
+   */
+  async request(apiKey: number, apiVersion: number, writeBody: (w: Writer) => void, opts: RequestOptions = {}): Promise<Reader | undefined> {
+    await this.connect();
+    const socket = this.#socket;
+    if (!socket) throw new ConnectionError(`not connected to ${this.host}:${this.port}`);
+    const correlationId = this.#nextCorrelationId;
+    this.#nextCorrelationId = (this.#nextCorrelationId + 1) & 0x7fffffff;
+    const w = new Writer(256);
+    const sizeAt = w.reserveInt32();
+    w.int16(apiKey).int16(apiVersion).int32(correlationId).string(this.clientId);
+    writeBody(w);
+    w.setInt32(sizeAt, w.length - 4);
+    const expect = opts.expectResponse ?? true;
+    if (!expect) {
+      socket.write(w.finish());
+      return undefined;
+    }
+    const timeoutMs = opts.timeoutMs ?? this.#defaultTimeoutMs;
+    return new Promise<Reader>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#inFlight.delete(correlationId);
+        reject(new RequestTimeoutError(`request (api ${apiKey} v${apiVersion}) to ${this.host}:${this.port} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#inFlight.set(correlationId, { resolve, reject, timer });
+      socket.write(w.finish());
+    });
+  }
+
+  close(): void {
+    this.#socket?.destroy();
+    this.#socket = undefined;
+  }
+}
+
+/** One connection per broker address. */
+export class ConnectionPool {
+  readonly #conns = new Map<string, KafkaConnection>();
+  readonly #opts: { clientId?: string; timeoutMs?: number };
+  constructor(opts: { clientId?: string; timeoutMs?: number } = {}) {
+    this.#opts = opts;
+  }
+  get(host: string, port: number): KafkaConnection {
+    const key = `${host}:${port}`;
+    let c = this.#conns.get(key);
+    if (!c) {
+      c = new KafkaConnection(host, port, this.#opts);
+      this.#conns.set(key, c);
+    }
+    return c;
+  }
+  closeAll(): void {
+    for (const c of this.#conns.values()) c.close();
+    this.#conns.clear();
+  }
+}
+
+/** Parses "h1:p1,h2:p2" into addresses. */
+export function parseBrokerList(list: string): { host: string; port: number }[] {
+  return list
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s) => {
+      const m = /^(.*):(\d+)$/.exec(s.replace(/^[A-Z_]+:\/\//, ''));
+      if (!m) throw new ProjectError(`bad broker address "${s}": expected host:port`);
+      return { host: m[1] || '127.0.0.1', port: Number(m[2]) };
+    });
+}
