@@ -57,6 +57,7 @@ export class FrameDecoder {
   }
 
   #consume(n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0);
     this.#buffered -= n;
     const first = this.#chunks[0]!;
     if (first.length >= n) {

@@ -1,0 +1,93 @@
+/**
+ * The broker's configuration: a Java properties file with Kafka's names and defaults
+ * (config/server.properties), plus `--override key=value` flags. Log settings (`log.*`) are
+ * read by the storage layer's own reader; this file owns everything else.
+ */
+import os from 'node:os';
+import { ConfigReader } from '../common/config-reader.js';
+import { ConfigError } from '../common/errors.js';
+
+export interface BrokerConfig {
+  brokerId: number;
+  /** The address the listener binds to. */
+  host: string;
+  port: number;
+  /** What the broker registers in ZooKeeper and answers in Metadata. */
+  advertisedHost: string;
+  advertisedPort: number;
+  logDirs: string[];
+  zookeeperConnect: string;
+  zookeeperSessionTimeoutMs: number;
+  zookeeperConnectionTimeoutMs: number;
+  numPartitions: number;
+  defaultReplicationFactor: number;
+  autoCreateTopicsEnable: boolean;
+  deleteTopicEnable: boolean;
+  messageMaxBytes: number;
+  socketRequestMaxBytes: number;
+  connectionsMaxIdleMs: number;
+  uncleanLeaderElectionEnable: boolean;
+  minInsyncReplicas: number;
+  replicaLagTimeMaxMs: number;
+  replicaFetchWaitMaxMs: number;
+  replicaFetchMaxBytes: number;
+  controlledShutdownEnable: boolean;
+  autoLeaderRebalanceEnable: boolean;
+  /** Every property as given, for the storage layer's `log.*` reader. */
+  props: ReadonlyMap<string, string>;
+}
+
+/** Parses `PLAINTEXT://host:port` (the first listener) into host and port. */
+function parseListener(value: string): { host: string; port: number } {
+  const first = value.split(',')[0]!.trim();
+  const m = /^([A-Z_]+):\/\/(.*):(\d+)$/.exec(first);
+  if (!m) throw new ConfigError(`config "listeners" must look like PLAINTEXT://host:port, got "${value}"`, { context: { key: 'listeners' } });
+  if (m[1] !== 'PLAINTEXT') throw new ConfigError(`only PLAINTEXT listeners are supported, got "${m[1]}"`, { context: { key: 'listeners' } });
+  return { host: m[2] === '' ? '0.0.0.0' : m[2]!, port: Number(m[3]) };
+}
+
+export function brokerConfigFromProperties(props: ReadonlyMap<string, string>): BrokerConfig {
+  const c = new ConfigReader(props);
+  const brokerId = c.int('broker.id', undefined, { min: 0 });
+  let host = c.string('host.name', '');
+  let port = c.int('port', 9092, { min: 0, max: 65535 });
+  if (c.has('listeners')) ({ host, port } = parseListener(c.string('listeners')));
+  const logDirs = c.has('log.dirs') ? c.list('log.dirs') : [c.string('log.dir', '/tmp/kafka-logs')];
+  if (logDirs.length === 0) throw new ConfigError('config "log.dirs" names no directory', { context: { key: 'log.dirs' } });
+  let advertisedHost = c.string('advertised.host.name', host === '' || host === '0.0.0.0' ? os.hostname() : host);
+  let advertisedPort = c.int('advertised.port', port, { min: 0, max: 65535 });
+  if (c.has('advertised.listeners')) ({ host: advertisedHost, port: advertisedPort } = parseListener(c.string('advertised.listeners')));
+  const zookeeperConnect = c.string('zookeeper.connect');
+  if (!/^[^,\s]+:\d+(,[^,\s]+:\d+)*(\/[^\s]*)?$/.test(zookeeperConnect)) {
+    throw new ConfigError(`config "zookeeper.connect" must be host:port[,host:port...][/chroot], got "${zookeeperConnect}"`, {
+      context: { key: 'zookeeper.connect' },
+    });
+  }
+  const sessionTimeout = c.int('zookeeper.session.timeout.ms', 6000, { min: 1 });
+  return {
+    brokerId,
+    host: host === '' ? '0.0.0.0' : host,
+    port,
+    advertisedHost,
+    advertisedPort,
+    logDirs,
+    zookeeperConnect,
+    zookeeperSessionTimeoutMs: sessionTimeout,
+    zookeeperConnectionTimeoutMs: c.int('zookeeper.connection.timeout.ms', sessionTimeout, { min: 1 }),
+    numPartitions: c.int('num.partitions', 1, { min: 1 }),
+    defaultReplicationFactor: c.int('default.replication.factor', 1, { min: 1 }),
+    autoCreateTopicsEnable: c.bool('auto.create.topics.enable', true),
+    deleteTopicEnable: c.bool('delete.topic.enable', true),
+    messageMaxBytes: c.int('message.max.bytes', 1000012, { min: 0 }),
+    socketRequestMaxBytes: c.int('socket.request.max.bytes', 104857600, { min: 1 }),
+    connectionsMaxIdleMs: c.int('connections.max.idle.ms', 600000, { min: 1 }),
+    uncleanLeaderElectionEnable: c.bool('unclean.leader.election.enable', false),
+    minInsyncReplicas: c.int('min.insync.replicas', 1, { min: 1 }),
+    replicaLagTimeMaxMs: c.int('replica.lag.time.max.ms', 10000, { min: 1 }),
+    replicaFetchWaitMaxMs: c.int('replica.fetch.wait.max.ms', 500, { min: 0 }),
+    replicaFetchMaxBytes: c.int('replica.fetch.max.bytes', 1048576, { min: 1 }),
+    controlledShutdownEnable: c.bool('controlled.shutdown.enable', true),
+    autoLeaderRebalanceEnable: c.bool('auto.leader.rebalance.enable', true),
+    props,
+  };
+}
