@@ -1,0 +1,164 @@
+/**
+ * Fetch (api key 1), versions 0-4.
+ *
+ * Fetch Request (Version: 0-2) => replica_id max_wait_time min_bytes [topics]
+ * Fetch Request (Version: 3)   => replica_id max_wait_time min_bytes max_bytes [topics]
+ * Fetch Request (Version: 4)   => replica_id max_wait_time min_bytes max_bytes isolation_level [topics]
+ *   replica_id => INT32 (-1 for a consumer, the broker id for a follower)
+ *   max_wait_time => INT32
+ *   min_bytes => INT32
+ *   max_bytes => INT32 (v3+)
+ *   isolation_level => INT8 (v4+; 0 read_uncommitted, 1 read_committed)
+ *   topics => topic [partitions]
+ *     topic => STRING
+ *     partitions => partition fetch_offset max_bytes
+ *       partition => INT32
+ *       fetch_offset => INT64
+ *       max_bytes => INT32
+ *
+ * Fetch Response (Version: 0)   => [responses]
+ * Fetch Response (Version: 1-4) => throttle_time_ms [responses]
+ *   throttle_time_ms => INT32 (v1+)
+ *   responses => topic [partition_responses]
+ *     topic => STRING
+ *     partition_responses => partition_header record_set
+ *       partition_header => partition error_code high_watermark
+ *                           [last_stable_offset (v4+)] [aborted_transactions (v4+)]
+ *         partition => INT32
+ *         error_code => INT16
+ *         high_watermark => INT64
+ *         last_stable_offset => INT64 (v4+)
+ *         aborted_transactions => NULLABLE ARRAY of producer_id first_offset (v4+)
+ *           producer_id => INT64
+ *           first_offset => INT64
+ *       record_set => RECORDS (BYTES: MessageSet magic 0 for v0-v1, magic 1 for v2-v3,
+ *                     RecordBatches for v4; may end with a partial entry)
+ */
+import { ApiKey, checkVersion } from '../api-keys.js';
+import type { Reader } from '../reader.js';
+import type { Writer } from '../writer.js';
+
+export const FETCH_MIN_VERSION = 0;
+export const FETCH_MAX_VERSION = 4;
+
+export const IsolationLevel = { READ_UNCOMMITTED: 0, READ_COMMITTED: 1 } as const;
+
+export interface FetchPartitionRequest {
+  partition: number;
+  fetchOffset: number;
+  maxBytes: number;
+}
+export interface FetchTopicRequest {
+  topic: string;
+  partitions: FetchPartitionRequest[];
+}
+export interface FetchRequest {
+  replicaId: number;
+  maxWaitMs: number;
+  minBytes: number;
+  /** v3+; v0-v2 decode as 0x7fffffff (no limit). */
+  maxBytes: number;
+  /** v4+; v0-v3 decode as 0 (read_uncommitted). */
+  isolationLevel: number;
+  topics: FetchTopicRequest[];
+}
+
+export interface AbortedTransaction {
+  producerId: number;
+  firstOffset: number;
+}
+export interface FetchPartitionResponse {
+  partition: number;
+  errorCode: number;
+  highWatermark: number;
+  /** v4+; -1 when unknown. */
+  lastStableOffset: number;
+  /** v4+; null when none (the usual case). */
+  abortedTransactions: AbortedTransaction[] | null;
+  records: Buffer | null;
+}
+export interface FetchTopicResponse {
+  topic: string;
+  partitions: FetchPartitionResponse[];
+}
+export interface FetchResponse {
+  /** v1+. */
+  throttleTimeMs: number;
+  topics: FetchTopicResponse[];
+}
+
+const check = (v: number): void => checkVersion(ApiKey.Fetch, v, FETCH_MIN_VERSION, FETCH_MAX_VERSION);
+
+/** The record format a Fetch response of this version must carry: magic 0, 1 or 2. */
+export function fetchRecordMagic(version: number): 0 | 1 | 2 {
+  return version <= 1 ? 0 : version <= 3 ? 1 : 2;
+}
+
+export function encodeFetchRequest(w: Writer, version: number, req: FetchRequest): Writer {
+  check(version);
+  w.int32(req.replicaId).int32(req.maxWaitMs).int32(req.minBytes);
+  if (version >= 3) w.int32(req.maxBytes);
+  if (version >= 4) w.int8(req.isolationLevel);
+  return w.array(req.topics, (w, t) => {
+    w.string(t.topic);
+    w.array(t.partitions, (w, p) => w.int32(p.partition).int64(p.fetchOffset).int32(p.maxBytes));
+  });
+}
+
+export function decodeFetchRequest(r: Reader, version: number): FetchRequest {
+  check(version);
+  const replicaId = r.int32();
+  const maxWaitMs = r.int32();
+  const minBytes = r.int32();
+  const maxBytes = version >= 3 ? r.int32() : 0x7fffffff;
+  const isolationLevel = version >= 4 ? r.int8() : IsolationLevel.READ_UNCOMMITTED;
+  const topics = r.array(
+    (r) => ({
+      topic: r.requiredString(),
+      partitions: r.array((r) => ({ partition: r.int32(), fetchOffset: r.int64(), maxBytes: r.int32() }), 16),
+    }),
+    6,
+  );
+  return { replicaId, maxWaitMs, minBytes, maxBytes, isolationLevel, topics };
+}
+
+export function encodeFetchResponse(w: Writer, version: number, res: FetchResponse): Writer {
+  check(version);
+  if (version >= 1) w.int32(res.throttleTimeMs);
+  return w.array(res.topics, (w, t) => {
+    w.string(t.topic);
+    w.array(t.partitions, (w, p) => {
+      w.int32(p.partition).int16(p.errorCode).int64(p.highWatermark);
+      if (version >= 4) {
+        w.int64(p.lastStableOffset);
+        w.array(p.abortedTransactions, (w, a) => w.int64(a.producerId).int64(a.firstOffset));
+      }
+      w.bytes(p.records);
+    });
+  });
+}
+
+export function decodeFetchResponse(r: Reader, version: number): FetchResponse {
+  check(version);
+  const throttleTimeMs = version >= 1 ? r.int32() : 0;
+  const topics = r.array(
+    (r) => ({
+      topic: r.requiredString(),
+      partitions: r.array(
+        (r) => {
+          const partition = r.int32();
+          const errorCode = r.int16();
+          const highWatermark = r.int64();
+          const lastStableOffset = version >= 4 ? r.int64() : -1;
+          const abortedTransactions =
+            version >= 4 ? r.nullableArray((r) => ({ producerId: r.int64(), firstOffset: r.int64() }), 16) : null;
+          const records = r.bytes();
+          return { partition, errorCode, highWatermark, lastStableOffset, abortedTransactions, records };
+        },
+        version >= 4 ? 30 : 18,
+      ),
+    }),
+    6,
+  );
+  return { throttleTimeMs, topics };
+}

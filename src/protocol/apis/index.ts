@@ -1,0 +1,128 @@
+/**
+ * One table from api key to the codecs of that API, for the broker's request dispatcher and the
+ * client's response reader. Every codec takes the version and throws KafkaError
+ * (UNSUPPORTED_VERSION) for a version outside its range, CorruptDataError for bytes that do not
+ * parse. ApiVersions is the exception: it decodes any version (see api-versions.ts).
+ */
+import { ApiKey, apiName } from '../api-keys.js';
+import type { Reader } from '../reader.js';
+import type { Writer } from '../writer.js';
+import * as apiVersions from './api-versions.js';
+import * as createTopics from './create-topics.js';
+import * as deleteTopics from './delete-topics.js';
+import * as fetch from './fetch.js';
+import * as findCoordinator from './find-coordinator.js';
+import * as listOffsets from './list-offsets.js';
+import * as metadata from './metadata.js';
+import * as offsetCommit from './offset-commit.js';
+import * as offsetFetch from './offset-fetch.js';
+import * as produce from './produce.js';
+
+export * from './api-versions.js';
+export * from './create-topics.js';
+export * from './delete-topics.js';
+export * from './fetch.js';
+export * from './find-coordinator.js';
+export * from './list-offsets.js';
+export * from './metadata.js';
+export * from './offset-commit.js';
+export * from './offset-fetch.js';
+export * from './produce.js';
+
+export interface ApiCodec<Req, Res> {
+  readonly apiKey: number;
+  readonly name: string;
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  encodeRequest(w: Writer, version: number, req: Req): Writer;
+  decodeRequest(r: Reader, version: number): Req;
+  encodeResponse(w: Writer, version: number, res: Res): Writer;
+  decodeResponse(r: Reader, version: number): Res;
+}
+
+function codec<Req, Res>(
+  apiKey: number,
+  minVersion: number,
+  maxVersion: number,
+  fns: Pick<ApiCodec<Req, Res>, 'encodeRequest' | 'decodeRequest' | 'encodeResponse' | 'decodeResponse'>,
+): ApiCodec<Req, Res> {
+  return { apiKey, name: apiName(apiKey), minVersion, maxVersion, ...fns };
+}
+
+export const API_CODECS = {
+  [ApiKey.Produce]: codec<produce.ProduceRequest, produce.ProduceResponse>(
+    ApiKey.Produce, produce.PRODUCE_MIN_VERSION, produce.PRODUCE_MAX_VERSION, {
+      encodeRequest: produce.encodeProduceRequest,
+      decodeRequest: produce.decodeProduceRequest,
+      encodeResponse: produce.encodeProduceResponse,
+      decodeResponse: produce.decodeProduceResponse,
+    }),
+  [ApiKey.Fetch]: codec<fetch.FetchRequest, fetch.FetchResponse>(
+    ApiKey.Fetch, fetch.FETCH_MIN_VERSION, fetch.FETCH_MAX_VERSION, {
+      encodeRequest: fetch.encodeFetchRequest,
+      decodeRequest: fetch.decodeFetchRequest,
+      encodeResponse: fetch.encodeFetchResponse,
+      decodeResponse: fetch.decodeFetchResponse,
+    }),
+  [ApiKey.ListOffsets]: codec<listOffsets.ListOffsetsRequest, listOffsets.ListOffsetsResponse>(
+    ApiKey.ListOffsets, listOffsets.LIST_OFFSETS_MIN_VERSION, listOffsets.LIST_OFFSETS_MAX_VERSION, {
+      encodeRequest: listOffsets.encodeListOffsetsRequest,
+      decodeRequest: listOffsets.decodeListOffsetsRequest,
+      encodeResponse: listOffsets.encodeListOffsetsResponse,
+      decodeResponse: listOffsets.decodeListOffsetsResponse,
+    }),
+  [ApiKey.Metadata]: codec<metadata.MetadataRequest, metadata.MetadataResponse>(
+    ApiKey.Metadata, metadata.METADATA_MIN_VERSION, metadata.METADATA_MAX_VERSION, {
+      encodeRequest: metadata.encodeMetadataRequest,
+      decodeRequest: metadata.decodeMetadataRequest,
+      encodeResponse: metadata.encodeMetadataResponse,
+      decodeResponse: metadata.decodeMetadataResponse,
+    }),
+  [ApiKey.OffsetCommit]: codec<offsetCommit.OffsetCommitRequest, offsetCommit.OffsetCommitResponse>(
+    ApiKey.OffsetCommit, offsetCommit.OFFSET_COMMIT_MIN_VERSION, offsetCommit.OFFSET_COMMIT_MAX_VERSION, {
+      encodeRequest: offsetCommit.encodeOffsetCommitRequest,
+      decodeRequest: offsetCommit.decodeOffsetCommitRequest,
+      encodeResponse: offsetCommit.encodeOffsetCommitResponse,
+      decodeResponse: offsetCommit.decodeOffsetCommitResponse,
+    }),
+  [ApiKey.OffsetFetch]: codec<offsetFetch.OffsetFetchRequest, offsetFetch.OffsetFetchResponse>(
+    ApiKey.OffsetFetch, offsetFetch.OFFSET_FETCH_MIN_VERSION, offsetFetch.OFFSET_FETCH_MAX_VERSION, {
+      encodeRequest: offsetFetch.encodeOffsetFetchRequest,
+      decodeRequest: offsetFetch.decodeOffsetFetchRequest,
+      encodeResponse: offsetFetch.encodeOffsetFetchResponse,
+      decodeResponse: offsetFetch.decodeOffsetFetchResponse,
+    }),
+  [ApiKey.FindCoordinator]: codec<findCoordinator.FindCoordinatorRequest, findCoordinator.FindCoordinatorResponse>(
+    ApiKey.FindCoordinator, findCoordinator.FIND_COORDINATOR_MIN_VERSION, findCoordinator.FIND_COORDINATOR_MAX_VERSION, {
+      encodeRequest: findCoordinator.encodeFindCoordinatorRequest,
+      decodeRequest: findCoordinator.decodeFindCoordinatorRequest,
+      encodeResponse: findCoordinator.encodeFindCoordinatorResponse,
+      decodeResponse: findCoordinator.decodeFindCoordinatorResponse,
+    }),
+  [ApiKey.ApiVersions]: codec<apiVersions.ApiVersionsRequest, apiVersions.ApiVersionsResponse>(
+    ApiKey.ApiVersions, apiVersions.API_VERSIONS_MIN_VERSION, apiVersions.API_VERSIONS_MAX_VERSION, {
+      encodeRequest: apiVersions.encodeApiVersionsRequest,
+      decodeRequest: apiVersions.decodeApiVersionsRequest,
+      encodeResponse: apiVersions.encodeApiVersionsResponse,
+      decodeResponse: apiVersions.decodeApiVersionsResponse,
+    }),
+  [ApiKey.CreateTopics]: codec<createTopics.CreateTopicsRequest, createTopics.CreateTopicsResponse>(
+    ApiKey.CreateTopics, createTopics.CREATE_TOPICS_MIN_VERSION, createTopics.CREATE_TOPICS_MAX_VERSION, {
+      encodeRequest: createTopics.encodeCreateTopicsRequest,
+      decodeRequest: createTopics.decodeCreateTopicsRequest,
+      encodeResponse: createTopics.encodeCreateTopicsResponse,
+      decodeResponse: createTopics.decodeCreateTopicsResponse,
+    }),
+  [ApiKey.DeleteTopics]: codec<deleteTopics.DeleteTopicsRequest, deleteTopics.DeleteTopicsResponse>(
+    ApiKey.DeleteTopics, deleteTopics.DELETE_TOPICS_MIN_VERSION, deleteTopics.DELETE_TOPICS_MAX_VERSION, {
+      encodeRequest: deleteTopics.encodeDeleteTopicsRequest,
+      decodeRequest: deleteTopics.decodeDeleteTopicsRequest,
+      encodeResponse: deleteTopics.encodeDeleteTopicsResponse,
+      decodeResponse: deleteTopics.decodeDeleteTopicsResponse,
+    }),
+} as const;
+
+/** The codecs of a client-facing API, or undefined for a key this module has no codec for. */
+export function codecFor(apiKey: number): ApiCodec<unknown, unknown> | undefined {
+  return (API_CODECS as Record<number, ApiCodec<unknown, unknown>>)[apiKey];
+}
