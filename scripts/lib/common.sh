@@ -53,3 +53,40 @@ port_free() {
     s.listen(+process.argv[1], "127.0.0.1", () => s.close(() => process.exit(0)));
   ' "$1"
 }
+
+# --- ZooKeeper process helpers (zk-ensemble.sh, zookeeper-server-start/stop.sh) ---
+
+# Prints the `Mode:` a ZooKeeper server on 127.0.0.1:$1 reports to `srvr`
+# (leader, follower, standalone, observer), or nothing when it does not serve.
+zk_mode() {
+  zk_4lw "$1" srvr 2>/dev/null | sed -n 's/^Mode: *//p' | tr -d '\r'
+}
+
+# Does the live process $1 have $2 (a fixed string, e.g. its config path) in its command line?
+# Guards every kill against a recycled pid: we only ever signal a process we can recognise.
+pid_matches() {
+  local pid=$1 needle=$2
+  pid_alive "$pid" || return 1
+  if [ -r "/proc/$pid/cmdline" ]; then
+    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$needle"
+  else
+    ps -o args= -p "$pid" 2>/dev/null | grep -qF -- "$needle"
+  fi
+}
+
+# Stops one process by pid: SIGTERM, wait up to $2 s (default 10), then SIGKILL and wait.
+# Returns 0 once the process is gone.
+stop_pid() {
+  local pid=$1 grace=${2:-10}
+  pid_alive "$pid" || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  wait_pid_exit "$pid" "$grace" && return 0
+  log "pid $pid still alive after ${grace}s; sending SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+  wait_pid_exit "$pid" 10
+}
+
+# The JVM options of a small ZooKeeper node (machine.md: -Xmx128m minimum).
+zk_java_opts() {
+  printf '%s\n' "${ZK_HEAP_OPTS:--Xms32m -Xmx128m} -XX:+UseSerialGC -Dzookeeper.admin.enableServer=false -Djava.net.preferIPv4Stack=true"
+}
