@@ -75,6 +75,10 @@ export interface FetchPartitionResponse {
   lastStableOffset: number;
   /** v4+; null when none (the usual case). */
   abortedTransactions: AbortedTransaction[] | null;
+  /**
+   * The record set. A broker should send an empty buffer rather than null (as Kafka does):
+   * kafkajs' v0-v3 readers mis-handle a -1 size.
+   */
   records: Buffer | null;
 }
 export interface FetchTopicResponse {

@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import { KafkaError } from '../../../src/common/errors.js';
+import {
+  decodeProduceRequest,
+  decodeProduceResponse,
+  encodeProduceRequest,
+  encodeProduceResponse,
+  type ProduceRequest,
+  type ProduceResponse,
+} from '../../../src/protocol/apis/produce.js';
+import { Reader } from '../../../src/protocol/reader.js';
+import { decodeRecordBatch } from '../../../src/protocol/records/record-batch.js';
+import {
+  decode,
+  encode,
+  expectBoundsChecked,
+  hex,
+  kafkajsDecodeResponse,
+  kafkajsParseResponse,
+  kafkajsRequestBody,
+  require,
+} from './helpers.js';
+
+const V0_REQUEST = hex(`
+  0001                # acks 1
+  000003e8            # timeout 1000
+  00000001            # 1 topic
+  0001 74             #   "t"
+  00000001            #   1 partition
+  00000000            #     partition 0
+  00000003 616263     #     record_set "abc" (opaque here)
+`);
+const V3_REQUEST = Buffer.concat([hex('0002 7478'), V0_REQUEST]); // transactional_id "tx"
+
+const REQUEST: ProduceRequest = {
+  transactionalId: null,
+  acks: 1,
+  timeoutMs: 1000,
+  topics: [{ topic: 't', partitions: [{ partition: 0, records: Buffer.from('abc') }] }],
+};
+
+const RESPONSE: ProduceResponse = {
+  topics: [{ topic: 't', partitions: [{ partition: 0, errorCode: 0, baseOffset: 5, logAppendTime: -1 }] }],
+  throttleTimeMs: 100,
+};
+const V0_RESPONSE = hex(`
+  00000001 0001 74    # 1 topic "t"
+  00000001            # 1 partition
+  00000000 0000       #   partition 0, error 0
+  0000000000000005    #   base_offset 5
+`);
+const V1_RESPONSE = Buffer.concat([V0_RESPONSE, hex('00000064')]); // throttle_time_ms 100 at the end
+const V2_RESPONSE = Buffer.concat([V0_RESPONSE, hex('ffffffffffffffff 00000064')]); // + log_append_time -1
+
+describe('Produce codec: fixed bytes', () => {
+  it('encodes and decodes the v0-v2 request (no transactional_id)', () => {
+    for (const v of [0, 1, 2]) {
+      expect(encode((w) => encodeProduceRequest(w, v, REQUEST))).toEqual(V0_REQUEST);
+      expect(decode(V0_REQUEST, (r) => decodeProduceRequest(r, v))).toEqual(REQUEST);
+    }
+  });
+
+  it('v3 puts the nullable transactional_id first', () => {
+    const req = { ...REQUEST, transactionalId: 'tx' };
+    expect(encode((w) => encodeProduceRequest(w, 3, req))).toEqual(V3_REQUEST);
+    expect(decode(V3_REQUEST, (r) => decodeProduceRequest(r, 3))).toEqual(req);
+    const nullTx = Buffer.concat([hex('ffff'), V0_REQUEST]);
+    expect(encode((w) => encodeProduceRequest(w, 3, REQUEST))).toEqual(nullTx);
+    expect(decode(nullTx, (r) => decodeProduceRequest(r, 3)).transactionalId).toBeNull();
+  });
+
+  it('keeps a null record set null and the record set a view into the input', () => {
+    const req: ProduceRequest = { ...REQUEST, topics: [{ topic: 't', partitions: [{ partition: 2, records: null }] }] };
+    const bytes = encode((w) => encodeProduceRequest(w, 0, req));
+    expect(bytes.subarray(-8).toString('hex')).toBe('00000002ffffffff');
+    expect(decode(bytes, (r) => decodeProduceRequest(r, 0))).toEqual(req);
+    const decoded = decodeProduceRequest(new Reader(V0_REQUEST), 0);
+    expect(decoded.topics[0]!.partitions[0]!.records!.buffer).toBe(V0_REQUEST.buffer);
+  });
+
+  it('responses: v1 appends throttle_time_ms, v2-v3 add log_append_time per partition', () => {
+    const expected = [V0_RESPONSE, V1_RESPONSE, V2_RESPONSE, V2_RESPONSE];
+    for (const v of [0, 1, 2, 3]) {
+      expect(encode((w) => encodeProduceResponse(w, v, RESPONSE))).toEqual(expected[v]);
+      const back = decode(expected[v]!, (r) => decodeProduceResponse(r, v));
+      expect(back).toEqual(v === 0 ? { ...RESPONSE, throttleTimeMs: 0 } : RESPONSE);
+    }
+  });
+
+  it('rejects versions outside 0-3 with UNSUPPORTED_VERSION', () => {
+    expect(() => encode((w) => encodeProduceRequest(w, 4, REQUEST))).toThrow(KafkaError);
+    try {
+      decode(V0_REQUEST, (r) => decodeProduceRequest(r, 7));
+    } catch (e) {
+      expect((e as KafkaError).code).toBe(35);
+    }
+  });
+});
+
+describe('Produce codec: bounds', () => {
+  it('every truncation and hostile count of a request throws CorruptDataError', () => {
+    expectBoundsChecked(V0_REQUEST, (r) => decodeProduceRequest(r, 0), 6);
+    expectBoundsChecked(V3_REQUEST, (r) => decodeProduceRequest(r, 3), 10);
+  });
+  it('every truncation of a response throws CorruptDataError', () => {
+    expectBoundsChecked(V2_RESPONSE, (r) => decodeProduceResponse(r, 2), 0);
+    expectBoundsChecked(V1_RESPONSE, (r) => decodeProduceResponse(r, 1), 7);
+  });
+});
+
+describe('Produce codec: kafkajs cross-checks', () => {
+  const topicData = [
+    {
+      topic: 'topic-a',
+      partitions: [
+        { partition: 0, messages: [{ key: 'k1', value: 'v1', timestamp: 1_600_000_000_000 }, { key: null, value: 'v2', timestamp: 1_600_000_000_001 }] },
+        { partition: 3, messages: [{ key: 'k3', value: 'v3', timestamp: 1_600_000_000_002 }] },
+      ],
+    },
+    { topic: 'topic-b', partitions: [{ partition: 1, messages: [{ key: 'x', value: 'y', timestamp: 1_600_000_000_003 }] }] },
+  ];
+
+  it('decodes kafkajs v0-v2 requests; the record set is kafkajs\' MessageSet, byte for byte', async () => {
+    const MessageSet = require('kafkajs/src/protocol/messageSet');
+    for (const v of [0, 1, 2]) {
+      const body = await kafkajsRequestBody('produce', v, { acks: -1, timeout: 30000, topicData });
+      const req = decode(body, (r) => decodeProduceRequest(r, v));
+      expect(req.acks).toBe(-1);
+      expect(req.timeoutMs).toBe(30000);
+      expect(req.topics.map((t) => [t.topic, t.partitions.map((p) => p.partition)])).toEqual([
+        ['topic-a', [0, 3]],
+        ['topic-b', [1]],
+      ]);
+      const expectedSet = MessageSet({
+        messageVersion: v === 2 ? 1 : 0,
+        compression: v === 2 ? 0 : undefined,
+        entries: topicData[0]!.partitions[0]!.messages,
+      }).buffer;
+      expect(req.topics[0]!.partitions[0]!.records).toEqual(expectedSet);
+      // and our encoder writes the same bytes back
+      expect(encode((w) => encodeProduceRequest(w, v, req))).toEqual(body);
+    }
+  });
+
+  it('decodes a kafkajs v3 request: transactional_id, then RecordBatch v2 record sets', async () => {
+    const body = await kafkajsRequestBody('produce', 3, { acks: 1, timeout: 100, transactionalId: 'my-tx', topicData });
+    const req = decode(body, (r) => decodeProduceRequest(r, 3));
+    expect(req.transactionalId).toBe('my-tx');
+    const { records } = decodeRecordBatch(req.topics[0]!.partitions[0]!.records!);
+    expect(records.map((r) => [r.offset, r.key?.toString() ?? null, r.value?.toString(), r.timestamp])).toEqual([
+      [0, 'k1', 'v1', 1_600_000_000_000],
+      [1, null, 'v2', 1_600_000_000_001],
+    ]);
+    expect(encode((w) => encodeProduceRequest(w, 3, req))).toEqual(body);
+  });
+
+  it('kafkajs decodes our v0-v3 responses', async () => {
+    const res: ProduceResponse = {
+      topics: [
+        { topic: 'topic-a', partitions: [{ partition: 0, errorCode: 0, baseOffset: 2 ** 40, logAppendTime: 1_600_000_000_000 }] },
+        { topic: 'topic-b', partitions: [{ partition: 1, errorCode: 6, baseOffset: -1, logAppendTime: -1 }] },
+      ],
+      throttleTimeMs: 7,
+    };
+    for (const v of [0, 1, 2, 3]) {
+      const got = await kafkajsDecodeResponse('produce', v, encode((w) => encodeProduceResponse(w, v, res)));
+      const p0 = got.topics[0].partitions[0];
+      expect(got.topics.map((t: { topicName: string }) => t.topicName)).toEqual(['topic-a', 'topic-b']);
+      expect(p0.partition).toBe(0);
+      expect(p0.errorCode).toBe(0);
+      expect(p0.offset ?? p0.baseOffset).toBe(String(2 ** 40));
+      if (v >= 2) expect(p0.timestamp ?? p0.logAppendTime).toBe('1600000000000');
+      if (v >= 1) expect(got.throttleTime).toBe(7);
+      expect(got.topics[1].partitions[0].errorCode).toBe(6);
+      await expect(kafkajsParseResponse('produce', v, encode((w) => encodeProduceResponse(w, v, res)))).rejects.toThrow(
+        /leader/i,
+      );
+    }
+  });
+});
