@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Starts a broker: kafka-server-start.sh [-daemon] config/server.properties [--override k=v ...]
+# With -daemon it runs in the background, logs to <log.dirs>/../broker-<id>.log is not assumed:
+# set KAFKA_LOG_FILE and KAFKA_PID_FILE (defaults: ./data/broker.log, ./data/broker.pid).
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+[ -f "$here/dist/src/bin/kafka-server-start.js" ] || { echo "kafka-server-start: not built; run scripts/setup.sh" >&2; exit 1; }
+if [ "${1:-}" = "-daemon" ]; then
+  shift
+  log=${KAFKA_LOG_FILE:-./data/broker.log}; pid=${KAFKA_PID_FILE:-./data/broker.pid}
+  mkdir -p "$(dirname "$log")" "$(dirname "$pid")"
+  nohup node "$here/dist/src/bin/kafka-server-start.js" "$@" >>"$log" 2>&1 &
+  echo $! >"$pid"
+  exit 0
+fi
+exec node "$here/dist/src/bin/kafka-server-start.js" "$@"

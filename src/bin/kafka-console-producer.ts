@@ -1,0 +1,3 @@
+import { main } from '../cli/console-producer.js';
+
+void main(process.argv);

@@ -1,0 +1,3 @@
+import { main } from '../broker/main.js';
+
+void main(process.argv);

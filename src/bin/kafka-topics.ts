@@ -1,0 +1,3 @@
+import { main } from '../cli/kafka-topics.js';
+
+void main(process.argv);

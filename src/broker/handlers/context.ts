@@ -1,0 +1,24 @@
+/** What every request handler may use: the broker's parts, passed explicitly. */
+import type { BrokerConfig } from '../config.js';
+import type { MetadataCache } from '../metadata-cache.js';
+import type { ReplicaManager } from '../replica-manager.js';
+import type { ZkClient } from '../../zk/client.js';
+import type { Logger } from '../../common/logger.js';
+import { ErrorCode, KafkaError } from '../../common/errors.js';
+
+export interface BrokerContext {
+  readonly config: BrokerConfig;
+  readonly zk: ZkClient;
+  readonly metadata: MetadataCache;
+  readonly replicas: ReplicaManager;
+  readonly logger: Logger;
+  /** The id of the current controller, or -1. */
+  controllerId(): number;
+  /** Creates a topic with the broker's defaults (auto.create.topics.enable). */
+  autoCreateTopic(topic: string): Promise<void>;
+}
+
+/** The Kafka error code of anything a handler caught. */
+export function errorCodeOf(err: unknown): number {
+  return err instanceof KafkaError ? err.code : ErrorCode.UNKNOWN;
+}

@@ -1,0 +1,41 @@
+/**
+ * ListOffsets: -1 is the latest exposed offset (the flushed end), -2 the earliest; any other
+ * timestamp finds the first offset whose record timestamp is at or after it.
+ */
+import type { ListOffsetsRequest, ListOffsetsResponse, ListOffsetsPartitionResponse } from '../../protocol/apis/list-offsets.js';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../../protocol/apis/list-offsets.js';
+import { ErrorCode } from '../../common/errors.js';
+import { errorCodeOf, type BrokerContext } from './context.js';
+
+export async function handleListOffsets(ctx: BrokerContext, version: number, req: ListOffsetsRequest): Promise<ListOffsetsResponse> {
+  const topics = await Promise.all(
+    req.topics.map(async (t) => ({
+      topic: t.topic,
+      partitions: await Promise.all(
+        t.partitions.map(async (p): Promise<ListOffsetsPartitionResponse> => {
+          try {
+            const log = ctx.replicas.leaderLog(t.topic, p.partition);
+            let offset: number;
+            let timestamp = -1;
+            if (p.timestamp === LATEST_TIMESTAMP) offset = log.flushedOffset;
+            else if (p.timestamp === EARLIEST_TIMESTAMP) offset = log.logStartOffset;
+            else {
+              const found = await log.offsetForTimestamp(p.timestamp);
+              offset = found === undefined ? (version === 0 ? log.flushedOffset : -1) : Math.min(found, log.flushedOffset);
+              if (found !== undefined) timestamp = p.timestamp;
+            }
+            if (version === 0) {
+              // v0 answers up to max_num_offsets offsets, newest first; the latest request also lists the start.
+              const offsets = p.maxNumOffsets > 1 && offset !== log.logStartOffset ? [offset, log.logStartOffset] : [offset];
+              return { partition: p.partition, errorCode: ErrorCode.NONE, offsets: offsets.slice(0, Math.max(1, p.maxNumOffsets)) };
+            }
+            return { partition: p.partition, errorCode: ErrorCode.NONE, timestamp, offset };
+          } catch (err) {
+            return { partition: p.partition, errorCode: errorCodeOf(err), offsets: [], timestamp: -1, offset: -1 };
+          }
+        }),
+      ),
+    })),
+  );
+  return { topics };
+}

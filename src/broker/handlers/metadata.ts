@@ -1,0 +1,52 @@
+/**
+ * Metadata: the whole cluster as the registries describe it. A topic that does not exist is
+ * created when auto.create.topics.enable is on (answered LeaderNotAvailable until its
+ * partitions have leaders, as Kafka does), else answered UnknownTopicOrPartition.
+ * v0: an empty topic list means every topic; v1: null means every topic, empty means none.
+ */
+import type { MetadataRequest, MetadataResponse, MetadataTopic } from '../../protocol/apis/metadata.js';
+import { validateTopicName } from '../../admin/topic-admin.js';
+import { ErrorCode } from '../../common/errors.js';
+import { errorCodeOf, type BrokerContext } from './context.js';
+
+export async function handleMetadata(ctx: BrokerContext, version: number, req: MetadataRequest): Promise<MetadataResponse> {
+  const all = req.topics === null || (version === 0 && req.topics.length === 0);
+  const names = all ? ctx.metadata.topics() : req.topics!;
+  const topics: MetadataTopic[] = [];
+  for (const topic of names) topics.push(await describeTopic(ctx, topic, !all));
+  return {
+    brokers: ctx.metadata.brokers().map((b) => ({ nodeId: b.id, host: b.host, port: b.port, rack: null })),
+    controllerId: ctx.controllerId(),
+    topics,
+  };
+}
+
+async function describeTopic(ctx: BrokerContext, topic: string, mayCreate: boolean): Promise<MetadataTopic> {
+  const parts = ctx.metadata.partitions(topic);
+  if (!parts) {
+    let errorCode: number = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    if (mayCreate && ctx.config.autoCreateTopicsEnable) {
+      try {
+        validateTopicName(topic);
+        await ctx.autoCreateTopic(topic);
+        errorCode = ErrorCode.LEADER_NOT_AVAILABLE;
+      } catch (err) {
+        errorCode = errorCodeOf(err);
+        if (errorCode === ErrorCode.TOPIC_ALREADY_EXISTS) errorCode = ErrorCode.LEADER_NOT_AVAILABLE;
+      }
+    }
+    return { errorCode, topic, isInternal: false, partitions: [] };
+  }
+  return {
+    errorCode: ErrorCode.NONE,
+    topic,
+    isInternal: false,
+    partitions: parts.map((p) => ({
+      errorCode: p.leader < 0 ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
+      partition: p.partition,
+      leader: p.leader,
+      replicas: p.replicas,
+      isr: p.isr,
+    })),
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * `kafka-server-start.sh config/server.properties [--override key=value ...]`
+ * Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 for a bad config or a failed start.
+ */
+import { Command } from 'commander';
+import { applyOverrides, readPropertiesFile } from '../common/properties.js';
+import { brokerConfigFromProperties } from './config.js';
+import { KafkaServer } from './kafka-server.js';
+import { ConfigError } from '../common/errors.js';
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('kafka-server-start.sh')
+    .description('Start a Kafka broker')
+    .argument('<server.properties>', 'the broker config file (Java properties, Kafka names)')
+    .option('--override <key=value>', 'override a property of the file (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .showHelpAfterError()
+    .parse(argv);
+  const file = program.args[0]!;
+  const { override } = program.opts<{ override: string[] }>();
+  let server: KafkaServer;
+  try {
+    const props = applyOverrides(readPropertiesFile(file), override);
+    server = new KafkaServer(brokerConfigFromProperties(props));
+  } catch (err) {
+    const e = err as Error;
+    process.stderr.write(`kafka-server-start: ${e instanceof ConfigError ? 'bad config: ' : ''}${e.message}\n`);
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`kafka-server-start: ${signal} received, shutting down\n`);
+    server.shutdown().then(
+      () => process.exit(0),
+      (err: Error) => {
+        process.stderr.write(`kafka-server-start: unclean shutdown: ${err.message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  try {
+    await server.start();
+  } catch (err) {
+    process.stderr.write(`kafka-server-start: failed to start: ${(err as Error).message}\n`);
+    await server.shutdown().catch(() => undefined);
+    process.exit(1);
+  }
+}

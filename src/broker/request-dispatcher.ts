@@ -1,0 +1,67 @@
+/**
+ * Turns one request frame into one response frame: decodes the header, checks the API and
+ * version, decodes the body with the API's codec, runs its handler and encodes the answer.
+ * An ApiVersions request of a version we do not speak is answered with error 35 in a v0 body
+ * (how clients negotiate). Any other unknown API or version has no place for an error in the
+ * protocol, so the connection is closed and the reason logged.
+ */
+import { decodeRequestHeader } from '../protocol/header.js';
+import { ApiKey, apiName } from '../protocol/api-keys.js';
+import { codecFor } from '../protocol/apis/index.js';
+import { apiVersionsResponse, encodeApiVersionsResponse, API_VERSIONS_MAX_VERSION } from '../protocol/apis/api-versions.js';
+import { Reader } from '../protocol/reader.js';
+import { Writer } from '../protocol/writer.js';
+import { ErrorCode, ProjectError } from '../common/errors.js';
+import type { ConnectionInfo } from '../network/socket-server.js';
+import type { BrokerContext } from './handlers/context.js';
+import { handleProduce } from './handlers/produce.js';
+import { handleFetch } from './handlers/fetch.js';
+import { handleListOffsets } from './handlers/list-offsets.js';
+import { handleMetadata } from './handlers/metadata.js';
+import { handleOffsetCommit, handleOffsetFetch } from './handlers/offsets.js';
+import { handleCreateTopics, handleDeleteTopics, handleFindCoordinator } from './handlers/admin.js';
+
+export class UnsupportedRequestError extends ProjectError {}
+
+type Handler = (ctx: BrokerContext, version: number, req: never) => Promise<unknown> | unknown;
+
+const HANDLERS: Partial<Record<number, Handler>> = {
+  [ApiKey.Produce]: (ctx, _v, req) => handleProduce(ctx, req),
+  [ApiKey.Fetch]: (ctx, v, req) => handleFetch(ctx, v, req),
+  [ApiKey.ListOffsets]: (ctx, v, req) => handleListOffsets(ctx, v, req),
+  [ApiKey.Metadata]: (ctx, v, req) => handleMetadata(ctx, v, req),
+  [ApiKey.OffsetCommit]: (ctx, _v, req) => handleOffsetCommit(ctx, req),
+  [ApiKey.OffsetFetch]: (ctx, _v, req) => handleOffsetFetch(ctx, req),
+  [ApiKey.FindCoordinator]: (ctx, _v, req) => handleFindCoordinator(ctx, req),
+  [ApiKey.ApiVersions]: () => apiVersionsResponse(),
+  [ApiKey.CreateTopics]: (ctx, _v, req) => handleCreateTopics(ctx, req),
+  [ApiKey.DeleteTopics]: (ctx, _v, req) => handleDeleteTopics(ctx, req),
+};
+
+export function createDispatcher(ctx: BrokerContext) {
+  return async function dispatch(frame: Buffer, conn: ConnectionInfo): Promise<Buffer | undefined> {
+    const header = decodeRequestHeader(frame);
+    const { apiKey, apiVersion, correlationId } = header;
+    if (apiKey === ApiKey.ApiVersions && (apiVersion < 0 || apiVersion > API_VERSIONS_MAX_VERSION)) {
+      const w = new Writer(512).int32(correlationId);
+      encodeApiVersionsResponse(w, 0, apiVersionsResponse(ErrorCode.UNSUPPORTED_VERSION));
+      return w.finish();
+    }
+    const codec = codecFor(apiKey);
+    const handler = HANDLERS[apiKey];
+    if (!codec || !handler) {
+      throw new UnsupportedRequestError(`unsupported API ${apiName(apiKey)} from ${conn.remote} (client ${header.clientId})`);
+    }
+    if (apiVersion < codec.minVersion || apiVersion > codec.maxVersion) {
+      throw new UnsupportedRequestError(
+        `unsupported version ${apiVersion} of ${apiName(apiKey)} from ${conn.remote} (supported ${codec.minVersion}-${codec.maxVersion})`,
+      );
+    }
+    const req = codec.decodeRequest(new Reader(frame, header.bodyOffset), apiVersion);
+    const res = await handler(ctx, apiVersion, req as never);
+    if (res === undefined) return undefined;
+    const w = new Writer(256).int32(correlationId);
+    codec.encodeResponse(w, apiVersion, res);
+    return w.finish();
+  };
+}

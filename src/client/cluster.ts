@@ -1,0 +1,111 @@
+/**
+ * A client's view of the cluster: bootstraps from a broker list, keeps the latest Metadata
+ * (brokers and partition leaders), and routes requests to leaders over pooled connections.
+ * `refresh()` is called on start and whenever a request fails with a leader error.
+ */
+import { ConnectionPool, parseBrokerList, type KafkaConnection } from '../network/client-connection.js';
+import { API_CODECS, type ApiCodec } from '../protocol/apis/index.js';
+import { ApiKey } from '../protocol/api-keys.js';
+import type { MetadataResponse, MetadataTopic } from '../protocol/apis/metadata.js';
+import { ErrorCode, KafkaError, ProjectError } from '../common/errors.js';
+
+export interface ClusterOptions {
+  /** "host:port,host:port" or a list. */
+  brokers: string | { host: string; port: number }[];
+  clientId?: string;
+  requestTimeoutMs?: number;
+}
+
+/** Sends one request with a codec and decodes its response. */
+export async function call<Req, Res>(
+  conn: KafkaConnection,
+  codec: ApiCodec<Req, Res>,
+  version: number,
+  req: Req,
+  opts: { timeoutMs?: number; expectResponse?: boolean } = {},
+): Promise<Res | undefined> {
+  const r = await conn.request(codec.apiKey, version, (w) => void codec.encodeRequest(w, version, req), opts);
+  return r === undefined ? undefined : codec.decodeResponse(r, version);
+}
+
+export class Cluster {
+  readonly #bootstrap: { host: string; port: number }[];
+  readonly pool: ConnectionPool;
+  readonly requestTimeoutMs: number;
+  #brokers = new Map<number, { host: string; port: number }>();
+  #topics = new Map<string, MetadataTopic>();
+  #controllerId = -1;
+
+  constructor(opts: ClusterOptions) {
+    this.#bootstrap = typeof opts.brokers === 'string' ? parseBrokerList(opts.brokers) : opts.brokers;
+    if (this.#bootstrap.length === 0) throw new ProjectError('no bootstrap broker given');
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
+    this.pool = new ConnectionPool({ clientId: opts.clientId ?? 'zkafka-client', timeoutMs: this.requestTimeoutMs });
+  }
+
+  get controllerId(): number {
+    return this.#controllerId;
+  }
+
+  /** Any reachable broker: known brokers first, then the bootstrap list. */
+  async anyConnection(): Promise<KafkaConnection> {
+    const candidates = [...this.#brokers.values(), ...this.#bootstrap];
+    let last: unknown;
+    for (const b of candidates) {
+      const c = this.pool.get(b.host, b.port);
+      try {
+        await c.connect(5000);
+        return c;
+      } catch (err) {
+        last = err;
+      }
+    }
+    throw new ProjectError(`no broker reachable (tried ${candidates.map((b) => `${b.host}:${b.port}`).join(', ')})`, { cause: last });
+  }
+
+  /** Fetches metadata for the given topics (all when omitted). */
+  async refresh(topics?: string[]): Promise<MetadataResponse> {
+    const conn = await this.anyConnection();
+    const res = (await call(conn, API_CODECS[ApiKey.Metadata], 1, { topics: topics ?? null }))!;
+    this.#brokers = new Map(res.brokers.map((b) => [b.nodeId, { host: b.host, port: b.port }]));
+    for (const t of res.topics) this.#topics.set(t.topic, t);
+    this.#controllerId = res.controllerId;
+    return res;
+  }
+
+  topic(topic: string): MetadataTopic | undefined {
+    return this.#topics.get(topic);
+  }
+
+  /** Metadata for a topic, refreshing until its partitions have leaders (auto-creation takes a moment). */
+  async topicMetadata(topic: string, timeoutMs = 10_000): Promise<MetadataTopic> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const t = (await this.refresh([topic])).topics.find((x) => x.topic === topic);
+      const ready = t && t.errorCode === ErrorCode.NONE && t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0);
+      if (ready) return t;
+      const retriable = !t || t.errorCode === ErrorCode.LEADER_NOT_AVAILABLE || t.errorCode === ErrorCode.NONE;
+      if (!retriable || Date.now() > deadline) {
+        const code = t?.errorCode || ErrorCode.LEADER_NOT_AVAILABLE;
+        throw new KafkaError(code, `topic "${topic}" is not available: ${code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? 'it does not exist' : 'no leader'}`, {
+          context: { topic },
+        });
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  leaderOf(topic: string, partition: number): number {
+    return this.#topics.get(topic)?.partitions.find((p) => p.partition === partition)?.leader ?? -1;
+  }
+
+  connectionTo(brokerId: number): KafkaConnection {
+    const b = this.#brokers.get(brokerId);
+    if (!b) throw new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `broker ${brokerId} is not known`);
+    return this.pool.get(b.host, b.port);
+  }
+
+  close(): void {
+    this.pool.closeAll();
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * Loading a partition directory, and recovery after an unclean stop (Log.scala loadSegments /
+ * recoverLog; LogSegment.recover).
+ *
+ * Files in `<log.dir>/<topic>-<partition>/` on load:
+ *   - leftovers of interrupted operations are deleted: `*.deleted`, `*.cleaned`, `*.swap`,
+ *     `*.tmp`, and index files without their `.log`;
+ *   - every `<20-digit base offset>.log` is a segment.
+ * After a clean shutdown (`.kafka_cleanshutdown` in the log dir) the segments are trusted: the
+ * indexes get a sanity check (rebuilt if it fails) and the active segment's end is found by
+ * scanning headers from its last index entry. After an unclean stop, every segment from the one
+ * holding the recovery point (recovery-point-offset-checkpoint) onwards is scanned: each batch
+ * must fit in the file, be magic 2 with a good CRC32C and carry exactly the next offset; the
+ * segment is truncated at the first batch that does not, its indexes are rebuilt, and every
+ * later segment is deleted. Recovered data is fsynced before the log opens.
+ */
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { CorruptDataError } from '../common/errors.js';
+import { LOG_OVERHEAD, MIN_BATCH_LENGTH, validateBatch } from '../protocol/records/record-batch.js';
+import type { LogConfig } from './config.js';
+import { INDEX_SUFFIX, LOG_SUFFIX, LogSegment, TIME_INDEX_SUFFIX } from './segment.js';
+
+const LEFTOVER_SUFFIXES = ['.deleted', '.cleaned', '.swap', '.tmp'];
+const SEGMENT_NAME = /^(\d{20})\.(log|index|timeindex)$/;
+/** Recovery reads the log in chunks of this size (a batch larger than it is read whole). */
+const RECOVERY_CHUNK = 8 * 1024 * 1024;
+
+export interface LoadOptions {
+  /** True when the log dir had a clean-shutdown marker. */
+  cleanShutdown: boolean;
+  /** Everything below this offset was fsynced (recovery-point-offset-checkpoint). */
+  recoveryPoint: number;
+}
+
+export interface LoadResult {
+  segments: LogSegment[];
+  recoveredSegments: number;
+  truncatedBytes: number;
+  deletedLeftovers: string[];
+}
+
+export async function loadSegments(dir: string, config: LogConfig, now: number, opts: LoadOptions): Promise<LoadResult> {
+  await fsp.mkdir(dir, { recursive: true });
+  const names = await fsp.readdir(dir);
+  const deletedLeftovers: string[] = [];
+  const bases = new Set<number>();
+  for (const n of names) {
+    if (LEFTOVER_SUFFIXES.some((s) => n.endsWith(s))) {
+      await fsp.rm(path.join(dir, n), { force: true, recursive: true });
+      deletedLeftovers.push(n);
+      continue;
+    }
+    const m = SEGMENT_NAME.exec(n);
+    if (m && m[2] === 'log') bases.add(Number(m[1]));
+  }
+  for (const n of names) {
+    const m = SEGMENT_NAME.exec(n);
+    if (m && m[2] !== 'log' && !bases.has(Number(m[1]))) {
+      await fsp.rm(path.join(dir, n), { force: true });
+      deletedLeftovers.push(n);
+    }
+  }
+  const sorted = [...bases].sort((a, b) => a - b);
+  const segments: LogSegment[] = [];
+  for (const base of sorted) segments.push(await LogSegment.open(dir, base, config, now));
+  if (segments.length === 0) segments.push(await LogSegment.open(dir, 0, config, now));
+
+  let recoveredSegments = 0;
+  let truncatedBytes = 0;
+  const firstToRecover = opts.cleanShutdown ? segments.length : Math.max(0, floorIndex(segments, opts.recoveryPoint));
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i]!;
+    const isLast = i === segments.length - 1;
+    if (i < firstToRecover) {
+      const ok = await loadTrusted(seg, isLast ? undefined : segments[i + 1]!.baseOffset);
+      if (ok) continue;
+    }
+    recoveredSegments++;
+    const cut = await recoverSegment(seg);
+    truncatedBytes += cut;
+    const expectedEnd = isLast ? undefined : segments[i + 1]!.baseOffset;
+    if (cut > 0 || (expectedEnd !== undefined && seg.nextOffset !== expectedEnd)) {
+      // Damage (or a gap): nothing after this point can be trusted.
+      for (const later of segments.splice(i + 1)) {
+        truncatedBytes += later.size;
+        await later.markDeleted();
+        await later.deleteFiles();
+      }
+    }
+  }
+  return { segments, recoveredSegments, truncatedBytes, deletedLeftovers };
+}
+
+/** Largest i with segments[i].baseOffset <= offset (0 if none). */
+export function floorIndex(segments: readonly { baseOffset: number }[], offset: number): number {
+  let lo = 0;
+  let hi = segments.length - 1;
+  let found = 0;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (segments[mid]!.baseOffset <= offset) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
+/**
+ * A segment that needs no recovery: check its indexes, find its end. Returns false when the
+ * indexes or the tail do not hold together (the caller then recovers it).
+ */
+async function loadTrusted(seg: LogSegment, nextBase: number | undefined): Promise<boolean> {
+  if (!seg.offsetIndex.sanityCheck(seg.size)) return false;
+  const last = seg.offsetIndex.lastEntry();
+  if (last) {
+    const head = await seg.readAt(last.position, 12);
+    if (head.length < 12 || head.readInt32BE(0) * 4294967296 + head.readUInt32BE(4) !== last.offset) return false;
+  }
+  if (nextBase !== undefined) {
+    seg.nextOffset = nextBase;
+  } else {
+    // Walk the headers from the last index entry to the end of the file.
+    let loc = await seg.findBatch(last ? last.offset : seg.baseOffset);
+    let end = last ? last.position : 0;
+    let next = last ? last.offset : seg.baseOffset;
+    while (loc) {
+      if (loc.baseOffset !== next) return false;
+      end = loc.position + loc.size;
+      next = loc.lastOffset + 1;
+      loc = await seg.findBatch(next);
+    }
+    if (end !== seg.size) return false;
+    seg.nextOffset = next;
+  }
+  if (!seg.timeIndex.sanityCheck(seg.nextOffset)) return false;
+  const lastTs = seg.timeIndex.lastEntry();
+  seg.maxTimestamp = lastTs ? lastTs.timestamp : -1;
+  return true;
+}
+
+/**
+ * Scans a whole segment, validating every batch; truncates at the first bad or partial one and
+ * rebuilds both indexes. Returns the number of bytes cut off.
+ */
+export async function recoverSegment(seg: LogSegment): Promise<number> {
+  await seg.resetIndexes();
+  const fileSize = (await seg.fileHandle.stat()).size;
+  let pos = 0;
+  let chunk: Buffer = Buffer.alloc(0);
+  let chunkAt = 0;
+  let expected = seg.baseOffset;
+  scan: while (pos + LOG_OVERHEAD <= fileSize) {
+    if (pos + LOG_OVERHEAD > chunkAt + chunk.length) {
+      chunkAt = pos;
+      chunk = await seg.readAt(pos, Math.min(RECOVERY_CHUNK, fileSize - pos));
+    }
+    const batchLength = chunk.readInt32BE(pos - chunkAt + 8);
+    const size = batchLength + LOG_OVERHEAD;
+    if (batchLength < MIN_BATCH_LENGTH || pos + size > fileSize) break;
+    if (pos + size > chunkAt + chunk.length) {
+      chunkAt = pos;
+      chunk = await seg.readAt(pos, Math.min(Math.max(RECOVERY_CHUNK, size), fileSize - pos));
+    }
+    try {
+      const h = validateBatch(chunk, pos - chunkAt);
+      if (h.baseOffset !== expected || h.lastOffsetDelta - 0 >= 2 ** 31 - 1) break scan;
+      seg.indexBatch(pos, h);
+      expected = h.baseOffset + h.lastOffsetDelta + 1;
+    } catch (e) {
+      if (e instanceof CorruptDataError) break;
+      throw e;
+    }
+    pos += size;
+  }
+  const cut = fileSize - pos;
+  if (cut > 0) await seg.truncateFile(pos);
+  else seg.size = pos;
+  await seg.fileHandle.datasync();
+  await seg.offsetIndex.rewrite();
+  await seg.timeIndex.rewrite();
+  return cut;
+}
+
+export const SEGMENT_FILE_SUFFIXES = [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX];

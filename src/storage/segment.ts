@@ -1,0 +1,244 @@
+/**
+ * A log segment (LogSegment.scala): three files named by the segment's base offset, padded to
+ * 20 digits, in the partition directory `<log.dir>/<topic>-<partition>/`:
+ *
+ *   00000000000000000000.log        RecordBatch v2 batches back to back, exactly as appended
+ *                                   (see protocol/records/record-batch.ts); offsets contiguous
+ *   00000000000000000000.index      sparse offset index (offset-index.ts)
+ *   00000000000000000000.timeindex  sparse time index (time-index.ts)
+ *
+ * A segment to be deleted is first renamed with a `.deleted` suffix (all three files) and
+ * removed later. The file handle stays open for positional reads (pread); there is no
+ * in-process cache of log bytes: the OS page cache serves reads.
+ */
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { LOG_OVERHEAD, type BatchPosition, type RecordBatchHeader } from '../protocol/records/record-batch.js';
+import { RW_CREATE } from './index-file.js';
+import { OffsetIndex } from './offset-index.js';
+import { TimeIndex } from './time-index.js';
+
+export const LOG_SUFFIX = '.log';
+export const INDEX_SUFFIX = '.index';
+export const TIME_INDEX_SUFFIX = '.timeindex';
+export const DELETED_SUFFIX = '.deleted';
+
+export function segmentFileName(baseOffset: number, suffix: string): string {
+  return String(baseOffset).padStart(20, '0') + suffix;
+}
+
+/** Where a batch starts and what its header says (the fields the log needs). */
+export interface BatchLocation {
+  position: number;
+  baseOffset: number;
+  lastOffset: number;
+  size: number;
+}
+
+/** Bytes of a header needed to know a batch's base offset, length and last offset. */
+const SCAN_HEADER_BYTES = 27;
+const SCAN_CHUNK = 16 * 1024;
+
+export class LogSegment {
+  readonly baseOffset: number;
+  readonly dir: string;
+  readonly offsetIndex: OffsetIndex;
+  readonly timeIndex: TimeIndex;
+  #fh: fsp.FileHandle;
+  /** Bytes in the .log (only whole, written batches). */
+  size: number;
+  /** The offset after the last batch. */
+  nextOffset: number;
+  /** Largest batch maxTimestamp in the segment, -1 if none. */
+  maxTimestamp = -1;
+  #maxTimestampOffset: number;
+  /** When the segment was created or loaded (clock ms): drives segment.ms rolls. */
+  created: number;
+  #bytesSinceIndex = 0;
+  readonly #indexInterval: number;
+
+  private constructor(dir: string, baseOffset: number, fh: fsp.FileHandle, size: number, oi: OffsetIndex, ti: TimeIndex, indexInterval: number, now: number) {
+    this.dir = dir;
+    this.baseOffset = baseOffset;
+    this.#fh = fh;
+    this.size = size;
+    this.nextOffset = baseOffset;
+    this.#maxTimestampOffset = baseOffset;
+    this.offsetIndex = oi;
+    this.timeIndex = ti;
+    this.#indexInterval = indexInterval;
+    this.created = now;
+  }
+
+  /** Opens (or creates) the three files of a segment. nextOffset/maxTimestamp are the loader's job. */
+  static async open(dir: string, baseOffset: number, cfg: { indexIntervalBytes: number; maxIndexSize: number }, now: number): Promise<LogSegment> {
+    const fh = await fsp.open(path.join(dir, segmentFileName(baseOffset, LOG_SUFFIX)), RW_CREATE, 0o644);
+    try {
+      const size = (await fh.stat()).size;
+      const oi = await OffsetIndex.open(path.join(dir, segmentFileName(baseOffset, INDEX_SUFFIX)), baseOffset, cfg.maxIndexSize);
+      const ti = await TimeIndex.open(path.join(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX)), baseOffset, cfg.maxIndexSize);
+      return new LogSegment(dir, baseOffset, fh, size, oi, ti, cfg.indexIntervalBytes, now);
+    } catch (e) {
+      await fh.close();
+      throw e;
+    }
+  }
+
+  get logPath(): string {
+    return path.join(this.dir, segmentFileName(this.baseOffset, LOG_SUFFIX));
+  }
+  get isEmpty(): boolean {
+    return this.size === 0;
+  }
+  get fileHandle(): fsp.FileHandle {
+    return this.#fh;
+  }
+
+  /** Index bookkeeping for one batch at `position` (used by append and by recovery). */
+  indexBatch(position: number, h: RecordBatchHeader): void {
+    if (h.maxTimestamp > this.maxTimestamp) {
+      this.maxTimestamp = h.maxTimestamp;
+      this.#maxTimestampOffset = h.baseOffset;
+    }
+    if (this.#bytesSinceIndex > this.#indexInterval) {
+      this.offsetIndex.append(h.baseOffset, position);
+      if (this.maxTimestamp >= 0) this.timeIndex.maybeAppend(this.maxTimestamp, this.#maxTimestampOffset);
+      this.#bytesSinceIndex = 0;
+    }
+    this.#bytesSinceIndex += h.batchLength + LOG_OVERHEAD;
+    this.nextOffset = h.baseOffset + h.lastOffsetDelta + 1;
+  }
+
+  /** Forgets all index state (before a rebuild). */
+  async resetIndexes(): Promise<void> {
+    await this.offsetIndex.reset();
+    await this.timeIndex.reset();
+    this.#bytesSinceIndex = 0;
+    this.maxTimestamp = -1;
+    this.nextOffset = this.baseOffset;
+  }
+
+  /** Appends validated batches (their offsets already set) at the end of the .log. */
+  async append(buf: Buffer, batches: readonly BatchPosition[]): Promise<void> {
+    const position = this.size;
+    let written = 0;
+    while (written < buf.length) {
+      const { bytesWritten } = await this.#fh.write(buf, written, buf.length - written, position + written);
+      written += bytesWritten;
+    }
+    for (const b of batches) this.indexBatch(position + b.at, b.header);
+    this.size = position + buf.length;
+  }
+
+  /** Reads up to `length` bytes at `position` (fewer at the end of the file). */
+  async readAt(position: number, length: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(length);
+    let got = 0;
+    while (got < length) {
+      const { bytesRead } = await this.#fh.read(buf, got, length - got, position + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return got === length ? buf : buf.subarray(0, got);
+  }
+
+  /**
+   * The first batch whose last offset is >= `offset`, starting from the index entry at or below
+   * it and scanning headers up to `limit` bytes (default: the segment size). undefined if none.
+   */
+  async findBatch(offset: number, limit = this.size): Promise<BatchLocation | undefined> {
+    let pos = this.offsetIndex.lookup(offset).position;
+    let chunk: Buffer = Buffer.alloc(0);
+    let chunkAt = 0;
+    while (pos + LOG_OVERHEAD <= limit) {
+      if (pos + SCAN_HEADER_BYTES > chunkAt + chunk.length) {
+        chunkAt = pos;
+        chunk = await this.readAt(pos, Math.min(SCAN_CHUNK, limit - pos));
+        if (chunk.length < SCAN_HEADER_BYTES) return undefined;
+      }
+      const at = pos - chunkAt;
+      const baseOffset = chunk.readInt32BE(at) * 4294967296 + chunk.readUInt32BE(at + 4);
+      const size = chunk.readInt32BE(at + 8) + LOG_OVERHEAD;
+      const lastOffset = baseOffset + chunk.readInt32BE(at + 23);
+      if (size < SCAN_HEADER_BYTES || pos + size > limit) return undefined;
+      if (lastOffset >= offset) return { position: pos, baseOffset, lastOffset, size };
+      pos += size;
+    }
+    return undefined;
+  }
+
+  /** fdatasync of the .log, and the index entries written (not synced). */
+  async flush(): Promise<void> {
+    await this.#fh.datasync();
+    await this.offsetIndex.persist();
+    await this.timeIndex.persist();
+  }
+
+  /** When the segment stops being the active one: final time index entry, indexes synced. */
+  async onRoll(): Promise<void> {
+    if (this.maxTimestamp >= 0) this.timeIndex.maybeAppend(this.maxTimestamp, this.#maxTimestampOffset);
+    await this.offsetIndex.sync();
+    await this.timeIndex.sync();
+  }
+
+  /** Drops every batch containing an offset >= `offset`; returns the bytes removed. */
+  async truncateTo(offset: number): Promise<number> {
+    const loc = await this.findBatch(offset);
+    if (!loc) return 0;
+    const removed = this.size - loc.position;
+    await this.#fh.truncate(loc.position);
+    await this.#fh.datasync();
+    await this.offsetIndex.truncateTo(loc.baseOffset);
+    await this.timeIndex.truncateTo(loc.baseOffset);
+    this.size = loc.position;
+    this.nextOffset = loc.baseOffset;
+    // The largest timestamp may have been in the removed part: take the time index's.
+    const last = this.timeIndex.lastEntry();
+    this.maxTimestamp = last ? last.timestamp : -1;
+    this.#maxTimestampOffset = last ? last.offset : this.baseOffset;
+    this.#bytesSinceIndex = this.#indexInterval + 1; // index the next batch
+    return removed;
+  }
+
+  /** Cuts the .log at `size` bytes (recovery). */
+  async truncateFile(size: number): Promise<void> {
+    await this.#fh.truncate(size);
+    this.size = size;
+  }
+
+  async close(): Promise<void> {
+    if (this.maxTimestamp >= 0) this.timeIndex.maybeAppend(this.maxTimestamp, this.#maxTimestampOffset);
+    await this.offsetIndex.close();
+    await this.timeIndex.close();
+    await this.#fh.close();
+  }
+
+  /** Renames the three files to `*.deleted` (the first step of a delete). */
+  async markDeleted(): Promise<void> {
+    for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+      const f = path.join(this.dir, segmentFileName(this.baseOffset, suffix));
+      await fsp.rename(f, f + DELETED_SUFFIX).catch(ignoreMissing);
+    }
+  }
+
+  /** Closes the handles and removes the `.deleted` files (the second step). */
+  async deleteFiles(): Promise<void> {
+    await this.offsetIndex.close().catch(() => undefined);
+    await this.timeIndex.close().catch(() => undefined);
+    await this.#fh.close().catch(() => undefined);
+    for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+      const f = path.join(this.dir, segmentFileName(this.baseOffset, suffix));
+      await fsp.rm(f + DELETED_SUFFIX, { force: true });
+      await fsp.rm(f, { force: true });
+    }
+  }
+
+  /** The file's modification time, for retention when no timestamps are known. */
+  async lastModified(): Promise<number> {
+    return (await this.#fh.stat()).mtimeMs;
+  }
+}
+
+function ignoreMissing(e: unknown): void {
+  if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+}

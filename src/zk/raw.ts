@@ -1,0 +1,144 @@
+/**
+ * The one place that touches node-zookeeper-client: a session (one underlying client) and
+ * promise forms of its callback calls, with its quirks handled:
+ *   - a request queued while disconnected waits for the reconnect, but one queued when the
+ *     session has expired never completes: every call races the session's abort signal;
+ *   - errors carry no path: callers map codes to typed errors (errors.ts) with the path;
+ *   - Transaction.check/setData/remove turn version 0 into -1 (`version || -1`): fixed here;
+ *   - close() cannot send CloseSession while disconnected: the socket is destroyed instead.
+ */
+import zookeeper from 'node-zookeeper-client';
+import { SessionExpiredError, ZkTimeoutError, zkErrorFromCode, ZkError } from './errors.js';
+
+export type RawClient = zookeeper.Client;
+export type RawStat = zookeeper.Stat;
+
+/** ConnectionManager's CLOSED state. */
+const CM_CLOSED = -2;
+
+export class RawSession {
+  readonly raw: RawClient;
+  /** Aborted when this session is abandoned (expired or closed): its pending calls fail. */
+  readonly abort = new AbortController();
+  connected = false;
+
+  constructor(connectString: string, sessionTimeoutMs: number, spinDelayMs: number) {
+    this.raw = zookeeper.createClient(connectString, { sessionTimeout: sessionTimeoutMs, spinDelay: spinDelayMs, retries: 0 });
+  }
+
+  get sessionId(): Buffer {
+    return this.raw.getSessionId();
+  }
+
+  /**
+   * Runs one callback-style call. Rejects with the typed error for `path`, with
+   * SessionExpiredError when the session is abandoned, with ZkTimeoutError at `deadline`.
+   */
+  call<T>(path: string, deadline: number, start: (done: (err: unknown, value?: T) => void) => void, version?: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const signal = this.abort.signal;
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (err: unknown, value?: T): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        if (err) reject(toZkError(err, path, version));
+        else resolve(value as T);
+      };
+      const onAbort = (): void => finish(new SessionExpiredError(path));
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort);
+      const wait = Math.max(0, deadline - Date.now());
+      timer = setTimeout(() => finish(new ZkTimeoutError(path, wait)), wait);
+      try {
+        start(finish);
+      } catch (err) {
+        finish(err);
+      }
+    });
+  }
+
+  /** Closes the session: CloseSession when connected (ephemerals go at once), else drop the socket. */
+  async close(waitMs = 3000): Promise<void> {
+    this.abort.abort();
+    const cm = this.raw.connectionManager;
+    if (cm.state === CM_CLOSED) return;
+    const closed = new Promise<void>((resolve) => {
+      const onState = (s: number) => {
+        if (s === CM_CLOSED) {
+          cm.off('state', onState);
+          resolve();
+        }
+      };
+      cm.on('state', onState);
+    });
+    const wasConnected = this.connected;
+    this.connected = false;
+    try {
+      this.raw.close();
+    } catch {
+      /* already closing */
+    }
+    if (!wasConnected) cm.socket?.destroy();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([closed, new Promise<void>((r) => (timer = setTimeout(r, waitMs)))]);
+    clearTimeout(timer);
+    if (cm.state !== CM_CLOSED) cm.socket?.destroy();
+  }
+}
+
+export function toZkError(err: unknown, path: string, version?: number): ZkError {
+  if (err instanceof ZkError) return err;
+  const e = err as { getCode?: () => number; code?: unknown; name?: string };
+  const code = typeof e?.getCode === 'function' ? e.getCode() : typeof e?.code === 'number' ? e.code : undefined;
+  if (code === undefined) {
+    return new ZkError(`ZooKeeper client failure: ${String((err as Error)?.message ?? err)}`, path, undefined, false, { cause: err });
+  }
+  return zkErrorFromCode(code, path, e.name, err, version);
+}
+
+export const CREATE_MODES = {
+  persistent: zookeeper.CreateMode.PERSISTENT,
+  ephemeral: zookeeper.CreateMode.EPHEMERAL,
+  persistent_sequential: zookeeper.CreateMode.PERSISTENT_SEQUENTIAL,
+  ephemeral_sequential: zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL,
+} as const;
+
+export type CreateMode = keyof typeof CREATE_MODES;
+
+/** One operation of a multi (transaction). version -1 (the default) matches any version. */
+export type ZkOp =
+  | { op: 'create'; path: string; data?: Buffer | string; mode?: CreateMode }
+  | { op: 'set'; path: string; data: Buffer | string; version?: number }
+  | { op: 'delete'; path: string; version?: number }
+  | { op: 'check'; path: string; version: number };
+
+/** Builds a node-zookeeper-client Transaction from ZkOps, keeping version 0 as 0. */
+export function buildTransaction(raw: RawClient, ops: readonly ZkOp[]): zookeeper.Transaction {
+  const tx = raw.transaction();
+  for (const o of ops) {
+    switch (o.op) {
+      case 'create':
+        tx.create(o.path, toBuffer(o.data), CREATE_MODES[o.mode ?? 'persistent']);
+        break;
+      case 'set':
+        tx.setData(o.path, toBuffer(o.data), o.version ?? -1);
+        break;
+      case 'delete':
+        tx.remove(o.path, o.version ?? -1);
+        break;
+      case 'check':
+        tx.check(o.path, o.version);
+        break;
+    }
+    if (o.op !== 'create') tx.ops[tx.ops.length - 1]!.version = o.version ?? -1;
+  }
+  return tx;
+}
+
+export function toBuffer(data: Buffer | string | undefined | null): Buffer {
+  if (data === undefined || data === null) return Buffer.alloc(0);
+  return typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+}
