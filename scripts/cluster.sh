@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# A local Kafka cluster on 127.0.0.1: a ZooKeeper ensemble plus brokers, for the quick start,
+# classes and manual tests.
+#
+#   scripts/cluster.sh up|down|status [options]
+#   scripts/cluster.sh stop-broker N|kill-broker N|start-broker N [options]
+#
+# Options:
+#   --dir DIR        data directory (default ./data)
+#   --zk-nodes N     ZooKeeper nodes (default 3, client ports 2181..)
+#   --zk-port P      client port of the first ZooKeeper node (default 2181)
+#   --brokers N      brokers (default 3, ids 1..N)
+#   --port P         port of broker 1; broker K listens on P+K-1 (default 9092)
+#   --topic T        the demo topic `up` creates (default demo; "" for none)
+#
+# Layout: DIR/zk/ (the ensemble, see scripts/zk-ensemble.sh), DIR/broker-K/ with the broker's
+# server.properties, logs (kafka-logs/), its output (broker.log) and pid file (broker.pid).
+# Processes are only ever signalled by pid. `up` installs what is missing first
+# (scripts/setup.sh) and returns once every node answers. Exit codes: 0 ok, 1 error, 2 usage.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib/common.sh
+
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+cmd=${1:-}; [ -n "$cmd" ] || usage; shift
+broker_arg=
+case "$cmd" in
+  stop-broker|kill-broker|start-broker) broker_arg=${1:-}; [ -n "$broker_arg" ] || usage; shift ;;
+  up|down|status) ;;
+  -h|--help|help) usage ;;
+  *) echo "unknown command: $cmd" >&2; usage ;;
+esac
+
+dir=./data zk_nodes= zk_port= brokers= port= topic=demo
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dir) dir=${2:?}; shift 2 ;;
+    --zk-nodes) zk_nodes=${2:?}; shift 2 ;;
+    --zk-port) zk_port=${2:?}; shift 2 ;;
+    --brokers) brokers=${2:?}; shift 2 ;;
+    --port) port=${2:?}; shift 2 ;;
+    --topic) topic=${2-}; shift 2 ;;
+    *) echo "unknown option: $1" >&2; usage ;;
+  esac
+done
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+env_file=$dir/cluster.env
+# Settings: options, then the saved cluster.env, then defaults.
+if [ -f "$env_file" ]; then . "$env_file"; fi
+zk_nodes=${zk_nodes:-${SAVED_ZK_NODES:-3}}
+zk_port=${zk_port:-${SAVED_ZK_PORT:-2181}}
+brokers=${brokers:-${SAVED_BROKERS:-3}}
+port=${port:-${SAVED_PORT:-9092}}
+
+zk_connect() {
+  local s= i
+  for i in $(seq 1 "$zk_nodes"); do s="$s${s:+,}127.0.0.1:$((zk_port + i - 1))"; done
+  printf '%s\n' "$s"
+}
+bdir() { printf '%s/broker-%s\n' "$dir" "$1"; }
+bport() { printf '%s\n' $((port + $1 - 1)); }
+bpid() { cat "$(bdir "$1")/broker.pid" 2>/dev/null || true; }
+
+# Is something answering Kafka requests on this port? (an ApiVersions round trip)
+broker_answers() {
+  node -e '
+    const s = require("net").connect(+process.argv[1], "127.0.0.1");
+    const b = Buffer.from([0,0,0,10, 0,18, 0,0, 0,0,0,1, 0,0]);
+    s.setTimeout(2000, () => process.exit(1));
+    s.on("connect", () => s.write(b)); s.on("data", () => process.exit(0)); s.on("error", () => process.exit(1));
+  ' "$1"
+}
+
+start_broker() {
+  local k=$1 d p pid
+  d=$(bdir "$k"); p=$(bport "$k"); pid=$(bpid "$k")
+  if pid_alive "$pid"; then log "broker $k already running (pid $pid)"; return 0; fi
+  mkdir -p "$d/kafka-logs"
+  sed -e "s|^broker.id=.*|broker.id=$k|" \
+      -e "s|^listeners=.*|listeners=PLAINTEXT://127.0.0.1:$p|" \
+      -e "s|^log.dirs=.*|log.dirs=$d/kafka-logs|" \
+      -e "s|^zookeeper.connect=.*|zookeeper.connect=$(zk_connect)|" \
+      -e "s|^default.replication.factor=.*|default.replication.factor=1|" \
+      config/server.properties >"$d/server.properties"
+  nohup node dist/src/bin/kafka-server-start.js "$d/server.properties" >>"$d/broker.log" 2>&1 &
+  echo $! >"$d/broker.pid"
+}
+
+wait_broker() {
+  local k=$1 i
+  for i in $(seq 1 300); do
+    broker_answers "$(bport "$k")" && return 0
+    pid_alive "$(bpid "$k")" || { tail -20 "$(bdir "$k")/broker.log" >&2; die "broker $k exited during start (log: $(bdir "$k")/broker.log)"; }
+    sleep 0.1
+  done
+  die "broker $k did not answer on port $(bport "$k") within 30 s (log: $(bdir "$k")/broker.log)"
+}
+
+stop_broker() {
+  local k=$1 sig=${2:-TERM} pid
+  pid=$(bpid "$k")
+  if ! pid_alive "$pid"; then rm -f "$(bdir "$k")/broker.pid"; return 0; fi
+  kill -"$sig" "$pid" 2>/dev/null || true
+  wait_pid_exit "$pid" 30 || { log "broker $k did not stop in 30 s; sending SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; wait_pid_exit "$pid" 5 || true; }
+  rm -f "$(bdir "$k")/broker.pid"
+}
+
+case "$cmd" in
+  up)
+    scripts/setup.sh
+    printf 'SAVED_ZK_NODES=%s\nSAVED_ZK_PORT=%s\nSAVED_BROKERS=%s\nSAVED_PORT=%s\n' "$zk_nodes" "$zk_port" "$brokers" "$port" >"$env_file"
+    scripts/zk-ensemble.sh start --nodes "$zk_nodes" --port "$zk_port" --dir "$dir/zk" >/dev/null
+    for k in $(seq 1 "$brokers"); do start_broker "$k"; done
+    for k in $(seq 1 "$brokers"); do wait_broker "$k"; done
+    if [ -n "$topic" ]; then
+      bin/kafka-topics.sh --zookeeper "$(zk_connect)" --create --if-not-exists --topic "$topic" \
+        --partitions "$brokers" --replication-factor 1 >/dev/null
+    fi
+    cat <<MSG
+Cluster up: ZooKeeper $(zk_connect); brokers $(for k in $(seq 1 "$brokers"); do printf '127.0.0.1:%s ' "$(bport "$k")"; done)
+Try:
+  bin/kafka-topics.sh --zookeeper $(zk_connect) --describe${topic:+ --topic $topic}
+  echo hello | bin/kafka-console-producer.sh --broker-list 127.0.0.1:$port --topic ${topic:-demo}
+  bin/kafka-console-consumer.sh --bootstrap-server 127.0.0.1:$port --topic ${topic:-demo} --from-beginning
+  kcat -b 127.0.0.1:$port -L
+Stop with: scripts/cluster.sh down${dir:+ --dir $dir}
+MSG
+    ;;
+  down)
+    for d in "$dir"/broker-*; do [ -d "$d" ] && stop_broker "${d##*-}"; done
+    scripts/zk-ensemble.sh stop --dir "$dir/zk" >/dev/null 2>&1 || true
+    log "cluster stopped"
+    ;;
+  status)
+    scripts/zk-ensemble.sh status --dir "$dir/zk" || true
+    for d in "$dir"/broker-*; do
+      [ -d "$d" ] || continue
+      k=${d##*-}; pid=$(bpid "$k")
+      if pid_alive "$pid"; then state=running; else state=stopped; fi
+      printf 'broker %s  pid %-8s port %s  %s\n' "$k" "${pid:--}" "$(bport "$k")" "$state"
+    done
+    ;;
+  start-broker) start_broker "$broker_arg"; wait_broker "$broker_arg"; log "broker $broker_arg started" ;;
+  stop-broker) stop_broker "$broker_arg" TERM; log "broker $broker_arg stopped" ;;
+  kill-broker) stop_broker "$broker_arg" KILL; log "broker $broker_arg killed" ;;
+esac
