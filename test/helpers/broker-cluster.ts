@@ -1,0 +1,121 @@
+/**
+ * Real broker processes for integration tests: each broker is `node dist/src/bin/kafka-server-start.js`
+ * with its own properties file, log dir and a free port (port 0, then read back from its
+ * registration in ZooKeeper). Every cluster lives under its own ZooKeeper chroot, so test
+ * files share one ensemble without seeing each other. Processes are stopped by pid, only
+ * those this helper started.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
+import { ZkClient } from '../../src/zk/client.js';
+import { brokerIdPath } from '../../src/zk/paths.js';
+import { decodeBrokerRegistration } from '../../src/zk/payloads.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BROKER_MAIN = path.join(ROOT, 'dist/src/bin/kafka-server-start.js');
+
+export async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, intervalMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (err) {
+      lastErr = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${(lastErr as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export interface BrokerProcess {
+  id: number;
+  port: number;
+  dir: string;
+  proc: ChildProcess;
+  output: () => string;
+}
+
+export class TestCluster {
+  readonly zkConnect: string;
+  readonly chroot: string;
+  readonly baseDir: string;
+  readonly brokers = new Map<number, BrokerProcess>();
+  readonly #overrides: Record<string, string>;
+  zk!: ZkClient;
+
+  constructor(name: string, overrides: Record<string, string> = {}) {
+    const unique = `${name}-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
+    this.chroot = `/${unique}`;
+    this.zkConnect = `${inject('zkConnect')}${this.chroot}`;
+    this.baseDir = mkdtempSync(path.join(tmpdir(), `zkafka-${name}-`));
+    this.#overrides = overrides;
+  }
+
+  get bootstrap(): string {
+    return [...this.brokers.values()].map((b) => `127.0.0.1:${b.port}`).join(',');
+  }
+
+  async start(brokerCount: number): Promise<this> {
+    if (!existsSync(BROKER_MAIN)) throw new Error(`${BROKER_MAIN} is missing: run scripts/setup.sh (it builds dist/)`);
+    this.zk = await ZkClient.connect({ connectString: inject('zkConnect'), chroot: this.chroot, sessionTimeoutMs: 10_000 });
+    await Promise.all(Array.from({ length: brokerCount }, (_, i) => this.startBroker(i + 1)));
+    return this;
+  }
+
+  async startBroker(id: number, extra: Record<string, string> = {}): Promise<BrokerProcess> {
+    const dir = path.join(this.baseDir, `broker-${id}`);
+    const props = {
+      'broker.id': String(id),
+      listeners: 'PLAINTEXT://127.0.0.1:0',
+      'log.dirs': path.join(dir, 'logs'),
+      'zookeeper.connect': this.zkConnect,
+      'zookeeper.session.timeout.ms': '6000',
+      'num.partitions': '1',
+      ...this.#overrides,
+      ...extra,
+    };
+    const file = path.join(this.baseDir, `server-${id}.properties`);
+    writeFileSync(file, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+    let out = '';
+    const proc = spawn(process.execPath, [BROKER_MAIN, file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KAFKA_LOG_LEVEL: 'info' } });
+    proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const before = this.brokers.get(id);
+    const registeredSince = Date.now();
+    const port = await until(`broker ${id} to register`, async () => {
+      if (proc.exitCode !== null) throw new Error(`broker ${id} exited with ${proc.exitCode}:\n${out}`);
+      const node = await this.zk.get(brokerIdPath(id));
+      if (!node) return undefined;
+      const reg = decodeBrokerRegistration(node.data);
+      if (before && reg.timestamp !== undefined && Number(reg.timestamp) < registeredSince - 1000) return undefined;
+      return reg.port;
+    });
+    const b: BrokerProcess = { id, port, dir, proc, output: () => out };
+    this.brokers.set(id, b);
+    return b;
+  }
+
+  /** SIGTERM (clean shutdown) or SIGKILL; waits for the process to exit. */
+  async stopBroker(id: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    const b = this.brokers.get(id);
+    if (!b || b.proc.exitCode !== null || b.proc.signalCode !== null) return b?.proc.exitCode ?? null;
+    const exited = new Promise<number | null>((resolve) => b.proc.once('exit', (code) => resolve(code)));
+    b.proc.kill(signal);
+    return exited;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.brokers.keys()].map((id) => this.stopBroker(id, 'SIGTERM')));
+    if (this.zk) {
+      await this.zk.deleteRecursive('/').catch(() => undefined);
+      await this.zk.close();
+    }
+    rmSync(this.baseDir, { recursive: true, force: true });
+  }
+}
