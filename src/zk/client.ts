@@ -121,6 +121,10 @@ export class ZkClient extends EventEmitter<ClientEvents> {
   get sessionTimeoutMs(): number {
     return this.#session.raw.getSessionTimeout();
   }
+  /** host:port of the ZooKeeper server currently connected to (undefined while disconnected). */
+  get server(): string | undefined {
+    return this.#session.server;
+  }
   get connected(): boolean {
     return this.#session.connected && !this.#closed;
   }

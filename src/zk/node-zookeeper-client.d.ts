@@ -71,7 +71,7 @@ declare module 'node-zookeeper-client' {
     /** The internal connection manager: its numeric 'state' events include CLOSED (-2). */
     interface ConnectionManager extends EventEmitter {
       state: number;
-      socket?: { destroy(): void };
+      socket?: { destroy(): void; remoteAddress?: string; remotePort?: number };
     }
 
     interface Client extends EventEmitter {

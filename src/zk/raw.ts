@@ -30,6 +30,12 @@ export class RawSession {
     return this.raw.getSessionId();
   }
 
+  /** host:port of the server this session is connected to, if connected. */
+  get server(): string | undefined {
+    const sock = this.raw.connectionManager.socket;
+    return this.connected && sock?.remotePort ? `${sock.remoteAddress}:${sock.remotePort}` : undefined;
+  }
+
   /**
    * Runs one callback-style call. Rejects with the typed error for `path`, with
    * SessionExpiredError when the session is abandoned, with ZkTimeoutError at `deadline`.
