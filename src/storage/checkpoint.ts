@@ -18,13 +18,13 @@ export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint';
 export const REPLICATION_CHECKPOINT = 'replication-offset-checkpoint';
 export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 
-/** Key of a partition in checkpoint maps: `topic-partition`... as a tuple-string `topic\0partition`. */
+/** Key of a partition in checkpoint maps: `topic-partition` (the partition is the part after the last '-'). */
 export type TopicPartitionKey = string;
 export function tpKey(topic: string, partition: number): TopicPartitionKey {
-  return `${topic}\u0000${partition}`;
+  return `${topic}-${partition}`;
 }
 export function parseTpKey(key: TopicPartitionKey): { topic: string; partition: number } {
-  const i = key.lastIndexOf('\u0000');
+  const i = key.lastIndexOf('-');
   return { topic: key.slice(0, i), partition: Number(key.slice(i + 1)) };
 }
 

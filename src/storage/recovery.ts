@@ -122,21 +122,24 @@ async function loadTrusted(seg: LogSegment, nextBase: number | undefined): Promi
     seg.nextOffset = nextBase;
   } else {
     // Walk the headers from the last index entry to the end of the file.
-    let loc = await seg.findBatch(last ? last.offset : seg.baseOffset);
     let end = last ? last.position : 0;
+    let loc = await seg.findBatch(last ? last.offset : seg.baseOffset, seg.size, end);
     let next = last ? last.offset : seg.baseOffset;
+    let tailMax = -1;
     while (loc) {
+      tailMax = Math.max(tailMax, loc.maxTimestamp);
       if (loc.baseOffset !== next) return false;
       end = loc.position + loc.size;
       next = loc.lastOffset + 1;
-      loc = await seg.findBatch(next);
+      loc = await seg.findBatch(next, seg.size, end);
     }
     if (end !== seg.size) return false;
     seg.nextOffset = next;
+    seg.maxTimestamp = tailMax;
   }
   if (!seg.timeIndex.sanityCheck(seg.nextOffset)) return false;
   const lastTs = seg.timeIndex.lastEntry();
-  seg.maxTimestamp = lastTs ? lastTs.timestamp : -1;
+  seg.maxTimestamp = Math.max(seg.maxTimestamp, lastTs ? lastTs.timestamp : -1);
   return true;
 }
 
@@ -165,7 +168,7 @@ export async function recoverSegment(seg: LogSegment): Promise<number> {
     }
     try {
       const h = validateBatch(chunk, pos - chunkAt);
-      if (h.baseOffset !== expected || h.lastOffsetDelta - 0 >= 2 ** 31 - 1) break scan;
+      if (h.baseOffset !== expected || expected - seg.baseOffset + h.lastOffsetDelta >= 2 ** 31 - 1) break scan;
       seg.indexBatch(pos, h);
       expected = h.baseOffset + h.lastOffsetDelta + 1;
     } catch (e) {

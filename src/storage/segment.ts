@@ -33,10 +33,11 @@ export interface BatchLocation {
   baseOffset: number;
   lastOffset: number;
   size: number;
+  maxTimestamp: number;
 }
 
-/** Bytes of a header needed to know a batch's base offset, length and last offset. */
-const SCAN_HEADER_BYTES = 27;
+/** Bytes of a header needed to know a batch's base offset, length, last offset, max timestamp. */
+const SCAN_HEADER_BYTES = 43;
 const SCAN_CHUNK = 16 * 1024;
 
 export class LogSegment {
@@ -144,10 +145,11 @@ export class LogSegment {
 
   /**
    * The first batch whose last offset is >= `offset`, starting from the index entry at or below
-   * it and scanning headers up to `limit` bytes (default: the segment size). undefined if none.
+   * it (or from position `from`) and scanning headers up to `limit` bytes (default: the segment
+   * size). undefined if none.
    */
-  async findBatch(offset: number, limit = this.size): Promise<BatchLocation | undefined> {
-    let pos = this.offsetIndex.lookup(offset).position;
+  async findBatch(offset: number, limit = this.size, from?: number): Promise<BatchLocation | undefined> {
+    let pos = from ?? this.offsetIndex.lookup(offset).position;
     let chunk: Buffer = Buffer.alloc(0);
     let chunkAt = 0;
     while (pos + LOG_OVERHEAD <= limit) {
@@ -161,7 +163,10 @@ export class LogSegment {
       const size = chunk.readInt32BE(at + 8) + LOG_OVERHEAD;
       const lastOffset = baseOffset + chunk.readInt32BE(at + 23);
       if (size < SCAN_HEADER_BYTES || pos + size > limit) return undefined;
-      if (lastOffset >= offset) return { position: pos, baseOffset, lastOffset, size };
+      if (lastOffset >= offset) {
+        const maxTimestamp = chunk.readInt32BE(at + 35) * 4294967296 + chunk.readUInt32BE(at + 39);
+        return { position: pos, baseOffset, lastOffset, size, maxTimestamp };
+      }
       pos += size;
     }
     return undefined;

@@ -1,0 +1,237 @@
+/**
+ * All the partition logs of a broker (LogManager.scala). Each directory in log.dirs holds:
+ *
+ *   <topic>-<partition>/               one PartitionLog each (log.ts)
+ *   recovery-point-offset-checkpoint   per partition, the offset below which all is fsynced
+ *   replication-offset-checkpoint      per partition, the high watermark (writeHighWatermarks)
+ *   .kafka_cleanshutdown               present only between a clean close() and the next open
+ *
+ * open() loads every partition directory (recovering after an unclean stop, several at once
+ * with bounded concurrency) and then removes the clean-shutdown markers. It runs, on the
+ * injected clock: retention every log.retention.check.interval.ms and recovery-point
+ * checkpoints every log.flush.offset.checkpoint.interval.ms (logs flush on their own policy).
+ * close() flushes and closes every log, writes the checkpoints and the markers.
+ */
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { ErrorCode, KafkaError } from '../common/errors.js';
+import {
+  CLEAN_SHUTDOWN_FILE,
+  RECOVERY_POINT_CHECKPOINT,
+  REPLICATION_CHECKPOINT,
+  readCheckpoint,
+  syncDir,
+  tpKey,
+  writeCheckpoint,
+  type TopicPartitionKey,
+} from './checkpoint.js';
+import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { mergeLogConfig, type LogConfig, type TopicOverrides } from './config.js';
+import { PartitionLog, parseLogDirName } from './log.js';
+
+export interface LogManagerConfig {
+  logDirs: string[];
+  defaults: LogConfig;
+  /** Topic-level overrides known at start (topic -> overrides). */
+  topicOverrides?: Record<string, TopicOverrides>;
+  /** How many logs are loaded at once (num.recovery.threads.per.data.dir x dirs). Default 4. */
+  recoveryConcurrency?: number;
+}
+
+export class LogManager {
+  readonly config: LogManagerConfig;
+  readonly #clock: Clock;
+  readonly #logs = new Map<TopicPartitionKey, PartitionLog>();
+  readonly #creating = new Map<TopicPartitionKey, Promise<PartitionLog>>();
+  readonly #overrides = new Map<string, TopicOverrides>();
+  readonly #timers: TimerHandle[] = [];
+  #retentionRunning = false;
+  #closed = false;
+
+  private constructor(config: LogManagerConfig, clock: Clock) {
+    this.config = config;
+    this.#clock = clock;
+    for (const [t, o] of Object.entries(config.topicOverrides ?? {})) this.#overrides.set(t, o);
+  }
+
+  static async open(config: LogManagerConfig, clock: Clock = systemClock): Promise<LogManager> {
+    if (config.logDirs.length === 0) throw new KafkaError(ErrorCode.UNKNOWN, 'log.dirs names no directory');
+    const m = new LogManager(config, clock);
+    const jobs: (() => Promise<void>)[] = [];
+    for (const dir of config.logDirs) {
+      await fsp.mkdir(dir, { recursive: true });
+      const marker = path.join(dir, CLEAN_SHUTDOWN_FILE);
+      const clean = await fsp.access(marker).then(() => true, () => false);
+      const points = await readCheckpoint(path.join(dir, RECOVERY_POINT_CHECKPOINT)).catch(() => new Map<string, number>());
+      for (const ent of await fsp.readdir(dir, { withFileTypes: true })) {
+        const tp = ent.isDirectory() ? parseLogDirName(ent.name) : undefined;
+        if (!tp) continue;
+        jobs.push(async () => {
+          const key = tpKey(tp.topic, tp.partition);
+          const log = await PartitionLog.open(path.join(dir, ent.name), m.configFor(tp.topic), clock, {
+            cleanShutdown: clean,
+            recoveryPoint: points.get(key) ?? 0,
+          });
+          if (m.#logs.has(key)) {
+            await log.close();
+            throw new KafkaError(ErrorCode.UNKNOWN, `duplicate log directories for ${key} (${m.#logs.get(key)!.dir} and ${log.dir})`);
+          }
+          m.#logs.set(key, log);
+        });
+      }
+    }
+    await runBounded(jobs, config.recoveryConcurrency ?? 4);
+    for (const dir of config.logDirs) {
+      await fsp.rm(path.join(dir, CLEAN_SHUTDOWN_FILE), { force: true });
+      await syncDir(dir);
+    }
+    await m.checkpointRecoveryPoints();
+    m.#startSchedules();
+    return m;
+  }
+
+  #startSchedules(): void {
+    const d = this.config.defaults;
+    this.#timers.push(this.#clock.setInterval(() => void this.cleanupLogs().catch(() => undefined), d.retentionCheckIntervalMs));
+    this.#timers.push(this.#clock.setInterval(() => void this.checkpointRecoveryPoints().catch(() => undefined), d.recoveryPointCheckpointIntervalMs));
+  }
+
+  /** The effective config of a topic: defaults + its overrides. */
+  configFor(topic: string): LogConfig {
+    return mergeLogConfig(this.config.defaults, this.#overrides.get(topic));
+  }
+
+  get(topic: string, partition: number): PartitionLog | undefined {
+    return this.#logs.get(tpKey(topic, partition));
+  }
+
+  all(): PartitionLog[] {
+    return [...this.#logs.values()];
+  }
+
+  /** The log, created (in the log dir holding the fewest logs) if missing. */
+  async getOrCreate(topic: string, partition: number, overrides?: TopicOverrides): Promise<PartitionLog> {
+    if (this.#closed) throw new KafkaError(ErrorCode.UNKNOWN, 'log manager is closed');
+    const key = tpKey(topic, partition);
+    const have = this.#logs.get(key) ?? this.#creating.get(key);
+    if (have) return have;
+    if (!/^[a-zA-Z0-9._-]+$/.test(topic) || !Number.isInteger(partition) || partition < 0) {
+      throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `invalid topic or partition ${topic}-${partition}`);
+    }
+    if (overrides) this.#overrides.set(topic, { ...this.#overrides.get(topic), ...overrides });
+    const p = (async () => {
+      const counts = new Map(this.config.logDirs.map((d) => [d, 0]));
+      for (const l of this.#logs.values()) {
+        const d = path.dirname(l.dir);
+        counts.set(d, (counts.get(d) ?? 0) + 1);
+      }
+      const dir = [...counts].sort((a, b) => a[1] - b[1])[0]![0];
+      const log = await PartitionLog.open(path.join(dir, key), this.configFor(topic), this.#clock, { cleanShutdown: true, recoveryPoint: 0 });
+      await syncDir(dir);
+      this.#logs.set(key, log);
+      return log;
+    })();
+    this.#creating.set(key, p);
+    try {
+      return await p;
+    } finally {
+      this.#creating.delete(key);
+    }
+  }
+
+  /** Closes the log and deletes its directory. */
+  async delete(topic: string, partition: number): Promise<void> {
+    const key = tpKey(topic, partition);
+    const log = this.#logs.get(key);
+    if (!log) return;
+    this.#logs.delete(key);
+    await log.delete();
+  }
+
+  /** Sets a topic's overrides (replacing the previous ones) and applies them to its open logs. */
+  updateConfig(topic: string, overrides: TopicOverrides): void {
+    this.#overrides.set(topic, { ...overrides });
+    const cfg = this.configFor(topic);
+    for (const log of this.#logs.values()) if (log.topic === topic) log.config = cfg;
+  }
+
+  /** Runs retention on every log; returns the number of segments deleted. */
+  async cleanupLogs(): Promise<number> {
+    if (this.#retentionRunning || this.#closed) return 0;
+    this.#retentionRunning = true;
+    try {
+      let n = 0;
+      for (const log of this.all()) n += await log.deleteOldSegments();
+      return n;
+    } finally {
+      this.#retentionRunning = false;
+    }
+  }
+
+  #byDir(): Map<string, PartitionLog[]> {
+    const out = new Map<string, PartitionLog[]>(this.config.logDirs.map((d) => [d, []]));
+    for (const log of this.#logs.values()) {
+      const d = path.dirname(log.dir);
+      if (!out.has(d)) out.set(d, []);
+      out.get(d)!.push(log);
+    }
+    return out;
+  }
+
+  /** Writes recovery-point-offset-checkpoint in every log dir. */
+  async checkpointRecoveryPoints(): Promise<void> {
+    for (const [dir, logs] of this.#byDir()) {
+      await writeCheckpoint(path.join(dir, RECOVERY_POINT_CHECKPOINT), new Map(logs.map((l) => [tpKey(l.topic, l.partition), l.recoveryPoint])));
+    }
+  }
+
+  /** Writes replication-offset-checkpoint: `topic-partition` -> high watermark, per log dir. */
+  async writeHighWatermarks(hw: Map<TopicPartitionKey, number>): Promise<void> {
+    for (const [dir, logs] of this.#byDir()) {
+      const entries = new Map<TopicPartitionKey, number>();
+      for (const l of logs) {
+        const k = tpKey(l.topic, l.partition);
+        const v = hw.get(k);
+        if (v !== undefined) entries.set(k, v);
+      }
+      await writeCheckpoint(path.join(dir, REPLICATION_CHECKPOINT), entries);
+    }
+  }
+
+  /** The high watermarks of every log dir (`topic-partition` -> offset). */
+  async readHighWatermarks(): Promise<Map<TopicPartitionKey, number>> {
+    const out = new Map<TopicPartitionKey, number>();
+    for (const dir of this.config.logDirs) {
+      for (const [k, v] of await readCheckpoint(path.join(dir, REPLICATION_CHECKPOINT))) out.set(k, v);
+    }
+    return out;
+  }
+
+  /** Flushes and closes every log, writes the checkpoints and the clean-shutdown markers. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const t of this.#timers) t.cancel();
+    await Promise.all([...this.#creating.values()].map((p) => p.catch(() => undefined)));
+    await runBounded(this.all().map((l) => () => l.close()), 8);
+    await this.checkpointRecoveryPoints();
+    for (const dir of this.config.logDirs) {
+      await fsp.writeFile(path.join(dir, CLEAN_SHUTDOWN_FILE), '');
+      await syncDir(dir);
+    }
+  }
+}
+
+/** Runs the jobs with at most `limit` at once; rejects with the first failure after all settle. */
+async function runBounded(jobs: (() => Promise<void>)[], limit: number): Promise<void> {
+  let next = 0;
+  const errors: unknown[] = [];
+  const worker = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const job = jobs[next++]!;
+      await job().catch((e: unknown) => errors.push(e));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, jobs.length)) }, worker));
+  if (errors.length > 0) throw errors[0];
+}

@@ -1,0 +1,479 @@
+/**
+ * A partition's log (Log.scala): the directory `<log.dir>/<topic>-<partition>/` holding
+ * segments (segment.ts) with contiguous offsets; the last one is active and takes appends.
+ *
+ * - append: every batch in the buffer is validated first (length, magic 2, CRC32C); one bad
+ *   batch refuses the whole buffer with CorruptDataError and nothing on disk changes. Then the
+ *   log assigns offsets by rewriting each batch's baseOffset in place (outside the CRC) and,
+ *   when asked, log-append time (attributes bit 3 + maxTimestamp + a new CRC): no per-record
+ *   work. The caller's buffer is modified. Appends are serialized; a promise resolves once the
+ *   bytes are written (not flushed).
+ * - flush (the paper): fdatasync after log.flush.interval.messages records or flush.ms; GROUP
+ *   COMMIT: while one fsync runs, later appends queue and the next fsync covers them all.
+ *   Readers only see flushed data: flushedOffset is the end they may read to.
+ * - read(offset, maxBytes, upTo = flushedOffset): whole batches from the one CONTAINING
+ *   `offset`, never a batch whose last offset is >= upTo, at least one whole batch when one is
+ *   available even if it exceeds maxBytes (Kafka 0.10.1+ semantics, so a consumer never gets
+ *   stuck), from one segment; positional reads, no cache. Offsets in [upTo, logEndOffset]
+ *   give an empty result; below logStartOffset or above logEndOffset: OFFSET_OUT_OF_RANGE.
+ */
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { CorruptDataError, ErrorCode, KafkaError } from '../common/errors.js';
+import {
+  LOG_OVERHEAD,
+  decodeRecordBatch,
+  setBaseOffset,
+  setLogAppendTime,
+  splitBatches,
+  validateBatch,
+  type BatchPosition,
+} from '../protocol/records/record-batch.js';
+import { CLEAN_SHUTDOWN_FILE, RECOVERY_POINT_CHECKPOINT, readCheckpoint, tpKey } from './checkpoint.js';
+import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import type { LogConfig } from './config.js';
+import { floorIndex, loadSegments } from './recovery.js';
+import { expiredPrefix } from './retention.js';
+import { LogSegment } from './segment.js';
+
+export interface AppendOptions {
+  /** Default true. False for replicas that keep the leader's offsets (must be contiguous). */
+  assignOffsets?: boolean;
+  logAppendTime?: number;
+}
+export interface AppendResult {
+  firstOffset: number;
+  lastOffset: number;
+  /** -1 unless log-append time was set. */
+  logAppendTime: number;
+  recordCount: number;
+}
+export interface ReadResult {
+  /** Whole batches, starting with the batch that contains the requested offset. */
+  records: Buffer;
+  /** The offset after the last batch returned (the requested offset when none). */
+  nextOffset: number;
+}
+export interface FlushStats {
+  appends: number;
+  /** fdatasync calls on .log files. */
+  fsyncs: number;
+  /** Flush rounds (one group commit each) and the largest group, in appends. */
+  groups: number;
+  maxGroup: number;
+}
+interface FlushWaiter {
+  offset: number;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+export interface OpenOptions {
+  cleanShutdown?: boolean;
+  recoveryPoint?: number;
+}
+
+/** `topic-partition` directory name -> (topic, partition). */
+export function parseLogDirName(name: string): { topic: string; partition: number } | undefined {
+  const i = name.lastIndexOf('-');
+  if (i <= 0 || !/^\d+$/.test(name.slice(i + 1))) return undefined;
+  return { topic: name.slice(0, i), partition: Number(name.slice(i + 1)) };
+}
+
+export class PartitionLog {
+  readonly dir: string;
+  readonly topic: string;
+  readonly partition: number;
+  config: LogConfig;
+  readonly #clock: Clock;
+  #segments: LogSegment[];
+  #logEndOffset: number;
+  #flushedOffset: number;
+  #lock: Promise<unknown> = Promise.resolve();
+  #dirty = new Set<LogSegment>();
+  #unflushedMessages = 0;
+  #appendsSinceFlush = 0;
+  #flushRequested = false;
+  #flushing: Promise<void> | undefined;
+  #flushTimer: TimerHandle | undefined;
+  #epoch = 0;
+  #waiters: FlushWaiter[] = [];
+  #listeners = new Set<(flushedOffset: number) => void>();
+  #pendingDeletes = new Map<LogSegment, TimerHandle>();
+  #stats: FlushStats = { appends: 0, fsyncs: 0, groups: 0, maxGroup: 0 };
+  #closed = false;
+  /** What opening found: segments recovered, bytes cut, leftovers removed. */
+  readonly loadInfo: { recoveredSegments: number; truncatedBytes: number; deletedLeftovers: string[] };
+
+  private constructor(dir: string, config: LogConfig, clock: Clock, segments: LogSegment[], info: PartitionLog['loadInfo']) {
+    const tp = parseLogDirName(path.basename(dir));
+    if (!tp) throw new KafkaError(ErrorCode.UNKNOWN, `"${dir}" is not named <topic>-<partition>`);
+    this.dir = dir;
+    this.topic = tp.topic;
+    this.partition = tp.partition;
+    this.config = config;
+    this.#clock = clock;
+    this.#segments = segments;
+    this.#logEndOffset = segments[segments.length - 1]!.nextOffset;
+    this.#flushedOffset = this.#logEndOffset;
+    this.loadInfo = info;
+  }
+
+  /**
+   * Opens (creating if needed) the log in `dir`. Without `opts`, the clean-shutdown marker and
+   * the recovery point are read from the parent log dir.
+   */
+  static async open(dir: string, config: LogConfig, clock: Clock = systemClock, opts: OpenOptions = {}): Promise<PartitionLog> {
+    const logDir = path.dirname(dir);
+    const tp = parseLogDirName(path.basename(dir));
+    const cleanShutdown = opts.cleanShutdown ?? (await exists(path.join(logDir, CLEAN_SHUTDOWN_FILE)));
+    let recoveryPoint = opts.recoveryPoint;
+    if (recoveryPoint === undefined) {
+      const cp = await readCheckpoint(path.join(logDir, RECOVERY_POINT_CHECKPOINT)).catch(() => new Map<string, number>());
+      recoveryPoint = tp ? (cp.get(tpKey(tp.topic, tp.partition)) ?? 0) : 0;
+    }
+    const r = await loadSegments(dir, config, clock.now(), { cleanShutdown, recoveryPoint });
+    return new PartitionLog(dir, config, clock, r.segments, r);
+  }
+
+  get logStartOffset(): number {
+    return this.#segments[0]!.baseOffset;
+  }
+  get logEndOffset(): number {
+    return this.#logEndOffset;
+  }
+  get flushedOffset(): number {
+    return this.#flushedOffset;
+  }
+  /** Everything below it is on disk: the value for recovery-point-offset-checkpoint. */
+  get recoveryPoint(): number {
+    return this.#flushedOffset;
+  }
+  get size(): number {
+    return this.#segments.reduce((n, s) => n + s.size, 0);
+  }
+  get segmentBaseOffsets(): number[] {
+    return this.#segments.map((s) => s.baseOffset);
+  }
+  get flushStats(): FlushStats {
+    return { ...this.#stats };
+  }
+
+  #withLock<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.#lock.then(() => {
+      if (this.#closed) throw new KafkaError(ErrorCode.UNKNOWN, `log ${this.topic}-${this.partition} is closed`);
+      return fn();
+    });
+    this.#lock = p.catch(() => undefined);
+    return p;
+  }
+
+  /** Validates every batch; throws CorruptDataError on the first bad one (nothing written). */
+  static validateAll(buf: Buffer): BatchPosition[] {
+    if (buf.length === 0) throw new CorruptDataError('empty record set');
+    const out: BatchPosition[] = [];
+    let at = 0;
+    while (at < buf.length) {
+      const header = validateBatch(buf, at);
+      out.push({ at, header });
+      at += header.batchLength + LOG_OVERHEAD;
+    }
+    return out;
+  }
+
+  append(batches: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {
+    let list: BatchPosition[];
+    try {
+      list = PartitionLog.validateAll(batches);
+      if (batches.length > this.config.segmentBytes) {
+        throw new KafkaError(ErrorCode.MESSAGE_TOO_LARGE, `record set of ${batches.length} bytes exceeds segment.bytes ${this.config.segmentBytes}`);
+      }
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#withLock(async () => {
+      const assign = opts.assignOffsets ?? true;
+      const first = assign ? this.#logEndOffset : list[0]!.header.baseOffset;
+      let next = first;
+      let records = 0;
+      for (const b of list) {
+        if (!assign && b.header.baseOffset !== next) {
+          throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `${this.topic}-${this.partition}: batch base offset ${b.header.baseOffset}, expected ${next} (offsets must be contiguous)`);
+        }
+        next += b.header.lastOffsetDelta + 1;
+        records += b.header.recordCount;
+      }
+      if (!assign && first !== this.#logEndOffset) {
+        throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `${this.topic}-${this.partition}: append at ${first}, log end offset is ${this.#logEndOffset}`);
+      }
+      let o = first;
+      for (const b of list) {
+        if (assign) {
+          setBaseOffset(batches, b.at, o);
+          b.header.baseOffset = o;
+        }
+        if (opts.logAppendTime !== undefined) setLogAppendTime(batches, b.at, opts.logAppendTime);
+        if (opts.logAppendTime !== undefined) b.header.maxTimestamp = opts.logAppendTime;
+        o += b.header.lastOffsetDelta + 1;
+      }
+      const seg = await this.#maybeRoll(batches.length, next - 1);
+      await seg.append(batches, list);
+      this.#logEndOffset = next;
+      this.#dirty.add(seg);
+      this.#unflushedMessages += records;
+      this.#appendsSinceFlush++;
+      this.#stats.appends++;
+      this.#scheduleFlush();
+      return { firstOffset: first, lastOffset: next - 1, logAppendTime: opts.logAppendTime ?? -1, recordCount: records };
+    });
+  }
+
+  async #maybeRoll(bytes: number, lastOffset: number): Promise<LogSegment> {
+    const seg = this.#segments[this.#segments.length - 1]!;
+    const now = this.#clock.now();
+    const full = seg.size + bytes > this.config.segmentBytes;
+    const old = now - seg.created > this.config.segmentMs;
+    const indexFull = seg.offsetIndex.isFull || seg.timeIndex.isFull;
+    const offsetOverflow = lastOffset - seg.baseOffset > 2 ** 31 - 1;
+    if (seg.isEmpty || !(full || old || indexFull || offsetOverflow)) return seg;
+    return this.#roll();
+  }
+
+  async #roll(): Promise<LogSegment> {
+    const old = this.#segments[this.#segments.length - 1]!;
+    await old.onRoll();
+    const seg = await LogSegment.open(this.dir, this.#logEndOffset, this.config, this.#clock.now());
+    this.#segments.push(seg);
+    return seg;
+  }
+
+  /** Rolls a new active segment now (if the active one holds data). */
+  roll(): Promise<void> {
+    return this.#withLock(async () => {
+      if (!this.#segments[this.#segments.length - 1]!.isEmpty) await this.#roll();
+    });
+  }
+
+  #scheduleFlush(): void {
+    if (this.#unflushedMessages >= this.config.flushIntervalMessages) {
+      void this.#startFlush().catch(() => undefined);
+    } else if (!this.#flushTimer) {
+      this.#flushTimer = this.#clock.setTimeout(() => {
+        this.#flushTimer = undefined;
+        void this.#startFlush().catch(() => undefined);
+      }, this.config.flushIntervalMs);
+    }
+  }
+
+  /** Flushes everything appended so far (joining a running group commit). */
+  flush(): Promise<void> {
+    return this.#startFlush();
+  }
+
+  #startFlush(): Promise<void> {
+    const target = this.#logEndOffset;
+    if (this.#flushedOffset >= target && this.#dirty.size === 0) return Promise.resolve();
+    this.#flushRequested = true;
+    this.#flushing ??= this.#flushLoop().finally(() => {
+      this.#flushing = undefined;
+    });
+    return target > this.#flushedOffset ? this.waitForFlush(target - 1) : this.#flushing;
+  }
+
+  async #flushLoop(): Promise<void> {
+    while (this.#flushRequested) {
+      this.#flushRequested = false;
+      this.#flushTimer?.cancel();
+      this.#flushTimer = undefined;
+      const target = this.#logEndOffset;
+      const epoch = this.#epoch;
+      const segs = [...this.#dirty];
+      this.#dirty.clear();
+      const group = this.#appendsSinceFlush;
+      this.#appendsSinceFlush = 0;
+      this.#unflushedMessages = 0;
+      try {
+        await Promise.all(segs.map((s) => s.flush()));
+      } catch (e) {
+        for (const s of segs) this.#dirty.add(s);
+        const waiters = this.#waiters;
+        this.#waiters = [];
+        for (const w of waiters) w.reject(e);
+        throw e;
+      }
+      this.#stats.fsyncs += segs.length;
+      this.#stats.groups++;
+      this.#stats.maxGroup = Math.max(this.#stats.maxGroup, group);
+      if (epoch !== this.#epoch) {
+        this.#flushRequested = true; // a truncation ran meanwhile: flush again
+        continue;
+      }
+      if (target > this.#flushedOffset) this.#advanceFlushed(target);
+    }
+  }
+
+  #advanceFlushed(to: number): void {
+    this.#flushedOffset = to;
+    const still: FlushWaiter[] = [];
+    for (const w of this.#waiters) {
+      if (to > w.offset) w.resolve();
+      else still.push(w);
+    }
+    this.#waiters = still;
+    for (const l of this.#listeners) {
+      try {
+        l(to);
+      } catch {
+        // a listener's failure is its own
+      }
+    }
+  }
+
+  /** Resolves when flushedOffset > offset (the record at `offset` is on disk and visible). */
+  waitForFlush(offset: number): Promise<void> {
+    if (this.#flushedOffset > offset) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#waiters.push({ offset, resolve, reject }));
+  }
+
+  /** Calls `listener(flushedOffset)` after each flush that exposes more data; returns the unsubscribe. */
+  onFlush(listener: (flushedOffset: number) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async read(offset: number, maxBytes: number, upTo: number = this.#flushedOffset): Promise<ReadResult> {
+    if (offset < this.logStartOffset || offset > this.#logEndOffset) {
+      throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${offset} is out of range [${this.logStartOffset}, ${this.#logEndOffset}] of ${this.topic}-${this.partition}`, {
+        context: { topic: this.topic, partition: this.partition, offset },
+      });
+    }
+    const empty = { records: Buffer.alloc(0), nextOffset: offset };
+    upTo = Math.min(upTo, this.#logEndOffset);
+    if (offset >= upTo) return empty;
+    const segments = this.#segments;
+    for (let i = floorIndex(segments, offset); i < segments.length; i++) {
+      const seg = segments[i]!;
+      const loc = await seg.findBatch(offset, seg.size);
+      if (!loc) continue;
+      if (loc.lastOffset >= upTo) return empty;
+      const want = Math.max(loc.size, Math.min(maxBytes, seg.size - loc.position));
+      const buf = await seg.readAt(loc.position, want);
+      let end = 0;
+      let last = loc.lastOffset;
+      for (const { at, header } of splitBatches(buf)) {
+        const lastOffset = header.baseOffset + header.lastOffsetDelta;
+        if (lastOffset >= upTo || (at > 0 && at + header.batchLength + LOG_OVERHEAD > maxBytes)) break;
+        end = at + header.batchLength + LOG_OVERHEAD;
+        last = lastOffset;
+      }
+      return { records: buf.subarray(0, end), nextOffset: last + 1 };
+    }
+    return empty;
+  }
+
+  /** The first offset whose record timestamp is >= ts, among flushed records; undefined if none. */
+  async offsetForTimestamp(ts: number): Promise<number | undefined> {
+    const upTo = this.#flushedOffset;
+    for (const seg of this.#segments) {
+      if (seg.baseOffset >= upTo) break;
+      if (seg.maxTimestamp >= 0 && seg.maxTimestamp < ts) continue;
+      const hint = seg.timeIndex.lookupBefore(ts);
+      let loc = await seg.findBatch(hint ? hint.offset : seg.baseOffset, seg.size);
+      while (loc && loc.lastOffset < upTo) {
+        if (loc.maxTimestamp >= ts) {
+          const batch = await seg.readAt(loc.position, loc.size);
+          const found = decodeRecordBatch(batch).records.find((r) => r.timestamp >= ts);
+          if (found) return found.offset;
+        }
+        loc = await seg.findBatch(loc.lastOffset + 1, seg.size, loc.position + loc.size);
+      }
+    }
+    return undefined;
+  }
+
+  /** Drops every batch with an offset >= `offset` (a batch holding it goes whole). */
+  truncateTo(offset: number): Promise<void> {
+    return this.#withLock(async () => {
+      if (offset >= this.#logEndOffset) return;
+      await this.#flushing;
+      this.#epoch++;
+      if (offset <= this.logStartOffset) {
+        // Everything goes: start over with one empty segment at `offset`.
+        for (const s of this.#segments) {
+          if (s.baseOffset === offset) await s.close();
+          else await this.#deleteSegment(s);
+        }
+        const fresh = await LogSegment.open(this.dir, offset, this.config, this.#clock.now());
+        await fresh.truncateFile(0);
+        await fresh.resetIndexes();
+        this.#segments = [fresh];
+      } else {
+        while (this.#segments.length > 1 && this.#segments[this.#segments.length - 1]!.baseOffset >= offset) {
+          await this.#deleteSegment(this.#segments.pop()!);
+        }
+        await this.#segments[this.#segments.length - 1]!.truncateTo(offset);
+      }
+      this.#dirty.clear();
+      this.#unflushedMessages = 0;
+      this.#logEndOffset = this.#segments[this.#segments.length - 1]!.nextOffset;
+      this.#flushedOffset = Math.min(this.#flushedOffset, this.#logEndOffset);
+    });
+  }
+
+  /** Deletes the old segments retention allows (retention.ts); returns how many. */
+  deleteOldSegments(): Promise<number> {
+    return this.#withLock(async () => {
+      let n = await expiredPrefix(this.#segments, this.config, this.#clock.now());
+      if (n >= this.#segments.length) {
+        if (this.#segments[this.#segments.length - 1]!.isEmpty || this.#flushedOffset < this.#logEndOffset) n = this.#segments.length - 1;
+        else await this.#roll();
+      }
+      const doomed = this.#segments.slice(0, n);
+      this.#segments = this.#segments.slice(n);
+      for (const s of doomed) await this.#deleteSegment(s);
+      return n;
+    });
+  }
+
+  /** Step one now (rename to .deleted), step two after file.delete.delay.ms. */
+  async #deleteSegment(seg: LogSegment): Promise<void> {
+    this.#dirty.delete(seg);
+    await seg.markDeleted();
+    const t = this.#clock.setTimeout(() => {
+      this.#pendingDeletes.delete(seg);
+      void seg.deleteFiles().catch(() => undefined);
+    }, this.config.fileDeleteDelayMs);
+    this.#pendingDeletes.set(seg, t);
+  }
+
+  /** Flushes, writes the indexes and closes every file. */
+  close(): Promise<void> {
+    return this.#withLock(async () => {
+      await this.#startFlush();
+      await this.#flushing;
+      this.#flushTimer?.cancel();
+      this.#closed = true;
+      for (const s of this.#segments) await s.close();
+      for (const [s, t] of this.#pendingDeletes) {
+        t.cancel();
+        await s.deleteFiles();
+      }
+      this.#pendingDeletes.clear();
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      for (const w of waiters) w.reject(new KafkaError(ErrorCode.UNKNOWN, `log ${this.topic}-${this.partition} closed`));
+    });
+  }
+
+  /** Closes the log and removes its directory. */
+  async delete(): Promise<void> {
+    if (!this.#closed) await this.close().catch(() => undefined);
+    await fsp.rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fsp.access(p).then(
+    () => true,
+    () => false,
+  );
+}
