@@ -52,7 +52,7 @@ async function readAll(ctx: BrokerContext, version: number, req: FetchRequest): 
           // always gets at least one whole batch, so a consumer never gets stuck.
           if (bytes > 0 && records.length > limit) records = Buffer.alloc(0);
         }
-        if (magic < 2 && records.length > 0) records = recordBatchesToMessageSet(records, magic);
+        if (magic !== 2 && records.length > 0) records = recordBatchesToMessageSet(records, magic);
         bytes += records.length;
         budget -= records.length;
         partitions.push(ok(p.partition, hw, records));
