@@ -1,0 +1,242 @@
+import { promises as fsp, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CorruptDataError, KafkaError } from '../../src/common/errors.js';
+import { decodeRecordBatches, encodeRecordBatch, readBatchHeader, splitBatches } from '../../src/protocol/records/record-batch.js';
+import { ManualClock } from '../../src/storage/clock.js';
+import { PartitionLog } from '../../src/storage/log.js';
+import { batchOf, cfg, readAll, tmpLogDir, vals } from './helpers.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  while (cleanups.length) cleanups.pop()!();
+});
+function logDir(): string {
+  const t = tmpLogDir();
+  cleanups.push(t.cleanup);
+  return path.join(t.dir, 'topic-a-0');
+}
+
+async function dirSnapshot(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const f of readdirSync(dir)) out[f] = (await fsp.readFile(path.join(dir, f))).toString('hex');
+  return out;
+}
+
+describe('PartitionLog append and read', () => {
+  it('appends and reads back across many segment rolls, with the names and the index format', async () => {
+    const dir = logDir();
+    const log = await PartitionLog.open(dir, cfg({ segmentBytes: 4096, indexIntervalBytes: 512 }));
+    expect([log.topic, log.partition]).toEqual(['topic-a', 0]);
+    let n = 0;
+    for (let i = 0; i < 200; i++) {
+      const size = 1 + (i % 7);
+      const r = await log.append(batchOf(vals(n, size, 20)));
+      expect(r).toEqual({ firstOffset: n, lastOffset: n + size - 1, logAppendTime: -1, recordCount: size });
+      n += size;
+    }
+    await log.flush();
+    expect(log.logEndOffset).toBe(n);
+    expect(log.flushedOffset).toBe(n);
+    expect(log.segmentBaseOffsets.length).toBeGreaterThan(10);
+    const files = readdirSync(dir).sort();
+    expect(files).toContain('00000000000000000000.log');
+    expect(files).toContain('00000000000000000000.index');
+    expect(files).toContain('00000000000000000000.timeindex');
+    expect(files.filter((f) => f.endsWith('.log')).map((f) => Number(f.slice(0, 20)))).toEqual(log.segmentBaseOffsets);
+    const recs = await readAll(log);
+    expect(recs.map((r) => r.offset)).toEqual(Array.from({ length: n }, (_, i) => i));
+    expect(recs.map((r) => r.value!.toString())).toEqual(vals(0, n, 20));
+    // every segment file is at most segment.bytes
+    for (const f of files.filter((x) => x.endsWith('.log'))) expect((await fsp.stat(path.join(dir, f))).size).toBeLessThanOrEqual(4096);
+    await log.close();
+    // the index pins its format: int32 relative offset, int32 position of that batch in the .log
+    const idx = await fsp.readFile(path.join(dir, '00000000000000000000.index'));
+    const logBytes = await fsp.readFile(path.join(dir, '00000000000000000000.log'));
+    expect(idx.length % 8).toBe(0);
+    expect(idx.length).toBeGreaterThan(0);
+    for (let at = 0; at < idx.length; at += 8) {
+      expect(readBatchHeader(logBytes, idx.readInt32BE(at + 4)).baseOffset).toBe(idx.readInt32BE(at));
+    }
+    const tix = await fsp.readFile(path.join(dir, '00000000000000000000.timeindex'));
+    expect(tix.length % 12).toBe(0);
+  });
+
+  it('reads from the batch that contains an offset, at every offset and every boundary', async () => {
+    const dir = logDir();
+    const log = await PartitionLog.open(dir, cfg({ segmentBytes: 2000, indexIntervalBytes: 300 }));
+    let n = 0;
+    for (let i = 0; i < 60; i++) {
+      const size = 1 + (i % 4);
+      await log.append(batchOf(vals(n, size, 10)));
+      n += size;
+    }
+    await log.flush();
+    for (let off = 0; off < n; off++) {
+      const r = await log.read(off, 1);
+      const batches = splitBatches(r.records);
+      expect(batches).toHaveLength(1);
+      const h = batches[0]!.header;
+      expect(h.baseOffset).toBeLessThanOrEqual(off);
+      expect(h.baseOffset + h.lastOffsetDelta).toBeGreaterThanOrEqual(off);
+      expect(r.nextOffset).toBe(h.baseOffset + h.lastOffsetDelta + 1);
+      const big = await log.read(off, 100_000);
+      expect(decodeRecordBatches(big.records)[0]!.offset).toBe(h.baseOffset);
+    }
+    expect((await log.read(n, 1000)).records.length).toBe(0);
+    await expect(log.read(n + 1, 1000)).rejects.toMatchObject({ code: 1 });
+    await expect(log.read(-1, 1000)).rejects.toBeInstanceOf(KafkaError);
+    await log.close();
+  });
+
+  it('returns at least one whole batch even when it is bigger than maxBytes, and never a partial one', async () => {
+    const log = await PartitionLog.open(logDir(), cfg());
+    await log.append(batchOf(vals(0, 50, 100)));
+    await log.append(batchOf(vals(50, 1)));
+    await log.flush();
+    const first = await log.read(0, 10);
+    expect(first.records.length).toBeGreaterThan(5000);
+    expect(splitBatches(first.records).partialBytes).toBe(0);
+    expect(first.nextOffset).toBe(50);
+    const both = await log.read(0, 1_000_000);
+    expect(splitBatches(both.records)).toHaveLength(2);
+    const capped = await log.read(0, first.records.length + 10);
+    expect(splitBatches(capped.records)).toHaveLength(1);
+    await log.close();
+  });
+
+  it('refuses a bad batch anywhere in the buffer with nothing changed on disk', async () => {
+    const dir = logDir();
+    const log = await PartitionLog.open(dir, cfg({ segmentBytes: 4096 }));
+    for (let i = 0; i < 30; i++) await log.append(batchOf(vals(i * 3, 3, 30)));
+    await log.flush();
+    const before = await dirSnapshot(dir);
+    const good = batchOf(['a', 'b']);
+    const flipped = batchOf(['c']);
+    flipped[flipped.length - 1]! ^= 1;
+    const longLen = batchOf(['d']);
+    longLen.writeInt32BE(longLen.readInt32BE(8) + 100, 8);
+    const badMagic = batchOf(['e']);
+    badMagic[16] = 1;
+    for (const bad of [flipped, Buffer.concat([good, flipped]), Buffer.concat([good, longLen]), badMagic, good.subarray(0, 40), Buffer.alloc(0)]) {
+      await expect(log.append(Buffer.from(bad))).rejects.toBeInstanceOf(CorruptDataError);
+    }
+    expect(log.logEndOffset).toBe(90);
+    expect(await dirSnapshot(dir)).toEqual(before);
+    // and the log still works
+    expect((await log.append(good)).firstOffset).toBe(90);
+    await log.close();
+  });
+
+  it('keeps a replica\'s offsets (assignOffsets: false) and requires them contiguous; sets log-append time', async () => {
+    const log = await PartitionLog.open(logDir(), cfg());
+    const b = encodeRecordBatch({ baseOffset: 0, records: [{ value: 'a' }, { value: 'b' }] });
+    await log.append(b, { assignOffsets: false });
+    const gap = encodeRecordBatch({ baseOffset: 5, records: [{ value: 'c' }] });
+    await expect(log.append(gap, { assignOffsets: false })).rejects.toMatchObject({ code: 1 });
+    const next = encodeRecordBatch({ baseOffset: 2, records: [{ value: 'c', timestamp: 5 }] });
+    const r = await log.append(next, { assignOffsets: false, logAppendTime: 123_456 });
+    expect(r).toEqual({ firstOffset: 2, lastOffset: 2, logAppendTime: 123_456, recordCount: 1 });
+    await log.flush();
+    const recs = await readAll(log);
+    expect(recs.map((x) => [x.offset, x.value!.toString()])).toEqual([[0, 'a'], [1, 'b'], [2, 'c']]);
+    expect(recs[2]!.timestamp).toBe(123_456);
+    await log.close();
+  });
+
+  it('finds offsets by timestamp', async () => {
+    const log = await PartitionLog.open(logDir(), cfg({ segmentBytes: 1500, indexIntervalBytes: 200 }));
+    for (let i = 0; i < 100; i++) await log.append(batchOf([`v${i}`], 1000 + i * 10));
+    await log.flush();
+    expect(await log.offsetForTimestamp(0)).toBe(0);
+    expect(await log.offsetForTimestamp(1000)).toBe(0);
+    expect(await log.offsetForTimestamp(1001)).toBe(1);
+    expect(await log.offsetForTimestamp(1500)).toBe(50);
+    expect(await log.offsetForTimestamp(1990)).toBe(99);
+    expect(await log.offsetForTimestamp(1991)).toBeUndefined();
+    await log.close();
+  });
+
+  it('truncateTo drops everything at and after an offset, across segments', async () => {
+    const log = await PartitionLog.open(logDir(), cfg({ segmentBytes: 1000, indexIntervalBytes: 100 }));
+    for (let i = 0; i < 100; i++) await log.append(batchOf([`v${i}`]));
+    await log.flush();
+    await log.truncateTo(37);
+    expect(log.logEndOffset).toBe(37);
+    expect(log.flushedOffset).toBe(37);
+    expect((await readAll(log)).map((r) => r.offset)).toEqual(Array.from({ length: 37 }, (_, i) => i));
+    expect((await log.append(batchOf(['new']))).firstOffset).toBe(37);
+    await log.flush();
+    expect((await readAll(log)).at(-1)!.value!.toString()).toBe('new');
+    await log.truncateTo(0);
+    expect([log.logStartOffset, log.logEndOffset]).toEqual([0, 0]);
+    expect((await log.append(batchOf(['again']))).firstOffset).toBe(0);
+    await log.close();
+  });
+});
+
+describe('flushing', () => {
+  it('exposes only flushed data: with flushing off nothing is visible until a flush (interval or explicit)', async () => {
+    const clock = new ManualClock();
+    const log = await PartitionLog.open(logDir(), cfg({ flushIntervalMessages: 1_000_000, flushIntervalMs: 5000 }), clock);
+    for (let i = 0; i < 10; i++) await log.append(batchOf([`v${i}`]));
+    expect(log.logEndOffset).toBe(10);
+    expect(log.flushedOffset).toBe(0);
+    expect((await log.read(0, 10_000)).records.length).toBe(0);
+    expect(log.flushStats.fsyncs).toBe(0);
+    const seen: number[] = [];
+    log.onFlush((o) => seen.push(o));
+    const waiting = log.waitForFlush(9);
+    clock.advance(5000);
+    await waiting;
+    expect(seen).toEqual([10]);
+    expect(log.flushedOffset).toBe(10);
+    expect(await readAll(log)).toHaveLength(10);
+    await log.append(batchOf(['late']));
+    expect(log.flushedOffset).toBe(10);
+    // an explicit read up to the log end still stops at the given upTo
+    expect(decodeRecordBatches((await log.read(0, 100_000, 5)).records).at(-1)!.offset).toBe(4);
+    await log.flush();
+    expect(log.flushedOffset).toBe(11);
+    await log.close();
+  });
+
+  it('never lets a read see past flushedOffset while appends race with flushes', async () => {
+    const log = await PartitionLog.open(logDir(), cfg());
+    let stop = false;
+    let violations = 0;
+    const reader = (async () => {
+      while (!stop) {
+        const upTo = log.flushedOffset;
+        const r = await log.read(0, 10_000_000).catch(() => undefined);
+        if (r) for (const b of splitBatches(r.records)) if (b.header.baseOffset + b.header.lastOffsetDelta >= Math.max(upTo, log.flushedOffset)) violations++;
+        await new Promise((res) => setImmediate(res));
+      }
+    })();
+    await Promise.all(Array.from({ length: 300 }, (_, i) => log.append(batchOf([`v${i}`]))));
+    await log.flush();
+    stop = true;
+    await reader;
+    expect(violations).toBe(0);
+    await log.close();
+  });
+
+  it('group-commits: many concurrent appends with flush-every-message take far fewer fsyncs', async () => {
+    const log = await PartitionLog.open(logDir(), cfg({ flushIntervalMessages: 1 }));
+    const n = 500;
+    const acks = await Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        const r = await log.append(batchOf([`v${i}`]));
+        await log.waitForFlush(r.lastOffset);
+        return r.lastOffset;
+      }),
+    );
+    expect(new Set(acks).size).toBe(n);
+    const s = log.flushStats;
+    expect(s.appends).toBe(n);
+    expect(s.fsyncs).toBeGreaterThan(0);
+    expect(s.fsyncs).toBeLessThan(n / 3);
+    expect(log.flushedOffset).toBe(n);
+    await log.close();
+  });
+});
