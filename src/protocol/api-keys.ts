@@ -3,8 +3,7 @@
  *
  * `SUPPORTED_API_VERSIONS` is exactly what the broker advertises in its ApiVersions response
  * (api_key, min_version, max_version). Clients pick the highest version both sides know, so a
- * range here must only list versions whose codecs exist under `apis/` (or, for the internal
- * controller-to-broker APIs, whose codecs the broker package provides).
+ * range here must only list versions whose codecs exist under `apis/` (a test holds that).
  *
  * We speak only non-flexible versions (no tagged fields, no compact strings): ApiVersions v3+,
  * Metadata v9+, ... use request header v2 and are answered with UNSUPPORTED_VERSION.

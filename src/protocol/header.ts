@@ -10,12 +10,16 @@
  *   Response header (v0):
  *     correlation_id => INT32
  *
+ * One exception, as in Kafka: a ControlledShutdown v0 request (api key 7) uses request header v0,
+ * which has no client_id at all; both directions here follow that.
+ *
  * Flexible versions (ApiVersions v3+, ...) use request header v2, which appends tagged fields
  * after client_id. We never decode the body of such a request: its first four fields are the
  * same, so `decodeRequestHeader` still yields the api key, version and correlation id the broker
  * needs to answer UNSUPPORTED_VERSION (see `encodeApiVersionsResponse`). Responses to ApiVersions
  * always use header v0, whatever the version.
  */
+import { ApiKey } from './api-keys.js';
 import { Reader } from './reader.js';
 import { Writer } from './writer.js';
 
@@ -35,12 +39,17 @@ export interface ResponseHeader {
   correlationId: number;
 }
 
-/** Reads a request header v1 from `r`, leaving it at the start of the body. */
+/** True for the one request whose header has no client_id: ControlledShutdown v0. */
+export function hasHeaderV0(apiKey: number, apiVersion: number): boolean {
+  return apiKey === ApiKey.ControlledShutdown && apiVersion === 0;
+}
+
+/** Reads a request header v1 (v0 for ControlledShutdown v0) from `r`, leaving it at the body. */
 export function readRequestHeader(r: Reader): RequestHeader {
   const apiKey = r.int16();
   const apiVersion = r.int16();
   const correlationId = r.int32();
-  const clientId = r.string();
+  const clientId = hasHeaderV0(apiKey, apiVersion) ? null : r.string();
   return { apiKey, apiVersion, correlationId, clientId };
 }
 
@@ -55,7 +64,8 @@ export function decodeRequestHeader(buf: Buffer, at = 0): DecodedRequestHeader {
 }
 
 export function encodeRequestHeader(w: Writer, h: RequestHeader): Writer {
-  return w.int16(h.apiKey).int16(h.apiVersion).int32(h.correlationId).string(h.clientId);
+  w.int16(h.apiKey).int16(h.apiVersion).int32(h.correlationId);
+  return hasHeaderV0(h.apiKey, h.apiVersion) ? w : w.string(h.clientId);
 }
 
 export function readResponseHeader(r: Reader): ResponseHeader {

@@ -8,6 +8,10 @@ import { ApiKey, apiName } from '../api-keys.js';
 import type { Reader } from '../reader.js';
 import type { Writer } from '../writer.js';
 import * as apiVersions from './api-versions.js';
+import * as controlledShutdown from './controlled-shutdown.js';
+import * as leaderAndIsr from './leader-and-isr.js';
+import * as stopReplica from './stop-replica.js';
+import * as updateMetadata from './update-metadata.js';
 import * as createTopics from './create-topics.js';
 import * as deleteTopics from './delete-topics.js';
 import * as fetch from './fetch.js';
@@ -19,6 +23,10 @@ import * as offsetFetch from './offset-fetch.js';
 import * as produce from './produce.js';
 
 export * from './api-versions.js';
+export * from './controlled-shutdown.js';
+export * from './leader-and-isr.js';
+export * from './stop-replica.js';
+export * from './update-metadata.js';
 export * from './create-topics.js';
 export * from './delete-topics.js';
 export * from './fetch.js';
@@ -120,9 +128,37 @@ export const API_CODECS = {
       encodeResponse: deleteTopics.encodeDeleteTopicsResponse,
       decodeResponse: deleteTopics.decodeDeleteTopicsResponse,
     }),
+  [ApiKey.LeaderAndIsr]: codec<leaderAndIsr.LeaderAndIsrRequest, leaderAndIsr.LeaderAndIsrResponse>(
+    ApiKey.LeaderAndIsr, leaderAndIsr.LEADER_AND_ISR_MIN_VERSION, leaderAndIsr.LEADER_AND_ISR_MAX_VERSION, {
+      encodeRequest: leaderAndIsr.encodeLeaderAndIsrRequest,
+      decodeRequest: leaderAndIsr.decodeLeaderAndIsrRequest,
+      encodeResponse: leaderAndIsr.encodeLeaderAndIsrResponse,
+      decodeResponse: leaderAndIsr.decodeLeaderAndIsrResponse,
+    }),
+  [ApiKey.StopReplica]: codec<stopReplica.StopReplicaRequest, stopReplica.StopReplicaResponse>(
+    ApiKey.StopReplica, stopReplica.STOP_REPLICA_MIN_VERSION, stopReplica.STOP_REPLICA_MAX_VERSION, {
+      encodeRequest: stopReplica.encodeStopReplicaRequest,
+      decodeRequest: stopReplica.decodeStopReplicaRequest,
+      encodeResponse: stopReplica.encodeStopReplicaResponse,
+      decodeResponse: stopReplica.decodeStopReplicaResponse,
+    }),
+  [ApiKey.UpdateMetadata]: codec<updateMetadata.UpdateMetadataRequest, updateMetadata.UpdateMetadataResponse>(
+    ApiKey.UpdateMetadata, updateMetadata.UPDATE_METADATA_MIN_VERSION, updateMetadata.UPDATE_METADATA_MAX_VERSION, {
+      encodeRequest: updateMetadata.encodeUpdateMetadataRequest,
+      decodeRequest: updateMetadata.decodeUpdateMetadataRequest,
+      encodeResponse: updateMetadata.encodeUpdateMetadataResponse,
+      decodeResponse: updateMetadata.decodeUpdateMetadataResponse,
+    }),
+  [ApiKey.ControlledShutdown]: codec<controlledShutdown.ControlledShutdownRequest, controlledShutdown.ControlledShutdownResponse>(
+    ApiKey.ControlledShutdown, controlledShutdown.CONTROLLED_SHUTDOWN_MIN_VERSION, controlledShutdown.CONTROLLED_SHUTDOWN_MAX_VERSION, {
+      encodeRequest: controlledShutdown.encodeControlledShutdownRequest,
+      decodeRequest: controlledShutdown.decodeControlledShutdownRequest,
+      encodeResponse: controlledShutdown.encodeControlledShutdownResponse,
+      decodeResponse: controlledShutdown.decodeControlledShutdownResponse,
+    }),
 } as const;
 
-/** The codecs of a client-facing API, or undefined for a key this module has no codec for. */
+/** The codecs of an API, or undefined for a key this module has no codec for. */
 export function codecFor(apiKey: number): ApiCodec<unknown, unknown> | undefined {
   return (API_CODECS as Record<number, ApiCodec<unknown, unknown>>)[apiKey];
 }
