@@ -8,6 +8,8 @@ import {
   type FetchRequest,
   type FetchResponse,
 } from '../../../src/protocol/apis/fetch.js';
+import { frameResponse } from '../../../src/protocol/header.js';
+import { recordBatchesToMessageSet } from '../../../src/protocol/records/message-set.js';
 import { encodeRecordBatch } from '../../../src/protocol/records/record-batch.js';
 import { decode, encode, expectBoundsChecked, hex, kafkajsDecodeResponse, kafkajsRequestBody, require } from './helpers.js';
 
@@ -166,5 +168,32 @@ describe('Fetch codec: kafkajs cross-checks', () => {
       expect(p1.errorCode).toBe(1);
       expect(p1.messages).toEqual([]);
     }
+  });
+
+  it('kafka-node reads our v0 response carrying stored batches down-converted to magic 0 (with a partial tail)', () => {
+    const protocol = require('kafka-node/lib/protocol/protocol');
+    const batches = Buffer.concat([
+      encodeRecordBatch({ baseOffset: 5, records: [{ key: 'a', value: 'x' }, { key: null, value: 'y' }] }),
+      encodeRecordBatch({ baseOffset: 7, records: [{ key: 'c', value: 'z' }] }),
+    ]);
+    const set = recordBatchesToMessageSet(batches, 0);
+    const records = Buffer.concat([set, set.subarray(0, 20)]); // a fetch cut inside the next message
+    const res: FetchResponse = {
+      throttleTimeMs: 0,
+      topics: [{ topic: 't', partitions: [{ partition: 0, errorCode: 0, highWatermark: 8, lastStableOffset: -1, abortedTransactions: null, records }] }],
+    };
+    const seen: { offset: number; key: Buffer | null; value: Buffer }[] = [];
+    let done: unknown;
+    protocol.decodeFetchResponse((err: unknown, type: string, msg: any) => {
+      expect(err).toBeNull();
+      if (type === 'message') seen.push(msg);
+      else done = msg;
+    })(frameResponse(1, (w) => encodeFetchResponse(w, 0, res)));
+    expect(seen.map((m) => [m.offset, m.key?.toString() ?? null, m.value.toString()])).toEqual([
+      [5, 'a', 'x'],
+      [6, null, 'y'],
+      [7, 'c', 'z'],
+    ]);
+    expect(done).toEqual({ t: { 0: 7, highWaterOffset: 8 } });
   });
 });

@@ -9,6 +9,8 @@ import {
   type ProduceResponse,
 } from '../../../src/protocol/apis/produce.js';
 import { Reader } from '../../../src/protocol/reader.js';
+import { decodeRequestHeader } from '../../../src/protocol/header.js';
+import { messageSetToRecordBatch } from '../../../src/protocol/records/message-set.js';
 import { decodeRecordBatch } from '../../../src/protocol/records/record-batch.js';
 import {
   decode,
@@ -175,6 +177,27 @@ describe('Produce codec: kafkajs cross-checks', () => {
       await expect(kafkajsParseResponse('produce', v, encode((w) => encodeProduceResponse(w, v, res)))).rejects.toThrow(
         /leader/i,
       );
+    }
+  });
+
+  it('kafka-node: its v0 and v2 requests decode, and their message sets convert to one batch', () => {
+    const protocol = require('kafka-node/lib/protocol/protocol');
+    const payloads = [
+      { topic: 't', partition: 1, messages: [{ attributes: 0, key: 'k', value: 'v', timestamp: 1_600_000_000_000 }, { attributes: 0, key: null, value: 'w', timestamp: 1_600_000_000_001 }] },
+    ];
+    for (const [version, frame] of [
+      [0, protocol.encodeProduceRequest(1, 100)('kn', 2, payloads)],
+      [2, protocol.encodeProduceV2Request(1, 100)('kn', 2, payloads)],
+    ] as [number, Buffer][]) {
+      const h = decodeRequestHeader(frame, 4);
+      expect(h).toMatchObject({ apiKey: 0, apiVersion: version, correlationId: 2, clientId: 'kn' });
+      const req = decodeProduceRequest(new Reader(frame, h.bodyOffset), version);
+      expect([req.acks, req.timeoutMs, req.topics[0]!.topic, req.topics[0]!.partitions[0]!.partition]).toEqual([1, 100, 't', 1]);
+      const batch = messageSetToRecordBatch(req.topics[0]!.partitions[0]!.records!, { now: 5 });
+      expect(decodeRecordBatch(batch).records.map((r) => [r.key?.toString() ?? null, r.value?.toString(), r.timestamp])).toEqual([
+        ['k', 'v', version === 2 ? 1_600_000_000_000 : 5],
+        [null, 'w', version === 2 ? 1_600_000_000_001 : 5],
+      ]);
     }
   });
 });
