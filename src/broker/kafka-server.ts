@@ -37,6 +37,7 @@ export class KafkaServer {
   #controller: KafkaController | undefined;
   #server: SocketServer | undefined;
   #stopping: Promise<void> | undefined;
+  #registered = false;
 
   constructor(config: BrokerConfig) {
     this.config = config;
@@ -112,20 +113,29 @@ export class KafkaServer {
       }
       throw new BrokerIdInUseError(`broker.id ${c.brokerId} is already registered in ZooKeeper by a live broker at ${where}; choose another broker.id`);
     }
+    this.#registered = true;
     this.#log.info('registered in ZooKeeper', { path: brokerIdPath(c.brokerId) });
+  }
+
+  /** Deletes this broker's registration, and only if it is this session's own ephemeral. */
+  async #deregister(): Promise<void> {
+    const zk = this.#zk!;
+    const path = brokerIdPath(this.config.brokerId);
+    const stat = await zk.exists(path);
+    if (stat && stat.ephemeralOwner === BigInt('0x' + zk.sessionIdHex)) await zk.delete(path, stat.version);
   }
 
   /** Clean shutdown; safe to call more than once. */
   shutdown(): Promise<void> {
     this.#stopping ??= (async () => {
       this.#log.info('shutting down');
-      await this.#server?.stopAccepting();
+      this.#server?.stopAccepting();
       await this.#controller?.stop().catch(() => undefined);
       this.#metadata?.stop();
       await this.#server?.close();
       await this.#logs?.close();
       if (this.#zk) {
-        await this.#zk.delete(brokerIdPath(this.config.brokerId)).catch(() => undefined);
+        if (this.#registered) await this.#deregister().catch(() => undefined);
         await this.#zk.close();
       }
       this.#log.info('shut down cleanly');

@@ -40,6 +40,7 @@ export class SocketServer {
   #server: net.Server | undefined;
   #nextId = 1;
   #port = 0;
+  #closed: Promise<void> | undefined;
 
   constructor(opts: SocketServerOptions, handler: RequestHandler) {
     this.#opts = { maxInFlight: 32, logger: new Logger('network'), ...opts };
@@ -67,17 +68,18 @@ export class SocketServer {
     this.#port = (server.address() as net.AddressInfo).port;
   }
 
-  /** Stops accepting; existing connections are closed once their pending responses are written. */
-  async stopAccepting(): Promise<void> {
+  /** Stops accepting new connections; existing ones keep being served until close(). */
+  stopAccepting(): void {
     const server = this.#server;
-    if (!server) return;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (!server || this.#closed) return;
+    this.#closed = new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /** Stops accepting and closes every connection; resolves once the listener is closed. */
   async close(): Promise<void> {
-    const closing = this.stopAccepting();
+    this.stopAccepting();
     for (const s of this.#sockets) s.destroy();
-    await closing;
+    await this.#closed;
   }
 
   #accept(socket: net.Socket): void {

@@ -22,17 +22,16 @@ import path from 'node:path';
 import { CorruptDataError, ErrorCode, KafkaError } from '../common/errors.js';
 import {
   LOG_OVERHEAD,
-  decodeRecordBatch,
   setBaseOffset,
   setLogAppendTime,
-  splitBatches,
   validateBatch,
   type BatchPosition,
 } from '../protocol/records/record-batch.js';
 import { CLEAN_SHUTDOWN_FILE, RECOVERY_POINT_CHECKPOINT, readCheckpoint, tpKey } from './checkpoint.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import type { LogConfig } from './config.js';
-import { floorIndex, loadSegments } from './recovery.js';
+import { findOffsetForTimestamp, readBatches } from './log-read.js';
+import { loadSegments } from './recovery.js';
 import { expiredPrefix } from './retention.js';
 import { LogSegment } from './segment.js';
 
@@ -48,12 +47,8 @@ export interface AppendResult {
   logAppendTime: number;
   recordCount: number;
 }
-export interface ReadResult {
-  /** Whole batches, starting with the batch that contains the requested offset. */
-  records: Buffer;
-  /** The offset after the last batch returned (the requested offset when none). */
-  nextOffset: number;
-}
+export type { ReadResult } from './log-read.js';
+import type { ReadResult } from './log-read.js';
 export interface FlushStats {
   appends: number;
   /** fdatasync calls on .log files. */
@@ -255,13 +250,25 @@ export class PartitionLog {
 
   #scheduleFlush(): void {
     if (this.#unflushedMessages >= this.config.flushIntervalMessages) {
-      void this.#startFlush().catch(() => undefined);
+      this.#kickFlush();
     } else if (!this.#flushTimer) {
       this.#flushTimer = this.#clock.setTimeout(() => {
         this.#flushTimer = undefined;
-        void this.#startFlush().catch(() => undefined);
+        this.#kickFlush();
       }, this.config.flushIntervalMs);
     }
+  }
+
+  /** Starts a group commit, or asks the running one to go round once more. */
+  #kickFlush(): void {
+    this.#flushRequested = true;
+    this.#flushing ??= this.#flushLoop()
+      .catch(() => undefined)
+      .finally(() => {
+        this.#flushing = undefined;
+        // A request that arrived after the loop's last check but before this point.
+        if (this.#flushRequested && !this.#closed) this.#kickFlush();
+      });
   }
 
   /** Flushes everything appended so far (joining a running group commit). */
@@ -272,11 +279,9 @@ export class PartitionLog {
   #startFlush(): Promise<void> {
     const target = this.#logEndOffset;
     if (this.#flushedOffset >= target && this.#dirty.size === 0) return Promise.resolve();
-    this.#flushRequested = true;
-    this.#flushing ??= this.#flushLoop().finally(() => {
-      this.#flushing = undefined;
-    });
-    return target > this.#flushedOffset ? this.waitForFlush(target - 1) : this.#flushing;
+    const done = target > this.#flushedOffset ? this.waitForFlush(target - 1) : undefined;
+    this.#kickFlush();
+    return done ?? this.#flushing ?? Promise.resolve();
   }
 
   async #flushLoop(): Promise<void> {
@@ -340,54 +345,19 @@ export class PartitionLog {
     return () => this.#listeners.delete(listener);
   }
 
-  async read(offset: number, maxBytes: number, upTo: number = this.#flushedOffset): Promise<ReadResult> {
+  read(offset: number, maxBytes: number, upTo: number = this.#flushedOffset): Promise<ReadResult> {
     if (offset < this.logStartOffset || offset > this.#logEndOffset) {
-      throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${offset} is out of range [${this.logStartOffset}, ${this.#logEndOffset}] of ${this.topic}-${this.partition}`, {
+      const e = new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${offset} is out of range [${this.logStartOffset}, ${this.#logEndOffset}] of ${this.topic}-${this.partition}`, {
         context: { topic: this.topic, partition: this.partition, offset },
       });
+      return Promise.reject(e);
     }
-    const empty = { records: Buffer.alloc(0), nextOffset: offset };
-    upTo = Math.min(upTo, this.#logEndOffset);
-    if (offset >= upTo) return empty;
-    const segments = this.#segments;
-    for (let i = floorIndex(segments, offset); i < segments.length; i++) {
-      const seg = segments[i]!;
-      const loc = await seg.findBatch(offset, seg.size);
-      if (!loc) continue;
-      if (loc.lastOffset >= upTo) return empty;
-      const want = Math.max(loc.size, Math.min(maxBytes, seg.size - loc.position));
-      const buf = await seg.readAt(loc.position, want);
-      let end = 0;
-      let last = loc.lastOffset;
-      for (const { at, header } of splitBatches(buf)) {
-        const lastOffset = header.baseOffset + header.lastOffsetDelta;
-        if (lastOffset >= upTo || (at > 0 && at + header.batchLength + LOG_OVERHEAD > maxBytes)) break;
-        end = at + header.batchLength + LOG_OVERHEAD;
-        last = lastOffset;
-      }
-      return { records: buf.subarray(0, end), nextOffset: last + 1 };
-    }
-    return empty;
+    return readBatches(this.#segments, offset, maxBytes, Math.min(upTo, this.#logEndOffset));
   }
 
   /** The first offset whose record timestamp is >= ts, among flushed records; undefined if none. */
-  async offsetForTimestamp(ts: number): Promise<number | undefined> {
-    const upTo = this.#flushedOffset;
-    for (const seg of this.#segments) {
-      if (seg.baseOffset >= upTo) break;
-      if (seg.maxTimestamp >= 0 && seg.maxTimestamp < ts) continue;
-      const hint = seg.timeIndex.lookupBefore(ts);
-      let loc = await seg.findBatch(hint ? hint.offset : seg.baseOffset, seg.size);
-      while (loc && loc.lastOffset < upTo) {
-        if (loc.maxTimestamp >= ts) {
-          const batch = await seg.readAt(loc.position, loc.size);
-          const found = decodeRecordBatch(batch).records.find((r) => r.timestamp >= ts);
-          if (found) return found.offset;
-        }
-        loc = await seg.findBatch(loc.lastOffset + 1, seg.size, loc.position + loc.size);
-      }
-    }
-    return undefined;
+  offsetForTimestamp(ts: number): Promise<number | undefined> {
+    return findOffsetForTimestamp(this.#segments, ts, this.#flushedOffset);
   }
 
   /** Drops every batch with an offset >= `offset` (a batch holding it goes whole). */

@@ -112,10 +112,10 @@ export class TestCluster {
 
   async stop(): Promise<void> {
     await Promise.all([...this.brokers.keys()].map((id) => this.stopBroker(id, 'SIGTERM')));
-    if (this.zk) {
-      await this.zk.deleteRecursive('/').catch(() => undefined);
-      await this.zk.close();
-    }
+    if (this.zk) await this.zk.close();
+    const root = await ZkClient.connect({ connectString: inject('zkConnect'), sessionTimeoutMs: 10_000 });
+    await root.deleteRecursive(this.chroot).catch(() => undefined);
+    await root.close();
     rmSync(this.baseDir, { recursive: true, force: true });
   }
 }

@@ -60,12 +60,19 @@ export function decodeApiVersionsRequest(_r: Reader, _version: number): ApiVersi
   return {};
 }
 
-/** Writes a v0-v2 body; for any other version, the v0 body (error_code, api_versions). */
+/**
+ * Writes a v0-v2 body. For any other version, and for any UNSUPPORTED_VERSION answer, the v0
+ * body (error_code, api_versions), which is what clients parse in that case.
+ */
 export function encodeApiVersionsResponse(w: Writer, version: number, res: ApiVersionsResponse): Writer {
   w.int16(res.errorCode);
   w.array(res.apiVersions, (w, v) => w.int16(v.apiKey).int16(v.minVersion).int16(v.maxVersion));
-  if (isKnownVersion(version) && version >= 1) w.int32(res.throttleTimeMs);
+  if (!isV0Body(version, res.errorCode)) w.int32(res.throttleTimeMs);
   return w;
+}
+
+function isV0Body(version: number, errorCode: number): boolean {
+  return errorCode === ErrorCode.UNSUPPORTED_VERSION || !isKnownVersion(version) || version === 0;
 }
 
 /**
@@ -75,8 +82,7 @@ export function encodeApiVersionsResponse(w: Writer, version: number, res: ApiVe
 export function decodeApiVersionsResponse(r: Reader, version: number): ApiVersionsResponse {
   const errorCode = r.int16();
   const apiVersions = r.array((r) => ({ apiKey: r.int16(), minVersion: r.int16(), maxVersion: r.int16() }), 6);
-  const v0Body = errorCode === ErrorCode.UNSUPPORTED_VERSION || !isKnownVersion(version) || version === 0;
-  const throttleTimeMs = v0Body ? 0 : r.int32();
+  const throttleTimeMs = isV0Body(version, errorCode) ? 0 : r.int32();
   return { errorCode, apiVersions, throttleTimeMs };
 }
 
