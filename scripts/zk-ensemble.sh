@@ -244,10 +244,27 @@ cmd_start() {
 }
 
 cmd_stop() {
-  local k any=0
+  # SIGTERM to every node first, then wait: the JVMs shut down in parallel.
+  local k pid any=0 grace=${ZK_STOP_GRACE:-10}
+  local -A pids=()
   for k in $(seq 1 "$NODES"); do
     [ -f "$(pid_file "$k")" ] && any=1
-    stop_node "$k" TERM
+    pid=$(node_pid "$k")
+    if [ -n "$pid" ]; then
+      pids[$k]=$pid
+      kill -TERM "$pid" 2>/dev/null || true
+    else
+      rm -f "$(pid_file "$k")"
+    fi
+  done
+  for k in "${!pids[@]}"; do
+    if ! wait_pid_exit "${pids[$k]}" "$grace"; then
+      log "node $k: pid ${pids[$k]} still alive after ${grace}s; sending SIGKILL"
+      kill -KILL "${pids[$k]}" 2>/dev/null || true
+      wait_pid_exit "${pids[$k]}" 10 || die "node $k: pid ${pids[$k]} survived SIGKILL"
+    fi
+    rm -f "$(pid_file "$k")"
+    log "node $k: stopped pid ${pids[$k]}"
   done
   [ "$any" = 1 ] || log "nothing was running in $base"
 }

@@ -24,11 +24,13 @@ export interface EnsembleNodeStatus {
   mode: string; // leader | follower | standalone | down | not serving
 }
 
-function run(args: string[], timeoutMs = 90_000): Promise<string> {
+function run(args: string[], opts: { timeoutMs?: number; anyExit?: boolean } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(ENSEMBLE_SCRIPT, args, { cwd: ROOT, timeout: timeoutMs }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`zk-ensemble.sh ${args.join(' ')} failed: ${err.message}\n${stderr}`));
-      else resolve(stdout);
+    execFile(ENSEMBLE_SCRIPT, args, { cwd: ROOT, timeout: opts.timeoutMs ?? 90_000 }, (err, stdout, stderr) => {
+      // status exits 1 when a node is down and 3 when none runs: its table is still the answer.
+      if (err && !(opts.anyExit && typeof err.code === 'number')) {
+        reject(new Error(`zk-ensemble.sh ${args.join(' ')} failed: ${err.message}\n${stderr}`));
+      } else resolve(stdout);
     });
   });
 }
@@ -60,6 +62,7 @@ export class Ensemble {
   readonly nodes: number;
   readonly connectString: string;
   #stopped = false;
+  #stopDone = false;
   readonly #onExit = () => this.stopSync();
 
   private constructor(dir: string, basePort: number, nodes: number) {
@@ -104,7 +107,7 @@ export class Ensemble {
   }
 
   async status(): Promise<EnsembleNodeStatus[]> {
-    const out = await run(['status', '--dir', this.dir]).catch((err: Error) => err.message);
+    const out = await run(['status', '--dir', this.dir], { anyExit: true });
     const rows: EnsembleNodeStatus[] = [];
     for (const line of out.split('\n')) {
       const m = /^(\d+)\s+(\S+)\s+(\d+)\s+(.+)$/.exec(line.trim());
@@ -132,18 +135,21 @@ export class Ensemble {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    process.off('exit', this.#onExit);
     try {
       await run(['stop', '--dir', this.dir]);
     } finally {
+      this.#stopDone = true;
+      process.off('exit', this.#onExit);
       rmSync(this.dir, { recursive: true, force: true });
     }
   }
 
   /** The same, synchronously: for 'exit' and signal handlers. */
   stopSync(): void {
-    if (this.#stopped) return;
+    // Also when an async stop() is under way: the process may end before it completes.
+    if (this.#stopDone) return;
     this.#stopped = true;
+    this.#stopDone = true;
     process.off('exit', this.#onExit);
     try {
       execFileSync(ENSEMBLE_SCRIPT, ['stop', '--dir', this.dir], { cwd: ROOT, stdio: 'ignore', timeout: 60_000 });
