@@ -10,6 +10,7 @@ import { NodeExistsError } from '../zk/errors.js';
 import { brokerIdsPath, deleteTopicPath, topicConfigPath, topicPath, brokerTopicsPath } from '../zk/paths.js';
 import { decodeTopicAssignment, encodeTopicAssignment, encodeTopicConfig } from '../zk/payloads.js';
 import { ErrorCode, KafkaError } from '../common/errors.js';
+import { topicOverridesFromConfig } from '../storage/config.js';
 
 export type Assignment = Map<number, number[]>;
 
@@ -76,6 +77,11 @@ export interface CreateTopicOptions {
 
 export async function createTopic(zk: ZkClient, topic: string, opts: CreateTopicOptions): Promise<Assignment> {
   validateTopicName(topic);
+  try {
+    topicOverridesFromConfig(opts.config ?? {});
+  } catch (err) {
+    throw new KafkaError(ErrorCode.INVALID_CONFIG, `invalid config for topic "${topic}": ${(err as Error).message}`, { context: { topic } });
+  }
   const assignment = opts.assignment ?? assignReplicasToBrokers(await liveBrokerIds(zk), opts.partitions, opts.replicationFactor);
   if (await zk.exists(topicPath(topic))) {
     throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic "${topic}" already exists`, { context: { topic } });

@@ -8,8 +8,8 @@
  */
 import { EventEmitter } from 'node:events';
 import type { ZkClient } from '../zk/client.js';
-import { brokerIdsPath, brokerIdPath, brokerTopicsPath, topicPath } from '../zk/paths.js';
-import { decodeBrokerRegistration, decodeTopicAssignment } from '../zk/payloads.js';
+import { brokerIdsPath, brokerIdPath, brokerTopicsPath, topicPath, topicConfigPath } from '../zk/paths.js';
+import { decodeBrokerRegistration, decodeTopicAssignment, decodeTopicConfig } from '../zk/payloads.js';
 import { Logger } from '../common/logger.js';
 
 export interface BrokerEndpoint {
@@ -33,6 +33,8 @@ export class MetadataCache extends EventEmitter {
   /** topic -> partition -> replicas */
   readonly #assignments = new Map<string, Map<number, number[]>>();
   readonly #topicUnwatch = new Map<string, () => void>();
+  /** topic -> its overrides from /config/topics/<T> */
+  readonly #configs = new Map<string, Record<string, string>>();
   readonly #unwatch: (() => void)[] = [];
   #ready: Promise<void> | undefined;
 
@@ -98,6 +100,7 @@ export class MetadataCache extends EventEmitter {
         unwatch();
         this.#topicUnwatch.delete(t);
         this.#assignments.delete(t);
+        this.#configs.delete(t);
       }
     }
     const loads: Promise<void>[] = [];
@@ -117,12 +120,28 @@ export class MetadataCache extends EventEmitter {
             loaded();
             this.emit('change');
           });
-          this.#topicUnwatch.set(t, unwatch);
+          const unwatchConfig = this.#zk.watchData(topicConfigPath(t), (node) => {
+            try {
+              this.#configs.set(t, node ? decodeTopicConfig(node.data) : {});
+            } catch (err) {
+              this.#log.warn('ignoring an unreadable topic config', { topic: t, error: err });
+            }
+            this.emit('config', t, this.#configs.get(t) ?? {});
+          });
+          this.#topicUnwatch.set(t, () => {
+            unwatch();
+            unwatchConfig();
+          });
         }),
       );
     }
     await Promise.all(loads);
     this.emit('change');
+  }
+
+  /** A topic's config overrides (topic-level names), empty when it has none. */
+  topicConfig(topic: string): Record<string, string> {
+    return this.#configs.get(topic) ?? {};
   }
 
   brokers(): BrokerEndpoint[] {

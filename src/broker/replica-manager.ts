@@ -7,6 +7,7 @@
  */
 import type { LogManager } from '../storage/log-manager.js';
 import type { PartitionLog } from '../storage/log.js';
+import { topicOverridesFromConfig, type TopicOverrides } from '../storage/config.js';
 import type { MetadataCache } from './metadata-cache.js';
 import { ErrorCode, KafkaError } from '../common/errors.js';
 import { Logger } from '../common/logger.js';
@@ -24,6 +25,15 @@ export class ReplicaManager {
     this.#logs = logs;
     this.#metadata = metadata;
     this.#log = logger;
+    metadata.on('config', (topic: string, config: Record<string, string>) => this.#applyConfig(topic, config));
+  }
+
+  #applyConfig(topic: string, config: Record<string, string>): void {
+    try {
+      this.#logs.updateConfig(topic, topicOverridesFromConfig(config));
+    } catch (err) {
+      this.#log.warn('ignoring a bad topic config', { topic, error: err });
+    }
   }
 
   /** Brings the hosted logs in line with the metadata; calls are serialized. */
@@ -37,7 +47,13 @@ export class ReplicaManager {
   async #sync(): Promise<void> {
     for (const { topic, partition } of this.#metadata.assignedTo(this.#brokerId)) {
       if (!this.#logs.get(topic, partition)) {
-        await this.#logs.getOrCreate(topic, partition);
+        let overrides: TopicOverrides = {};
+        try {
+          overrides = topicOverridesFromConfig(this.#metadata.topicConfig(topic));
+        } catch (err) {
+          this.#log.warn('ignoring a bad topic config', { topic, error: err });
+        }
+        await this.#logs.getOrCreate(topic, partition, overrides);
         this.#log.info('hosting partition', { topic, partition });
       }
     }
