@@ -98,6 +98,7 @@ describe('ApiVersions codec', () => {
     const body = encode((w) => encodeApiVersionsResponse(w, 3, unsupportedApiVersionsResponse()));
     expect(body.subarray(0, 6).toString('hex')).toBe('0023' + SUPPORTED_API_VERSIONS.length.toString(16).padStart(8, '0'));
     expect(body.length).toBe(6 + 6 * SUPPORTED_API_VERSIONS.length); // no throttle_time_ms
+    expect(encode((w) => encodeApiVersionsResponse(w, 2, unsupportedApiVersionsResponse()))).toEqual(body);
     const back = decode(body, (r) => decodeApiVersionsResponse(r, 3));
     expect(back.errorCode).toBe(35);
     expect(back.apiVersions).toContainEqual({ apiKey: 18, minVersion: 0, maxVersion: 2 });
