@@ -57,6 +57,18 @@ export interface FlushStats {
   groups: number;
   maxGroup: number;
 }
+/** A group write holds at most this many bytes / appends (one writev). */
+const GROUP_WRITE_MAX_BYTES = 4 * 1024 * 1024;
+const GROUP_WRITE_MAX_APPENDS = 512;
+
+interface PendingAppend {
+  buf: Buffer;
+  list: BatchPosition[];
+  opts: AppendOptions;
+  resolve: (r: AppendResult) => void;
+  reject: (e: unknown) => void;
+}
+
 interface FlushWaiter {
   offset: number;
   resolve: () => void;
@@ -85,6 +97,8 @@ export class PartitionLog {
   #flushedOffset: number;
   #lock: Promise<unknown> = Promise.resolve();
   #dirty = new Set<LogSegment>();
+  #queue: PendingAppend[] = [];
+  #draining = false;
   #unflushedMessages = 0;
   #appendsSinceFlush = 0;
   #flushRequested = false;
@@ -185,52 +199,115 @@ export class PartitionLog {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.#withLock(async () => {
-      const assign = opts.assignOffsets ?? true;
-      const first = assign ? this.#logEndOffset : list[0]!.header.baseOffset;
-      let next = first;
-      let records = 0;
-      for (const b of list) {
-        if (!assign && b.header.baseOffset !== next) {
-          throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `${this.topic}-${this.partition}: batch base offset ${b.header.baseOffset}, expected ${next} (offsets must be contiguous)`);
-        }
-        next += b.header.lastOffsetDelta + 1;
-        records += b.header.recordCount;
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.#queue.push({ buf: batches, list, opts, resolve, reject });
+      if (!this.#draining) {
+        this.#draining = true;
+        this.#withLock(() => this.#drain()).catch((e: unknown) => {
+          this.#draining = false;
+          for (const it of this.#queue.splice(0)) it.reject(e);
+        });
       }
-      if (!assign && first !== this.#logEndOffset) {
-        throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `${this.topic}-${this.partition}: append at ${first}, log end offset is ${this.#logEndOffset}`);
-      }
-      let o = first;
-      for (const b of list) {
-        if (assign) {
-          setBaseOffset(batches, b.at, o);
-          b.header.baseOffset = o;
-        }
-        if (opts.logAppendTime !== undefined) setLogAppendTime(batches, b.at, opts.logAppendTime);
-        if (opts.logAppendTime !== undefined) b.header.maxTimestamp = opts.logAppendTime;
-        o += b.header.lastOffsetDelta + 1;
-      }
-      const seg = await this.#maybeRoll(batches.length, next - 1);
-      await seg.append(batches, list);
-      this.#logEndOffset = next;
-      this.#dirty.add(seg);
-      this.#unflushedMessages += records;
-      this.#appendsSinceFlush++;
-      this.#stats.appends++;
-      this.#scheduleFlush();
-      return { firstOffset: first, lastOffset: next - 1, logAppendTime: opts.logAppendTime ?? -1, recordCount: records };
     });
   }
 
-  async #maybeRoll(bytes: number, lastOffset: number): Promise<LogSegment> {
+  /**
+   * Writes the queued appends in order. Appends that queued while a write was running go out
+   * together in one writev (a group write, as the flush is a group commit), up to a segment
+   * roll or GROUP_WRITE_MAX_BYTES.
+   */
+  async #drain(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const items = this.#queue.splice(0, this.#queue.length);
+        let group: { it: PendingAppend; result: AppendResult }[] = [];
+        let groupBytes = 0;
+        let next = this.#logEndOffset;
+        const writeGroup = async (): Promise<void> => {
+          const g = group;
+          group = [];
+          groupBytes = 0;
+          const seg = this.#segments[this.#segments.length - 1]!;
+          try {
+            await seg.appendMany(g.map((x) => x.it.buf), g.map((x) => x.it.list));
+          } catch (e) {
+            next = this.#logEndOffset;
+            for (const x of g) x.it.reject(e);
+            return;
+          }
+          this.#logEndOffset = g[g.length - 1]!.result.lastOffset + 1;
+          this.#dirty.add(seg);
+          for (const x of g) this.#unflushedMessages += x.result.recordCount;
+          this.#appendsSinceFlush += g.length;
+          this.#stats.appends += g.length;
+          this.#scheduleFlush();
+          for (const x of g) x.it.resolve(x.result);
+        };
+        for (const it of items) {
+          let result: AppendResult;
+          try {
+            result = this.#assign(it, next);
+          } catch (e) {
+            it.reject(e);
+            continue;
+          }
+          if (this.#needsRoll(groupBytes, it.buf.length, result.lastOffset)) {
+            if (group.length > 0) await writeGroup();
+            await this.#roll();
+          }
+          group.push({ it, result });
+          groupBytes += it.buf.length;
+          next = result.lastOffset + 1;
+          if (groupBytes >= GROUP_WRITE_MAX_BYTES || group.length >= GROUP_WRITE_MAX_APPENDS) await writeGroup();
+        }
+        if (group.length > 0) await writeGroup();
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  /** Checks a replica's offsets or assigns ours (in the buffer, outside the CRC); sets log-append time. */
+  #assign(it: PendingAppend, at: number): AppendResult {
+    const { buf, list, opts } = it;
+    const assign = opts.assignOffsets ?? true;
+    const first = assign ? at : list[0]!.header.baseOffset;
+    if (first !== at) {
+      throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `${this.topic}-${this.partition}: append at ${first}, log end offset is ${at}`);
+    }
+    let next = first;
+    let records = 0;
+    for (const b of list) {
+      if (!assign && b.header.baseOffset !== next) {
+        throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `${this.topic}-${this.partition}: batch base offset ${b.header.baseOffset}, expected ${next} (offsets must be contiguous)`);
+      }
+      next += b.header.lastOffsetDelta + 1;
+      records += b.header.recordCount;
+    }
+    let o = first;
+    for (const b of list) {
+      if (assign) {
+        setBaseOffset(buf, b.at, o);
+        b.header.baseOffset = o;
+      }
+      if (opts.logAppendTime !== undefined) {
+        setLogAppendTime(buf, b.at, opts.logAppendTime);
+        b.header.maxTimestamp = opts.logAppendTime;
+      }
+      o += b.header.lastOffsetDelta + 1;
+    }
+    return { firstOffset: first, lastOffset: next - 1, logAppendTime: opts.logAppendTime ?? -1, recordCount: records };
+  }
+
+  /** Kafka's roll conditions for the active segment, with `pending` bytes already queued for it. */
+  #needsRoll(pending: number, bytes: number, lastOffset: number): boolean {
     const seg = this.#segments[this.#segments.length - 1]!;
-    const now = this.#clock.now();
-    const full = seg.size + bytes > this.config.segmentBytes;
-    const old = now - seg.created > this.config.segmentMs;
+    if (seg.size + pending === 0) return false;
+    const full = seg.size + pending + bytes > this.config.segmentBytes;
+    const old = this.#clock.now() - seg.created > this.config.segmentMs;
     const indexFull = seg.offsetIndex.isFull || seg.timeIndex.isFull;
     const offsetOverflow = lastOffset - seg.baseOffset > 2 ** 31 - 1;
-    if (seg.isEmpty || !(full || old || indexFull || offsetOverflow)) return seg;
-    return this.#roll();
+    return full || old || indexFull || offsetOverflow;
   }
 
   async #roll(): Promise<LogSegment> {

@@ -121,14 +121,24 @@ export class LogSegment {
 
   /** Appends validated batches (their offsets already set) at the end of the .log. */
   async append(buf: Buffer, batches: readonly BatchPosition[]): Promise<void> {
+    await this.appendMany([buf], [batches]);
+  }
+
+  /** Appends several buffers of validated batches with one writev. */
+  async appendMany(bufs: readonly Buffer[], batches: readonly (readonly BatchPosition[])[]): Promise<void> {
     const position = this.size;
-    let written = 0;
-    while (written < buf.length) {
-      const { bytesWritten } = await this.#fh.write(buf, written, buf.length - written, position + written);
-      written += bytesWritten;
+    const total = bufs.reduce((n, b) => n + b.length, 0);
+    let written = (await this.#fh.writev(bufs as Buffer[], position)).bytesWritten;
+    if (written < total) {
+      const rest = Buffer.concat(bufs as Buffer[]).subarray(written);
+      while (written < total) written += (await this.#fh.write(rest, written - (total - rest.length), total - written, position + written)).bytesWritten;
     }
-    for (const b of batches) this.indexBatch(position + b.at, b.header);
-    this.size = position + buf.length;
+    let at = position;
+    bufs.forEach((buf, i) => {
+      for (const b of batches[i]!) this.indexBatch(at + b.at, b.header);
+      at += buf.length;
+    });
+    this.size = position + total;
   }
 
   /** Reads up to `length` bytes at `position` (fewer at the end of the file). */
