@@ -62,7 +62,6 @@ export class Ensemble {
   readonly nodes: number;
   readonly connectString: string;
   #stopped = false;
-  #stopDone = false;
   readonly #onExit = () => this.stopSync();
 
   private constructor(dir: string, basePort: number, nodes: number) {
@@ -131,31 +130,26 @@ export class Ensemble {
     return run(['start-node', String(k), '--dir', this.dir]);
   }
 
-  /** Stops every node (by pid) and removes the directory. */
+  /**
+   * Stops every node (by pid) and removes the directory. Synchronous underneath on purpose:
+   * a process that ends right after (vitest's main process after the global teardown) must not
+   * leave a half-finished stop behind.
+   */
   async stop(): Promise<void> {
-    if (this.#stopped) return;
-    this.#stopped = true;
-    try {
-      await run(['stop', '--dir', this.dir]);
-    } finally {
-      this.#stopDone = true;
-      process.off('exit', this.#onExit);
-      rmSync(this.dir, { recursive: true, force: true });
-    }
+    this.stopSync(true);
   }
 
   /** The same, synchronously: for 'exit' and signal handlers. */
-  stopSync(): void {
-    // Also when an async stop() is under way: the process may end before it completes.
-    if (this.#stopDone) return;
+  stopSync(throwOnError = false): void {
+    if (this.#stopped) return;
     this.#stopped = true;
-    this.#stopDone = true;
     process.off('exit', this.#onExit);
     try {
-      execFileSync(ENSEMBLE_SCRIPT, ['stop', '--dir', this.dir], { cwd: ROOT, stdio: 'ignore', timeout: 60_000 });
-    } catch {
-      /* best effort */
+      execFileSync(ENSEMBLE_SCRIPT, ['stop', '--dir', this.dir], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+    } catch (err) {
+      if (throwOnError) throw new Error(`zk-ensemble.sh stop --dir ${this.dir} failed: ${String((err as { stderr?: unknown }).stderr ?? err)}`);
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
     }
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }
