@@ -4,8 +4,8 @@
  * destructive tests that need an ensemble of their own (killing nodes, the leader).
  *
  * Port plan for a base port P and N nodes: clients P..P+N-1, quorum P+707.., election P+1707..
- * (the script's defaults). Every ensemble is stopped by pid; an 'exit' hook stops it too if
- * the process ends without calling stop().
+ * (the script's defaults). Every ensemble is stopped by pid; 'exit', SIGINT and SIGTERM hooks
+ * stop it too if the process ends without calling stop().
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -63,6 +63,11 @@ export class Ensemble {
   readonly connectString: string;
   #stopped = false;
   readonly #onExit = () => this.stopSync();
+  /** SIGINT/SIGTERM: stop the nodes, then end as the signal would have if nobody else listens. */
+  readonly #onSignal = (signal: NodeJS.Signals) => {
+    this.stopSync();
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
 
   private constructor(dir: string, basePort: number, nodes: number) {
     this.dir = dir;
@@ -70,6 +75,8 @@ export class Ensemble {
     this.nodes = nodes;
     this.connectString = Array.from({ length: nodes }, (_, k) => `127.0.0.1:${basePort + k}`).join(',');
     process.once('exit', this.#onExit);
+    process.once('SIGINT', this.#onSignal);
+    process.once('SIGTERM', this.#onSignal);
   }
 
   /** Starts an ensemble of `nodes` on free ports; resolves once every node serves. */
@@ -144,6 +151,8 @@ export class Ensemble {
     if (this.#stopped) return;
     this.#stopped = true;
     process.off('exit', this.#onExit);
+    process.off('SIGINT', this.#onSignal);
+    process.off('SIGTERM', this.#onSignal);
     try {
       execFileSync(ENSEMBLE_SCRIPT, ['stop', '--dir', this.dir], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
     } catch (err) {

@@ -71,22 +71,10 @@ export default async function setup(project: TestProject): Promise<Teardown> {
     console.warn('[zk-global] KAFKA_TEST_ZK=testcontainers but no Docker engine is reachable; using a local ensemble');
   }
 
+  // Ensemble stops itself on 'exit', SIGINT and SIGTERM if the teardown never runs.
   const ensemble = await Ensemble.start({ nodes: 3, name: 'global' });
-  const onSignal = (signal: NodeJS.Signals) => {
-    ensemble.stopSync();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    // Vitest has its own handlers; if nobody else listens, end as the signal would have.
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   project.provide('zkConnect', ensemble.connectString);
   project.provide('zkKind', 'ensemble');
   project.provide('zkEnsembleDir', ensemble.dir);
-  return async () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await ensemble.stop();
-  };
+  return () => ensemble.stop();
 }
