@@ -97,6 +97,21 @@ wait_broker() {
   die "broker $k did not answer on port $(bport "$k") within 30 s (log: $(bdir "$k")/broker.log)"
 }
 
+# Waits until broker 1 knows N live brokers (the controller has told it about the cluster).
+wait_metadata() {
+  node --input-type=module -e '
+    const { Cluster } = await import(process.cwd() + "/dist/src/client/cluster.js");
+    const c = new Cluster({ brokers: "127.0.0.1:" + process.argv[1] });
+    const deadline = Date.now() + 30000;
+    for (;;) {
+      try { if ((await c.refresh([])).brokers.length >= +process.argv[2]) break; } catch {}
+      if (Date.now() > deadline) { console.error("brokers did not learn the cluster within 30 s"); process.exit(1); }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    c.close();
+  ' "$port" "$1"
+}
+
 stop_broker() {
   local k=$1 sig=${2:-TERM} pid
   pid=$(bpid "$k")
@@ -113,6 +128,7 @@ case "$cmd" in
     scripts/zk-ensemble.sh start --nodes "$zk_nodes" --port "$zk_port" --dir "$dir/zk" >/dev/null
     for k in $(seq 1 "$brokers"); do start_broker "$k"; done
     for k in $(seq 1 "$brokers"); do wait_broker "$k"; done
+    wait_metadata "$brokers"
     if [ -n "$topic" ]; then
       bin/kafka-topics.sh --zookeeper "$(zk_connect)" --create --if-not-exists --topic "$topic" \
         --partitions "$brokers" --replication-factor 1 >/dev/null

@@ -32,7 +32,10 @@ export interface BrokerConfig {
   replicaFetchWaitMaxMs: number;
   replicaFetchMaxBytes: number;
   controlledShutdownEnable: boolean;
+  controlledShutdownMaxRetries: number;
+  controlledShutdownRetryBackoffMs: number;
   autoLeaderRebalanceEnable: boolean;
+  leaderImbalanceCheckIntervalMs: number;
   /** Every property as given, for the storage layer's `log.*` reader. */
   props: ReadonlyMap<string, string>;
 }
@@ -87,7 +90,10 @@ export function brokerConfigFromProperties(props: ReadonlyMap<string, string>): 
     replicaFetchWaitMaxMs: c.int('replica.fetch.wait.max.ms', 500, { min: 0 }),
     replicaFetchMaxBytes: c.int('replica.fetch.max.bytes', 1048576, { min: 1 }),
     controlledShutdownEnable: c.bool('controlled.shutdown.enable', true),
+    controlledShutdownMaxRetries: c.int('controlled.shutdown.max.retries', 3, { min: 1 }),
+    controlledShutdownRetryBackoffMs: c.int('controlled.shutdown.retry.backoff.ms', 5000, { min: 0 }),
     autoLeaderRebalanceEnable: c.bool('auto.leader.rebalance.enable', true),
+    leaderImbalanceCheckIntervalMs: c.int('leader.imbalance.check.interval.seconds', 300, { min: 1 }) * 1000,
     props,
   };
 }

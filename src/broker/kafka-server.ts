@@ -20,6 +20,10 @@ import { MetadataCache } from './metadata-cache.js';
 import { ReplicaManager } from './replica-manager.js';
 import { KafkaController } from './controller/controller.js';
 import { createDispatcher } from './request-dispatcher.js';
+import { TopicConfigWatcher } from './topic-config-watcher.js';
+import { KafkaConnection } from '../network/client-connection.js';
+import { API_CODECS } from '../protocol/apis/index.js';
+import { ApiKey } from '../protocol/api-keys.js';
 import type { BrokerContext } from './handlers/context.js';
 import { createTopic, liveBrokerIds } from '../admin/topic-admin.js';
 import { ProjectError } from '../common/errors.js';
@@ -33,6 +37,7 @@ export class KafkaServer {
   #zk: ZkClient | undefined;
   #logs: LogManager | undefined;
   #metadata: MetadataCache | undefined;
+  #topicConfigs: TopicConfigWatcher | undefined;
   #replicas: ReplicaManager | undefined;
   #controller: KafkaController | undefined;
   #server: SocketServer | undefined;
@@ -59,14 +64,36 @@ export class KafkaServer {
     });
     this.#zk = zk;
     for (const p of persistentZkPaths) await zk.ensurePath(p);
-    const metadata = new MetadataCache(zk, this.#log.child('metadata'));
+    const metadata = new MetadataCache();
     this.#metadata = metadata;
-    await metadata.start();
-    const replicas = new ReplicaManager(c.brokerId, this.#logs, metadata, this.#log.child('replicas'));
+    const topicConfigs = new TopicConfigWatcher(zk, this.#log.child('topic-config'));
+    this.#topicConfigs = topicConfigs;
+    topicConfigs.start();
+    const replicas = new ReplicaManager(
+      {
+        brokerId: c.brokerId,
+        replicaLagTimeMaxMs: c.replicaLagTimeMaxMs,
+        replicaFetchWaitMaxMs: c.replicaFetchWaitMaxMs,
+        replicaFetchMaxBytes: c.replicaFetchMaxBytes,
+      },
+      this.#logs,
+      zk,
+      metadata,
+      topicConfigs,
+      this.#log.child('replicas'),
+    );
     this.#replicas = replicas;
-    metadata.on('change', () => void replicas.sync());
-    await replicas.sync();
-    const controller = new KafkaController(zk, c.brokerId, this.#log.child('controller'));
+    await replicas.start();
+    const controller = new KafkaController(
+      zk,
+      {
+        brokerId: c.brokerId,
+        uncleanLeaderElectionEnable: c.uncleanLeaderElectionEnable,
+        autoLeaderRebalanceEnable: c.autoLeaderRebalanceEnable,
+        leaderImbalanceCheckIntervalMs: c.leaderImbalanceCheckIntervalMs,
+      },
+      this.#log.child('controller'),
+    );
     this.#controller = controller;
 
     const ctx: BrokerContext = {
@@ -74,12 +101,17 @@ export class KafkaServer {
       zk,
       metadata,
       replicas,
+      controller,
       logger: this.#log.child('requests'),
-      controllerId: () => controller.elector.leaderId,
+      controllerId: () => (controller.elector.leaderId >= 0 ? controller.elector.leaderId : metadata.controllerId),
       autoCreateTopic: async (topic) => {
         const live = await liveBrokerIds(zk);
         await createTopic(zk, topic, { partitions: c.numPartitions, replicationFactor: Math.min(c.defaultReplicationFactor, Math.max(1, live.length)) });
         this.#log.info('auto-created topic', { topic, partitions: c.numPartitions });
+      },
+      minInsyncReplicas: (topic) => {
+        const v = Number(topicConfigs.get(topic)['min.insync.replicas']);
+        return Number.isInteger(v) && v > 0 ? v : c.minInsyncReplicas;
       },
     };
     this.#server = new SocketServer(
@@ -125,13 +157,55 @@ export class KafkaServer {
     if (stat && stat.ephemeralOwner === BigInt('0x' + zk.sessionIdHex)) await zk.delete(path, stat.version);
   }
 
+  /**
+   * Controlled shutdown: asks the controller to move this broker's leaderships to other ISR
+   * members (and drop it from ISRs) while it still serves, so producers fail over at once.
+   */
+  async #controlledShutdown(): Promise<void> {
+    const c = this.config;
+    const controller = this.#controller!;
+    for (let attempt = 1; attempt <= c.controlledShutdownMaxRetries; attempt++) {
+      try {
+        let remaining: { topic: string; partition: number }[];
+        const leaderId = controller.elector.leaderId;
+        if (controller.isActive) {
+          remaining = await controller.onControlledShutdown(c.brokerId);
+        } else {
+          const b = leaderId >= 0 ? this.#metadata?.broker(leaderId) : undefined;
+          if (!b) throw new Error('no controller known');
+          const conn = new KafkaConnection(b.host, b.port, { clientId: `broker-${c.brokerId}`, timeoutMs: 30_000 });
+          try {
+            const codec = API_CODECS[ApiKey.ControlledShutdown];
+            const r = await conn.request(codec.apiKey, 0, (w) => void codec.encodeRequest(w, 0, { brokerId: c.brokerId }));
+            const res = codec.decodeResponse(r!, 0);
+            if (res.errorCode !== 0) throw new Error(`controller answered error ${res.errorCode}`);
+            remaining = res.partitionsRemaining;
+          } finally {
+            conn.close();
+          }
+        }
+        if (remaining.length === 0) {
+          this.#log.info('controlled shutdown succeeded');
+          return;
+        }
+        this.#log.warn('controlled shutdown: partitions still led here', { remaining: remaining.length, attempt });
+      } catch (err) {
+        this.#log.warn('controlled shutdown attempt failed', { attempt, error: err });
+      }
+      await new Promise((r) => setTimeout(r, c.controlledShutdownRetryBackoffMs));
+    }
+    this.#log.warn('proceeding with an unclean shutdown of leaderships after the last controlled-shutdown attempt');
+  }
+
   /** Clean shutdown; safe to call more than once. */
   shutdown(): Promise<void> {
     this.#stopping ??= (async () => {
       this.#log.info('shutting down');
+      if (this.config.controlledShutdownEnable && this.#controller && this.#registered) await this.#controlledShutdown();
       this.#server?.stopAccepting();
       await this.#controller?.stop().catch(() => undefined);
-      this.#metadata?.stop();
+      await this.#replicas?.shutdown();
+      this.#topicConfigs?.stop();
       await this.#server?.close();
       await this.#logs?.close();
       if (this.#zk) {

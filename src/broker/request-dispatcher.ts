@@ -20,6 +20,13 @@ import { handleListOffsets } from './handlers/list-offsets.js';
 import { handleMetadata } from './handlers/metadata.js';
 import { handleOffsetCommit, handleOffsetFetch } from './handlers/offsets.js';
 import { handleCreateTopics, handleDeleteTopics, handleFindCoordinator } from './handlers/admin.js';
+import {
+  handleControlledShutdown,
+  handleLeaderAndIsr,
+  handleOffsetsForLeaderEpoch,
+  handleStopReplica,
+  handleUpdateMetadata,
+} from './handlers/controller-requests.js';
 
 export class UnsupportedRequestError extends ProjectError {}
 
@@ -36,6 +43,11 @@ const HANDLERS: Partial<Record<number, Handler>> = {
   [ApiKey.ApiVersions]: () => apiVersionsResponse(),
   [ApiKey.CreateTopics]: (ctx, _v, req) => handleCreateTopics(ctx, req),
   [ApiKey.DeleteTopics]: (ctx, _v, req) => handleDeleteTopics(ctx, req),
+  [ApiKey.LeaderAndIsr]: (ctx, _v, req) => handleLeaderAndIsr(ctx, req),
+  [ApiKey.UpdateMetadata]: (ctx, _v, req) => handleUpdateMetadata(ctx, req),
+  [ApiKey.StopReplica]: (ctx, _v, req) => handleStopReplica(ctx, req),
+  [ApiKey.ControlledShutdown]: (ctx, _v, req) => handleControlledShutdown(ctx, req),
+  [ApiKey.OffsetsForLeaderEpoch]: (ctx, _v, req) => handleOffsetsForLeaderEpoch(ctx, req),
 };
 
 export function createDispatcher(ctx: BrokerContext) {

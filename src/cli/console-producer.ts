@@ -6,12 +6,11 @@
  */
 import readline from 'node:readline';
 import { Cluster } from '../client/cluster.js';
-import { SimpleProducer, type ProducerRecord } from '../client/simple-producer.js';
-import { CompressionCodec } from '../protocol/records/compression.js';
+import { Producer } from '../client/producer/producer.js';
 import { collect, describeError, fail, newProgram, parseKeyValues, positiveInt } from './common.js';
 
 const TOOL = 'kafka-console-producer';
-const CODECS: Record<string, CompressionCodec> = { none: CompressionCodec.None, gzip: CompressionCodec.Gzip, snappy: CompressionCodec.Snappy };
+const CODECS = ['none', 'gzip', 'snappy'] as const;
 
 export async function main(argv: string[]): Promise<void> {
   const o = newProgram('kafka-console-producer.sh', 'Read lines from standard input and publish them to a topic')
@@ -20,62 +19,70 @@ export async function main(argv: string[]): Promise<void> {
     .option('--property <name=value>', 'reader properties: parse.key=true, key.separator=<sep> (repeatable)', collect, [])
     .option('--compression-codec [codec]', 'none, gzip or snappy (gzip when given without a value)')
     .option('--request-required-acks <acks>', 'acks the broker waits for: 0, 1 or -1 (all)', '1')
-    .option('--batch-size <n>', 'lines sent in one request', positiveInt(TOOL, '--batch-size'), 200)
-    .option('--timeout <ms>', 'how long to wait for more lines before sending a partial batch', positiveInt(TOOL, '--timeout'), 100)
+    .option('--batch-size <n>', 'records per partition batch, at most', positiveInt(TOOL, '--batch-size'), 200)
+    .option('--timeout <ms>', 'how long a partly filled batch waits for more lines (linger.ms)', positiveInt(TOOL, '--timeout'), 100)
     .option('--message-send-max-retries <n>', 'retries of a failed send', '3')
+    .option('--retry-backoff-ms <ms>', 'wait before a retry', positiveInt(TOOL, '--retry-backoff-ms'), 100)
     .parse(argv)
-    .opts<{ brokerList: string; topic: string; property: string[]; compressionCodec?: string | true; requestRequiredAcks: string; batchSize: number; timeout: number; messageSendMaxRetries: string }>();
+    .opts<{ brokerList: string; topic: string; property: string[]; compressionCodec?: string | true; requestRequiredAcks: string; batchSize: number; timeout: number; messageSendMaxRetries: string; retryBackoffMs: number }>();
 
   const props = parseKeyValues(TOOL, o.property, '--property');
   const parseKey = props['parse.key'] === 'true';
   const sep = props['key.separator'] ?? '\t';
   const codecName = o.compressionCodec === true ? 'gzip' : (o.compressionCodec ?? 'none');
-  const codec = CODECS[codecName];
-  if (codec === undefined) fail(TOOL, `unsupported --compression-codec "${codecName}" (none, gzip or snappy)`);
+  if (!(CODECS as readonly string[]).includes(codecName)) fail(TOOL, `unsupported --compression-codec "${codecName}" (none, gzip or snappy)`);
   const acks = Number(o.requestRequiredAcks);
   if (![0, 1, -1].includes(acks)) fail(TOOL, `--request-required-acks must be 0, 1 or -1, got "${o.requestRequiredAcks}"`);
+  const retries = Number(o.messageSendMaxRetries);
+  if (!Number.isInteger(retries) || retries < 0) fail(TOOL, `--message-send-max-retries must be a non-negative integer, got "${o.messageSendMaxRetries}"`);
 
-  const cluster = new Cluster({ brokers: o.brokerList, clientId: 'console-producer' });
-  const producer = new SimpleProducer(cluster, { acks, compression: codec, retries: Number(o.messageSendMaxRetries) || 3 });
+  let cluster: Cluster;
+  try {
+    cluster = new Cluster({ brokers: o.brokerList, clientId: 'console-producer' });
+  } catch (err) {
+    fail(TOOL, describeError(err));
+  }
   try {
     await cluster.topicMetadata(o.topic);
   } catch (err) {
     cluster.close();
     fail(TOOL, describeError(err));
   }
+  const producer = new Producer({
+    cluster,
+    acks: acks as 0 | 1 | -1,
+    compression: codecName as (typeof CODECS)[number],
+    retries,
+    retryBackoffMs: o.retryBackoffMs,
+    lingerMs: o.timeout,
+    // --batch-size counts lines; a line is small: give the batch room for that many.
+    batchSize: Math.max(16384, o.batchSize * 128),
+  });
 
-  let batch: ProducerRecord[] = [];
-  let sending: Promise<unknown> = Promise.resolve();
   let failed: unknown;
-  let timer: NodeJS.Timeout | undefined;
-  const flush = (): void => {
-    clearTimeout(timer);
-    timer = undefined;
-    if (batch.length === 0) return;
-    const records = batch;
-    batch = [];
-    sending = sending.then(() => producer.send(o.topic, records)).catch((err: unknown) => {
-      failed ??= err;
-    });
+  const onAck = (err: Error | null): void => {
+    if (err) failed ??= err;
   };
   const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
   rl.on('line', (line) => {
+    let ok: boolean;
     if (parseKey) {
       const i = line.indexOf(sep);
       if (i < 0) {
         process.stderr.write(`${TOOL}: no key separator ${JSON.stringify(sep)} in line ${JSON.stringify(line)}; skipped\n`);
         return;
       }
-      batch.push({ key: line.slice(0, i), value: line.slice(i + sep.length) });
+      ok = producer.produce({ topic: o.topic, key: line.slice(0, i), value: line.slice(i + sep.length) }, onAck);
     } else {
-      batch.push({ value: line });
+      ok = producer.produce({ topic: o.topic, value: line }, onAck);
     }
-    if (batch.length >= o.batchSize) flush();
-    else timer ??= setTimeout(flush, o.timeout);
+    if (!ok) {
+      rl.pause();
+      void producer.ready().then(() => rl.resume());
+    }
   });
   await new Promise<void>((resolve) => rl.on('close', resolve));
-  flush();
-  await sending;
+  await producer.close();
   cluster.close();
   if (failed) fail(TOOL, `send failed: ${describeError(failed)}`);
   process.exit(0);

@@ -1,5 +1,6 @@
 /**
- * A client's view of the cluster: bootstraps from a broker list, keeps the latest Metadata
+ * A client's view of the cluster: bootstraps from a broker list (or from ZooKeeper's
+ * /brokers/ids, as 0.7's producer did: `Cluster.fromZooKeeper`), keeps the latest Metadata
  * (brokers and partition leaders), and routes requests to leaders over pooled connections.
  * `refresh()` is called on start and whenever a request fails with a leader error.
  */
@@ -8,12 +9,37 @@ import { API_CODECS, type ApiCodec } from '../protocol/apis/index.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import type { MetadataResponse, MetadataTopic } from '../protocol/apis/metadata.js';
 import { ErrorCode, KafkaError, ProjectError } from '../common/errors.js';
+import { ZkClient } from '../zk/client.js';
+import { brokerIdsPath, brokerIdPath } from '../zk/paths.js';
+import { decodeBrokerRegistration } from '../zk/payloads.js';
+
+export type BrokerAddress = { host: string; port: number };
+
+/** The brokers registered in ZooKeeper (/brokers/ids/<id>), by id. `connectString` may end in a chroot. */
+export async function brokersFromZooKeeper(connectString: string, timeoutMs = 15_000): Promise<(BrokerAddress & { id: number })[]> {
+  const zk = await ZkClient.connect({ connectString, connectTimeoutMs: timeoutMs });
+  try {
+    const ids = (await zk.children(brokerIdsPath)) ?? [];
+    const out: (BrokerAddress & { id: number })[] = [];
+    for (const id of ids) {
+      const node = await zk.get(brokerIdPath(Number(id)));
+      if (!node) continue;
+      const reg = decodeBrokerRegistration(node.data, `${brokerIdsPath}/${id}`);
+      out.push({ id: Number(id), host: reg.host, port: reg.port });
+    }
+    return out;
+  } finally {
+    await zk.close();
+  }
+}
 
 export interface ClusterOptions {
   /** "host:port,host:port" or a list. */
   brokers: string | { host: string; port: number }[];
   clientId?: string;
   requestTimeoutMs?: number;
+  /** Re-reads the bootstrap list when no known broker answers (set by fromZooKeeper). */
+  discover?: () => Promise<BrokerAddress[]>;
 }
 
 /** Sends one request with a codec and decodes its response. */
@@ -29,7 +55,8 @@ export async function call<Req, Res>(
 }
 
 export class Cluster {
-  readonly #bootstrap: { host: string; port: number }[];
+  #bootstrap: { host: string; port: number }[];
+  readonly #discover: (() => Promise<BrokerAddress[]>) | undefined;
   readonly pool: ConnectionPool;
   readonly requestTimeoutMs: number;
   #brokers = new Map<number, { host: string; port: number }>();
@@ -41,6 +68,24 @@ export class Cluster {
     if (this.#bootstrap.length === 0) throw new ProjectError('no bootstrap broker given');
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
     this.pool = new ConnectionPool({ clientId: opts.clientId ?? 'zkafka-client', timeoutMs: this.requestTimeoutMs });
+    this.#discover = opts.discover;
+  }
+
+  /**
+   * Bootstraps from ZooKeeper: the brokers registered under /brokers/ids (`connectString` is
+   * "host:port[,host:port...][/chroot]"). When no known broker answers later, the registry is
+   * read again.
+   */
+  static async fromZooKeeper(connectString: string, opts: Omit<ClusterOptions, 'brokers' | 'discover'> = {}): Promise<Cluster> {
+    const discover = async (): Promise<BrokerAddress[]> => (await brokersFromZooKeeper(connectString)).map(({ host, port }) => ({ host, port }));
+    const brokers = await discover();
+    if (brokers.length === 0) throw new ProjectError(`no broker is registered under ${brokerIdsPath} in ZooKeeper ${connectString}`);
+    return new Cluster({ ...opts, brokers, discover });
+  }
+
+  /** Known brokers by id (from the last metadata). */
+  get brokers(): ReadonlyMap<number, BrokerAddress> {
+    return this.#brokers;
   }
 
   get controllerId(): number {
@@ -49,15 +94,26 @@ export class Cluster {
 
   /** Any reachable broker: known brokers first, then the bootstrap list. */
   async anyConnection(): Promise<KafkaConnection> {
-    const candidates = [...this.#brokers.values(), ...this.#bootstrap];
+    let candidates = [...this.#brokers.values(), ...this.#bootstrap];
     let last: unknown;
-    for (const b of candidates) {
-      const c = this.pool.get(b.host, b.port);
+    for (let round = 0; round < 2; round++) {
+      for (const b of candidates) {
+        const c = this.pool.get(b.host, b.port);
+        try {
+          await c.connect(5000);
+          return c;
+        } catch (err) {
+          last = err;
+        }
+      }
+      if (!this.#discover || round > 0) break;
       try {
-        await c.connect(5000);
-        return c;
+        const found = await this.#discover();
+        if (found.length > 0) this.#bootstrap = found;
+        candidates = found;
       } catch (err) {
         last = err;
+        break;
       }
     }
     throw new ProjectError(`no broker reachable (tried ${candidates.map((b) => `${b.host}:${b.port}`).join(', ')})`, { cause: last });

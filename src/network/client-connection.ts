@@ -9,6 +9,7 @@ import { FrameDecoder } from './frame-decoder.js';
 import { ProjectError } from '../common/errors.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
+import { encodeRequestHeader } from '../protocol/header.js';
 
 export class ConnectionError extends ProjectError {}
 export class RequestTimeoutError extends ProjectError {}
@@ -120,7 +121,7 @@ export class KafkaConnection {
     this.#nextCorrelationId = (this.#nextCorrelationId + 1) & 0x7fffffff;
     const w = new Writer(256);
     const sizeAt = w.reserveInt32();
-    w.int16(apiKey).int16(apiVersion).int32(correlationId).string(this.clientId);
+    encodeRequestHeader(w, { apiKey, apiVersion, correlationId, clientId: this.clientId });
     writeBody(w);
     w.setInt32(sizeAt, w.length - 4);
     const expect = opts.expectResponse ?? true;

@@ -24,6 +24,7 @@ export const ApiKey = {
   /** Called ConsumerMetadata in 0.8.2 and GroupCoordinator in 0.9. */
   FindCoordinator: 10,
   SaslHandshake: 17,
+  OffsetsForLeaderEpoch: 23,
   ApiVersions: 18,
   CreateTopics: 19,
   DeleteTopics: 20,
@@ -63,6 +64,7 @@ export const INTERNAL_API_VERSIONS: readonly ApiVersionRange[] = [
   { apiKey: ApiKey.StopReplica, minVersion: 0, maxVersion: 0 },
   { apiKey: ApiKey.UpdateMetadata, minVersion: 0, maxVersion: 0 },
   { apiKey: ApiKey.ControlledShutdown, minVersion: 0, maxVersion: 0 },
+  { apiKey: ApiKey.OffsetsForLeaderEpoch, minVersion: 0, maxVersion: 0 },
 ];
 
 /** Everything the broker advertises in ApiVersions, sorted by api key. */

@@ -22,37 +22,14 @@
 import { EventEmitter } from 'node:events';
 import { NodeExistsError, NoNodeError, BadVersionError, ZkClosedError, ZkTimeoutError, ConnectionLossError, SessionExpiredError, ZkError } from './errors.js';
 import { parentPath, childPath } from './paths.js';
-import { RawSession, buildTransaction, toBuffer, toZkError, CREATE_MODES, type CreateMode, type ZkOp, type RawStat } from './raw.js';
+import { RawSession, buildTransaction, toBuffer, toZkError, CREATE_MODES, type CreateMode, type ZkOp } from './raw.js';
 import { toStat, type ZkStat } from './stat.js';
+import { opResult, type ZkConnectOptions, type ZkNode, type ZkOpResult, type ZkState } from './types.js';
 import { Watch, type WatchListener } from './watch.js';
 
 export type { CreateMode, ZkOp } from './raw.js';
 export type { ZkStat } from './stat.js';
-
-export interface ZkConnectOptions {
-  /** host:port[,host:port...] (a chroot suffix is allowed; `chroot` is the friendlier form). */
-  connectString: string;
-  /** Requested session timeout; the server bounds it (min/maxSessionTimeout). Default 6000. */
-  sessionTimeoutMs?: number;
-  /** How long connect() waits for a first session. Default 15000. */
-  connectTimeoutMs?: number;
-  /** How long a call waits for a connection (including retries). Default connectTimeoutMs. */
-  operationTimeoutMs?: number;
-  /** A chroot such as "/t1": created if missing, then every path is relative to it. */
-  chroot?: string;
-  /** Pause before cycling through the server list again after all failed. Default 200. */
-  spinDelayMs?: number;
-}
-
-export interface ZkNode {
-  data: Buffer;
-  version: number;
-  stat: ZkStat;
-}
-
-export type ZkState = 'connected' | 'disconnected' | 'expired' | 'authFailed' | 'closed';
-
-export type ZkOpResult = { op: 'create'; path: string } | { op: 'set'; stat: ZkStat } | { op: 'delete' } | { op: 'check' };
+export type { ZkConnectOptions, ZkNode, ZkOpResult, ZkState } from './types.js';
 
 type ClientEvents = { state: [ZkState]; newSession: [string]; error: [unknown] };
 
@@ -460,16 +437,5 @@ export class ZkClient extends EventEmitter<ClientEvents> {
     for (const w of [...this.#connectedWaiters]) w();
     await this.#session.close();
     this.emit('state', 'closed');
-  }
-}
-
-function opResult(op: ZkOp, r: { path?: string; stat?: RawStat }): ZkOpResult {
-  switch (op.op) {
-    case 'create':
-      return { op: 'create', path: r.path ?? op.path };
-    case 'set':
-      return { op: 'set', stat: toStat(r.stat!) };
-    default:
-      return { op: op.op };
   }
 }

@@ -14,6 +14,7 @@ import { inject } from 'vitest';
 import { ZkClient } from '../../src/zk/client.js';
 import { brokerIdPath } from '../../src/zk/paths.js';
 import { decodeBrokerRegistration } from '../../src/zk/payloads.js';
+import { Cluster } from '../../src/client/cluster.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BROKER_MAIN = path.join(ROOT, 'dist/src/bin/kafka-server-start.js');
@@ -65,7 +66,25 @@ export class TestCluster {
     if (!existsSync(BROKER_MAIN)) throw new Error(`${BROKER_MAIN} is missing: run scripts/setup.sh (it builds dist/)`);
     this.zk = await ZkClient.connect({ connectString: inject('zkConnect'), chroot: this.chroot, sessionTimeoutMs: 10_000 });
     await Promise.all(Array.from({ length: brokerCount }, (_, i) => this.startBroker(i + 1)));
+    await this.waitForMetadata();
     return this;
+  }
+
+  /** Waits until every running broker's metadata (from the controller) lists every running broker. */
+  async waitForMetadata(timeoutMs = 30_000): Promise<void> {
+    const ids = [...this.brokers.values()].filter((b) => b.proc.exitCode === null && b.proc.signalCode === null).map((b) => b.id).sort();
+    for (const id of ids) {
+      const b = this.brokers.get(id)!;
+      const client = new Cluster({ brokers: `127.0.0.1:${b.port}` });
+      try {
+        await until(`broker ${id} to learn the cluster from the controller`, async () => {
+          const res = await client.refresh([]);
+          return JSON.stringify(res.brokers.map((x) => x.nodeId).sort()) === JSON.stringify(ids);
+        }, timeoutMs);
+      } finally {
+        client.close();
+      }
+    }
   }
 
   async startBroker(id: number, extra: Record<string, string> = {}): Promise<BrokerProcess> {

@@ -1,35 +1,81 @@
 /**
- * The controller's work in the one-replica cluster: it is elected through `/controller`
- * (LeaderElector) and, while it leads, performs topic deletions requested under
- * `/admin/delete_topics` (onTopicDeletion): it removes `/brokers/topics/<T>` and
- * `/config/topics/<T>`, which every broker sees through its watches and answers by deleting
- * its local logs, then removes the request node. Leadership of partitions and the ISR
- * machinery (LeaderAndIsr, UpdateMetadata) belong to the replication work.
+ * The controller (KafkaController.scala): one broker, elected through /controller, manages
+ * partition leadership for the cluster. Its ZooKeeper watches only queue events; one loop
+ * handles them in order, each handler named after its event:
+ *   onControllerFailover       this broker was elected: load everything, elect missing leaders,
+ *                              tell every broker (LeaderAndIsr, UpdateMetadata)
+ *   onBrokerStartup            brokers joined: give them their partitions, revive offline ones
+ *   onBrokerFailure            brokers left: elect new leaders from the ISR, shrink ISRs
+ *   onNewTopicCreation         topics appeared: initialize their partitions
+ *   onPartitionCountChange     a topic got more partitions
+ *   onTopicDeletion            /admin/delete_topics: stop and delete replicas, then the znodes
+ *   onIsrChange                a leader changed an ISR: refresh metadata everywhere
+ *   onControlledShutdown       a broker asks to hand over its leaderships before it stops
+ *   onPreferredReplicaElection /admin/preferred_replica_election, and the periodic rebalance
+ * Every request carries the controller epoch; every state write checks /controller_epoch's
+ * zkVersion (partition-state-machine.ts), so a deposed controller changes nothing.
  */
 import type { ZkClient } from '../../zk/client.js';
-import { deleteTopicsPath, deleteTopicPath, topicPath, topicConfigPath } from '../../zk/paths.js';
+import {
+  brokerIdPath,
+  brokerIdsPath,
+  brokerTopicsPath,
+  deleteTopicPath,
+  deleteTopicsPath,
+  preferredReplicaElectionPath,
+  topicConfigPath,
+  topicPath,
+} from '../../zk/paths.js';
+import { decodeBrokerRegistration, decodePreferredReplicaElection, decodeTopicAssignment } from '../../zk/payloads.js';
+import { API_CODECS } from '../../protocol/apis/index.js';
+import { ApiKey } from '../../protocol/api-keys.js';
+import type { PartitionState } from '../../protocol/apis/leader-and-isr.js';
 import { LeaderElector } from './leader-elector.js';
+import { ControllerChannelManager } from './channel-manager.js';
+import { ControllerContext, type ControllerPartitionState } from './controller-context.js';
+import { ControllerMovedError, PartitionStateMachine } from './partition-state-machine.js';
+import { controlledShutdownLeader, offlinePartitionLeader, preferredReplicaLeader } from './leader-selectors.js';
+import { ISR_CHANGE_PATH, readIsrChanges } from './isr-change.js';
 import { Logger } from '../../common/logger.js';
+
+export interface ControllerConfig {
+  brokerId: number;
+  uncleanLeaderElectionEnable: boolean;
+  autoLeaderRebalanceEnable: boolean;
+  leaderImbalanceCheckIntervalMs: number;
+}
+
+type TP = { topic: string; partition: number };
 
 export class KafkaController {
   readonly #zk: ZkClient;
+  readonly #cfg: ControllerConfig;
   readonly #log: Logger;
   readonly elector: LeaderElector;
-  #epoch = 0;
-  #unwatchDeletes: (() => void) | undefined;
-  #work: Promise<void> = Promise.resolve();
+  #ctx = new ControllerContext();
+  #psm: PartitionStateMachine;
+  #channels = new ControllerChannelManager();
+  #unwatch: (() => void)[] = [];
+  #events: Promise<void> = Promise.resolve();
+  #active = false;
+  #rebalanceTimer: NodeJS.Timeout | undefined;
 
-  constructor(zk: ZkClient, brokerId: number, logger = new Logger('controller')) {
+  constructor(zk: ZkClient, cfg: ControllerConfig, logger = new Logger('controller')) {
     this.#zk = zk;
+    this.#cfg = cfg;
     this.#log = logger;
-    this.elector = new LeaderElector(zk, brokerId, {
-      onBecomingLeader: (epoch) => this.onControllerFailover(epoch),
+    this.#psm = new PartitionStateMachine(zk, this.#ctx, logger);
+    this.elector = new LeaderElector(zk, cfg.brokerId, {
+      onBecomingLeader: (epoch, version) => this.#enqueue('failover', () => this.onControllerFailover(epoch, version)),
       onResigning: () => this.onControllerResignation(),
-    });
+    }, logger);
   }
 
   get epoch(): number {
-    return this.#epoch;
+    return this.#ctx.epoch;
+  }
+  get isActive(): boolean {
+    return this.#active;
   }
 
   start(): void {
@@ -41,28 +87,308 @@ export class KafkaController {
     await this.elector.stop();
   }
 
-  /** This broker became the controller: read the state it must act on and start watching. */
-  onControllerFailover(epoch: number): void {
-    this.#epoch = epoch;
-    this.#unwatchDeletes = this.#zk.watchChildren(deleteTopicsPath, (topics) => {
-      for (const t of topics ?? []) this.#enqueue(() => this.onTopicDeletion(t));
+  #enqueue(name: string, handler: () => Promise<void>): Promise<void> {
+    const run = this.#events.then(async () => {
+      if (!this.#active && name !== 'failover') return;
+      try {
+        await handler();
+      } catch (err) {
+        if (err instanceof ControllerMovedError) {
+          this.#log.warn('another controller was elected; resigning', { event: name });
+          this.onControllerResignation();
+          return;
+        }
+        this.#log.error('controller event failed', { event: name, error: err });
+      }
     });
+    this.#events = run;
+    return run;
+  }
+
+  // ---- election ---------------------------------------------------------------------------
+
+  async onControllerFailover(epoch: number, epochZkVersion: number): Promise<void> {
+    this.#ctx = new ControllerContext();
+    this.#ctx.epoch = epoch;
+    this.#ctx.epochZkVersion = epochZkVersion;
+    this.#psm = new PartitionStateMachine(this.#zk, this.#ctx, this.#log);
+    this.#channels.shutdown();
+    this.#channels = new ControllerChannelManager(this.#log);
+    this.#active = true;
+    await this.#refreshBrokers();
+    for (const t of (await this.#zk.children(brokerTopicsPath)) ?? []) await this.#loadTopic(t);
+    for (const { topic, partition } of this.#ctx.allPartitions()) {
+      const s = (await this.#psm.load(topic, partition)) ?? (await this.#psm.initialize(topic, partition));
+      if (s && !this.#ctx.liveIds().has(s.leader)) await this.#electOffline(topic, partition, 'controller failover');
+    }
+    this.#sendLeaderAndIsr(this.#ctx.allPartitions());
+    this.#sendUpdateMetadata();
+    this.#watch();
+    this.#log.info('controller ready', { epoch, brokers: [...this.#ctx.liveBrokers.keys()].join(','), partitions: this.#ctx.partitions.size });
+    if (this.#cfg.autoLeaderRebalanceEnable) {
+      this.#rebalanceTimer = setInterval(() => void this.#enqueue('auto-rebalance', () => this.#autoRebalance()), this.#cfg.leaderImbalanceCheckIntervalMs);
+      this.#rebalanceTimer.unref();
+    }
   }
 
   onControllerResignation(): void {
-    this.#unwatchDeletes?.();
-    this.#unwatchDeletes = undefined;
+    this.#active = false;
+    for (const u of this.#unwatch) u();
+    this.#unwatch = [];
+    clearInterval(this.#rebalanceTimer);
+    this.#channels.shutdown();
   }
 
-  async onTopicDeletion(topic: string): Promise<void> {
-    if (!this.elector.isLeader) return;
-    this.#log.info('deleting topic', { topic });
-    await this.#zk.deleteRecursive(topicPath(topic));
-    await this.#zk.deleteRecursive(topicConfigPath(topic));
-    await this.#zk.deleteRecursive(deleteTopicPath(topic));
+  #watch(): void {
+    this.#unwatch.push(
+      this.#zk.watchChildren(brokerIdsPath, () => void this.#enqueue('brokers', () => this.#onBrokersChanged())),
+      this.#zk.watchChildren(brokerTopicsPath, (topics) => void this.#enqueue('topics', () => this.#onTopicsChanged(topics ?? []))),
+      this.#zk.watchChildren(deleteTopicsPath, (topics) => void this.#enqueue('delete-topics', () => this.onTopicDeletion(topics ?? []))),
+      this.#zk.watchChildren(ISR_CHANGE_PATH, (kids) => void this.#enqueue('isr-change', () => this.onIsrChange(kids ?? []))),
+      this.#zk.watchData(preferredReplicaElectionPath, (node) => {
+        if (node) void this.#enqueue('preferred-election', () => this.onPreferredReplicaElection(decodePreferredReplicaElection(node.data), true));
+      }),
+    );
   }
 
-  #enqueue(task: () => Promise<void>): void {
-    this.#work = this.#work.then(task).catch((err: unknown) => this.#log.error('controller task failed', { error: err }));
+  // ---- brokers ----------------------------------------------------------------------------
+
+  async #refreshBrokers(): Promise<{ added: number[]; removed: number[] }> {
+    const ids = ((await this.#zk.children(brokerIdsPath)) ?? []).map(Number).filter((n) => Number.isInteger(n));
+    const before = new Set(this.#ctx.liveBrokers.keys());
+    const added: number[] = [];
+    for (const id of ids) {
+      const node = await this.#zk.get(brokerIdPath(id));
+      if (!node) continue;
+      const reg = decodeBrokerRegistration(node.data);
+      this.#ctx.liveBrokers.set(id, { id, host: reg.host, port: reg.port });
+      this.#channels.addBroker(id, reg.host, reg.port);
+      if (!before.has(id)) added.push(id);
+    }
+    const removed = [...before].filter((id) => !ids.includes(id));
+    for (const id of removed) {
+      this.#ctx.liveBrokers.delete(id);
+      this.#ctx.shuttingDown.delete(id);
+      this.#channels.removeBroker(id);
+    }
+    return { added, removed };
+  }
+
+  async #onBrokersChanged(): Promise<void> {
+    const { added, removed } = await this.#refreshBrokers();
+    if (removed.length > 0) await this.onBrokerFailure(removed);
+    if (added.length > 0) await this.onBrokerStartup(added);
+  }
+
+  async onBrokerStartup(ids: number[]): Promise<void> {
+    this.#log.info('brokers started', { ids: ids.join(',') });
+    this.#sendUpdateMetadata();
+    const affected: TP[] = [];
+    for (const p of this.#ctx.allPartitions()) {
+      const replicas = this.#ctx.replicas(p.topic, p.partition);
+      if (!replicas.some((r) => ids.includes(r))) continue;
+      const s = this.#ctx.partitionState(p.topic, p.partition) ?? (await this.#psm.initialize(p.topic, p.partition));
+      if (s && !this.#ctx.liveIds().has(s.leader)) await this.#electOffline(p.topic, p.partition, 'broker startup');
+      affected.push(p);
+    }
+    this.#sendLeaderAndIsr(affected);
+    this.#sendUpdateMetadata();
+  }
+
+  async onBrokerFailure(ids: number[]): Promise<void> {
+    this.#log.info('brokers failed', { ids: ids.join(',') });
+    const affected: TP[] = [];
+    for (const p of this.#ctx.allPartitions()) {
+      const s = this.#ctx.partitionState(p.topic, p.partition);
+      if (!s) continue;
+      if (ids.includes(s.leader)) {
+        await this.#electOffline(p.topic, p.partition, 'broker failure');
+        affected.push(p);
+      } else {
+        let cur: ControllerPartitionState | undefined = s;
+        for (const id of ids) if (cur && cur.isr.includes(id)) cur = await this.#psm.shrinkIsr(p.topic, p.partition, id);
+        if (cur !== s) affected.push(p);
+      }
+    }
+    this.#sendLeaderAndIsr(affected);
+    this.#sendUpdateMetadata();
+  }
+
+  #electOffline(topic: string, partition: number, reason: string): Promise<ControllerPartitionState | undefined> {
+    const replicas = this.#ctx.replicas(topic, partition);
+    return this.#psm.electLeader(topic, partition, (cur) => offlinePartitionLeader(replicas, cur.isr, this.#ctx.liveIds(), this.#cfg.uncleanLeaderElectionEnable), reason);
+  }
+
+  // ---- topics -----------------------------------------------------------------------------
+
+  async #loadTopic(topic: string): Promise<number[]> {
+    const node = await this.#zk.get(topicPath(topic));
+    if (!node) return [];
+    const assignment = decodeTopicAssignment(node.data);
+    const known = this.#ctx.assignments.get(topic);
+    this.#ctx.assignments.set(topic, assignment);
+    return [...assignment.keys()].filter((p) => !known?.has(p));
+  }
+
+  async #onTopicsChanged(topics: string[]): Promise<void> {
+    const fresh = topics.filter((t) => !this.#ctx.assignments.has(t));
+    for (const gone of [...this.#ctx.assignments.keys()].filter((t) => !topics.includes(t))) this.#ctx.removeTopic(gone);
+    if (fresh.length > 0) await this.onNewTopicCreation(fresh);
+    for (const t of fresh) {
+      this.#unwatch.push(this.#zk.watchData(topicPath(t), (node) => {
+        if (node) void this.#enqueue('partition-count', () => this.onPartitionCountChange(t));
+      }));
+    }
+  }
+
+  async onNewTopicCreation(topics: string[]): Promise<void> {
+    const created: TP[] = [];
+    for (const t of topics) {
+      for (const partition of await this.#loadTopic(t)) {
+        if (await this.#psm.initialize(t, partition)) created.push({ topic: t, partition });
+      }
+    }
+    this.#log.info('new topics', { topics: topics.join(','), partitions: created.length });
+    this.#sendLeaderAndIsr(created);
+    this.#sendUpdateMetadata();
+  }
+
+  async onPartitionCountChange(topic: string): Promise<void> {
+    const added = await this.#loadTopic(topic);
+    const created: TP[] = [];
+    for (const partition of added) if (await this.#psm.initialize(topic, partition)) created.push({ topic, partition });
+    if (created.length === 0) return;
+    this.#sendLeaderAndIsr(created);
+    this.#sendUpdateMetadata();
+  }
+
+  async onTopicDeletion(topics: string[]): Promise<void> {
+    for (const topic of topics) {
+      if (!this.#ctx.assignments.has(topic)) {
+        await this.#loadTopic(topic);
+        if (!this.#ctx.assignments.has(topic)) {
+          await this.#zk.deleteRecursive(deleteTopicPath(topic));
+          continue;
+        }
+      }
+      this.#log.info('deleting topic', { topic });
+      this.#ctx.topicsBeingDeleted.add(topic);
+      const byBroker = new Map<number, TP[]>();
+      for (const [partition, replicas] of this.#ctx.assignments.get(topic)!) {
+        for (const r of replicas) byBroker.set(r, [...(byBroker.get(r) ?? []), { topic, partition }]);
+      }
+      for (const [broker, partitions] of byBroker) {
+        this.#channels.send(broker, API_CODECS[ApiKey.StopReplica], { controllerId: this.#cfg.brokerId, controllerEpoch: this.#ctx.epoch, deletePartitions: true, partitions });
+      }
+      await this.#zk.deleteRecursive(topicPath(topic));
+      await this.#zk.deleteRecursive(topicConfigPath(topic));
+      this.#ctx.removeTopic(topic);
+      await this.#zk.deleteRecursive(deleteTopicPath(topic));
+    }
+    this.#sendUpdateMetadata();
+  }
+
+  async onIsrChange(notifications: string[]): Promise<void> {
+    if (notifications.length === 0) return;
+    const changed = await readIsrChanges(this.#zk, notifications);
+    for (const p of changed) if (this.#ctx.assignments.has(p.topic)) await this.#psm.load(p.topic, p.partition);
+    this.#sendUpdateMetadata();
+  }
+
+  // ---- controlled shutdown and preferred leaders --------------------------------------------
+
+  /** Moves leadership away from `brokerId`; returns the partitions it still leads. */
+  onControlledShutdown(brokerId: number): Promise<TP[]> {
+    return new Promise<TP[]>((resolve, reject) => {
+      void this.#enqueue('controlled-shutdown', async () => {
+        if (!this.#ctx.liveBrokers.has(brokerId)) return resolve([]);
+        this.#ctx.shuttingDown.add(brokerId);
+        const affected: TP[] = [];
+        for (const p of this.#ctx.partitionsOnBroker(brokerId)) {
+          const s = this.#ctx.partitionState(p.topic, p.partition);
+          if (!s) continue;
+          const replicas = this.#ctx.replicas(p.topic, p.partition);
+          if (s.leader === brokerId) {
+            if (replicas.length < 2) continue;
+            const next = await this.#psm.electLeader(p.topic, p.partition, (cur) => controlledShutdownLeader(replicas, cur.isr, this.#ctx.liveIds(), brokerId), 'controlled shutdown');
+            if (next) affected.push(p);
+          } else if (s.isr.includes(brokerId)) {
+            await this.#psm.shrinkIsr(p.topic, p.partition, brokerId);
+            affected.push(p);
+          }
+        }
+        this.#sendLeaderAndIsr(affected);
+        this.#sendUpdateMetadata();
+        resolve(this.#ctx.allPartitions().filter((p) => this.#ctx.partitionState(p.topic, p.partition)?.leader === brokerId && this.#ctx.replicas(p.topic, p.partition).length > 1));
+      }).catch(reject);
+    });
+  }
+
+  async onPreferredReplicaElection(partitions: TP[], fromAdmin: boolean): Promise<void> {
+    const moved: TP[] = [];
+    for (const p of partitions) {
+      const s = this.#ctx.partitionState(p.topic, p.partition);
+      const replicas = this.#ctx.replicas(p.topic, p.partition);
+      if (!s || replicas[0] === s.leader) continue;
+      const next = await this.#psm.electLeader(p.topic, p.partition, (cur) => preferredReplicaLeader(replicas, cur.isr, this.#ctx.liveIds()), 'preferred replica election');
+      if (next) moved.push(p);
+    }
+    this.#sendLeaderAndIsr(moved);
+    this.#sendUpdateMetadata();
+    if (fromAdmin) await this.#zk.delete(preferredReplicaElectionPath).catch(() => undefined);
+  }
+
+  async #autoRebalance(): Promise<void> {
+    const imbalanced = this.#ctx.allPartitions().filter((p) => {
+      const s = this.#ctx.partitionState(p.topic, p.partition);
+      const preferred = this.#ctx.replicas(p.topic, p.partition)[0];
+      return s && preferred !== undefined && s.leader !== preferred && this.#ctx.liveIds().has(preferred) && s.isr.includes(preferred);
+    });
+    if (imbalanced.length > 0) await this.onPreferredReplicaElection(imbalanced, false);
+  }
+
+  // ---- requests to brokers ------------------------------------------------------------------
+
+  #partitionState(p: TP): PartitionState | undefined {
+    const s = this.#ctx.partitionState(p.topic, p.partition);
+    if (!s) return undefined;
+    const live = this.#ctx.reachableIds();
+    return {
+      topic: p.topic,
+      partition: p.partition,
+      controllerEpoch: s.controllerEpoch,
+      leader: live.has(s.leader) && s.state !== 'Offline' ? s.leader : -1,
+      leaderEpoch: s.leaderEpoch,
+      isr: s.isr,
+      zkVersion: s.zkVersion,
+      replicas: this.#ctx.replicas(p.topic, p.partition),
+    };
+  }
+
+  #sendLeaderAndIsr(partitions: TP[]): void {
+    const byBroker = new Map<number, PartitionState[]>();
+    for (const p of partitions) {
+      const st = this.#partitionState(p);
+      if (!st) continue;
+      for (const r of st.replicas) if (this.#ctx.liveBrokers.has(r)) byBroker.set(r, [...(byBroker.get(r) ?? []), st]);
+    }
+    const leaders = [...this.#ctx.liveBrokers.values()];
+    for (const [broker, states] of byBroker) {
+      this.#channels.send(broker, API_CODECS[ApiKey.LeaderAndIsr], {
+        controllerId: this.#cfg.brokerId,
+        controllerEpoch: this.#ctx.epoch,
+        partitionStates: states,
+        liveLeaders: leaders.filter((b) => states.some((s) => s.leader === b.id)),
+      });
+    }
+  }
+
+  /** Every live broker gets the whole picture (a full snapshot: brokers replace, never merge). */
+  #sendUpdateMetadata(): void {
+    const partitionStates = this.#ctx.allPartitions().map((p) => this.#partitionState(p)).filter((s): s is PartitionState => s !== undefined);
+    const liveBrokers = [...this.#ctx.liveBrokers.values()];
+    for (const id of this.#ctx.liveBrokers.keys()) {
+      this.#channels.send(id, API_CODECS[ApiKey.UpdateMetadata], { controllerId: this.#cfg.brokerId, controllerEpoch: this.#ctx.epoch, partitionStates, liveBrokers });
+    }
   }
 }

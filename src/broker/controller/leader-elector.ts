@@ -11,7 +11,8 @@ import { decodeController, encodeController } from '../../zk/payloads.js';
 import { Logger } from '../../common/logger.js';
 
 export interface ElectionCallbacks {
-  onBecomingLeader(epoch: number): Promise<void> | void;
+  /** `epochZkVersion` is the zkVersion of /controller_epoch after our bump: every write we make checks it. */
+  onBecomingLeader(epoch: number, epochZkVersion: number): Promise<void> | void;
   onResigning(): Promise<void> | void;
 }
 
@@ -75,20 +76,20 @@ export class LeaderElector {
       if (err instanceof NodeExistsError) return;
       throw err;
     }
-    const epoch = await this.#bumpEpoch();
+    const { epoch, version } = await this.#bumpEpoch();
     this.#amLeader = true;
     this.#leaderId = this.#brokerId;
     this.#log.info('became the controller', { brokerId: this.#brokerId, epoch });
-    await this.#cb.onBecomingLeader(epoch);
+    await this.#cb.onBecomingLeader(epoch, version);
   }
 
-  async #bumpEpoch(): Promise<number> {
+  async #bumpEpoch(): Promise<{ epoch: number; version: number }> {
     for (;;) {
       const node = await this.#zk.get(controllerEpochPath);
       if (!node) {
         try {
           await this.#zk.create(controllerEpochPath, Buffer.from('1'));
-          return 1;
+          return { epoch: 1, version: 0 };
         } catch (err) {
           if (err instanceof NodeExistsError) continue;
           throw err;
@@ -96,8 +97,8 @@ export class LeaderElector {
       }
       const next = Number(node.data.toString('utf8').trim() || '0') + 1;
       try {
-        await this.#zk.set(controllerEpochPath, Buffer.from(String(next)), node.version);
-        return next;
+        const version = await this.#zk.set(controllerEpochPath, Buffer.from(String(next)), node.version);
+        return { epoch: next, version };
       } catch (err) {
         if (err instanceof BadVersionError || err instanceof NoNodeError) continue;
         throw err;

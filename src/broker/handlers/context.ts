@@ -2,6 +2,7 @@
 import type { BrokerConfig } from '../config.js';
 import type { MetadataCache } from '../metadata-cache.js';
 import type { ReplicaManager } from '../replica-manager.js';
+import type { KafkaController } from '../controller/controller.js';
 import type { ZkClient } from '../../zk/client.js';
 import type { Logger } from '../../common/logger.js';
 import { ErrorCode, KafkaError } from '../../common/errors.js';
@@ -16,6 +17,10 @@ export interface BrokerContext {
   controllerId(): number;
   /** Creates a topic with the broker's defaults (auto.create.topics.enable). */
   autoCreateTopic(topic: string): Promise<void>;
+  /** min.insync.replicas for a topic: its override, else the broker's. */
+  minInsyncReplicas(topic: string): number;
+  /** The controller, when this broker runs the election (ControlledShutdown is answered by it). */
+  controller: KafkaController;
 }
 
 /** The Kafka error code of anything a handler caught. */

@@ -1,14 +1,17 @@
 /**
- * Fetch: reads whole batches from each partition's log, never past what is flushed (the
- * paper's rule: only flushed messages are exposed). Long poll: when fewer than `min_bytes`
- * are ready, the request waits for a flush on any of its partitions, up to `max_wait_time`.
- * Clients that asked for Fetch v0-v3 get MessageSet v0/v1, converted from the stored batches.
+ * Fetch. Consumers read whole batches up to the high watermark, which never passes what every
+ * ISR member has flushed (the paper's rule: only flushed messages are exposed). Followers
+ * (replica_id >= 0) read up to the leader's flushed end; the fetch offset is recorded as that
+ * follower's log end, which moves the high watermark and the ISR. A replica id that is not a
+ * live replica of the partition is refused (REPLICA_NOT_AVAILABLE). Long poll: with fewer than
+ * `min_bytes` ready, the request waits for new data on any of its partitions, up to
+ * `max_wait_time`. Fetch v0-v3 get MessageSet v0/v1, converted from the stored batches.
  */
 import type { FetchPartitionResponse, FetchRequest, FetchResponse } from '../../protocol/apis/fetch.js';
 import { fetchRecordMagic } from '../../protocol/apis/fetch.js';
 import { recordBatchesToMessageSet } from '../../protocol/records/message-set.js';
-import type { PartitionLog } from '../../storage/log.js';
-import { ErrorCode } from '../../common/errors.js';
+import type { Partition } from '../replica/partition.js';
+import { ErrorCode, KafkaError } from '../../common/errors.js';
 import { errorCodeOf, type BrokerContext } from './context.js';
 
 export async function handleFetch(ctx: BrokerContext, version: number, req: FetchRequest): Promise<FetchResponse> {
@@ -16,8 +19,8 @@ export async function handleFetch(ctx: BrokerContext, version: number, req: Fetc
   for (;;) {
     const res = await readAll(ctx, version, req);
     const remaining = deadline - Date.now();
-    if (res.bytes >= req.minBytes || res.bytes > 0 && req.minBytes <= 1 || remaining <= 0 || res.errors) return res.response;
-    await waitForData(res.logs, remaining);
+    if (res.bytes >= Math.max(1, req.minBytes) || remaining <= 0 || res.errors) return res.response;
+    await waitForData(res.partitions, req.replicaId >= 0, remaining);
   }
 }
 
@@ -25,43 +28,53 @@ interface ReadResult {
   response: FetchResponse;
   bytes: number;
   errors: boolean;
-  logs: PartitionLog[];
+  partitions: Partition[];
 }
 
 async function readAll(ctx: BrokerContext, version: number, req: FetchRequest): Promise<ReadResult> {
   const magic = fetchRecordMagic(version);
+  const isReplica = req.replicaId >= 0;
   let budget = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff;
   let bytes = 0;
   let errors = false;
-  const logs: PartitionLog[] = [];
+  const parts: Partition[] = [];
   const topics = [];
+  const now = Date.now();
   for (const t of req.topics) {
     const partitions: FetchPartitionResponse[] = [];
-    for (const p of t.partitions) {
-      let log: PartitionLog | undefined;
+    for (const fp of t.partitions) {
+      let p: Partition | undefined;
       try {
-        log = ctx.replicas.leaderLog(t.topic, p.partition);
-        logs.push(log);
-        const hw = log.flushedOffset;
-        const limit = Math.min(p.maxBytes, budget);
-        let records: Buffer = Buffer.alloc(0);
-        if (limit > 0 || bytes === 0) {
-          const r = await log.read(p.fetchOffset, Math.max(limit, 1), hw);
-          records = r.records;
-          // A response that already carries data stays within max_bytes; the first partition
-          // always gets at least one whole batch, so a consumer never gets stuck.
-          if (bytes > 0 && records.length > limit) records = Buffer.alloc(0);
+        p = ctx.replicas.leaderPartition(t.topic, fp.partition);
+        if (isReplica) {
+          const replicas = p.state?.replicas ?? [];
+          if (!replicas.includes(req.replicaId) || req.replicaId === ctx.config.brokerId || !ctx.metadata.isAlive(req.replicaId)) {
+            throw new KafkaError(ErrorCode.REPLICA_NOT_AVAILABLE, `broker ${req.replicaId} is not a live replica of ${t.topic}-${fp.partition}`);
+          }
+          p.recordFollowerFetch(req.replicaId, fp.fetchOffset, now);
         }
-        if (magic !== 2 && records.length > 0) records = recordBatchesToMessageSet(records, magic);
+        parts.push(p);
+        const upTo = isReplica ? p.log.flushedOffset : p.highWatermark;
+        const limit = Math.min(fp.maxBytes, budget);
+        let records: Buffer = Buffer.alloc(0);
+        if (fp.fetchOffset < upTo && (limit > 0 || bytes === 0)) {
+          records = (await p.log.read(fp.fetchOffset, Math.max(limit, 1), upTo)).records;
+          // a response that already carries data stays within max_bytes; the first partition
+          // always gets at least one whole batch, so a consumer never gets stuck
+          if (bytes > 0 && records.length > limit) records = Buffer.alloc(0);
+        } else if (fp.fetchOffset > p.log.logEndOffset || fp.fetchOffset < p.log.logStartOffset) {
+          throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${fp.fetchOffset} is outside [${p.log.logStartOffset}, ${p.log.logEndOffset}] of ${t.topic}-${fp.partition}`);
+        }
+        if (magic !== 2 && records.length > 0) records = recordBatchesToMessageSet(records, magic, { fromOffset: fp.fetchOffset });
         bytes += records.length;
         budget -= records.length;
-        partitions.push(ok(p.partition, hw, records));
+        partitions.push({ partition: fp.partition, errorCode: ErrorCode.NONE, highWatermark: p.highWatermark, lastStableOffset: p.highWatermark, abortedTransactions: null, records });
       } catch (err) {
         errors = true;
         partitions.push({
-          partition: p.partition,
+          partition: fp.partition,
           errorCode: errorCodeOf(err),
-          highWatermark: log ? log.flushedOffset : -1,
+          highWatermark: p ? p.highWatermark : -1,
           lastStableOffset: -1,
           abortedTransactions: null,
           records: Buffer.alloc(0),
@@ -70,14 +83,11 @@ async function readAll(ctx: BrokerContext, version: number, req: FetchRequest): 
     }
     topics.push({ topic: t.topic, partitions });
   }
-  return { response: { throttleTimeMs: 0, topics }, bytes, errors, logs };
+  return { response: { throttleTimeMs: 0, topics }, bytes, errors, partitions: parts };
 }
 
-function ok(partition: number, hw: number, records: Buffer): FetchPartitionResponse {
-  return { partition, errorCode: ErrorCode.NONE, highWatermark: hw, lastStableOffset: hw, abortedTransactions: null, records };
-}
-
-function waitForData(logs: PartitionLog[], ms: number): Promise<void> {
+/** Waits for new readable data: a flush (followers) or a high watermark move (consumers). */
+function waitForData(parts: Partition[], replica: boolean, ms: number): Promise<void> {
   return new Promise<void>((resolve) => {
     const unsubs: (() => void)[] = [];
     const done = (): void => {
@@ -86,6 +96,6 @@ function waitForData(logs: PartitionLog[], ms: number): Promise<void> {
       resolve();
     };
     const timer = setTimeout(done, ms);
-    for (const log of logs) unsubs.push(log.onFlush(done));
+    for (const p of parts) unsubs.push(replica ? p.log.onFlush(done) : p.onHighWatermark(done));
   });
 }

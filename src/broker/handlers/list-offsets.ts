@@ -1,5 +1,5 @@
 /**
- * ListOffsets: -1 is the latest exposed offset (the flushed end), -2 the earliest; any other
+ * ListOffsets: -1 is the latest exposed offset (the high watermark; for replicas, the flushed end), -2 the earliest; any other
  * timestamp finds the first offset whose record timestamp is at or after it.
  */
 import type { ListOffsetsRequest, ListOffsetsResponse, ListOffsetsPartitionResponse } from '../../protocol/apis/list-offsets.js';
@@ -14,14 +14,16 @@ export async function handleListOffsets(ctx: BrokerContext, version: number, req
       partitions: await Promise.all(
         t.partitions.map(async (p): Promise<ListOffsetsPartitionResponse> => {
           try {
-            const log = ctx.replicas.leaderLog(t.topic, p.partition);
+            const part = ctx.replicas.leaderPartition(t.topic, p.partition);
+            const log = part.log;
+            const end = req.replicaId >= 0 ? log.flushedOffset : part.highWatermark;
             let offset: number;
             let timestamp = -1;
-            if (p.timestamp === LATEST_TIMESTAMP) offset = log.flushedOffset;
+            if (p.timestamp === LATEST_TIMESTAMP) offset = end;
             else if (p.timestamp === EARLIEST_TIMESTAMP) offset = log.logStartOffset;
             else {
               const found = await log.offsetForTimestamp(p.timestamp);
-              offset = found === undefined ? (version === 0 ? log.flushedOffset : -1) : Math.min(found, log.flushedOffset);
+              offset = found === undefined ? (version === 0 ? end : -1) : Math.min(found, end);
               if (found !== undefined) timestamp = p.timestamp;
             }
             if (version === 0) {
@@ -31,7 +33,7 @@ export async function handleListOffsets(ctx: BrokerContext, version: number, req
             }
             return { partition: p.partition, errorCode: ErrorCode.NONE, timestamp, offset };
           } catch (err) {
-            return { partition: p.partition, errorCode: errorCodeOf(err), offsets: [], timestamp: -1, offset: -1 };
+            return { partition: p.partition, errorCode: errorCodeOf(err), offsets: [-1], timestamp: -1, offset: -1 };
           }
         }),
       ),

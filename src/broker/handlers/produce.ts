@@ -1,9 +1,14 @@
 /**
- * Produce: each partition's record set is checked and appended to the partition's log.
+ * Produce: each partition's record set is checked and appended by the partition's leader.
  * MessageSet v0/v1 (Produce v0-v2) is converted to one RecordBatch v2 on the way in; v2
- * batches (Produce v3) are stored as they came. The answer follows the flush: acks=1 (and
- * acks=-1, which with one replica is the same) answers once the batch is flushed and exposed;
- * acks=0 gets no response at all.
+ * batches (Produce v3) are stored as they came, stamped with the leader epoch.
+ * The answer follows durability:
+ *   acks=0   no response at all;
+ *   acks=1   once the batch is flushed on the leader (and so exposed);
+ *   acks=-1  once every ISR member has it flushed (the high watermark passed it). With fewer
+ *            ISR members than min.insync.replicas the write is refused before the append
+ *            (NotEnoughReplicas, 19) or, if the ISR shrank meanwhile, reported after it
+ *            (NotEnoughReplicasAfterAppend, 20).
  */
 import type { ProducePartitionResponse, ProduceRequest, ProduceResponse } from '../../protocol/apis/produce.js';
 import { messageSetToRecordBatch } from '../../protocol/records/message-set.js';
@@ -19,9 +24,7 @@ export async function handleProduce(ctx: BrokerContext, req: ProduceRequest): Pr
       topic: t.topic,
       partitions: await Promise.all(
         t.partitions.map((p) =>
-          validAcks
-            ? appendPartition(ctx, t.topic, p.partition, p.records, req.acks, req.timeoutMs)
-            : failed(p.partition, ErrorCode.INVALID_REQUIRED_ACKS),
+          validAcks ? appendPartition(ctx, t.topic, p.partition, p.records, req.acks, req.timeoutMs) : failed(p.partition, ErrorCode.INVALID_REQUIRED_ACKS),
         ),
       ),
     })),
@@ -43,28 +46,36 @@ async function appendPartition(
   timeoutMs: number,
 ): Promise<ProducePartitionResponse> {
   try {
-    const log = ctx.replicas.leaderLog(topic, partition);
-    if (!records || records.length === 0) return { partition, errorCode: ErrorCode.NONE, baseOffset: log.logEndOffset, logAppendTime: -1 };
+    const p = ctx.replicas.leaderPartition(topic, partition);
+    if (!records || records.length === 0) return { partition, errorCode: ErrorCode.NONE, baseOffset: p.log.logEndOffset, logAppendTime: -1 };
     if (records.length > ctx.config.messageMaxBytes + 61) {
       throw new KafkaError(ErrorCode.MESSAGE_TOO_LARGE, `record set of ${records.length} bytes exceeds message.max.bytes (${ctx.config.messageMaxBytes})`);
     }
     if (records.length <= MAGIC_AT) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, 'record set too short');
+    const minIsr = ctx.minInsyncReplicas(topic);
+    if (acks === -1 && p.isr.length < minIsr) {
+      throw new KafkaError(ErrorCode.NOT_ENOUGH_REPLICAS, `${topic}-${partition}: ISR ${p.isr.join(',')} is smaller than min.insync.replicas ${minIsr}`);
+    }
     const magic = records[MAGIC_AT]!;
     const batches = magic >= 2 ? records : messageSetToRecordBatch(records);
-    const info = await log.append(batches);
-    if (acks !== 0) await withTimeout(log.waitForFlush(info.lastOffset), timeoutMs, topic, partition);
+    const info = await p.appendAsLeader(batches);
+    const ms = timeoutMs > 0 ? timeoutMs : 30_000;
+    if (acks === 1) await withTimeout(p.log.waitForFlush(info.lastOffset), ms, topic, partition);
+    if (acks === -1) {
+      await p.waitForHighWatermark(info.lastOffset, ms);
+      if (p.isr.length < minIsr) {
+        throw new KafkaError(ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, `${topic}-${partition}: ISR shrank to ${p.isr.join(',')} below min.insync.replicas ${minIsr}`);
+      }
+    }
     return { partition, errorCode: ErrorCode.NONE, baseOffset: info.firstOffset, logAppendTime: info.logAppendTime };
   } catch (err) {
     const code = errorCodeOf(err);
-    if (code === ErrorCode.UNKNOWN || code === ErrorCode.CORRUPT_MESSAGE) {
-      ctx.logger.warn('produce refused', { topic, partition, error: err });
-    }
+    if (code === ErrorCode.UNKNOWN || code === ErrorCode.CORRUPT_MESSAGE) ctx.logger.warn('produce refused', { topic, partition, error: err });
     return failed(partition, code);
   }
 }
 
 async function withTimeout(p: Promise<void>, ms: number, topic: string, partition: number): Promise<void> {
-  if (ms <= 0) ms = 30_000;
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([

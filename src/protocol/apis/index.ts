@@ -21,6 +21,7 @@ import * as metadata from './metadata.js';
 import * as offsetCommit from './offset-commit.js';
 import * as offsetFetch from './offset-fetch.js';
 import * as produce from './produce.js';
+import * as offsetsForLeaderEpoch from './offsets-for-leader-epoch.js';
 
 export * from './api-versions.js';
 export * from './controlled-shutdown.js';
@@ -36,6 +37,7 @@ export * from './metadata.js';
 export * from './offset-commit.js';
 export * from './offset-fetch.js';
 export * from './produce.js';
+export * from './offsets-for-leader-epoch.js';
 
 export interface ApiCodec<Req, Res> {
   readonly apiKey: number;
@@ -155,6 +157,13 @@ export const API_CODECS = {
       decodeRequest: controlledShutdown.decodeControlledShutdownRequest,
       encodeResponse: controlledShutdown.encodeControlledShutdownResponse,
       decodeResponse: controlledShutdown.decodeControlledShutdownResponse,
+    }),
+  [ApiKey.OffsetsForLeaderEpoch]: codec<offsetsForLeaderEpoch.OffsetsForLeaderEpochRequest, offsetsForLeaderEpoch.OffsetsForLeaderEpochResponse>(
+    ApiKey.OffsetsForLeaderEpoch, offsetsForLeaderEpoch.OFFSETS_FOR_LEADER_EPOCH_MIN_VERSION, offsetsForLeaderEpoch.OFFSETS_FOR_LEADER_EPOCH_MAX_VERSION, {
+      encodeRequest: offsetsForLeaderEpoch.encodeOffsetsForLeaderEpochRequest,
+      decodeRequest: offsetsForLeaderEpoch.decodeOffsetsForLeaderEpochRequest,
+      encodeResponse: offsetsForLeaderEpoch.encodeOffsetsForLeaderEpochResponse,
+      decodeResponse: offsetsForLeaderEpoch.decodeOffsetsForLeaderEpochResponse,
     }),
 } as const;
 

@@ -1,0 +1,92 @@
+/**
+ * The controller's channels to brokers (ControllerChannelManager): one connection and one
+ * ordered queue per live broker. A request waits its turn, is retried while the broker is
+ * still live and unreachable, and is dropped when the broker is removed (it will be told
+ * everything again when it comes back).
+ */
+import { KafkaConnection } from '../../network/client-connection.js';
+import type { ApiCodec } from '../../protocol/apis/index.js';
+import { Logger } from '../../common/logger.js';
+
+interface Queued {
+  run: (conn: KafkaConnection) => Promise<void>;
+}
+
+class BrokerChannel {
+  readonly conn: KafkaConnection;
+  readonly #queue: Queued[] = [];
+  #running = false;
+  #removed = false;
+  readonly #log: Logger;
+
+  constructor(readonly id: number, host: string, port: number, log: Logger) {
+    this.conn = new KafkaConnection(host, port, { clientId: 'controller', timeoutMs: 30_000 });
+    this.#log = log;
+  }
+
+  enqueue(q: Queued): void {
+    this.#queue.push(q);
+    if (!this.#running) void this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    this.#running = true;
+    while (this.#queue.length > 0 && !this.#removed) {
+      const q = this.#queue[0]!;
+      try {
+        await q.run(this.conn);
+        this.#queue.shift();
+      } catch (err) {
+        this.#log.debug('controller request failed; retrying', { broker: this.id, error: err });
+        this.conn.close();
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    }
+    this.#running = false;
+  }
+
+  remove(): void {
+    this.#removed = true;
+    this.#queue.length = 0;
+    this.conn.close();
+  }
+}
+
+export class ControllerChannelManager {
+  readonly #channels = new Map<number, BrokerChannel>();
+  readonly #log: Logger;
+
+  constructor(log = new Logger('controller-channels')) {
+    this.#log = log;
+  }
+
+  addBroker(id: number, host: string, port: number): void {
+    const existing = this.#channels.get(id);
+    if (existing && existing.conn.host === host && existing.conn.port === port) return;
+    existing?.remove();
+    this.#channels.set(id, new BrokerChannel(id, host, port, this.#log));
+  }
+
+  removeBroker(id: number): void {
+    this.#channels.get(id)?.remove();
+    this.#channels.delete(id);
+  }
+
+  /** Queues a request; `onResponse` runs with the decoded answer. Unknown brokers are skipped. */
+  send<Req, Res>(brokerId: number, codec: ApiCodec<Req, Res>, req: Req, onResponse?: (res: Res) => void): void {
+    const ch = this.#channels.get(brokerId);
+    if (!ch) return;
+    ch.enqueue({
+      run: async (conn) => {
+        const r = await conn.request(codec.apiKey, 0, (w) => void codec.encodeRequest(w, 0, req));
+        const res = codec.decodeResponse(r!, 0);
+        onResponse?.(res);
+      },
+    });
+  }
+
+  shutdown(): void {
+    for (const ch of this.#channels.values()) ch.remove();
+    this.#channels.clear();
+  }
+}

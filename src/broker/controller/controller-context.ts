@@ -1,0 +1,69 @@
+/**
+ * What the controller knows (ControllerContext.scala): its epoch and the zkVersion of
+ * /controller_epoch it wrote (every state write checks it, so a deposed controller's writes
+ * fail), live brokers, topic assignments and each partition's leader/ISR state with the
+ * zkVersion of its state znode, and the partition state machine's state.
+ */
+export type PartitionStateName = 'NonExistent' | 'New' | 'Online' | 'Offline';
+
+export interface ControllerPartitionState {
+  topic: string;
+  partition: number;
+  leader: number;
+  leaderEpoch: number;
+  isr: number[];
+  controllerEpoch: number;
+  zkVersion: number;
+  state: PartitionStateName;
+}
+
+export interface BrokerEndpoint {
+  id: number;
+  host: string;
+  port: number;
+}
+
+export const tp = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+export class ControllerContext {
+  epoch = 0;
+  epochZkVersion = -1;
+  readonly liveBrokers = new Map<number, BrokerEndpoint>();
+  readonly shuttingDown = new Set<number>();
+  readonly assignments = new Map<string, Map<number, number[]>>();
+  readonly partitions = new Map<string, ControllerPartitionState>();
+  readonly topicsBeingDeleted = new Set<string>();
+
+  liveIds(): Set<number> {
+    return new Set([...this.liveBrokers.keys()].filter((id) => !this.shuttingDown.has(id)));
+  }
+
+  /** Live brokers including those shutting down (they still serve until they stop). */
+  reachableIds(): Set<number> {
+    return new Set(this.liveBrokers.keys());
+  }
+
+  replicas(topic: string, partition: number): number[] {
+    return this.assignments.get(topic)?.get(partition) ?? [];
+  }
+
+  partitionState(topic: string, partition: number): ControllerPartitionState | undefined {
+    return this.partitions.get(tp(topic, partition));
+  }
+
+  allPartitions(): { topic: string; partition: number }[] {
+    const out: { topic: string; partition: number }[] = [];
+    for (const [topic, parts] of this.assignments) for (const partition of parts.keys()) out.push({ topic, partition });
+    return out;
+  }
+
+  partitionsOnBroker(id: number): { topic: string; partition: number }[] {
+    return this.allPartitions().filter((p) => this.replicas(p.topic, p.partition).includes(id));
+  }
+
+  removeTopic(topic: string): void {
+    for (const p of this.assignments.get(topic)?.keys() ?? []) this.partitions.delete(tp(topic, p));
+    this.assignments.delete(topic);
+    this.topicsBeingDeleted.delete(topic);
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * One partition hosted by this broker, as leader or follower (Partition.scala).
+ *
+ * Leader: appends producers' batches stamped with its leader epoch; tracks every follower's
+ * log end (the offset of its last fetch: a follower fetches again only after its own flush, so
+ * that offset is durable there); the high watermark is the lowest log end in the ISR, where the
+ * leader's own log end is its FLUSHED offset: the paper's rule (only flushed messages are
+ * exposed) holds for replicas too. Consumers read up to the high watermark. The ISR shrinks
+ * when a follower has not caught up for `replica.lag.time.max.ms` and grows when it catches up;
+ * both changes are written by compare-and-set through `IsrWriter`.
+ * Follower: appends the leader's batches with their offsets and learns leader epochs from them;
+ * its high watermark is the leader's, capped by its own flushed offset.
+ */
+import { EventEmitter } from 'node:events';
+import type { PartitionLog, AppendResult } from '../../storage/log.js';
+import { splitBatches } from '../../protocol/records/record-batch.js';
+import { ErrorCode, KafkaError } from '../../common/errors.js';
+import type { LeaderEpochCache } from './leader-epoch-cache.js';
+
+export interface LeaderAndIsrState {
+  leader: number;
+  leaderEpoch: number;
+  isr: number[];
+  zkVersion: number;
+  controllerEpoch: number;
+  replicas: number[];
+}
+
+/** Writes a new ISR to the partition's state znode; resolves to the new zkVersion, or undefined when refused (stale). */
+export type IsrWriter = (p: Partition, isr: number[]) => Promise<number | undefined>;
+
+interface FollowerState {
+  /** Log end offset the follower reported (its fetch offset); -1 until its first fetch. */
+  leo: number;
+  lastCaughtUpMs: number;
+  lastFetchMs: number;
+}
+
+const PARTITION_LEADER_EPOCH_OFFSET = 12;
+
+export class Partition extends EventEmitter {
+  readonly topic: string;
+  readonly partition: number;
+  readonly log: PartitionLog;
+  readonly epochs: LeaderEpochCache;
+  readonly #brokerId: number;
+  readonly #isrWriter: IsrWriter;
+  #state: LeaderAndIsrState | undefined;
+  #hw: number;
+  #followers = new Map<number, FollowerState>();
+  #isrChange: Promise<unknown> = Promise.resolve();
+  #unsubFlush: () => void;
+
+  constructor(brokerId: number, log: PartitionLog, epochs: LeaderEpochCache, initialHw: number, isrWriter: IsrWriter) {
+    super();
+    this.setMaxListeners(0);
+    this.topic = log.topic;
+    this.partition = log.partition;
+    this.log = log;
+    this.epochs = epochs;
+    this.#brokerId = brokerId;
+    this.#isrWriter = isrWriter;
+    this.#hw = Math.min(Math.max(0, initialHw), log.flushedOffset);
+    this.#unsubFlush = log.onFlush(() => this.#onLocalFlush());
+  }
+
+  get state(): LeaderAndIsrState | undefined {
+    return this.#state;
+  }
+  get isLeader(): boolean {
+    return this.#state?.leader === this.#brokerId;
+  }
+  get leaderId(): number {
+    return this.#state?.leader ?? -1;
+  }
+  get leaderEpoch(): number {
+    return this.#state?.leaderEpoch ?? -1;
+  }
+  get isr(): number[] {
+    return this.#state?.isr ?? [];
+  }
+  get highWatermark(): number {
+    return this.#hw;
+  }
+
+  /** Becomes the leader for `state.leaderEpoch`: the epoch begins at the current log end. */
+  async makeLeader(state: LeaderAndIsrState, now: number): Promise<void> {
+    this.#state = { ...state };
+    await this.epochs.assign(state.leaderEpoch, this.log.logEndOffset);
+    this.#followers = new Map(state.replicas.filter((r) => r !== this.#brokerId).map((r) => [r, { leo: -1, lastCaughtUpMs: now, lastFetchMs: 0 }]));
+    this.#maybeAdvanceHw();
+  }
+
+  makeFollower(state: LeaderAndIsrState): void {
+    this.#state = { ...state };
+    this.#followers.clear();
+  }
+
+  /** Stops taking part (StopReplica); the log stays unless deleted by the caller. */
+  stop(): void {
+    this.#state = undefined;
+    this.#followers.clear();
+  }
+
+  close(): void {
+    this.#unsubFlush();
+    this.stop();
+  }
+
+  /** Appends a producer's batches: stamps the leader epoch (outside the CRC), assigns offsets. */
+  async appendAsLeader(batches: Buffer): Promise<AppendResult> {
+    if (!this.isLeader) {
+      throw new KafkaError(ErrorCode.NOT_LEADER_FOR_PARTITION, `broker ${this.#brokerId} is not the leader of ${this.topic}-${this.partition}`);
+    }
+    const epoch = this.leaderEpoch;
+    for (const b of splitBatches(batches)) batches.writeInt32BE(epoch, b.at + PARTITION_LEADER_EPOCH_OFFSET);
+    return this.log.append(batches);
+  }
+
+  /** Appends batches copied from the leader, keeping their offsets; learns their epochs. */
+  async appendAsFollower(batches: Buffer): Promise<AppendResult | undefined> {
+    const end = this.log.logEndOffset;
+    const list = splitBatches(batches).filter((b) => b.header.baseOffset + b.header.lastOffsetDelta >= end);
+    if (list.length === 0) return undefined;
+    const last = list[list.length - 1]!;
+    const whole = batches.subarray(list[0]!.at, last.at + 12 + last.header.batchLength);
+    for (const b of list) {
+      const e = b.header.partitionLeaderEpoch;
+      if (e > this.epochs.latestEpoch) await this.epochs.assign(e, b.header.baseOffset);
+    }
+    return this.log.append(whole, { assignOffsets: false });
+  }
+
+  /** Follower: the leader's high watermark, capped by what this replica has flushed. */
+  updateFollowerHighWatermark(leaderHw: number): void {
+    const hw = Math.min(leaderHw, this.log.flushedOffset);
+    if (hw > this.#hw) {
+      this.#hw = hw;
+      this.emit('hw', hw);
+    }
+  }
+
+  /** Leader: a follower fetched from `fetchOffset`, so it has everything before it. */
+  recordFollowerFetch(replicaId: number, fetchOffset: number, now: number): void {
+    const f = this.#followers.get(replicaId);
+    if (!f) return;
+    f.leo = fetchOffset;
+    f.lastFetchMs = now;
+    if (fetchOffset >= this.log.flushedOffset) f.lastCaughtUpMs = now;
+    if (!this.isr.includes(replicaId) && fetchOffset >= this.#hw && f.lastCaughtUpMs === now) this.#changeIsr([...this.isr, replicaId].sort((a, b) => a - b));
+    this.#maybeAdvanceHw();
+  }
+
+  /** Leader: drops followers that have not caught up within `lagMs`. */
+  maybeShrinkIsr(now: number, lagMs: number): void {
+    if (!this.isLeader) return;
+    const laggards = this.isr.filter((r) => r !== this.#brokerId && now - (this.#followers.get(r)?.lastCaughtUpMs ?? 0) > lagMs);
+    if (laggards.length > 0) this.#changeIsr(this.isr.filter((r) => !laggards.includes(r)));
+  }
+
+  #changeIsr(isr: number[]): void {
+    this.#isrChange = this.#isrChange.then(async () => {
+      if (!this.isLeader || sameSet(isr, this.isr)) return;
+      const version = await this.#isrWriter(this, isr);
+      if (version === undefined || !this.#state) return;
+      this.#state = { ...this.#state, isr, zkVersion: version };
+      this.emit('isr', isr);
+      this.#maybeAdvanceHw();
+    }).catch((err: unknown) => this.emit('error', err));
+  }
+
+  #onLocalFlush(): void {
+    if (this.isLeader) this.#maybeAdvanceHw();
+  }
+
+  #maybeAdvanceHw(): void {
+    if (!this.isLeader) return;
+    let hw = this.log.flushedOffset;
+    for (const r of this.isr) {
+      if (r === this.#brokerId) continue;
+      const f = this.#followers.get(r);
+      hw = Math.min(hw, f ? f.leo : -1);
+    }
+    if (hw > this.#hw) {
+      this.#hw = hw;
+      this.emit('hw', hw);
+    }
+  }
+
+  /** Resolves once the high watermark passes `offset`, or rejects after `timeoutMs`. */
+  waitForHighWatermark(offset: number, timeoutMs: number): Promise<void> {
+    if (this.#hw > offset) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const onHw = (hw: number) => {
+        if (hw > offset) {
+          cleanup();
+          resolve();
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `${this.topic}-${this.partition}: offset ${offset} not replicated to the ISR within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.off('hw', onHw);
+      };
+      this.on('hw', onHw);
+    });
+  }
+
+  /** Calls `listener` when the high watermark moves; returns the unsubscribe function. */
+  onHighWatermark(listener: (hw: number) => void): () => void {
+    this.on('hw', listener);
+    return () => this.off('hw', listener);
+  }
+
+  /** Truncation when becoming follower, keeping the epoch cache and high watermark in step. */
+  async truncateTo(offset: number): Promise<void> {
+    await this.log.truncateTo(offset);
+    await this.epochs.truncateFromEnd(offset);
+    if (this.#hw > this.log.logEndOffset) this.#hw = this.log.logEndOffset;
+  }
+}
+
+function sameSet(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}

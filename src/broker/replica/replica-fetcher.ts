@@ -1,0 +1,212 @@
+/**
+ * Followers pull from leaders like consumers (ReplicaFetcherThread): one fetcher per leader
+ * broker, sending Fetch v4 with this broker's id as replica_id. Before a partition's first
+ * fetch under a new leader, it asks the leader where its latest leader epoch ended
+ * (OffsetsForLeaderEpoch) and truncates to that, not blindly to its high watermark (KIP-101),
+ * so two quick failovers lose nothing. A fetch is sent only once everything before its offset
+ * is flushed here, so the offset the leader records for this follower is durable.
+ */
+import { KafkaConnection } from '../../network/client-connection.js';
+import { API_CODECS } from '../../protocol/apis/index.js';
+import { ApiKey } from '../../protocol/api-keys.js';
+import { ErrorCode } from '../../common/errors.js';
+import { Logger } from '../../common/logger.js';
+import type { Partition } from './partition.js';
+
+export interface FetcherConfig {
+  brokerId: number;
+  maxWaitMs: number;
+  maxBytes: number;
+}
+
+interface FetchState {
+  partition: Partition;
+  needsTruncation: boolean;
+}
+
+const key = (p: Partition): string => `${p.topic}\u0000${p.partition}`;
+
+class LeaderFetcher {
+  readonly leaderId: number;
+  readonly #conn: KafkaConnection;
+  readonly #parts = new Map<string, FetchState>();
+  readonly #cfg: FetcherConfig;
+  readonly #log: Logger;
+  #running = true;
+  #loop: Promise<void>;
+
+  constructor(leaderId: number, host: string, port: number, cfg: FetcherConfig, log: Logger) {
+    this.leaderId = leaderId;
+    this.#conn = new KafkaConnection(host, port, { clientId: `replica-fetcher-${cfg.brokerId}`, timeoutMs: cfg.maxWaitMs + 30_000 });
+    this.#cfg = cfg;
+    this.#log = log;
+    this.#loop = this.#run();
+  }
+
+  get host(): string {
+    return this.#conn.host;
+  }
+  get port(): number {
+    return this.#conn.port;
+  }
+  get size(): number {
+    return this.#parts.size;
+  }
+
+  add(p: Partition): void {
+    this.#parts.set(key(p), { partition: p, needsTruncation: true });
+  }
+
+  remove(p: Partition): boolean {
+    return this.#parts.delete(key(p));
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#conn.close();
+    await this.#loop.catch(() => undefined);
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      if (this.#parts.size === 0) {
+        await sleep(100);
+        continue;
+      }
+      try {
+        await this.#truncate();
+        await this.#fetchOnce();
+      } catch (err) {
+        if (!this.#running) return;
+        this.#log.debug('fetch from leader failed; retrying', { leader: this.leaderId, error: err });
+        this.#conn.close();
+        await sleep(300);
+      }
+    }
+  }
+
+  async #truncate(): Promise<void> {
+    const pending = [...this.#parts.values()].filter((s) => s.needsTruncation);
+    if (pending.length === 0) return;
+    const byTopic = new Map<string, { partition: number; leaderEpoch: number }[]>();
+    for (const s of pending) {
+      const list = byTopic.get(s.partition.topic) ?? [];
+      list.push({ partition: s.partition.partition, leaderEpoch: s.partition.epochs.latestEpoch });
+      byTopic.set(s.partition.topic, list);
+    }
+    const codec = API_CODECS[ApiKey.OffsetsForLeaderEpoch];
+    const r = await this.#conn.request(codec.apiKey, 0, (w) => void codec.encodeRequest(w, 0, { topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) }));
+    const res = codec.decodeResponse(r!, 0);
+    for (const t of res.topics) {
+      for (const pr of t.partitions) {
+        const s = this.#parts.get(`${t.topic}\u0000${pr.partition}`);
+        if (!s || !s.needsTruncation) continue;
+        if (pr.errorCode !== ErrorCode.NONE) continue; // the leader is not ready: ask again next round
+        const p = s.partition;
+        const target = pr.endOffset >= 0 ? Math.min(pr.endOffset, p.log.logEndOffset) : Math.min(p.highWatermark, p.log.logEndOffset);
+        if (target < p.log.logEndOffset) {
+          this.#log.info('truncating follower log', { topic: p.topic, partition: p.partition, from: p.log.logEndOffset, to: target, leaderEpoch: p.epochs.latestEpoch });
+          await p.truncateTo(target);
+        }
+        s.needsTruncation = false;
+      }
+    }
+  }
+
+  async #fetchOnce(): Promise<void> {
+    const ready = [...this.#parts.values()].filter((s) => !s.needsTruncation);
+    if (ready.length === 0) {
+      await sleep(100);
+      return;
+    }
+    for (const s of ready) {
+      const log = s.partition.log;
+      if (log.flushedOffset < log.logEndOffset) await log.waitForFlush(log.logEndOffset - 1);
+    }
+    const byTopic = new Map<string, { partition: number; fetchOffset: number; maxBytes: number }[]>();
+    for (const s of ready) {
+      const list = byTopic.get(s.partition.topic) ?? [];
+      list.push({ partition: s.partition.partition, fetchOffset: s.partition.log.logEndOffset, maxBytes: this.#cfg.maxBytes });
+      byTopic.set(s.partition.topic, list);
+    }
+    const req = {
+      replicaId: this.#cfg.brokerId,
+      maxWaitMs: this.#cfg.maxWaitMs,
+      minBytes: 1,
+      maxBytes: this.#cfg.maxBytes * 4,
+      isolationLevel: 0,
+      topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+    };
+    const codec = API_CODECS[ApiKey.Fetch];
+    const r = await this.#conn.request(codec.apiKey, 4, (w) => void codec.encodeRequest(w, 4, req));
+    const res = codec.decodeResponse(r!, 4);
+    let backoff = false;
+    for (const t of res.topics) {
+      for (const pr of t.partitions) {
+        const s = this.#parts.get(`${t.topic}\u0000${pr.partition}`);
+        if (!s) continue;
+        const p = s.partition;
+        if (pr.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+          s.needsTruncation = true;
+          continue;
+        }
+        if (pr.errorCode !== ErrorCode.NONE) {
+          backoff = true;
+          continue;
+        }
+        if (pr.records && pr.records.length > 0) {
+          const info = await p.appendAsFollower(Buffer.from(pr.records));
+          if (info) await p.log.waitForFlush(info.lastOffset);
+        }
+        p.updateFollowerHighWatermark(pr.highWatermark);
+      }
+    }
+    if (backoff) await sleep(200);
+  }
+}
+
+export class ReplicaFetcherManager {
+  readonly #cfg: FetcherConfig;
+  readonly #log: Logger;
+  readonly #fetchers = new Map<number, LeaderFetcher>();
+
+  constructor(cfg: FetcherConfig, log = new Logger('replica-fetcher')) {
+    this.#cfg = cfg;
+    this.#log = log;
+  }
+
+  /** Starts following `leader` for `p` (removing it from any other fetcher first). */
+  add(p: Partition, leader: { id: number; host: string; port: number }): void {
+    this.remove(p);
+    let f = this.#fetchers.get(leader.id);
+    if (f && (f.host !== leader.host || f.port !== leader.port)) {
+      void f.stop();
+      this.#fetchers.delete(leader.id);
+      f = undefined;
+    }
+    if (!f) {
+      f = new LeaderFetcher(leader.id, leader.host, leader.port, this.#cfg, this.#log);
+      this.#fetchers.set(leader.id, f);
+    }
+    f.add(p);
+  }
+
+  remove(p: Partition): void {
+    for (const [id, f] of this.#fetchers) {
+      if (f.remove(p) && f.size === 0) {
+        void f.stop();
+        this.#fetchers.delete(id);
+      }
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    await Promise.all([...this.#fetchers.values()].map((f) => f.stop()));
+    this.#fetchers.clear();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+

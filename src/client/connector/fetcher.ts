@@ -1,0 +1,296 @@
+/**
+ * The connector's fetcher for one rebalance generation (0.8's ConsumerFetcherManager with its
+ * LeaderFinderThread and one ConsumerFetcherThread per broker):
+ *
+ * - a leader finder asks the brokers for metadata (Metadata v1, never ZooKeeper: fetching goes
+ *   on while ZooKeeper is away) and hands each partition to the loop of its leader;
+ * - one loop per leader broker, on a connection of its own, long-polls Fetch v4 for the
+ *   partitions it leads whose stream has room (queued.max.message.chunks), and puts each
+ *   partition's records into its stream as one chunk;
+ * - NotLeader, LeaderNotAvailable, UnknownTopicOrPartition and connection errors send the
+ *   partition back to the leader finder (after refresh.leader.backoff.ms);
+ * - a partition with no offset yet (-1), or whose offset is out of range, is reset by
+ *   auto.offset.reset (ListOffsets v1: earliest for smallest, latest for largest); an out of
+ *   range reset is logged.
+ *
+ * stop() closes the fetch connections (in-flight fetches fail at once) and resolves when no
+ * loop can enqueue anything any more.
+ */
+import { call, type Cluster } from '../cluster.js';
+import { KafkaConnection } from '../../network/client-connection.js';
+import { API_CODECS } from '../../protocol/apis/index.js';
+import { ApiKey } from '../../protocol/api-keys.js';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../../protocol/apis/list-offsets.js';
+import { decodeRecordBatch, splitBatches } from '../../protocol/records/record-batch.js';
+import { ErrorCode, errorName } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import type { KafkaStream, PartitionTopicInfo, ConsumerRecord } from './stream.js';
+
+export interface FetcherOptions {
+  clientId: string;
+  fetchMessageMaxBytes: number;
+  fetchMinBytes: number;
+  fetchWaitMaxMs: number;
+  queuedMaxMessageChunks: number;
+  refreshLeaderBackoffMs: number;
+  socketTimeoutMs: number;
+  autoOffsetReset: 'smallest' | 'largest';
+  log: Logger;
+  /** Called after an offset was reset because it was out of range. */
+  onOffsetReset?: (info: PartitionTopicInfo, from: number, to: number) => void;
+}
+
+interface FetchPartition {
+  info: PartitionTopicInfo;
+  stream: KafkaStream;
+  /** The leader's broker id; -1 while the leader finder looks for it. */
+  leader: number;
+}
+
+export class Fetcher {
+  readonly #cluster: Cluster;
+  readonly #o: FetcherOptions;
+  readonly #parts = new Map<string, FetchPartition>();
+  readonly #loops = new Map<number, { conn: KafkaConnection | undefined; done: Promise<void>; wake: () => void }>();
+  #stopped = false;
+  #round = 0;
+  #finderWake: (() => void) | undefined;
+  #finder: Promise<void> = Promise.resolve();
+
+  constructor(cluster: Cluster, opts: FetcherOptions) {
+    this.#cluster = cluster;
+    this.#o = opts;
+  }
+
+  /** Starts fetching these partitions (once per generation). */
+  start(parts: readonly { info: PartitionTopicInfo; stream: KafkaStream }[]): void {
+    for (const p of parts) this.#parts.set(p.info.key, { ...p, leader: -1 });
+    this.#finder = this.#leaderFinder();
+  }
+
+  /** A stream took a chunk: idle loops may fetch again. */
+  wake(): void {
+    for (const l of this.#loops.values()) l.wake();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#finderWake?.();
+    for (const l of this.#loops.values()) {
+      l.conn?.close();
+      l.wake();
+    }
+    await this.#finder;
+    await Promise.all([...this.#loops.values()].map((l) => l.done));
+    for (const l of this.#loops.values()) l.conn?.close();
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.#finderWake = undefined;
+        resolve();
+      }, ms);
+      this.#finderWake = () => {
+        clearTimeout(t);
+        this.#finderWake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  #needLeader(p: FetchPartition): void {
+    p.leader = -1;
+    this.#finderWake?.();
+  }
+
+  async #leaderFinder(): Promise<void> {
+    while (!this.#stopped) {
+      const lost = [...this.#parts.values()].filter((p) => p.leader < 0);
+      if (lost.length === 0) {
+        await this.#sleep(60_000);
+        continue;
+      }
+      const topics = [...new Set(lost.map((p) => p.info.topic))];
+      try {
+        await this.#cluster.refresh(topics);
+      } catch (err) {
+        this.#o.log.warn('cannot refresh metadata to find partition leaders', { topics, error: err as Error });
+      }
+      if (this.#stopped) return;
+      let missing = 0;
+      for (const p of lost) {
+        const leader = this.#cluster.leaderOf(p.info.topic, p.info.partition);
+        if (leader < 0) {
+          missing++;
+          continue;
+        }
+        p.leader = leader;
+        this.#ensureLoop(leader);
+      }
+      if (missing > 0) await this.#sleep(this.#o.refreshLeaderBackoffMs);
+    }
+  }
+
+  #ensureLoop(broker: number): void {
+    const existing = this.#loops.get(broker);
+    if (existing) return existing.wake();
+    let wakeFn: () => void = () => {};
+    const state = { conn: undefined as KafkaConnection | undefined, done: Promise.resolve(), wake: () => wakeFn() };
+    let woken = false;
+    const waitWake = (ms: number) =>
+      new Promise<void>((resolve) => {
+        if (woken || this.#stopped) {
+          woken = false;
+          return resolve();
+        }
+        const t = setTimeout(done, ms);
+        function done() {
+          clearTimeout(t);
+          wakeFn = () => (woken = true);
+          resolve();
+        }
+        wakeFn = done;
+      });
+    wakeFn = () => (woken = true);
+    this.#loops.set(broker, state);
+    state.done = this.#brokerLoop(broker, state, waitWake).finally(() => {
+      state.conn?.close();
+      if (this.#loops.get(broker) === state) this.#loops.delete(broker);
+      // Partitions handed to this broker after the loop decided to end get a new loop.
+      if (!this.#stopped && [...this.#parts.values()].some((p) => p.leader === broker)) this.#ensureLoop(broker);
+    });
+  }
+
+  async #brokerLoop(broker: number, state: { conn: KafkaConnection | undefined }, waitWake: (ms: number) => Promise<void>): Promise<void> {
+    const log = this.#o.log;
+    while (!this.#stopped) {
+      const mine = [...this.#parts.values()].filter((p) => p.leader === broker);
+      if (mine.length === 0) return;
+      if (!state.conn) {
+        let addr: { host: string; port: number };
+        try {
+          const c = this.#cluster.connectionTo(broker);
+          addr = { host: c.host, port: c.port };
+        } catch {
+          for (const p of mine) this.#needLeader(p);
+          return;
+        }
+        state.conn = new KafkaConnection(addr.host, addr.port, { clientId: this.#o.clientId, timeoutMs: this.#o.socketTimeoutMs });
+      }
+      const conn = state.conn;
+      try {
+        const unset = mine.filter((p) => p.info.fetchOffset < 0);
+        if (unset.length > 0) await this.#resetOffsets(conn, unset, false);
+        const ready = mine.filter((p) => p.info.fetchOffset >= 0 && p.leader === broker && p.stream.queuedChunks < this.#o.queuedMaxMessageChunks);
+        if (ready.length === 0) {
+          await waitWake(this.#o.fetchWaitMaxMs + 100);
+          continue;
+        }
+        await this.#fetchOnce(conn, broker, ready);
+      } catch (err) {
+        if (this.#stopped) return;
+        log.warn('fetch from broker failed; finding leaders again', { broker, error: err as Error });
+        conn.close();
+        state.conn = undefined;
+        for (const p of mine) if (p.leader === broker) this.#needLeader(p);
+        await waitWake(this.#o.refreshLeaderBackoffMs);
+        return;
+      }
+    }
+  }
+
+  async #fetchOnce(conn: KafkaConnection, broker: number, ready: FetchPartition[]): Promise<void> {
+    // Rotate the order: the broker gives the first partition a whole batch even past max bytes.
+    const shift = this.#round++ % ready.length;
+    ready = [...ready.slice(shift), ...ready.slice(0, shift)];
+    const topics = new Map<string, { partition: number; fetchOffset: number; maxBytes: number }[]>();
+    for (const p of ready) {
+      let list = topics.get(p.info.topic);
+      if (!list) topics.set(p.info.topic, (list = []));
+      list.push({ partition: p.info.partition, fetchOffset: p.info.fetchOffset, maxBytes: this.#o.fetchMessageMaxBytes });
+    }
+    const req = {
+      replicaId: -1,
+      maxWaitMs: this.#o.fetchWaitMaxMs,
+      minBytes: this.#o.fetchMinBytes,
+      maxBytes: this.#o.fetchMessageMaxBytes * ready.length,
+      isolationLevel: 0,
+      topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
+    };
+    const res = (await call(conn, API_CODECS[ApiKey.Fetch], 4, req, { timeoutMs: this.#o.fetchWaitMaxMs + this.#o.socketTimeoutMs }))!;
+    if (this.#stopped) return;
+    const outOfRange: FetchPartition[] = [];
+    for (const t of res.topics) {
+      for (const pr of t.partitions) {
+        const p = this.#parts.get(`${t.topic}/${pr.partition}`);
+        if (!p || p.leader !== broker) continue;
+        const requested = ready.find((x) => x === p);
+        if (!requested) continue;
+        if (pr.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+          outOfRange.push(p);
+          continue;
+        }
+        if (pr.errorCode !== ErrorCode.NONE) {
+          this.#o.log.info('partition fetch error; finding its leader again', { topic: t.topic, partition: pr.partition, error: errorName(pr.errorCode) });
+          this.#needLeader(p);
+          continue;
+        }
+        if (!pr.records || pr.records.length === 0) continue;
+        const records: ConsumerRecord[] = [];
+        const batches = splitBatches(pr.records);
+        for (const b of batches) {
+          for (const r of decodeRecordBatch(pr.records, b.at).records) {
+            if (r.offset < p.info.fetchOffset) continue;
+            records.push({ topic: t.topic, partition: pr.partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers });
+          }
+          // A batch whose records all lie below the fetch offset (compacted or aborted) still moves us on.
+          const last = b.header.baseOffset + b.header.lastOffsetDelta;
+          if (last + 1 > p.info.fetchOffset && records.length === 0) p.info.fetchOffset = last + 1;
+        }
+        if (batches.length === 0 && batches.partialBytes > 0) {
+          this.#o.log.debug('only a partial batch came back; fetching it again', { topic: t.topic, partition: pr.partition, offset: p.info.fetchOffset });
+          continue;
+        }
+        if (records.length > 0) {
+          p.info.fetchOffset = records[records.length - 1]!.offset + 1;
+          p.stream.enqueue(p.info, records);
+        }
+      }
+    }
+    if (outOfRange.length > 0) await this.#resetOffsets(conn, outOfRange, true);
+  }
+
+  /** Applies auto.offset.reset to partitions with no offset (-1) or an out-of-range one. */
+  async #resetOffsets(conn: KafkaConnection, parts: FetchPartition[], outOfRange: boolean): Promise<void> {
+    const timestamp = this.#o.autoOffsetReset === 'smallest' ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP;
+    const topics = new Map<string, { partition: number; timestamp: number; maxNumOffsets: number }[]>();
+    for (const p of parts) {
+      let list = topics.get(p.info.topic);
+      if (!list) topics.set(p.info.topic, (list = []));
+      list.push({ partition: p.info.partition, timestamp, maxNumOffsets: 1 });
+    }
+    const res = (await call(conn, API_CODECS[ApiKey.ListOffsets], 1, { replicaId: -1, topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) }))!;
+    if (this.#stopped) return;
+    for (const t of res.topics) {
+      for (const pr of t.partitions) {
+        const p = parts.find((x) => x.info.topic === t.topic && x.info.partition === pr.partition);
+        if (!p) continue;
+        if (pr.errorCode !== ErrorCode.NONE || pr.offset === undefined || pr.offset < 0) {
+          this.#needLeader(p);
+          continue;
+        }
+        const from = p.info.fetchOffset;
+        p.info.fetchOffset = pr.offset;
+        p.info.consumedOffset = pr.offset;
+        if (outOfRange) {
+          this.#o.log.warn(`offset ${from} is out of range; reset to ${pr.offset} (auto.offset.reset=${this.#o.autoOffsetReset})`, { topic: t.topic, partition: pr.partition });
+          this.#o.onOffsetReset?.(p.info, from, pr.offset);
+        } else {
+          this.#o.log.info(`no committed offset; starting at ${pr.offset} (auto.offset.reset=${this.#o.autoOffsetReset})`, { topic: t.topic, partition: pr.partition });
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * KafkaStream: what 0.8's high-level consumer hands the application, one per consumer thread
+ * (`<consumerId>-<n>`): an endless async iterator over the records of the partitions that
+ * thread owns. The fetcher puts chunks (the records one fetch returned for one partition)
+ * into the stream's queue; a rebalance clears it.
+ *
+ * At-least-once: a record counts as processed when the application asks for the next one
+ * (the `for await` body finished), or when it calls `markProcessed(record)`. Only processed
+ * records are committed. Leaving a loop with `break` or a throw does not mark the last record:
+ * call markProcessed first if it was handled.
+ *
+ * PartitionTopicInfo is one partition's state for one rebalance generation: the next offset to
+ * fetch, the offset after the last processed record (what a commit writes) and the last
+ * committed one. A generation ends at the next rebalance; its records are then dropped.
+ */
+import { ProjectError } from '../../common/errors.js';
+
+export interface ConsumerRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: { key: string; value: Buffer | null }[];
+}
+
+/** Thrown by a stream's iterator after `consumer.timeout.ms` without a record. */
+export class ConsumerTimeoutError extends ProjectError {}
+
+export class PartitionTopicInfo {
+  readonly topic: string;
+  readonly partition: number;
+  readonly threadId: string;
+  /** Next offset to fetch; -1 until auto.offset.reset has chosen one. */
+  fetchOffset: number;
+  /** The offset after the last processed record: what a commit writes (-1: nothing to commit). */
+  consumedOffset: number;
+  /** The last offset written to ZooKeeper (or read from it at the start of the generation). */
+  committedOffset: number;
+  /** False once the generation ended: late marks are ignored. */
+  active = true;
+
+  constructor(topic: string, partition: number, threadId: string, startOffset: number | undefined) {
+    this.topic = topic;
+    this.partition = partition;
+    this.threadId = threadId;
+    this.fetchOffset = startOffset ?? -1;
+    this.consumedOffset = startOffset ?? -1;
+    this.committedOffset = startOffset ?? -1;
+  }
+
+  get key(): string {
+    return `${this.topic}/${this.partition}`;
+  }
+
+  /** Records `offset` as processed (the next offset to consume becomes offset + 1). */
+  markProcessed(offset: number): void {
+    if (this.active && offset + 1 > this.consumedOffset) this.consumedOffset = offset + 1;
+  }
+}
+
+interface Chunk {
+  info: PartitionTopicInfo;
+  records: ConsumerRecord[];
+}
+
+const infoOf = new WeakMap<ConsumerRecord, PartitionTopicInfo>();
+
+export class KafkaStream implements AsyncIterable<ConsumerRecord> {
+  readonly topic: string;
+  /** The stream index n of the thread `<consumerId>-<n>`. */
+  readonly index: number;
+  readonly #timeoutMs: number;
+  readonly #onSpace: () => void;
+  #chunks: Chunk[] = [];
+  #current: { chunk: Chunk; at: number } | undefined;
+  #pending: ConsumerRecord | undefined;
+  #waiter: (() => void) | undefined;
+  #closed = false;
+
+  constructor(topic: string, index: number, opts: { consumerTimeoutMs?: number; onSpace?: () => void } = {}) {
+    this.topic = topic;
+    this.index = index;
+    this.#timeoutMs = opts.consumerTimeoutMs ?? -1;
+    this.#onSpace = opts.onSpace ?? (() => {});
+  }
+
+  /** Chunks waiting (the fetcher stops fetching for this stream at queued.max.message.chunks). */
+  get queuedChunks(): number {
+    return this.#chunks.length;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Fetcher side: adds the records of one fetch of one partition. */
+  enqueue(info: PartitionTopicInfo, records: ConsumerRecord[]): void {
+    if (this.#closed || !info.active || records.length === 0) return;
+    for (const r of records) infoOf.set(r, info);
+    this.#chunks.push({ info, records });
+    this.#wake();
+  }
+
+  /** Rebalance: drops every queued record (the record being processed keeps its generation). */
+  clear(): void {
+    this.#chunks = [];
+    this.#current = undefined;
+    this.#onSpace();
+  }
+
+  /** Shutdown: the iterator ends. */
+  close(): void {
+    this.#closed = true;
+    this.clear();
+    this.#wake();
+  }
+
+  /** Marks a record (from any stream of this connector) as processed, so a commit covers it. */
+  static markProcessed(record: ConsumerRecord): void {
+    infoOf.get(record)?.markProcessed(record.offset);
+  }
+
+  markProcessed(record: ConsumerRecord): void {
+    KafkaStream.markProcessed(record);
+    if (this.#pending === record) this.#pending = undefined;
+  }
+
+  #wake(): void {
+    const w = this.#waiter;
+    this.#waiter = undefined;
+    w?.();
+  }
+
+  #take(): ConsumerRecord | undefined {
+    for (;;) {
+      if (this.#current) {
+        const { chunk } = this.#current;
+        if (chunk.info.active && this.#current.at < chunk.records.length) return chunk.records[this.#current.at++];
+        this.#current = undefined;
+      }
+      const next = this.#chunks.shift();
+      if (!next) return undefined;
+      this.#current = { chunk: next, at: 0 };
+      this.#onSpace();
+    }
+  }
+
+  /** The next record; marks the previous one processed. Waits while none is queued. */
+  async next(): Promise<IteratorResult<ConsumerRecord, undefined>> {
+    if (this.#pending) {
+      KafkaStream.markProcessed(this.#pending);
+      this.#pending = undefined;
+    }
+    const deadline = this.#timeoutMs > 0 ? Date.now() + this.#timeoutMs : Infinity;
+    for (;;) {
+      if (this.#closed) return { done: true, value: undefined };
+      const r = this.#take();
+      if (r) {
+        this.#pending = r;
+        return { done: false, value: r };
+      }
+      const wait = deadline - Date.now();
+      if (wait <= 0) throw new ConsumerTimeoutError(`no record on stream ${this.topic}-${this.index} for ${this.#timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const waiter = (): void => {
+          if (timer) clearTimeout(timer);
+          resolve();
+        };
+        const timer = Number.isFinite(wait) ? setTimeout(() => this.#waiter === waiter && this.#wake(), wait) : undefined;
+        this.#waiter = waiter;
+      });
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<ConsumerRecord, undefined> {
+    return {
+      next: () => this.next(),
+      // Leaving the loop does not mark the last record: it may not have been handled.
+      return: async () => {
+        this.#pending = undefined;
+        return { done: true, value: undefined };
+      },
+    };
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * BufferPool: the producer's bounded memory (buffer.memory), as in Kafka's Java client.
+ * Buffers of exactly batch.size are kept on a free list and reused; other sizes are allocated
+ * from (and returned to) the unpooled remainder. `tryAllocate` never blocks: it returns
+ * undefined when the memory is used up, and the producer queues the record instead.
+ */
+export class BufferPool {
+  readonly totalMemory: number;
+  readonly poolableSize: number;
+  readonly #free: Buffer[] = [];
+  /** Bytes not on the free list and not in use. */
+  #available: number;
+
+  constructor(totalMemory: number, poolableSize: number) {
+    this.totalMemory = totalMemory;
+    this.poolableSize = poolableSize;
+    this.#available = totalMemory;
+  }
+
+  /** Bytes in use by batches. */
+  get used(): number {
+    return this.totalMemory - this.#available - this.#free.length * this.poolableSize;
+  }
+
+  /** True when a buffer of `size` bytes can be had now. */
+  canAllocate(size: number): boolean {
+    return this.#available + this.#free.length * this.poolableSize >= size;
+  }
+
+  tryAllocate(size: number): Buffer | undefined {
+    if (size === this.poolableSize && this.#free.length > 0) return this.#free.pop();
+    while (this.#available < size && this.#free.length > 0) {
+      this.#free.pop();
+      this.#available += this.poolableSize;
+    }
+    if (this.#available < size) return undefined;
+    this.#available -= size;
+    return Buffer.allocUnsafeSlow(size);
+  }
+
+  release(buf: Buffer | undefined, size: number): void {
+    if (size <= 0) return;
+    if (buf && size === this.poolableSize && buf.length === size) this.#free.push(buf);
+    else this.#available += size;
+  }
+}

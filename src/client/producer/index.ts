@@ -1,0 +1,16 @@
+/** The producer's public API. */
+export { Producer, BufferExhaustedError, ProducerClosedError, compressionCodecOf, type ProducerMetrics } from './producer.js';
+export { producerOptionsFromProperties } from './config.js';
+export { createPartitioner, murmur2, murmur2Partition, type PartitionChooser } from './partitioners.js';
+export type {
+  Bytes,
+  CompressionType,
+  Partitioner,
+  PartitionerArgs,
+  PartitionerFn,
+  ProducerOptions,
+  ProducerRecord,
+  RecordMetadata,
+  SendCallback,
+} from './types.js';
+export { Cluster, brokersFromZooKeeper } from '../cluster.js';

@@ -1,0 +1,273 @@
+/**
+ * ProducerBatch: one RecordBatch v2 (magic 2) being filled for one partition, written in place
+ * into a preallocated buffer. The 61-byte batch header is left blank while records are
+ * appended and written once by `seal()`; records are encoded straight into the buffer:
+ *
+ *   record: length varint, attributes int8 (0), timestampDelta varlong, offsetDelta varint,
+ *           key varint-bytes (-1 null), value varint-bytes (-1 null),
+ *           headers: varint count of (key varint-string, value varint-bytes)
+ *
+ * (see src/protocol/records/record-batch.ts for the header layout). No object is allocated
+ * per record: sizes are computed, varints written directly, the value copied once. With a
+ * compression codec the records region is compressed as a whole at seal time. The CRC32C
+ * (native) is computed once per batch over attributes .. end.
+ */
+import { compress, CompressionCodec, COMPRESSION_CODEC_MASK } from '../../protocol/records/compression.js';
+import { crc32c } from '../../protocol/records/crc.js';
+import type { Bytes } from '../../protocol/records/record-batch.js';
+import type { RecordMetadata, SendCallback } from './types.js';
+
+export const BATCH_HEADER_SIZE = 61;
+
+/** A header ready to be written: key bytes and value bytes (null allowed). */
+export type EncodedHeader = [Buffer, Buffer | null];
+
+/** Zig-zag 32-bit. */
+function zz32(v: number): number {
+  return ((v << 1) ^ (v >> 31)) >>> 0;
+}
+
+function uvarintSize(z: number): number {
+  return z < 0x80 ? 1 : z < 0x4000 ? 2 : z < 0x200000 ? 3 : z < 0x10000000 ? 4 : 5;
+}
+
+/** Size of a zig-zag varlong for any safe integer. */
+function varlongSize(v: number): number {
+  if (v >= -0x40000000 && v < 0x40000000) return uvarintSize(zz32(v));
+  let z = v >= 0 ? v * 2 : -v * 2 - 1;
+  let n = 1;
+  while (z >= 128) {
+    z = Math.floor(z / 128);
+    n++;
+  }
+  return n;
+}
+
+function writeUvarint(buf: Buffer, p: number, z: number): number {
+  while (z > 0x7f) {
+    buf[p++] = (z & 0x7f) | 0x80;
+    z >>>= 7;
+  }
+  buf[p++] = z;
+  return p;
+}
+
+function writeVarlong(buf: Buffer, p: number, v: number): number {
+  if (v >= -0x40000000 && v < 0x40000000) return writeUvarint(buf, p, zz32(v));
+  let z = v >= 0 ? v * 2 : -v * 2 - 1;
+  while (z >= 128) {
+    buf[p++] = (z % 128) | 0x80;
+    z = Math.floor(z / 128);
+  }
+  buf[p++] = z;
+  return p;
+}
+
+function writeInt64(buf: Buffer, at: number, v: number): void {
+  if (v >= 0 && v <= Number.MAX_SAFE_INTEGER) {
+    buf.writeUInt32BE(Math.floor(v / 4294967296), at);
+    buf.writeUInt32BE(v >>> 0, at + 4);
+  } else {
+    buf.writeBigInt64BE(BigInt(v), at);
+  }
+}
+
+function byteLen(v: Bytes): number {
+  if (v === null || v === undefined) return -1;
+  return typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : v.length;
+}
+
+function writeBytes(buf: Buffer, p: number, v: Bytes, len: number): number {
+  p = writeUvarint(buf, p, zz32(len));
+  if (len > 0) {
+    if (typeof v === 'string') buf.write(v, p, len, 'utf8');
+    else buf.set(v as Buffer, p);
+    p += len;
+  }
+  return p;
+}
+
+/** Bytes a record takes in a batch (length prefix included). */
+export function recordSize(tsDelta: number, offsetDelta: number, keyLen: number, valueLen: number, headersSize: number): number {
+  const body =
+    1 +
+    varlongSize(tsDelta) +
+    uvarintSize(zz32(offsetDelta)) +
+    uvarintSize(zz32(keyLen)) +
+    (keyLen > 0 ? keyLen : 0) +
+    uvarintSize(zz32(valueLen)) +
+    (valueLen > 0 ? valueLen : 0) +
+    headersSize;
+  return uvarintSize(zz32(body)) + body;
+}
+
+/** Encodes headers once (object or list form) and returns them with their encoded size. */
+export function encodeHeaders(h: { key: string; value: Bytes }[] | Record<string, Bytes> | undefined): { list: EncodedHeader[]; size: number } | undefined {
+  if (!h) return undefined;
+  const entries: [string, Bytes][] = Array.isArray(h) ? h.map((x) => [x.key, x.value]) : Object.entries(h);
+  if (entries.length === 0) return undefined;
+  const list: EncodedHeader[] = [];
+  let size = uvarintSize(zz32(entries.length));
+  for (const [k, v] of entries) {
+    const kb = Buffer.from(k, 'utf8');
+    const vb = v === null || v === undefined ? null : typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
+    size += uvarintSize(zz32(kb.length)) + kb.length + uvarintSize(zz32(vb ? vb.length : -1)) + (vb ? vb.length : 0);
+    list.push([kb, vb]);
+  }
+  return { list, size };
+}
+
+export class ProducerBatch {
+  readonly topic: string;
+  readonly partition: number;
+  /** Per-partition creation order: retries are put back in this order. */
+  readonly seq: number;
+  /** The seq range this batch covers (halved when a batch is split). */
+  seqSpan = 1;
+  /** flush() generation the batch's records belong to. */
+  readonly epoch: number;
+  readonly createdMs: number;
+  /** Bytes reserved from the buffer pool for `buf` (0 when the batch holds no pool memory). */
+  reserved: number;
+  buf: Buffer;
+  pos = BATCH_HEADER_SIZE;
+  count = 0;
+  firstTimestamp = 0;
+  maxTimestamp = 0;
+  /** Sparse: the callback of record i, when it has one. */
+  callbacks: (SendCallback | undefined)[] | undefined;
+  /** The sealed bytes (header written, compressed, CRC set). */
+  sealed: Buffer | undefined;
+  attempts = 0;
+  retryAtMs = 0;
+  done = false;
+
+  constructor(topic: string, partition: number, seq: number, epoch: number, buf: Buffer, reserved: number, nowMs: number) {
+    this.topic = topic;
+    this.partition = partition;
+    this.seq = seq;
+    this.epoch = epoch;
+    this.buf = buf;
+    this.reserved = reserved;
+    this.createdMs = nowMs;
+  }
+
+  get capacity(): number {
+    return this.buf.length;
+  }
+
+  /**
+   * Appends one record if it fits; returns false (writing nothing) when it does not.
+   * `keyLen`/`valueLen` are the byte lengths (-1 for null), computed by the caller once.
+   */
+  tryAppend(timestamp: number, key: Bytes, keyLen: number, value: Bytes, valueLen: number, headers: { list: EncodedHeader[]; size: number } | undefined, cb: SendCallback | undefined): boolean {
+    const n = this.count;
+    if (n === 0) {
+      this.firstTimestamp = timestamp;
+      this.maxTimestamp = timestamp;
+    }
+    const tsDelta = timestamp - this.firstTimestamp;
+    const headersSize = headers ? headers.size : 1;
+    const body =
+      1 +
+      varlongSize(tsDelta) +
+      uvarintSize(zz32(n)) +
+      uvarintSize(zz32(keyLen)) +
+      (keyLen > 0 ? keyLen : 0) +
+      uvarintSize(zz32(valueLen)) +
+      (valueLen > 0 ? valueLen : 0) +
+      headersSize;
+    const buf = this.buf;
+    let p = this.pos;
+    if (p + uvarintSize(zz32(body)) + body > buf.length) return false;
+    p = writeUvarint(buf, p, zz32(body));
+    buf[p++] = 0;
+    p = writeVarlong(buf, p, tsDelta);
+    p = writeUvarint(buf, p, zz32(n));
+    p = writeBytes(buf, p, key, keyLen);
+    p = writeBytes(buf, p, value, valueLen);
+    if (headers) {
+      p = writeUvarint(buf, p, zz32(headers.list.length));
+      for (const [hk, hv] of headers.list) {
+        p = writeBytes(buf, p, hk, hk.length);
+        p = writeBytes(buf, p, hv, hv ? hv.length : -1);
+      }
+    } else {
+      buf[p++] = 0;
+    }
+    this.pos = p;
+    if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp;
+    if (cb !== undefined) (this.callbacks ??= [])[n] = cb;
+    this.count = n + 1;
+    return true;
+  }
+
+  /** Bytes the batch takes on the wire once sealed (uncompressed). */
+  get sizeInBytes(): number {
+    return this.sealed ? this.sealed.length : this.pos;
+  }
+
+  /**
+   * Writes the header, compresses and checksums. Returns the bytes to send; `release` is
+   * called with the pool buffer when it is no longer referenced (compressed batches free it
+   * at once; uncompressed ones keep it until the batch completes).
+   */
+  seal(codec: CompressionCodec, release: (buf: Buffer, reserved: number) => void): Buffer {
+    if (this.sealed) return this.sealed;
+    let out: Buffer;
+    if (codec === CompressionCodec.None) {
+      out = this.buf.subarray(0, this.pos);
+    } else {
+      const c = compress(codec, this.buf.subarray(BATCH_HEADER_SIZE, this.pos));
+      out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + c.length);
+      out.set(c, BATCH_HEADER_SIZE);
+      release(this.buf, this.reserved);
+      this.reserved = 0;
+      this.buf = out;
+    }
+    out.writeUInt32BE(0, 0); // baseOffset: the broker assigns it
+    out.writeUInt32BE(0, 4);
+    out.writeInt32BE(out.length - 12, 8);
+    out.writeInt32BE(-1, 12); // partitionLeaderEpoch
+    out[16] = 2; // magic
+    out.writeInt16BE(codec & COMPRESSION_CODEC_MASK, 21);
+    out.writeInt32BE(Math.max(0, this.count - 1), 23);
+    writeInt64(out, 27, this.firstTimestamp);
+    writeInt64(out, 35, this.maxTimestamp);
+    out.writeInt32BE(-1, 43); // producerId -1
+    out.writeInt32BE(-1, 47);
+    out.writeInt16BE(-1, 51); // producerEpoch
+    out.writeInt32BE(-1, 53); // baseSequence
+    out.writeInt32BE(this.count, 57);
+    out.writeUInt32BE(crc32c(out.subarray(21)), 17);
+    this.sealed = out;
+    return out;
+  }
+
+  /** Completes every record: offsets from `baseOffset` on, or the error. Callback errors are swallowed. */
+  complete(err: Error | null, baseOffset: number, logAppendTime: number): void {
+    if (this.done) return;
+    this.done = true;
+    const cbs = this.callbacks;
+    if (!cbs) return;
+    const n = this.count;
+    for (let i = 0; i < n; i++) {
+      const cb = cbs[i];
+      if (cb === undefined) continue;
+      try {
+        if (err) cb(err, undefined);
+        else {
+          const md: RecordMetadata = {
+            topic: this.topic,
+            partition: this.partition,
+            offset: baseOffset < 0 ? -1 : baseOffset + i,
+            logAppendTime,
+          };
+          cb(null, md);
+        }
+      } catch {
+        // a throwing callback must not break the producer
+      }
+    }
+  }
+}

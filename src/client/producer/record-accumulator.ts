@@ -1,0 +1,110 @@
+/**
+ * RecordAccumulator: per-partition queues of batches waiting to be sent, as in Kafka's Java
+ * client. Each partition has at most one open batch (being filled) and a queue of closed,
+ * sealed batches in creation order (`seq`). Batch memory comes from the BufferPool; when it is
+ * used up `append` returns false and the producer parks the record until memory is released.
+ * Batches of different flush() generations (`epoch`) never share a batch, so flush() can wait
+ * for exactly the records accepted before it.
+ */
+import { BufferPool } from './buffer-pool.js';
+import { BATCH_HEADER_SIZE, ProducerBatch, recordSize, type EncodedHeader } from './producer-batch.js';
+import type { CompressionCodec } from '../../protocol/records/compression.js';
+import type { Bytes } from '../../protocol/records/record-batch.js';
+import type { SendCallback } from './types.js';
+
+export class PartitionQueue {
+  readonly topic: string;
+  readonly partition: number;
+  leader = -1;
+  /** Closed, sealed batches in `seq` order, not in flight. */
+  readonly batches: ProducerBatch[] = [];
+  open: ProducerBatch | undefined;
+  /** Requests in flight that carry batches of this partition. */
+  inFlight = 0;
+  /** After a retriable error: one request at a time until a batch succeeds (keeps order). */
+  retrying = false;
+  /** After MESSAGE_TOO_LARGE on a record set of several batches: one batch per request. */
+  singleBatch = false;
+  nextSeq = 0;
+
+  constructor(topic: string, partition: number) {
+    this.topic = topic;
+    this.partition = partition;
+  }
+
+  /** Puts a batch back (a retry or a split) in `seq` order. */
+  reinsert(b: ProducerBatch): void {
+    let i = this.batches.length;
+    while (i > 0 && this.batches[i - 1]!.seq > b.seq) i--;
+    this.batches.splice(i, 0, b);
+  }
+}
+
+export class RecordAccumulator {
+  readonly pool: BufferPool;
+  readonly batchSize: number;
+  readonly codec: CompressionCodec;
+  /** Partitions that have an open batch or queued batches. */
+  readonly nonEmpty = new Set<PartitionQueue>();
+  /** Called when a batch is closed (the sender may want to run). */
+  onBatchClosed: () => void = () => undefined;
+
+  constructor(opts: { bufferMemory: number; batchSize: number; codec: CompressionCodec }) {
+    this.pool = new BufferPool(opts.bufferMemory, opts.batchSize);
+    this.batchSize = opts.batchSize;
+    this.codec = opts.codec;
+  }
+
+  /**
+   * Appends a record to the partition's open batch, closing it and opening another when it is
+   * full. False when no memory is left for a new batch (nothing is written then).
+   */
+  append(
+    q: PartitionQueue,
+    epoch: number,
+    timestamp: number,
+    key: Bytes,
+    keyLen: number,
+    value: Bytes,
+    valueLen: number,
+    headers: { list: EncodedHeader[]; size: number } | undefined,
+    cb: SendCallback | undefined,
+  ): boolean {
+    const open = q.open;
+    if (open !== undefined) {
+      if (open.epoch === epoch && open.tryAppend(timestamp, key, keyLen, value, valueLen, headers, cb)) return true;
+      this.close(q);
+    }
+    const need = BATCH_HEADER_SIZE + recordSize(0, 0, keyLen, valueLen, headers ? headers.size : 1);
+    const size = need > this.batchSize ? need : this.batchSize;
+    const buf = this.pool.tryAllocate(size);
+    if (buf === undefined) return false;
+    const b = new ProducerBatch(q.topic, q.partition, q.nextSeq++, epoch, buf, size, Date.now());
+    q.open = b;
+    this.nonEmpty.add(q);
+    b.tryAppend(timestamp, key, keyLen, value, valueLen, headers, cb);
+    return true;
+  }
+
+  /** Seals the open batch and queues it for sending. */
+  close(q: PartitionQueue): void {
+    const b = q.open;
+    if (!b) return;
+    q.open = undefined;
+    if (b.count === 0) {
+      this.release(b);
+      return;
+    }
+    b.seal(this.codec, (buf, reserved) => this.pool.release(buf, reserved));
+    q.batches.push(b);
+    this.onBatchClosed();
+  }
+
+  /** Returns a batch's memory to the pool (once). */
+  release(b: ProducerBatch): void {
+    if (b.reserved > 0) {
+      this.pool.release(b.buf, b.reserved);
+      b.reserved = 0;
+    }
+  }
+}

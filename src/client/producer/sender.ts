@@ -1,0 +1,333 @@
+/**
+ * Sender: drains ready batches from the accumulator into Produce v3 requests, one request per
+ * leader at a time up to `maxInFlight` per connection, each request carrying every ready
+ * batch of every partition that broker leads (several batches of a partition concatenated,
+ * up to ~1 MB per partition and `maxRequestSize` per request). Responses complete the
+ * batches' records with their offsets.
+ *
+ * Ordering: a partition's batches leave in creation order. On a retriable error (leader
+ * errors, timeouts, a closed connection) the failed batches go back to the head of their
+ * queue in order, metadata is refreshed, and the partition is "retrying": nothing more is sent
+ * for it until its in-flight requests have all come back, then one request at a time until
+ * one succeeds. MESSAGE_TOO_LARGE splits the record set (one batch per request, then halves
+ * of the batch) so that only an oversized record itself fails.
+ */
+import { Cluster, call } from '../cluster.js';
+import { API_CODECS } from '../../protocol/apis/index.js';
+import { ApiKey } from '../../protocol/api-keys.js';
+import type { ProduceRequest, ProduceResponse } from '../../protocol/apis/produce.js';
+import { decodeRecordBatch } from '../../protocol/records/record-batch.js';
+import { ErrorCode, KafkaError, ProjectError, errorName, isRetriable } from '../../common/errors.js';
+import { encodeHeaders, BATCH_HEADER_SIZE, ProducerBatch, recordSize } from './producer-batch.js';
+import type { PartitionQueue, RecordAccumulator } from './record-accumulator.js';
+
+/** Largest record set the sender puts in one request for one partition (under the broker's default message.max.bytes). */
+export const MAX_PARTITION_RECORD_SET = 1_000_000;
+
+export interface SenderConfig {
+  acks: number;
+  lingerMs: number;
+  maxInFlight: number;
+  maxRequestSize: number;
+  retries: number;
+  retryBackoffMs: number;
+  requestTimeoutMs: number;
+  deliveryTimeoutMs: number;
+}
+
+export interface SenderHooks {
+  /** A batch is finished (acknowledged, failed, or split into others): memory and flush accounting for `records` records. */
+  batchDone(b: ProducerBatch, records: number): void;
+  /** True while records wait for memory, a flush is pending or the producer closes: send partly filled batches now. */
+  urgent(): boolean;
+  /** Current flush generation: open batches of older ones are sent at once. */
+  epoch(): number;
+  /** Leaders may have changed: refresh metadata. */
+  refreshMetadata(): void;
+  /** Records acknowledged (ok) or failed. */
+  recordOutcome(ok: boolean, records: number): void;
+}
+
+type Entry = { q: PartitionQueue; batches: ProducerBatch[] };
+
+export class Sender {
+  readonly #acc: RecordAccumulator;
+  readonly #cluster: Cluster;
+  readonly #cfg: SenderConfig;
+  readonly #hooks: SenderHooks;
+  readonly #inFlight = new Map<number, number>();
+  #scheduled = false;
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = Infinity;
+  /** Requests in flight, all brokers. */
+  inFlightRequests = 0;
+
+  constructor(acc: RecordAccumulator, cluster: Cluster, cfg: SenderConfig, hooks: SenderHooks) {
+    this.#acc = acc;
+    this.#cluster = cluster;
+    this.#cfg = cfg;
+    this.#hooks = hooks;
+  }
+
+  /** Runs a drain soon (once per turn of the event loop however often it is asked). */
+  wake(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.drain();
+    });
+  }
+
+  #wakeAt(at: number): void {
+    if (at >= this.#timerAt) return;
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(() => {
+      this.#timerAt = Infinity;
+      this.#timer = undefined;
+      this.drain();
+    }, Math.max(1, at - Date.now()));
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+  }
+
+  drain(): void {
+    const now = Date.now();
+    const acc = this.#acc;
+    const urgent = this.#hooks.urgent();
+    const epoch = this.#hooks.epoch();
+    const linger = this.#cfg.lingerMs;
+    let needMetadata = false;
+    let wakeAt = Infinity;
+    const byLeader = new Map<number, PartitionQueue[]>();
+    for (const q of acc.nonEmpty) {
+      const open = q.open;
+      if (open !== undefined) {
+        if (linger === 0 || urgent || open.epoch < epoch || now - open.createdMs >= linger) acc.close(q);
+        else wakeAt = Math.min(wakeAt, open.createdMs + linger);
+      }
+      if (q.batches.length === 0) {
+        if (q.open === undefined) acc.nonEmpty.delete(q);
+        continue;
+      }
+      if (q.inFlight === 0) this.#expire(q, now);
+      if (q.batches.length === 0) continue;
+      if (q.leader < 0) {
+        needMetadata = true;
+        wakeAt = Math.min(wakeAt, now + this.#cfg.retryBackoffMs);
+        continue;
+      }
+      if (q.retrying && q.inFlight > 0) continue;
+      const head = q.batches[0]!;
+      if (head.retryAtMs > now) {
+        wakeAt = Math.min(wakeAt, head.retryAtMs);
+        continue;
+      }
+      let list = byLeader.get(q.leader);
+      if (!list) byLeader.set(q.leader, (list = []));
+      list.push(q);
+    }
+    for (const [leader, queues] of byLeader) this.#sendTo(leader, queues);
+    if (needMetadata) this.#hooks.refreshMetadata();
+    if (wakeAt !== Infinity) this.#wakeAt(wakeAt);
+  }
+
+  /** Fails queued batches older than delivery.timeout.ms. */
+  #expire(q: PartitionQueue, now: number): void {
+    while (q.batches.length > 0 && now - q.batches[0]!.createdMs > this.#cfg.deliveryTimeoutMs) {
+      const b = q.batches.shift()!;
+      this.#fail(
+        b,
+        new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `expiring ${b.count} record(s) for ${b.topic}-${b.partition}: ${now - b.createdMs} ms have passed since the batch was created (delivery.timeout.ms ${this.#cfg.deliveryTimeoutMs})`, {
+          context: { topic: b.topic, partition: b.partition },
+        }),
+      );
+    }
+  }
+
+  #sendTo(leader: number, queues: PartitionQueue[]): void {
+    for (;;) {
+      const inFlight = this.#inFlight.get(leader) ?? 0;
+      if (inFlight >= this.#cfg.maxInFlight) return;
+      const entries: Entry[] = [];
+      let requestBytes = 0;
+      for (const q of queues) {
+        if (q.batches.length === 0 || (q.retrying && q.inFlight > 0)) continue;
+        const one = q.retrying || q.singleBatch;
+        let bytes = 0;
+        let n = 0;
+        while (n < q.batches.length) {
+          const size = q.batches[n]!.sizeInBytes;
+          if (n > 0 && (one || bytes + size > MAX_PARTITION_RECORD_SET)) break;
+          if (entries.length > 0 && requestBytes + bytes + size > this.#cfg.maxRequestSize) break;
+          bytes += size;
+          n++;
+          if (one) break;
+        }
+        if (n === 0) break;
+        entries.push({ q, batches: q.batches.splice(0, n) });
+        requestBytes += bytes;
+        if (requestBytes >= this.#cfg.maxRequestSize) break;
+      }
+      if (entries.length === 0) return;
+      this.#send(leader, entries);
+    }
+  }
+
+  #send(leader: number, entries: Entry[]): void {
+    this.#inFlight.set(leader, (this.#inFlight.get(leader) ?? 0) + 1);
+    this.inFlightRequests++;
+    const topics = new Map<string, { partition: number; records: Buffer }[]>();
+    for (const e of entries) {
+      e.q.inFlight++;
+      let list = topics.get(e.q.topic);
+      if (!list) topics.set(e.q.topic, (list = []));
+      const records = e.batches.length === 1 ? e.batches[0]!.sealed! : Buffer.concat(e.batches.map((b) => b.sealed!));
+      list.push({ partition: e.q.partition, records });
+    }
+    const req: ProduceRequest = {
+      transactionalId: null,
+      acks: this.#cfg.acks,
+      timeoutMs: this.#cfg.requestTimeoutMs,
+      topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
+    };
+    let p: Promise<ProduceResponse | undefined>;
+    try {
+      const conn = this.#cluster.connectionTo(leader);
+      p = call(conn, API_CODECS[ApiKey.Produce], 3, req, { timeoutMs: this.#cfg.requestTimeoutMs + 5000, expectResponse: this.#cfg.acks !== 0 });
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    p.then(
+      (res) => this.#onResponse(leader, entries, res),
+      (err: unknown) => this.#onRequestError(leader, entries, err),
+    );
+  }
+
+  #requestDone(leader: number, entries: Entry[]): void {
+    this.#inFlight.set(leader, (this.#inFlight.get(leader) ?? 1) - 1);
+    this.inFlightRequests--;
+    for (const e of entries) e.q.inFlight--;
+    this.wake();
+  }
+
+  #onResponse(leader: number, entries: Entry[], res: ProduceResponse | undefined): void {
+    let refresh = false;
+    for (const e of entries) {
+      const { q } = e;
+      if (!res) {
+        for (const b of e.batches) this.#succeed(b, -1, -1);
+        continue;
+      }
+      const pr = res.topics.find((t) => t.topic === q.topic)?.partitions.find((p) => p.partition === q.partition);
+      const code = pr ? pr.errorCode : ErrorCode.UNKNOWN;
+      if (code === ErrorCode.NONE) {
+        let base = pr!.baseOffset;
+        for (const b of e.batches) {
+          this.#succeed(b, base, pr!.logAppendTime);
+          if (base >= 0) base += b.count;
+        }
+        q.retrying = false;
+      } else if (code === ErrorCode.MESSAGE_TOO_LARGE) {
+        this.#tooLarge(q, e.batches);
+      } else if (isRetriable(code)) {
+        refresh = true;
+        this.#retry(q, e.batches, new KafkaError(code, `${q.topic}-${q.partition}: ${errorName(code)} from broker ${leader}`, { context: { topic: q.topic, partition: q.partition, broker: leader } }));
+      } else {
+        const err = new KafkaError(code, `${q.topic}-${q.partition}: the broker refused the records: ${errorName(code)}`, { context: { topic: q.topic, partition: q.partition, broker: leader } });
+        for (const b of e.batches) this.#fail(b, err);
+      }
+    }
+    if (refresh) this.#hooks.refreshMetadata();
+    this.#requestDone(leader, entries);
+  }
+
+  #onRequestError(leader: number, entries: Entry[], err: unknown): void {
+    const retriable = !(err instanceof KafkaError) || err.retriable;
+    for (const e of entries) {
+      if (retriable) this.#retry(e.q, e.batches, err);
+      else for (const b of e.batches) this.#fail(b, err instanceof Error ? err : new ProjectError(String(err)));
+    }
+    if (retriable) this.#hooks.refreshMetadata();
+    this.#requestDone(leader, entries);
+  }
+
+  #retry(q: PartitionQueue, batches: ProducerBatch[], err: unknown): void {
+    const now = Date.now();
+    for (const b of batches) {
+      b.attempts++;
+      if (b.attempts > this.#cfg.retries || now - b.createdMs > this.#cfg.deliveryTimeoutMs) {
+        const cause = err instanceof Error ? err : new ProjectError(String(err));
+        const why = b.attempts > this.#cfg.retries ? `after ${b.attempts} attempts` : `after ${now - b.createdMs} ms (delivery.timeout.ms ${this.#cfg.deliveryTimeoutMs})`;
+        const code = err instanceof KafkaError ? err.code : ErrorCode.NETWORK_EXCEPTION;
+        this.#fail(b, new KafkaError(code, `${b.topic}-${b.partition}: ${b.count} record(s) not delivered ${why}: ${cause.message}`, { cause, context: { topic: b.topic, partition: b.partition } }));
+        continue;
+      }
+      b.retryAtMs = now + this.#cfg.retryBackoffMs;
+      q.reinsert(b);
+    }
+    q.retrying = true;
+    this.#acc.nonEmpty.add(q);
+  }
+
+  /** MESSAGE_TOO_LARGE: one batch per request, then halves of a batch, until a single record fails. */
+  #tooLarge(q: PartitionQueue, batches: ProducerBatch[]): void {
+    this.#acc.nonEmpty.add(q);
+    if (batches.length > 1) {
+      q.singleBatch = true;
+      for (const b of batches) q.reinsert(b);
+      return;
+    }
+    const b = batches[0]!;
+    if (b.count <= 1) {
+      this.#fail(
+        b,
+        new KafkaError(
+          ErrorCode.MESSAGE_TOO_LARGE,
+          `${b.topic}-${b.partition}: a record of ${b.sizeInBytes - BATCH_HEADER_SIZE} bytes (a batch of ${b.sizeInBytes}) is larger than the broker accepts (message.max.bytes); the broker answered MESSAGE_TOO_LARGE`,
+          { context: { topic: b.topic, partition: b.partition, bytes: b.sizeInBytes } },
+        ),
+      );
+      return;
+    }
+    const { records } = decodeRecordBatch(b.sealed!, 0);
+    const mid = records.length >> 1;
+    const halves = [records.slice(0, mid), records.slice(mid)];
+    let from = 0;
+    halves.forEach((recs, h) => {
+      const headerList = recs.map((r) => encodeHeaders(r.headers));
+      const size = BATCH_HEADER_SIZE + recs.reduce((s, r, i) => s + recordSize(r.timestamp - recs[0]!.timestamp, i, r.key ? r.key.length : -1, r.value ? r.value.length : -1, headerList[i]?.size ?? 1), 0);
+      const half = new ProducerBatch(b.topic, b.partition, b.seq + (h * b.seqSpan) / 2, b.epoch, Buffer.allocUnsafe(size + 16), 0, b.createdMs);
+      half.seqSpan = b.seqSpan / 2;
+      half.attempts = b.attempts;
+      recs.forEach((r, i) => {
+        half.tryAppend(r.timestamp, r.key, r.key ? r.key.length : -1, r.value, r.value ? r.value.length : -1, headerList[i], b.callbacks?.[from + i]);
+      });
+      from += recs.length;
+      half.seal(this.#acc.codec, () => undefined);
+      q.reinsert(half);
+    });
+    b.done = true; // its records live on in the halves
+    this.#acc.release(b);
+    this.#hooks.batchDone(b, 0);
+  }
+
+  #succeed(b: ProducerBatch, baseOffset: number, logAppendTime: number): void {
+    b.complete(null, baseOffset, logAppendTime);
+    this.#hooks.recordOutcome(true, b.count);
+    this.#acc.release(b);
+    this.#hooks.batchDone(b, b.count);
+  }
+
+  #fail(b: ProducerBatch, err: Error): void {
+    b.complete(err, -1, -1);
+    this.#hooks.recordOutcome(false, b.count);
+    this.#acc.release(b);
+    this.#hooks.batchDone(b, b.count);
+  }
+}
