@@ -199,14 +199,19 @@ export class ZkClient extends EventEmitter<ClientEvents> {
    */
   async #run<T>(path: string, retry: boolean, fn: (s: RawSession, deadline: number, attempt: number) => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.#opTimeoutMs;
+    let lastErr: unknown;
     for (let attempt = 0; ; attempt++) {
+      if (attempt > 0 && Date.now() >= deadline) {
+        throw new ZkTimeoutError(path, this.#opTimeoutMs, `ZooKeeper call (${attempt} attempts)`, { cause: lastErr });
+      }
       const s = await this.#waitConnected(path, deadline);
       try {
         return await fn(s, deadline, attempt);
       } catch (err) {
         if (this.#closed) throw new ZkClosedError(path);
         const lost = err instanceof ConnectionLossError || err instanceof SessionExpiredError;
-        if (!retry || !lost || Date.now() >= deadline) throw err;
+        if (!retry || !lost) throw err;
+        lastErr = err;
         if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(50 * attempt, 500)));
       }
     }
