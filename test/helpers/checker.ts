@@ -1,0 +1,161 @@
+/**
+ * The checker every fault test uses (shared/docs/reliability.md): producers record every
+ * acknowledged (partition, offset, value); after the faults a consumer reads every partition
+ * from the start. Pass: every acknowledged value is read at its acknowledged offset, each
+ * producer's acknowledged values keep their order within a partition; duplicates are counted.
+ *
+ * The producer here is deliberately plain (one record per Produce v3 request, no batching):
+ * it talks to the leader it last learned, refreshes metadata and retries on any error, so
+ * what it records as acknowledged is exactly what the broker acknowledged.
+ */
+import { Cluster, call } from '../../src/client/cluster.js';
+import { SimpleConsumer } from '../../src/client/simple-consumer.js';
+import { API_CODECS } from '../../src/protocol/apis/index.js';
+import { ApiKey } from '../../src/protocol/api-keys.js';
+import { encodeRecordBatch } from '../../src/protocol/records/record-batch.js';
+import { ErrorCode } from '../../src/common/errors.js';
+
+export interface Acked {
+  partition: number;
+  offset: number;
+  value: string;
+}
+
+export interface ProducerRun {
+  acked: Acked[];
+  attempts: number;
+  errors: Map<number, number>;
+  stop(): Promise<void>;
+}
+
+/** Produces `prefix-N` values round-robin over `partitions` until stopped. */
+export function startProducer(bootstrap: string, topic: string, partitions: number, opts: { acks?: number; prefix?: string; pauseMs?: number; timeoutMs?: number } = {}): ProducerRun {
+  const acks = opts.acks ?? -1;
+  const prefix = opts.prefix ?? 'v';
+  const cluster = new Cluster({ brokers: bootstrap, requestTimeoutMs: 10_000 });
+  const run: ProducerRun = { acked: [], attempts: 0, errors: new Map(), stop: async () => undefined };
+  let stopped = false;
+  const loop = (async () => {
+    let n = 0;
+    while (!stopped) {
+      const partition = n % partitions;
+      const value = `${prefix}-${n}`;
+      run.attempts++;
+      try {
+        let leader = cluster.leaderOf(topic, partition);
+        if (leader < 0) {
+          await cluster.refresh([topic]);
+          leader = cluster.leaderOf(topic, partition);
+          if (leader < 0) throw new Error('no leader');
+        }
+        const res = await call(cluster.connectionTo(leader), API_CODECS[ApiKey.Produce], 3, {
+          transactionalId: null,
+          acks,
+          timeoutMs: opts.timeoutMs ?? 10_000,
+          topics: [{ topic, partitions: [{ partition, records: encodeRecordBatch({ records: [{ value }] }) }] }],
+        });
+        const pr = res!.topics[0]!.partitions[0]!;
+        if (pr.errorCode === ErrorCode.NONE) {
+          run.acked.push({ partition, offset: pr.baseOffset, value });
+          n++;
+        } else {
+          run.errors.set(pr.errorCode, (run.errors.get(pr.errorCode) ?? 0) + 1);
+          await cluster.refresh([topic]).catch(() => undefined);
+          await sleep(50);
+        }
+      } catch {
+        run.errors.set(-99, (run.errors.get(-99) ?? 0) + 1);
+        await cluster.refresh([topic]).catch(() => undefined);
+        await sleep(100);
+      }
+      if (opts.pauseMs) await sleep(opts.pauseMs);
+    }
+  })();
+  run.stop = async () => {
+    stopped = true;
+    await loop;
+    cluster.close();
+  };
+  return run;
+}
+
+/** Reads every partition from its start up to its high watermark. */
+export async function readAll(bootstrap: string, topic: string, partitions: number, timeoutMs = 30_000): Promise<Map<number, { offset: number; value: string }[]>> {
+  const cluster = new Cluster({ brokers: bootstrap });
+  const out = new Map<number, { offset: number; value: string }[]>();
+  try {
+    await cluster.topicMetadata(topic, timeoutMs);
+    const consumer = new SimpleConsumer(cluster, { maxWaitMs: 100 });
+    const ends = new Map<number, number>();
+    for (let p = 0; p < partitions; p++) {
+      out.set(p, []);
+      await retry(() => consumer.seek(topic, p, 'earliest'), timeoutMs);
+      ends.set(p, await retry(() => consumer.offsetFor(topic, p, -1), timeoutMs));
+    }
+    const deadline = Date.now() + timeoutMs;
+    while ([...ends].some(([p, end]) => (consumer.position(topic, p) ?? 0) < end) && Date.now() < deadline) {
+      let recs;
+      try {
+        recs = await consumer.poll();
+      } catch {
+        await cluster.refresh([topic]).catch(() => undefined);
+        continue;
+      }
+      for (const r of recs) out.get(r.partition)!.push({ offset: r.offset, value: r.value?.toString() ?? '' });
+    }
+  } finally {
+    cluster.close();
+  }
+  return out;
+}
+
+export interface CheckResult {
+  acked: number;
+  lost: Acked[];
+  misplaced: Acked[];
+  reordered: number;
+  duplicates: number;
+}
+
+export function check(acked: Acked[], consumed: Map<number, { offset: number; value: string }[]>): CheckResult {
+  const byOffset = new Map<string, string>();
+  const seen = new Map<string, number>();
+  for (const [p, recs] of consumed) {
+    for (const r of recs) {
+      byOffset.set(`${p}:${r.offset}`, r.value);
+      seen.set(r.value, (seen.get(r.value) ?? 0) + 1);
+    }
+  }
+  const lost: Acked[] = [];
+  const misplaced: Acked[] = [];
+  for (const a of acked) {
+    const v = byOffset.get(`${a.partition}:${a.offset}`);
+    if (v === undefined) lost.push(a);
+    else if (v !== a.value) misplaced.push(a);
+  }
+  let reordered = 0;
+  const lastOffset = new Map<number, number>();
+  for (const a of acked) {
+    if (a.offset <= (lastOffset.get(a.partition) ?? -1)) reordered++;
+    lastOffset.set(a.partition, a.offset);
+  }
+  let duplicates = 0;
+  for (const n of seen.values()) if (n > 1) duplicates += n - 1;
+  return { acked: acked.length, lost, misplaced, reordered, duplicates };
+}
+
+async function retry<T>(fn: () => Promise<T>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await sleep(200);
+    }
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
