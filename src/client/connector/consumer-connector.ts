@@ -1,0 +1,580 @@
+/**
+ * ConsumerConnector: Kafka 0.8's ZooKeeper-coordinated high-level consumer
+ * (ZookeeperConsumerConnector.scala). It keeps all four registries of the paper:
+ *
+ *   /consumers/<G>/ids/<consumerId>   ephemeral: {"version":1,"subscription":{"<T>":<streams>},"pattern":"static","timestamp":"<ms>"}
+ *   /consumers/<G>/owners/<T>/<P>     ephemeral: the owning thread id `<consumerId>-<n>`
+ *   /consumers/<G>/offsets/<T>/<P>    persistent: the next offset to consume, decimal text
+ *   /brokers/ids, /brokers/topics/<T> read (and watched) to find partitions and brokers
+ *
+ * Watches on the children of `/consumers/<G>/ids` and `/brokers/ids` and the data of each
+ * subscribed `/brokers/topics/<T>` only mark a rebalance as needed (when what they see differs
+ * from what the last rebalance saw); one loop performs it. A rebalance attempt:
+ *
+ *   1. reads the members, the brokers and the subscribed topics' partitions (if ZooKeeper is
+ *      away this fails here, and fetching goes on);
+ *   2. computes the assignment (assignors.ts: range or roundrobin);
+ *   3. stops fetching, drops queued records, commits the processed offsets (auto-commit on),
+ *      deletes its own owner znodes;
+ *   4. reads the offsets of its new partitions;
+ *   5. creates their owner znodes (ephemeral); if one exists for someone else (or a
+ *      predecessor's session has not expired yet), it deletes what this attempt created and
+ *      the attempt fails;
+ *   6. starts fetching (fetcher.ts) from the offsets read, or per auto.offset.reset.
+ *
+ * A failed attempt is retried after rebalance.backoff.ms; after every rebalance.max.retries
+ * failures an error naming the group and the consumer is logged (and 'rebalanceFailed'
+ * emitted), and it keeps trying: an owner left by a killed member goes away when its session
+ * expires. On session expiry fetching stops at once (the owner znodes died with the session);
+ * the consumer re-registers and rebalances. close() stops fetching, commits (auto-commit on)
+ * and closes the session, which deletes its registration and owner znodes at once.
+ */
+import { EventEmitter } from 'node:events';
+import { ZkClient } from '../../zk/client.js';
+import { NodeExistsError, NoNodeError } from '../../zk/errors.js';
+import { brokerIdsPath, consumerIdPath, consumerIdsPath, ownerPath, topicPath } from '../../zk/paths.js';
+import { decodeTopicAssignment, encodeConsumerRegistration, encodeOwner } from '../../zk/payloads.js';
+import { Cluster } from '../cluster.js';
+import { Logger } from '../../common/logger.js';
+import { ProjectError } from '../../common/errors.js';
+import { validateTopicName } from '../../admin/topic-admin.js';
+import { assign, ownedBy, type PartitionOwner } from './assignors.js';
+import { consumerConfig, validateSubscription, type ConsumerConfig, type ConsumerProperties } from './config.js';
+import { newConsumerId } from './consumer-id.js';
+import { Fetcher } from './fetcher.js';
+import { commitOffset, readOffset } from './offsets.js';
+import { readBrokers, readMembers, readTopicPartitions, type Subscription } from './registry.js';
+import { KafkaStream, PartitionTopicInfo, type ConsumerRecord } from './stream.js';
+
+export type { PartitionOwner } from './assignors.js';
+
+/** An owner znode held by someone else (another member, or a predecessor whose session lives on). */
+export class OwnerConflictError extends ProjectError {}
+/** The connector is closed. */
+export class ConnectorClosedError extends ProjectError {}
+
+export interface ConnectorEvents {
+  /** A rebalance succeeded: what this consumer now owns and fetches. */
+  assigned: [owned: PartitionOwner[], info: { attempt: number; durationMs: number }];
+  /** Fetching stopped (and offsets were committed): these owner znodes are about to go. */
+  revoked: [owned: PartitionOwner[]];
+  /** rebalance.max.retries attempts in a row failed (the connector keeps trying). */
+  rebalanceFailed: [error: Error];
+  /** An out-of-range offset was reset by auto.offset.reset. */
+  offsetReset: [info: { topic: string; partition: number; from: number; to: number }];
+}
+
+const NOT_YET = Symbol('not yet delivered');
+
+export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
+  readonly config: ConsumerConfig;
+  readonly consumerId: string;
+  readonly log: Logger;
+  readonly #zk: ZkClient;
+  #subscription: Subscription | undefined;
+  #registration: Buffer | undefined;
+  readonly #streams = new Map<string, KafkaStream[]>();
+  #cluster: { key: string; cluster: Cluster } | undefined;
+  #fetcher: Fetcher | undefined;
+  #fetcherStopping: Promise<void> = Promise.resolve();
+  /** Partitions of the current generation (all active). */
+  #registry: PartitionTopicInfo[] = [];
+  /** Owner znodes this consumer holds (kept until their deletion succeeded). */
+  #owned: PartitionOwner[] = [];
+  #sessionEpoch = 0;
+  #closing = false;
+  #closed: Promise<void> | undefined;
+  #unwatch: (() => void)[] = [];
+  #seen: { ids: string[] | typeof NOT_YET; brokers: string[] | typeof NOT_YET; topics: Map<string, string | typeof NOT_YET> } = {
+    ids: NOT_YET,
+    brokers: NOT_YET,
+    topics: new Map(),
+  };
+  #lastView: string | undefined;
+  #wanted = false;
+  #forced = false;
+  #loopWake: (() => void) | undefined;
+  #sleepWake: (() => void) | undefined;
+  #loop: Promise<void> = Promise.resolve();
+  #commitChain: Promise<void> = Promise.resolve();
+  #autoCommit: NodeJS.Timeout | undefined;
+  #rebalances = 0;
+  #warned = new Set<string>();
+
+  /**
+   * Checks the configuration (ConfigError before anything touches ZooKeeper), then opens the
+   * ZooKeeper session. Nothing is registered until createMessageStreams.
+   */
+  static async create(props: ConsumerProperties, opts: { logger?: Logger } = {}): Promise<ConsumerConnector> {
+    const log = opts.logger ?? new Logger('consumer');
+    const config = consumerConfig(props, (m) => log.warn(m));
+    const zk = await ZkClient.connect({
+      connectString: config.zookeeperConnect,
+      chroot: config.zookeeperChroot,
+      sessionTimeoutMs: config.zookeeperSessionTimeoutMs,
+      connectTimeoutMs: config.zookeeperConnectionTimeoutMs,
+    });
+    return new ConsumerConnector(config, zk, log);
+  }
+
+  /** create + createMessageStreams in one call; closes the session if the subscription is refused. */
+  static async subscribe(props: ConsumerProperties, subscription: Subscription | string[], opts: { logger?: Logger } = {}): Promise<{ connector: ConsumerConnector; streams: Map<string, KafkaStream[]> }> {
+    const sub = Array.isArray(subscription) ? Object.fromEntries(subscription.map((t) => [t, 1])) : subscription;
+    validateSubscription(sub, validateTopicName);
+    const connector = await ConsumerConnector.create(props, opts);
+    try {
+      return { connector, streams: await connector.createMessageStreams(sub) };
+    } catch (err) {
+      await connector.close();
+      throw err;
+    }
+  }
+
+  private constructor(config: ConsumerConfig, zk: ZkClient, log: Logger) {
+    super();
+    this.config = config;
+    this.#zk = zk;
+    this.consumerId = newConsumerId(config.groupId, { consumerId: config.consumerId });
+    this.log = log;
+    zk.on('state', (s) => {
+      if (s === 'expired') this.#onSessionExpired();
+    });
+    zk.onSessionExpired(async () => {
+      if (this.#closing || !this.#subscription) return;
+      await this.#register();
+      this.#markRebalance('a new ZooKeeper session', true);
+    });
+  }
+
+  get groupId(): string {
+    return this.config.groupId;
+  }
+
+  /** The ZooKeeper client (for tools and tests; the connector owns it). */
+  get zk(): ZkClient {
+    return this.#zk;
+  }
+
+  /** What this consumer owns now (empty while rebalancing). */
+  get owned(): PartitionOwner[] {
+    return this.#registry.map((i) => ({ topic: i.topic, partition: i.partition, threadId: i.threadId }));
+  }
+
+  /** Successful rebalances so far. */
+  get rebalanceCount(): number {
+    return this.#rebalances;
+  }
+
+  /**
+   * Registers the consumer with its subscription (topic -> number of streams), starts the
+   * watches and the first rebalance, and returns the streams: topic -> one KafkaStream per
+   * stream (thread `<consumerId>-<n>` is stream n). Once per connector.
+   */
+  async createMessageStreams(subscription: Subscription): Promise<Map<string, KafkaStream[]>> {
+    if (this.#closing) throw new ConnectorClosedError('the connector is closed');
+    if (this.#subscription) throw new ProjectError('createMessageStreams may be called once per connector');
+    validateSubscription(subscription, validateTopicName);
+    this.#subscription = { ...subscription };
+    for (const [topic, n] of Object.entries(subscription)) {
+      this.#streams.set(
+        topic,
+        Array.from({ length: n }, (_, i) => new KafkaStream(topic, i, { consumerTimeoutMs: this.config.consumerTimeoutMs, onSpace: () => this.#fetcher?.wake() })),
+      );
+    }
+    this.#registration = encodeConsumerRegistration({ subscription, pattern: 'static' });
+    await this.#register();
+    this.log.info('registered', { group: this.groupId, consumer: this.consumerId, subscription });
+    this.#watch();
+    if (this.config.autoCommitEnable) {
+      this.#autoCommit = setInterval(() => void this.commitOffsets().catch((err) => this.log.warn('auto-commit failed; will retry', { error: err as Error })), this.config.autoCommitIntervalMs);
+    }
+    this.#markRebalance('start', true);
+    this.#loop = this.#runLoop();
+    return this.#streams;
+  }
+
+  /** Marks a record as processed (see stream.ts): commits cover it. */
+  markProcessed(record: ConsumerRecord): void {
+    KafkaStream.markProcessed(record);
+  }
+
+  /** Writes the processed offsets of the owned partitions to /consumers/<G>/offsets (only changed ones). */
+  commitOffsets(): Promise<void> {
+    const run = this.#commitChain.then(() => this.#commit(this.#registry));
+    this.#commitChain = run.catch(() => undefined);
+    return run;
+  }
+
+  async #commit(infos: readonly PartitionTopicInfo[]): Promise<void> {
+    const todo = infos.filter((i) => i.active && i.consumedOffset >= 0 && i.consumedOffset !== i.committedOffset);
+    await Promise.all(
+      todo.map(async (i) => {
+        const offset = i.consumedOffset;
+        await commitOffset(this.#zk, this.groupId, i.topic, i.partition, offset);
+        i.committedOffset = offset;
+        this.log.debug('committed', { topic: i.topic, partition: i.partition, offset });
+      }),
+    );
+  }
+
+  /** Stops fetching, commits (auto-commit on) and closes the session (its znodes go at once). */
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  async #close(): Promise<void> {
+    this.#closing = true;
+    if (this.#autoCommit) clearInterval(this.#autoCommit);
+    for (const u of this.#unwatch) u();
+    this.#loopWake?.();
+    this.#sleepWake?.();
+    await this.#loop.catch(() => undefined);
+    try {
+      await this.#stopFetching();
+      if (this.config.autoCommitEnable && this.#registry.length > 0) {
+        await this.commitOffsets().catch((err) => this.log.warn('commit at close failed', { error: err as Error }));
+      }
+      if (this.#owned.length > 0) this.emit('revoked', [...this.#owned]);
+      for (const i of this.#registry) i.active = false;
+    } finally {
+      for (const list of this.#streams.values()) for (const s of list) s.close();
+      await this.#zk.close();
+      this.#cluster?.cluster.close();
+      this.log.info('closed', { consumer: this.consumerId });
+    }
+  }
+
+  // ---- registration and watches ------------------------------------------------------------
+
+  async #register(): Promise<void> {
+    const path = consumerIdPath(this.groupId, this.consumerId);
+    const data = this.#registration!;
+    const deadline = Date.now() + 2 * this.config.zookeeperSessionTimeoutMs + 5000;
+    for (;;) {
+      try {
+        await this.#zk.create(path, data, { mode: 'ephemeral', parents: true });
+        return;
+      } catch (err) {
+        if (!(err instanceof NodeExistsError)) throw err;
+      }
+      const node = await this.#zk.get(path);
+      if (node && node.data.equals(data) && node.stat.ephemeralOwner === this.#sessionOwner()) return;
+      // Only a configured consumer.id can meet an earlier registration: a predecessor with
+      // the same id whose session has not expired yet. Wait for it, as 0.8 did.
+      if (Date.now() > deadline) throw new OwnerConflictError(`consumer id ${this.consumerId} is registered by another session in group ${this.groupId}`, { context: { path } });
+      this.log.warn('my consumer id is still registered by an earlier session; waiting for it to expire', { path });
+      await this.#sleep(Math.max(500, this.config.rebalanceBackoffMs));
+    }
+  }
+
+  #sessionOwner(): bigint {
+    return this.#zk.sessionId.readBigInt64BE(0);
+  }
+
+  #watch(): void {
+    const changed = (what: string) => {
+      const key = this.#watchView();
+      if (key !== undefined && key !== this.#lastView) this.#markRebalance(what);
+    };
+    this.#unwatch.push(
+      this.#zk.watchChildren(consumerIdsPath(this.groupId), (ids) => {
+        this.#seen.ids = ids ?? [];
+        changed('group members changed');
+      }),
+      this.#zk.watchChildren(brokerIdsPath, (ids) => {
+        this.#seen.brokers = (ids ?? []).filter((id) => /^\d+$/.test(id)).sort((a, b) => Number(a) - Number(b));
+        changed('brokers changed');
+      }),
+    );
+    for (const topic of Object.keys(this.#subscription!)) {
+      this.#seen.topics.set(topic, NOT_YET);
+      this.#unwatch.push(
+        this.#zk.watchData(topicPath(topic), (node) => {
+          let parts = 'none';
+          if (node) {
+            try {
+              parts = [...decodeTopicAssignment(node.data, topicPath(topic)).keys()].sort((a, b) => a - b).join(',');
+            } catch {
+              parts = 'unreadable';
+            }
+          }
+          this.#seen.topics.set(topic, parts);
+          changed(`partitions of ${topic} changed`);
+        }),
+      );
+    }
+  }
+
+  /** What the watches see, in the form of #viewKey; undefined until each delivered once. */
+  #watchView(): string | undefined {
+    const { ids, brokers, topics } = this.#seen;
+    if (ids === NOT_YET || brokers === NOT_YET || [...topics.values()].some((v) => v === NOT_YET)) return undefined;
+    return viewKey(ids, brokers, topics as Map<string, string>);
+  }
+
+  #onSessionExpired(): void {
+    this.#sessionEpoch++;
+    this.log.warn('ZooKeeper session expired: stopped fetching; will re-register and rebalance', { consumer: this.consumerId });
+    // The owner znodes died with the session: someone else may own these partitions now.
+    const lost = this.#owned;
+    for (const i of this.#registry) i.active = false;
+    this.#registry = [];
+    this.#owned = [];
+    void this.#stopFetching();
+    if (lost.length > 0) this.emit('revoked', lost);
+  }
+
+  #stopFetching(): Promise<void> {
+    const f = this.#fetcher;
+    this.#fetcher = undefined;
+    for (const list of this.#streams.values()) for (const s of list) s.clear();
+    if (f) this.#fetcherStopping = this.#fetcherStopping.then(() => f.stop());
+    return this.#fetcherStopping;
+  }
+
+  // ---- the rebalance loop -------------------------------------------------------------------
+
+  #markRebalance(reason: string, force = false): void {
+    this.#wanted = true;
+    if (force) this.#forced = true;
+    this.log.debug('rebalance needed', { reason });
+    const w = this.#loopWake;
+    this.#loopWake = undefined;
+    w?.();
+  }
+
+  async #runLoop(): Promise<void> {
+    while (!this.#closing) {
+      const view = this.#watchView();
+      const needed = this.#forced || (this.#wanted && view !== undefined && view !== this.#lastView);
+      this.#wanted = false;
+      if (!needed) {
+        await new Promise<void>((resolve) => (this.#loopWake = resolve));
+        continue;
+      }
+      this.#forced = false;
+      await this.#syncedRebalance();
+    }
+  }
+
+  async #syncedRebalance(): Promise<void> {
+    const max = this.config.rebalanceMaxRetries;
+    for (let attempt = 1; !this.#closing; attempt++) {
+      const started = Date.now();
+      let error: Error | undefined;
+      try {
+        if (await this.#attempt(attempt, started)) return;
+      } catch (err) {
+        error = err as Error;
+      }
+      if (this.#closing) return;
+      this.log.info(`rebalance attempt ${attempt} failed; backing off ${this.config.rebalanceBackoffMs} ms`, { group: this.groupId, consumer: this.consumerId, ...(error ? { error } : {}) });
+      if (attempt % max === 0) {
+        const e = new ProjectError(`${this.consumerId} can't rebalance after ${attempt} attempts in group ${this.groupId}; still trying`, { cause: error });
+        this.log.error(e.message, error ? { error } : undefined);
+        this.emit('rebalanceFailed', e);
+      }
+      await this.#sleep(this.config.rebalanceBackoffMs);
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(t);
+        if (self.#sleepWake === done) self.#sleepWake = undefined;
+        resolve();
+      }
+      this.#sleepWake = done;
+    });
+  }
+
+  async #attempt(attempt: number, started: number): Promise<boolean> {
+    const zk = this.#zk;
+    const group = this.groupId;
+    const epoch = this.#sessionEpoch;
+    const sub = this.#subscription!;
+
+    // 1. Read the registries; ZooKeeper being away fails the attempt before fetching stops.
+    let members = await readMembers(zk, group, (m) => this.#warnOnce(m));
+    if (!members.some((m) => m.consumerId === this.consumerId)) {
+      await this.#register();
+      members = await readMembers(zk, group, (m) => this.#warnOnce(m));
+    }
+    const brokers = await readBrokers(zk);
+    const partitions = await readTopicPartitions(zk, Object.keys(sub));
+    const topicsView = new Map(Object.keys(sub).map((t) => [t, partitions.get(t)?.join(',') ?? 'none']));
+    const view = viewKey(
+      members.map((m) => m.consumerId),
+      [...brokers.keys()].map(String),
+      topicsView,
+    );
+
+    // 2. The assignment every member computes alike.
+    const all = assign(this.config.partitionAssignmentStrategy, {
+      consumers: new Map(members.map((m) => [m.consumerId, m.subscription])),
+      partitions,
+    });
+    const mine = brokers.size === 0 ? [] : ownedBy(all, this.consumerId);
+    if (brokers.size === 0) this.log.warn('no broker is registered; owning nothing until one is', { group });
+
+    // 3. Stop fetching, commit, release.
+    await this.#revoke();
+    if (this.#closing || epoch !== this.#sessionEpoch) return false;
+
+    // 4. Offsets of the new partitions.
+    const offsets = await Promise.all(mine.map((o) => readOffset(zk, group, o.topic, o.partition)));
+
+    // 5. Claim them.
+    const claimed: PartitionOwner[] = [];
+    const failures: { owner: PartitionOwner; error: unknown }[] = [];
+    await Promise.all(
+      mine.map(async (o) => {
+        try {
+          await this.#claim(o);
+          claimed.push(o);
+        } catch (error) {
+          failures.push({ owner: o, error });
+        }
+      }),
+    );
+    this.#owned = claimed;
+    if (failures.length > 0 || this.#closing || epoch !== this.#sessionEpoch) {
+      await this.#releaseOwners();
+      const f = failures[0];
+      if (f) {
+        const why = f.error instanceof OwnerConflictError ? f.error.message : `claiming ${f.owner.topic}/${f.owner.partition} failed: ${(f.error as Error).message}`;
+        this.log.info(`${why}; released the ${claimed.length} partition(s) this attempt claimed`, { attempt, conflicts: failures.length });
+      }
+      return false;
+    }
+
+    // 6. Fetch from the committed offsets.
+    const infos = mine.map((o, i) => new PartitionTopicInfo(o.topic, o.partition, o.threadId, offsets[i]));
+    this.#registry = infos;
+    this.#lastView = view;
+    this.#rebalances++;
+    if (infos.length > 0) {
+      const fetcher = new Fetcher(this.#clusterFor(brokers), {
+        clientId: this.config.clientId,
+        fetchMessageMaxBytes: this.config.fetchMessageMaxBytes,
+        fetchMinBytes: this.config.fetchMinBytes,
+        fetchWaitMaxMs: this.config.fetchWaitMaxMs,
+        queuedMaxMessageChunks: this.config.queuedMaxMessageChunks,
+        refreshLeaderBackoffMs: this.config.refreshLeaderBackoffMs,
+        socketTimeoutMs: this.config.socketTimeoutMs,
+        autoOffsetReset: this.config.autoOffsetReset,
+        log: this.log,
+        onOffsetReset: (info, from, to) => this.emit('offsetReset', { topic: info.topic, partition: info.partition, from, to }),
+      });
+      this.#fetcher = fetcher;
+      fetcher.start(infos.map((info) => ({ info, stream: this.#streamOf(info) })));
+    }
+    const durationMs = Date.now() - started;
+    this.log.info('rebalanced', {
+      group,
+      consumer: this.consumerId,
+      attempt,
+      ms: durationMs,
+      owns: describeOwned(mine),
+    });
+    this.emit('assigned', [...mine], { attempt, durationMs });
+    return true;
+  }
+
+  #streamOf(info: PartitionTopicInfo): KafkaStream {
+    const n = Number(/-(\d+)$/.exec(info.threadId)?.[1] ?? 0);
+    const list = this.#streams.get(info.topic)!;
+    return list[n] ?? list[0]!;
+  }
+
+  #clusterFor(brokers: Map<number, { host: string; port: number }>): Cluster {
+    const key = [...brokers].map(([id, b]) => `${id}@${b.host}:${b.port}`).join(',');
+    if (this.#cluster?.key !== key) {
+      this.#cluster?.cluster.close();
+      this.#cluster = { key, cluster: new Cluster({ brokers: [...brokers.values()], clientId: this.config.clientId, requestTimeoutMs: this.config.socketTimeoutMs }) };
+    }
+    return this.#cluster.cluster;
+  }
+
+  /** Step 3: stop fetching, commit (auto-commit on), delete own owner znodes. */
+  async #revoke(): Promise<void> {
+    await this.#stopFetching();
+    const infos = this.#registry;
+    if (infos.length > 0 && this.config.autoCommitEnable) {
+      await this.commitOffsets().catch((err) => this.log.warn('commit before rebalancing failed', { error: err as Error }));
+    }
+    for (const i of infos) i.active = false;
+    this.#registry = [];
+    if (this.#owned.length > 0) {
+      this.emit('revoked', [...this.#owned]);
+      await this.#releaseOwners();
+    }
+  }
+
+  /** Creates the owner znode of a partition for our thread; OwnerConflictError if someone else holds it. */
+  async #claim(o: PartitionOwner): Promise<void> {
+    const path = ownerPath(this.groupId, o.topic, o.partition);
+    const data = encodeOwner(o.threadId);
+    for (let i = 0; ; i++) {
+      try {
+        await this.#zk.create(path, data, { mode: 'ephemeral', parents: true });
+        return;
+      } catch (err) {
+        if (!(err instanceof NodeExistsError)) throw err;
+      }
+      const node = await this.#zk.get(path);
+      if (!node && i < 3) continue; // released meanwhile
+      if (node && node.data.equals(data) && node.stat.ephemeralOwner === this.#sessionOwner()) return; // ours already
+      const owner = node?.data.toString('utf8') ?? '?';
+      throw new OwnerConflictError(`partition ${o.topic}/${o.partition} is still owned by ${owner}`, { context: { path, owner } });
+    }
+  }
+
+  /** Deletes the owner znodes in #owned that are still ours; keeps those whose deletion failed. */
+  async #releaseOwners(): Promise<void> {
+    const mySession = this.#sessionOwner();
+    const left: PartitionOwner[] = [];
+    let firstError: unknown;
+    await Promise.all(
+      this.#owned.map(async (o) => {
+        const path = ownerPath(this.groupId, o.topic, o.partition);
+        try {
+          const node = await this.#zk.get(path);
+          if (!node || node.data.toString('utf8') !== o.threadId || node.stat.ephemeralOwner !== mySession) return;
+          await this.#zk.delete(path, node.version);
+        } catch (err) {
+          if (err instanceof NoNodeError) return;
+          left.push(o);
+          firstError ??= err;
+        }
+      }),
+    );
+    this.#owned = left;
+    if (firstError) throw firstError;
+  }
+
+  #warnOnce(msg: string): void {
+    if (this.#warned.has(msg)) return;
+    this.#warned.add(msg);
+    this.log.warn(msg, { group: this.groupId });
+  }
+}
+
+function viewKey(ids: readonly string[], brokers: readonly string[], topics: ReadonlyMap<string, string>): string {
+  const t = [...topics].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`);
+  return `${ids.join(',')}|${brokers.join(',')}|${t.join(';')}`;
+}
+
+function describeOwned(owned: readonly PartitionOwner[]): string {
+  const byTopic = new Map<string, number[]>();
+  for (const o of owned) {
+    let l = byTopic.get(o.topic);
+    if (!l) byTopic.set(o.topic, (l = []));
+    l.push(o.partition);
+  }
+  return [...byTopic].map(([t, ps]) => `${t}:[${ps.join(',')}]`).join(' ') || 'nothing';
+}
