@@ -129,10 +129,21 @@ export class KafkaServer {
     const c = this.config;
     const zk = this.#zk!;
     const data = encodeBrokerRegistration({ host: c.advertisedHost, port: c.advertisedPort === 0 ? this.port : c.advertisedPort, jmxPort: -1, timestamp: Date.now() });
-    try {
-      await zk.createEphemeralExpectConflict(brokerIdPath(c.brokerId), data);
-    } catch (err) {
-      if (!(err instanceof NodeExistsError)) throw err;
+    // A registration left by this broker's previous process (killed less than a session
+    // timeout ago) vanishes when that session expires: wait for it, then register.
+    const deadline = Date.now() + c.zookeeperSessionTimeoutMs * 1.5 + 2000;
+    for (;;) {
+      try {
+        await zk.createEphemeralExpectConflict(brokerIdPath(c.brokerId), data);
+        break;
+      } catch (err) {
+        if (!(err instanceof NodeExistsError)) throw err;
+        if (Date.now() < deadline) {
+          this.#log.info('broker id still registered by an earlier session; waiting for it to expire', { brokerId: c.brokerId });
+          await new Promise((r) => setTimeout(r, 250));
+          continue;
+        }
+      }
       const other = await zk.get(brokerIdPath(c.brokerId));
       let where = 'another process';
       try {

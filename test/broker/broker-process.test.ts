@@ -46,9 +46,9 @@ describe('the broker process', () => {
     expect(typeof json.timestamp).toBe('string');
   });
 
-  it('refuses to start with the id of a live broker', () => {
+  it("refuses to start with the id of a live broker (after waiting out a session timeout)", () => {
     const file = path.join(cluster.baseDir, 'dup.properties');
-    writeFileSync(file, `broker.id=1\nlisteners=PLAINTEXT://127.0.0.1:0\nlog.dirs=${path.join(cluster.baseDir, 'dup-logs')}\nzookeeper.connect=${cluster.zkConnect}\n`);
+    writeFileSync(file, `broker.id=1\nlisteners=PLAINTEXT://127.0.0.1:0\nlog.dirs=${path.join(cluster.baseDir, 'dup-logs')}\nzookeeper.connect=${cluster.zkConnect}\nzookeeper.session.timeout.ms=2000\n`);
     const r = spawnSync(process.execPath, [BROKER_MAIN, file], { encoding: 'utf8', timeout: 30_000 });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/broker\.id 1 is already registered/);

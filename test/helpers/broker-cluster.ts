@@ -50,10 +50,14 @@ export class TestCluster {
   readonly #overrides: Record<string, string>;
   zk!: ZkClient;
 
-  constructor(name: string, overrides: Record<string, string> = {}) {
+  readonly #zkRoot: string;
+
+  /** `zkRoot` is the ZooKeeper to use (default: the shared ensemble of the global setup). */
+  constructor(name: string, overrides: Record<string, string> = {}, zkRoot: string = inject('zkConnect')) {
     const unique = `${name}-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
     this.chroot = `/${unique}`;
-    this.zkConnect = `${inject('zkConnect')}${this.chroot}`;
+    this.#zkRoot = zkRoot;
+    this.zkConnect = `${zkRoot}${this.chroot}`;
     this.baseDir = mkdtempSync(path.join(tmpdir(), `zkafka-${name}-`));
     this.#overrides = overrides;
   }
@@ -64,7 +68,7 @@ export class TestCluster {
 
   async start(brokerCount: number): Promise<this> {
     if (!existsSync(BROKER_MAIN)) throw new Error(`${BROKER_MAIN} is missing: run scripts/setup.sh (it builds dist/)`);
-    this.zk = await ZkClient.connect({ connectString: inject('zkConnect'), chroot: this.chroot, sessionTimeoutMs: 10_000 });
+    this.zk = await ZkClient.connect({ connectString: this.#zkRoot, chroot: this.chroot, sessionTimeoutMs: 10_000 });
     await Promise.all(Array.from({ length: brokerCount }, (_, i) => this.startBroker(i + 1)));
     await this.waitForMetadata();
     return this;
@@ -120,6 +124,11 @@ export class TestCluster {
     return b;
   }
 
+  /** Sends a signal without waiting (SIGSTOP / SIGCONT to pause and resume a broker). */
+  signal(id: number, signal: NodeJS.Signals): void {
+    this.brokers.get(id)?.proc.kill(signal);
+  }
+
   /** SIGTERM (clean shutdown) or SIGKILL; waits for the process to exit. */
   async stopBroker(id: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     const b = this.brokers.get(id);
@@ -132,7 +141,7 @@ export class TestCluster {
   async stop(): Promise<void> {
     await Promise.all([...this.brokers.keys()].map((id) => this.stopBroker(id, 'SIGTERM')));
     if (this.zk) await this.zk.close();
-    const root = await ZkClient.connect({ connectString: inject('zkConnect'), sessionTimeoutMs: 10_000 });
+    const root = await ZkClient.connect({ connectString: this.#zkRoot, sessionTimeoutMs: 10_000 });
     await root.deleteRecursive(this.chroot).catch(() => undefined);
     await root.close();
     rmSync(this.baseDir, { recursive: true, force: true });

@@ -21,6 +21,8 @@ export interface BrokerEndpoint {
   id: number;
   host: string;
   port: number;
+  /** zxid of the registration's creation: a new value means the broker restarted. */
+  czxid?: bigint;
 }
 
 export const tp = (topic: string, partition: number): string => `${topic}\u0000${partition}`;

@@ -157,26 +157,39 @@ export class KafkaController {
     const ids = ((await this.#zk.children(brokerIdsPath)) ?? []).map(Number).filter((n) => Number.isInteger(n));
     const before = new Set(this.#ctx.liveBrokers.keys());
     const added: number[] = [];
+    const bounced: number[] = [];
     for (const id of ids) {
       const node = await this.#zk.get(brokerIdPath(id));
       if (!node) continue;
       const reg = decodeBrokerRegistration(node.data);
-      this.#ctx.liveBrokers.set(id, { id, host: reg.host, port: reg.port });
+      const prev = this.#ctx.liveBrokers.get(id);
+      // A broker that restarted between two looks has a new registration (czxid): it lost its
+      // state, so it counts as failed and started again.
+      if (prev && prev.czxid !== node.stat.czxid) bounced.push(id);
+      this.#ctx.liveBrokers.set(id, { id, host: reg.host, port: reg.port, czxid: node.stat.czxid });
       this.#channels.addBroker(id, reg.host, reg.port);
-      if (!before.has(id)) added.push(id);
+      if (!before.has(id) || bounced.includes(id)) added.push(id);
     }
-    const removed = [...before].filter((id) => !ids.includes(id));
+    const removed = [...[...before].filter((id) => !ids.includes(id)), ...bounced];
     for (const id of removed) {
-      this.#ctx.liveBrokers.delete(id);
+      if (!bounced.includes(id)) {
+        this.#ctx.liveBrokers.delete(id);
+        this.#channels.removeBroker(id);
+      }
       this.#ctx.shuttingDown.delete(id);
-      this.#channels.removeBroker(id);
     }
     return { added, removed };
   }
 
   async #onBrokersChanged(): Promise<void> {
     const { added, removed } = await this.#refreshBrokers();
-    if (removed.length > 0) await this.onBrokerFailure(removed);
+    if (removed.length > 0) {
+      // a bounced broker is failed first (as if absent), then started again
+      const back = removed.map((id) => this.#ctx.liveBrokers.get(id)).filter((b) => b !== undefined);
+      for (const b of back) this.#ctx.liveBrokers.delete(b.id);
+      await this.onBrokerFailure(removed);
+      for (const b of back) this.#ctx.liveBrokers.set(b.id, b);
+    }
     if (added.length > 0) await this.onBrokerStartup(added);
   }
 
@@ -188,7 +201,11 @@ export class KafkaController {
       const replicas = this.#ctx.replicas(p.topic, p.partition);
       if (!replicas.some((r) => ids.includes(r))) continue;
       const s = this.#ctx.partitionState(p.topic, p.partition) ?? (await this.#psm.initialize(p.topic, p.partition));
-      if (s && !this.#ctx.liveIds().has(s.leader)) await this.#electOffline(p.topic, p.partition, 'broker startup');
+      // A partition whose leader was down (or is the broker that just came back, having lost
+      // its state) goes through election again, with a new leader epoch.
+      if (s && (s.state === 'Offline' || ids.includes(s.leader) || !this.#ctx.liveIds().has(s.leader))) {
+        await this.#electOffline(p.topic, p.partition, 'broker startup');
+      }
       affected.push(p);
     }
     this.#sendLeaderAndIsr(affected);
