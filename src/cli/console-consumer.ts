@@ -1,12 +1,30 @@
 /**
- * kafka-console-consumer.sh --bootstrap-server H:P --topic T: prints each record's value, one
- * per line (with `--property print.key=true`, `key<separator>value`). Starts at the end unless
- * --from-beginning; --partition with --offset reads one partition from a given offset
- * (a number, earliest or latest). Stops after --max-messages or --timeout-ms without records,
- * then reports how many it processed.
+ * kafka-console-consumer.sh: prints each record's value, one per line (with
+ * `--property print.key=true`, `key<separator>value`), then "Processed a total of N messages".
+ *
+ * Two ways to consume, as Kafka's tool had:
+ *  - In a consumer group, through the ZooKeeper consumer connector (src/client/connector):
+ *    `--zookeeper H:P [--group G]` (0.8's form; without --group a console-consumer-<n> group is
+ *    made and deleted at exit), or `--bootstrap-server H:P` with a group (`--group G` or
+ *    `--consumer-property group.id=G`). With only --bootstrap-server, the ensemble is found as
+ *    zookeeper-locator.ts says: the `zookeeper.connect` consumer property, else the ensemble
+ *    `scripts/cluster.sh up` recorded in data/cluster.env, else 127.0.0.1:2181, and it must
+ *    list the bootstrap broker. Offsets are committed to /consumers/<G>/offsets; the group
+ *    starts at the latest offset unless --from-beginning (auto.offset.reset=smallest).
+ *  - Without a group: reads every partition from the latest (or --from-beginning earliest)
+ *    offset, or one partition (--partition P --offset O|earliest|latest), straight from the
+ *    brokers (SimpleConsumer); nothing is registered.
+ * Stops after --max-messages or --timeout-ms without records.
  */
 import { Cluster } from '../client/cluster.js';
 import { SimpleConsumer } from '../client/simple-consumer.js';
+import { ConsumerConnector } from '../client/connector/consumer-connector.js';
+import { ConsumerTimeoutError, type ConsumerRecord } from '../client/connector/stream.js';
+import { locateZooKeeper } from '../client/connector/zookeeper-locator.js';
+import { ZkClient } from '../zk/client.js';
+import { consumerGroupPath } from '../zk/paths.js';
+import { readPropertiesFile } from '../common/properties.js';
+import { Logger } from '../common/logger.js';
 import { collect, describeError, fail, newProgram, parseKeyValues } from './common.js';
 
 const TOOL = 'kafka-console-consumer';
@@ -14,41 +32,171 @@ const TOOL = 'kafka-console-consumer';
 interface Opts {
   bootstrapServer?: string;
   brokerList?: string;
+  zookeeper?: string;
+  group?: string;
   topic: string;
   fromBeginning?: boolean;
+  deleteConsumerOffsets?: boolean;
   partition?: string;
   offset: string;
   maxMessages?: string;
   timeoutMs?: string;
   property: string[];
+  consumerProperty: string[];
+  consumerConfig?: string;
+}
+
+interface Formatter {
+  format(r: { partition: number; offset: number; key: Buffer | null; value: Buffer | null }): string;
+}
+
+function formatter(props: Record<string, string>): Formatter {
+  const printKey = props['print.key'] === 'true';
+  const printOffset = props['print.offset'] === 'true';
+  const printPartition = props['print.partition'] === 'true';
+  const sep = props['key.separator'] ?? '\t';
+  return {
+    format(r) {
+      let line = '';
+      if (printPartition) line += `${r.partition}${sep}`;
+      if (printOffset) line += `${r.offset}${sep}`;
+      if (printKey) line += `${r.key === null ? 'null' : r.key.toString('utf8')}${sep}`;
+      return line + (r.value === null ? 'null' : r.value.toString('utf8'));
+    },
+  };
+}
+
+async function write(line: string): Promise<void> {
+  if (!process.stdout.write(line + '\n')) await new Promise((res) => process.stdout.once('drain', res));
 }
 
 export async function main(argv: string[]): Promise<void> {
   const o = newProgram('kafka-console-consumer.sh', 'Read records from a topic and print them to standard output')
     .option('--bootstrap-server <list>', 'the brokers to bootstrap from, host1:port1,host2:port2')
     .option('--broker-list <list>', 'the same as --bootstrap-server (0.8 spelling)')
+    .option('--zookeeper <connect>', 'consume in a group coordinated by this ZooKeeper, host:port[,host:port...][/chroot]')
+    .option('--group <group>', 'the consumer group (the same as --consumer-property group.id=<group>)')
     .requiredOption('--topic <topic>', 'REQUIRED: the topic to consume')
-    .option('--from-beginning', 'start with the earliest record instead of the latest')
-    .option('--partition <p>', 'consume only this partition')
+    .option('--from-beginning', 'start with the earliest record instead of the latest (a group: when it has no committed offset)')
+    .option('--delete-consumer-offsets', "delete the group's committed offsets first (with --from-beginning: start over)")
+    .option('--partition <p>', 'consume only this partition (no group)')
     .option('--offset <offset>', 'with --partition: a number, earliest or latest', 'latest')
     .option('--max-messages <n>', 'exit after this many records')
     .option('--timeout-ms <ms>', 'exit when no record arrived for this long')
     .option('--property <name=value>', 'formatter properties: print.key=true, key.separator=<sep>, print.offset=true, print.partition=true (repeatable)', collect, [])
+    .option('--consumer-property <name=value>', 'a consumer property, e.g. group.id=G, zookeeper.connect=H:P, auto.commit.interval.ms=1000 (repeatable)', collect, [])
+    .option('--consumer.config <file>', 'consumer properties from a Java properties file')
     .parse(argv)
     .opts<Opts>();
 
   const brokers = o.bootstrapServer ?? o.brokerList;
-  if (!brokers) fail(TOOL, 'missing required argument --bootstrap-server');
-  const props = parseKeyValues(TOOL, o.property, '--property');
-  const printKey = props['print.key'] === 'true';
-  const printOffset = props['print.offset'] === 'true';
-  const printPartition = props['print.partition'] === 'true';
-  const sep = props['key.separator'] ?? '\t';
+  const format = formatter(parseKeyValues(TOOL, o.property, '--property'));
   const max = o.maxMessages === undefined ? Infinity : Number(o.maxMessages);
-  if (!(max > 0)) fail(TOOL, `--max-messages must be a positive integer, got "${o.maxMessages}"`);
+  if (!(max > 0) || (o.maxMessages !== undefined && !Number.isInteger(max))) fail(TOOL, `--max-messages must be a positive integer, got "${o.maxMessages}"`);
   const idleMs = o.timeoutMs === undefined ? Infinity : Number(o.timeoutMs);
   if (!(idleMs > 0)) fail(TOOL, `--timeout-ms must be a positive integer, got "${o.timeoutMs}"`);
 
+  let consumerProps: Record<string, string> = {};
+  if (o.consumerConfig) {
+    try {
+      consumerProps = Object.fromEntries(readPropertiesFile(o.consumerConfig));
+    } catch (err) {
+      fail(TOOL, `cannot read --consumer.config ${o.consumerConfig}: ${(err as Error).message}`);
+    }
+  }
+  consumerProps = { ...consumerProps, ...parseKeyValues(TOOL, o.consumerProperty, '--consumer-property') };
+  if (o.group !== undefined) consumerProps['group.id'] = o.group;
+  if (o.zookeeper !== undefined) consumerProps['zookeeper.connect'] = o.zookeeper;
+
+  const grouped = o.zookeeper !== undefined || consumerProps['group.id'] !== undefined;
+  if (!brokers && o.zookeeper === undefined) fail(TOOL, 'missing required argument --bootstrap-server (or --zookeeper)');
+  if (grouped && o.partition !== undefined) fail(TOOL, '--partition reads one partition without a group; it cannot be used with --group, group.id or --zookeeper');
+  if (grouped) return consumeInGroup(o, consumerProps, brokers, format, max, idleMs);
+  return consumeDirectly(o, brokers!, format, max, idleMs);
+}
+
+/** Through the ZooKeeper consumer connector. */
+async function consumeInGroup(o: Opts, props: Record<string, string>, brokers: string | undefined, format: Formatter, max: number, idleMs: number): Promise<void> {
+  const generatedGroup = props['group.id'] === undefined;
+  if (generatedGroup) props['group.id'] = `console-consumer-${Math.floor(Math.random() * 100_000)}`;
+  try {
+    if (props['zookeeper.connect'] === undefined) props['zookeeper.connect'] = (await locateZooKeeper(brokers!, undefined)).connect;
+    else if (brokers) await locateZooKeeper(brokers, props['zookeeper.connect']);
+  } catch (err) {
+    fail(TOOL, describeError(err));
+  }
+  props['auto.offset.reset'] ??= o.fromBeginning ? 'smallest' : 'largest';
+  props['auto.commit.interval.ms'] ??= '10000'; // 0.8's console consumer default
+  if (Number.isFinite(idleMs)) props['consumer.timeout.ms'] = String(idleMs);
+
+  process.env.KAFKA_LOG_LEVEL ??= 'warn'; // the connector's rebalance lines only on request
+  const log = new Logger('console-consumer');
+  let connector: ConsumerConnector;
+  let stream;
+  try {
+    if (o.deleteConsumerOffsets) await deleteGroupOffsets(props);
+    const r = await ConsumerConnector.subscribe(props, [o.topic], { logger: log });
+    connector = r.connector;
+    stream = r.streams.get(o.topic)![0]!;
+  } catch (err) {
+    fail(TOOL, describeError(err));
+  }
+  let count = 0;
+  let exitCode = 0;
+  let finishing: Promise<never> | undefined;
+  const finish = (code: number): Promise<never> =>
+    (finishing ??= (async () => {
+      await connector.close().catch((err) => log.warn('close failed', { error: err as Error }));
+      if (generatedGroup) await deleteGroup(props).catch(() => undefined);
+      process.stderr.write(`Processed a total of ${count} messages\n`);
+      process.exit(code);
+    })());
+  process.on('SIGINT', () => void finish(0));
+  process.on('SIGTERM', () => void finish(0));
+  try {
+    let last: ConsumerRecord | undefined;
+    for await (const r of stream) {
+      last = r;
+      await write(format.format(r));
+      if (++count >= max) break;
+    }
+    if (last) connector.markProcessed(last);
+  } catch (err) {
+    if (!(err instanceof ConsumerTimeoutError)) {
+      process.stderr.write(`${TOOL}: ${describeError(err)}\n`);
+      exitCode = 1;
+    }
+  }
+  await finish(exitCode);
+}
+
+function zkOf(props: Record<string, string>): Promise<ZkClient> {
+  const c = props['zookeeper.connect']!;
+  const slash = c.indexOf('/');
+  return ZkClient.connect({ connectString: slash < 0 ? c : c.slice(0, slash), chroot: slash < 0 ? undefined : c.slice(slash), connectTimeoutMs: 6000 });
+}
+
+async function deleteGroupOffsets(props: Record<string, string>): Promise<void> {
+  const zk = await zkOf(props);
+  try {
+    await zk.deleteRecursive(`${consumerGroupPath(props['group.id']!)}/offsets`);
+  } finally {
+    await zk.close();
+  }
+}
+
+/** 0.8's console consumer removed the group it made up. */
+async function deleteGroup(props: Record<string, string>): Promise<void> {
+  const zk = await zkOf(props);
+  try {
+    await zk.deleteRecursive(consumerGroupPath(props['group.id']!));
+  } finally {
+    await zk.close();
+  }
+}
+
+/** Without a group: straight from the partition leaders. */
+async function consumeDirectly(o: Opts, brokers: string, format: Formatter, max: number, idleMs: number): Promise<void> {
   const cluster = new Cluster({ brokers, clientId: 'console-consumer' });
   const consumer = new SimpleConsumer(cluster, { maxWaitMs: Math.min(500, idleMs) });
   let count = 0;
@@ -76,12 +224,7 @@ export async function main(argv: string[]): Promise<void> {
       if (records.length === 0 && Date.now() - last >= idleMs) break;
       for (const r of records) {
         last = Date.now();
-        let line = '';
-        if (printPartition) line += `${r.partition}${sep}`;
-        if (printOffset) line += `${r.offset}${sep}`;
-        if (printKey) line += `${r.key === null ? 'null' : r.key.toString('utf8')}${sep}`;
-        line += r.value === null ? 'null' : r.value.toString('utf8');
-        if (!process.stdout.write(line + '\n')) await new Promise((res) => process.stdout.once('drain', res));
+        await write(format.format(r));
         if (++count >= max) break;
       }
     }

@@ -1,0 +1,3 @@
+import { main } from '../cli/consumer-groups.js';
+
+void main(process.argv);
