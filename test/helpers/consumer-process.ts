@@ -245,3 +245,35 @@ export async function produce(bootstrap: string, topic: string, partitions: numb
     cluster.close();
   }
 }
+
+/**
+ * A broker process on any ZooKeeper (for tests with an ensemble of their own; TestCluster uses
+ * the shared one). Resolves once it registered, with its port; stop it with `proc.kill()`.
+ */
+export async function startBrokerOn(zkConnect: string, id: number, dir: string, zk: ZkClient): Promise<{ id: number; port: number; proc: ChildProcess; output: () => string }> {
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const main = path.join(ROOT, 'dist/src/bin/kafka-server-start.js');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `server-${id}.properties`);
+  const props = {
+    'broker.id': String(id),
+    listeners: 'PLAINTEXT://127.0.0.1:0',
+    'log.dirs': path.join(dir, `logs-${id}`),
+    'zookeeper.connect': zkConnect,
+    'zookeeper.session.timeout.ms': '6000',
+    'num.partitions': '1',
+  };
+  writeFileSync(file, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  let out = '';
+  const proc = spawn(process.execPath, [main, file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`broker ${id} exited with ${proc.exitCode}:\n${out}`);
+    const node = await zk.get(`/brokers/ids/${id}`);
+    if (node) return { id, port: Number(JSON.parse(node.data.toString()).port), proc, output: () => out };
+    if (Date.now() > deadline) throw new Error(`broker ${id} did not register:\n${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
