@@ -107,8 +107,9 @@ export class ReplicaManager {
         try {
           if (!s.replicas.includes(this.#cfg.brokerId)) continue;
           const p = await this.#getOrCreatePartition(s.topic, s.partition);
-          if (p.state && s.leaderEpoch < p.leaderEpoch) {
-            errorCode = ErrorCode.STALE_CONTROLLER_EPOCH;
+          if (p.state && s.leaderEpoch <= p.leaderEpoch) {
+            // already applied (or older): the leader's own ISR changes since then would be undone
+            if (s.leaderEpoch < p.leaderEpoch) errorCode = ErrorCode.STALE_CONTROLLER_EPOCH;
           } else if (s.leader === this.#cfg.brokerId) {
             this.#fetchers.remove(p);
             await p.makeLeader(s, Date.now());
@@ -176,28 +177,35 @@ export class ReplicaManager {
     return p;
   }
 
-  /** Compare-and-set of the state znode with the new ISR (leader and epoch unchanged). */
+  /**
+   * Compare-and-set of the state znode with the new ISR (leader and epoch unchanged). When the
+   * znode moved on but still names this leader and epoch, only this leader wrote it since (the
+   * controller always bumps the epoch): adopt its version and try once more.
+   */
   async #writeIsr(p: Partition, isr: number[]): Promise<number | undefined> {
     const st = p.state;
     if (!st) return undefined;
     const path = partitionStatePath(p.topic, p.partition);
     const data = encodePartitionState({ leader: st.leader, leaderEpoch: st.leaderEpoch, controllerEpoch: st.controllerEpoch, isr });
-    try {
-      const version = await this.#zk.set(path, data, st.zkVersion);
-      this.#log.info('ISR changed', { topic: p.topic, partition: p.partition, from: st.isr.join(','), to: isr.join(',') });
-      await notifyIsrChange(this.#zk, [{ topic: p.topic, partition: p.partition }]).catch(() => undefined);
-      return version;
-    } catch (err) {
-      if (!(err instanceof BadVersionError)) throw err;
-      const node = await this.#zk.get(path);
-      const cur = node && decodePartitionState(node.data);
-      this.#log.info('ISR change refused: the state changed under us; waiting for the controller', {
-        topic: p.topic,
-        partition: p.partition,
-        leaderEpoch: cur?.leaderEpoch,
-      });
-      return undefined;
+    let version = st.zkVersion;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const next = await this.#zk.set(path, data, version);
+        this.#log.info('ISR changed', { topic: p.topic, partition: p.partition, from: st.isr.join(','), to: isr.join(',') });
+        await notifyIsrChange(this.#zk, [{ topic: p.topic, partition: p.partition }]).catch(() => undefined);
+        return next;
+      } catch (err) {
+        if (!(err instanceof BadVersionError)) throw err;
+        const node = await this.#zk.get(path);
+        const cur = node && decodePartitionState(node.data);
+        if (!node || !cur || cur.leader !== st.leader || cur.leaderEpoch !== st.leaderEpoch) {
+          this.#log.info('ISR change refused: leadership moved on; waiting for the controller', { topic: p.topic, partition: p.partition, leaderEpoch: cur?.leaderEpoch });
+          return undefined;
+        }
+        version = node.version;
+      }
     }
+    return undefined;
   }
 
   #shrinkIsrs(): void {

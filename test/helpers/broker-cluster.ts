@@ -134,11 +134,25 @@ export class TestCluster {
     const b = this.brokers.get(id);
     if (!b || b.proc.exitCode !== null || b.proc.signalCode !== null) return b?.proc.exitCode ?? null;
     const exited = new Promise<number | null>((resolve) => b.proc.once('exit', (code) => resolve(code)));
+    b.proc.kill('SIGCONT');
     b.proc.kill(signal);
-    return exited;
+    // a broker that does not finish a clean shutdown in 30 s is killed (and the test sees exit null)
+    const timer = setTimeout(() => b.proc.kill('SIGKILL'), 30_000);
+    try {
+      return await exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** With DEBUG_BROKERS=1, prints the tail of every broker's output (for a failing test). */
+  dump(lines = 80): void {
+    if (!process.env.DEBUG_BROKERS) return;
+    for (const b of this.brokers.values()) console.log(`==== broker ${b.id}\n${b.output().split('\n').slice(-lines).join('\n')}`);
   }
 
   async stop(): Promise<void> {
+    if (process.env.DEBUG_BROKERS) this.dump();
     await Promise.all([...this.brokers.keys()].map((id) => this.stopBroker(id, 'SIGTERM')));
     if (this.zk) await this.zk.close();
     const root = await ZkClient.connect({ connectString: this.#zkRoot, sessionTimeoutMs: 10_000 });
