@@ -16,7 +16,7 @@ import { KafkaConnection } from '../../src/network/client-connection.js';
 import { API_CODECS } from '../../src/protocol/apis/index.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import { ErrorCode } from '../../src/common/errors.js';
-import { controllerEpochPath, partitionStatePath } from '../../src/zk/paths.js';
+import { brokerIdPath, controllerEpochPath, partitionStatePath } from '../../src/zk/paths.js';
 import { encodePartitionState } from '../../src/zk/payloads.js';
 import { BadVersionError } from '../../src/zk/errors.js';
 
@@ -107,6 +107,8 @@ describe('controller fencing and double failover', () => {
     ).rejects.toBeInstanceOf(BadVersionError);
     cluster.signal(old, 'SIGCONT');
     await until('the zombie to step down', () => /resigning as controller|another controller was elected/.test(cluster.brokers.get(old)!.output()), 30_000);
+    // its session expired while frozen: it re-registers under a new session
+    await until('the zombie to re-register', async () => (await cluster.zk.exists(brokerIdPath(old))) !== undefined, 30_000);
     await sleep(2000);
     const after = (await state(cluster, 'zombie', 0))!;
     expect(after.controllerEpoch).toBeGreaterThanOrEqual(oldEpoch);
