@@ -23,6 +23,7 @@ import {
   deleteTopicPath,
   deleteTopicsPath,
   preferredReplicaElectionPath,
+  reassignPartitionsPath,
   topicConfigPath,
   topicPath,
 } from '../../zk/paths.js';
@@ -36,6 +37,7 @@ import { ControllerContext, type ControllerPartitionState } from './controller-c
 import { ControllerMovedError, PartitionStateMachine } from './partition-state-machine.js';
 import { controlledShutdownLeader, offlinePartitionLeader, preferredReplicaLeader } from './leader-selectors.js';
 import { ISR_CHANGE_PATH, readIsrChanges } from './isr-change.js';
+import { PartitionReassigner } from './reassignment.js';
 import { Logger } from '../../common/logger.js';
 
 export interface ControllerConfig {
@@ -55,6 +57,7 @@ export class KafkaController {
   #ctx = new ControllerContext();
   #psm: PartitionStateMachine;
   #channels = new ControllerChannelManager();
+  #reassigner: PartitionReassigner | undefined;
   #unwatch: (() => void)[] = [];
   #events: Promise<void> = Promise.resolve();
   #active = false;
@@ -115,6 +118,12 @@ export class KafkaController {
     this.#channels.shutdown();
     this.#channels = new ControllerChannelManager(this.#log);
     this.#active = true;
+    this.#reassigner = new PartitionReassigner(this.#zk, this.#ctx, this.#psm, {
+      sendLeaderAndIsr: (tps) => this.#sendLeaderAndIsr(tps),
+      sendUpdateMetadata: () => this.#sendUpdateMetadata(),
+      stopReplicas: (broker, partitions) =>
+        this.#channels.send(broker, API_CODECS[ApiKey.StopReplica], { controllerId: this.#cfg.brokerId, controllerEpoch: this.#ctx.epoch, deletePartitions: true, partitions }),
+    }, this.#log);
     await this.#refreshBrokers();
     for (const t of (await this.#zk.children(brokerTopicsPath)) ?? []) await this.#loadTopic(t);
     for (const { topic, partition } of this.#ctx.allPartitions()) {
@@ -145,6 +154,9 @@ export class KafkaController {
       this.#zk.watchChildren(brokerTopicsPath, (topics) => void this.#enqueue('topics', () => this.#onTopicsChanged(topics ?? []))),
       this.#zk.watchChildren(deleteTopicsPath, (topics) => void this.#enqueue('delete-topics', () => this.onTopicDeletion(topics ?? []))),
       this.#zk.watchChildren(ISR_CHANGE_PATH, (kids) => void this.#enqueue('isr-change', () => this.onIsrChange(kids ?? []))),
+      this.#zk.watchData(reassignPartitionsPath, (node) => {
+        if (node) void this.#enqueue('reassignment', () => this.#reassigner!.onReassignmentRequest(node.data));
+      }),
       this.#zk.watchData(preferredReplicaElectionPath, (node) => {
         if (node) void this.#enqueue('preferred-election', () => this.onPreferredReplicaElection(decodePreferredReplicaElection(node.data), true));
       }),
@@ -309,7 +321,8 @@ export class KafkaController {
     if (notifications.length === 0) return;
     const changed = await readIsrChanges(this.#zk, notifications);
     for (const p of changed) if (this.#ctx.assignments.has(p.topic)) await this.#psm.load(p.topic, p.partition);
-    this.#sendUpdateMetadata();
+    if (this.#reassigner && this.#reassigner.pending > 0) await this.#reassigner.checkProgress();
+    else this.#sendUpdateMetadata();
   }
 
   // ---- controlled shutdown and preferred leaders --------------------------------------------

@@ -1,0 +1,3 @@
+import { main } from '../cli/preferred-replica-election.js';
+
+void main(process.argv);

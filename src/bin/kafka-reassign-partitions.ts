@@ -1,0 +1,3 @@
+import { main } from '../cli/reassign-partitions.js';
+
+void main(process.argv);
