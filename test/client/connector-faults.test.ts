@@ -12,6 +12,8 @@ import { rangeAssign, consumerIdOfThread } from '../../src/client/connector/assi
 import { ConsumerConnector } from '../../src/client/connector/consumer-connector.js';
 import { consumerGroupPath, consumerIdPath, offsetPath, ownerPath } from '../../src/zk/paths.js';
 import { ZkClient } from '../../src/zk/client.js';
+import { expireSession } from '../helpers/zk.js';
+import type { ConsumerRecord } from '../../src/client/connector/stream.js';
 import {
   CONSUMER_MAIN,
   FAST_GROUP_PROPS,
@@ -202,6 +204,40 @@ describe('consumer connector: faults and bad input', () => {
       for (const p of [0, 1, 2, 3]) expect(await cluster.zk.get(ownerPath(group, topic, p))).toBeUndefined();
     } finally {
       await foreign.close();
+    }
+  });
+
+  it('after a session expiry the consumer stops fetching, re-registers and rebalances', async () => {
+    const topic = 'expiry';
+    const group = 'g-expiry';
+    await createTopic(cluster.zk, topic, { partitions: 4, replicationFactor: 1 });
+    const produced = await produce(cluster.bootstrap, topic, 4, 20, 'e1');
+    const props = { ...FAST_GROUP_PROPS, 'zookeeper.connect': cluster.zkConnect, 'group.id': group };
+    const a = await ConsumerConnector.subscribe(props, [topic]);
+    const b = await ConsumerConnector.subscribe(props, [topic]);
+    const got: ConsumerRecord[] = [];
+    const drain = (s: AsyncIterable<ConsumerRecord>) => void (async () => { for await (const r of s) got.push(r); })();
+    drain(a.streams.get(topic)![0]!);
+    drain(b.streams.get(topic)![0]!);
+    try {
+      const settled = async () => {
+        const ids = await memberIds(cluster.zk, group);
+        return ids.length === 2 && JSON.stringify(await owners(cluster.zk, group, topic, 4)) === JSON.stringify(rangeOwners(ids, topic, 4));
+      };
+      await until('both to own 2 partitions', settled, 30_000);
+      const revoked: number[] = [];
+      a.connector.on('revoked', (o) => revoked.push(o.length));
+      const before = a.connector.rebalanceCount;
+      const oldSession = a.connector.zk.sessionIdHex;
+      await expireSession(a.connector.zk);
+      await until('the expired consumer to re-register and rebalance', async () => a.connector.zk.sessionIdHex !== oldSession && a.connector.rebalanceCount > before && (await settled()), 30_000);
+      expect(revoked[0]).toBe(2); // fetching stopped when the session (and its owner znodes) went
+      const reg = await cluster.zk.get(consumerIdPath(group, a.connector.consumerId));
+      expect(reg?.stat.ephemeralOwner).toBe(a.connector.zk.sessionId.readBigInt64BE(0));
+      produced.push(...(await produce(cluster.bootstrap, topic, 4, 20, 'e2')));
+      await until('every record consumed', () => produced.every((p) => got.some((r) => r.partition === p.partition && r.offset === p.offset && r.value?.toString() === p.value)), 30_000, 100);
+    } finally {
+      await Promise.all([a.connector.close(), b.connector.close()]);
     }
   });
 

@@ -8,8 +8,8 @@
  *   /brokers/ids, /brokers/topics/<T> read (and watched) to find partitions and brokers
  *
  * Watches on the children of `/consumers/<G>/ids` and `/brokers/ids` and the data of each
- * subscribed `/brokers/topics/<T>` only mark a rebalance as needed (when what they see differs
- * from what the last rebalance saw); one loop performs it. A rebalance attempt:
+ * subscribed `/brokers/topics/<T>` only mark a rebalance as needed; one loop performs it, when
+ * what the watches see differs from what the last successful rebalance saw. An attempt:
  *
  *   1. reads the members, the brokers and the subscribed topics' partitions (if ZooKeeper is
  *      away this fails here, and fetching goes on);
@@ -273,10 +273,9 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
   }
 
   #watch(): void {
-    const changed = (what: string) => {
-      const key = this.#watchView();
-      if (key !== undefined && key !== this.#lastView) this.#markRebalance(what);
-    };
+    // Always mark: the loop compares what the watches see with what the last rebalance saw
+    // once no attempt is under way (a change seen during an attempt must not be lost).
+    const changed = (what: string) => this.#markRebalance(what);
     this.#unwatch.push(
       this.#zk.watchChildren(consumerIdsPath(this.groupId), (ids) => {
         this.#seen.ids = ids ?? [];
