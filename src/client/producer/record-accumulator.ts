@@ -19,9 +19,9 @@ export class PartitionQueue {
   /** Closed, sealed batches in `seq` order, not in flight. */
   readonly batches: ProducerBatch[] = [];
   open: ProducerBatch | undefined;
-  /** Requests in flight that carry batches of this partition. */
+  /** Requests in flight that carry batches of this partition (0 or 1: that is what keeps order). */
   inFlight = 0;
-  /** After a retriable error: one request at a time until a batch succeeds (keeps order). */
+  /** After a retriable error: one batch per request until a batch succeeds. */
   retrying = false;
   /** After MESSAGE_TOO_LARGE on a record set of several batches: one batch per request. */
   singleBatch = false;

@@ -1,16 +1,17 @@
 /**
- * Sender: drains ready batches from the accumulator into Produce v3 requests, one request per
- * leader at a time up to `maxInFlight` per connection, each request carrying every ready
- * batch of every partition that broker leads (several batches of a partition concatenated,
- * up to ~1 MB per partition and `maxRequestSize` per request). Responses complete the
- * batches' records with their offsets.
+ * Sender: drains ready batches from the accumulator into Produce v3 requests, up to
+ * `maxInFlight` requests per broker connection, each request carrying every ready batch of
+ * every partition that broker leads (several batches of a partition concatenated, up to ~1 MB
+ * per partition and `maxRequestSize` per request). Responses complete the batches' records
+ * with their offsets.
  *
- * Ordering: a partition's batches leave in creation order. On a retriable error (leader
- * errors, timeouts, a closed connection) the failed batches go back to the head of their
- * queue in order, metadata is refreshed, and the partition is "retrying": nothing more is sent
- * for it until its in-flight requests have all come back, then one request at a time until
- * one succeeds. MESSAGE_TOO_LARGE splits the record set (one batch per request, then halves
- * of the batch) so that only an oversized record itself fails.
+ * Ordering: a partition has at most one request in flight, and that request carries all of
+ * its ready batches in creation order; while it is out, new records keep filling batches,
+ * which the next request takes. So nothing of a partition can overtake a failed request: on
+ * a retriable error (leader errors, timeouts, a closed connection) the failed batches go back
+ * to the head of their queue in order, metadata is refreshed, and the partition sends one
+ * batch per request until one succeeds. MESSAGE_TOO_LARGE splits the record set (one batch
+ * per request, then halves of the batch) so that only an oversized record itself fails.
  */
 import { Cluster, call } from '../cluster.js';
 import { API_CODECS } from '../../protocol/apis/index.js';
@@ -122,7 +123,7 @@ export class Sender {
         wakeAt = Math.min(wakeAt, now + this.#cfg.retryBackoffMs);
         continue;
       }
-      if (q.retrying && q.inFlight > 0) continue;
+      if (q.inFlight > 0) continue;
       const head = q.batches[0]!;
       if (head.retryAtMs > now) {
         wakeAt = Math.min(wakeAt, head.retryAtMs);
@@ -157,7 +158,7 @@ export class Sender {
       const entries: Entry[] = [];
       let requestBytes = 0;
       for (const q of queues) {
-        if (q.batches.length === 0 || (q.retrying && q.inFlight > 0)) continue;
+        if (q.batches.length === 0 || q.inFlight > 0) continue;
         const one = q.retrying || q.singleBatch;
         let bytes = 0;
         let n = 0;
