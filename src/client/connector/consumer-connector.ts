@@ -22,7 +22,8 @@
  *      the attempt fails;
  *   6. starts fetching (fetcher.ts) from the offsets read, or per auto.offset.reset.
  *
- * A failed attempt is retried after rebalance.backoff.ms; after every rebalance.max.retries
+ * A failed attempt is retried after rebalance.backoff.ms (sooner if the owner znodes that made
+ * it fail are all deleted before: nothing is held meanwhile); after every rebalance.max.retries
  * failures an error naming the group and the consumer is logged (and 'rebalanceFailed'
  * emitted), and it keeps trying: an owner left by a killed member goes away when its session
  * expires. On session expiry fetching stops at once (the owner znodes died with the session);
@@ -95,6 +96,8 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
   #forced = false;
   #loopWake: (() => void) | undefined;
   #sleepWake: (() => void) | undefined;
+  /** Owner znodes held by others that made the last attempt fail. */
+  #blockers: string[] = [];
   #loop: Promise<void> = Promise.resolve();
   #commitChain: Promise<void> = Promise.resolve();
   #autoCommit: NodeJS.Timeout | undefined;
@@ -374,7 +377,33 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
         this.log.error(e.message, error ? { error } : undefined);
         this.emit('rebalanceFailed', e);
       }
-      await this.#sleep(this.config.rebalanceBackoffMs);
+      await this.#backOff(this.config.rebalanceBackoffMs, this.#blockers);
+    }
+  }
+
+  /**
+   * The back-off after a failed attempt: rebalance.backoff.ms, ended early once every owner
+   * znode that made the attempt fail is gone (their owners released them on their own
+   * rebalance). Nothing is held while waiting.
+   */
+  async #backOff(ms: number, blockers: readonly string[]): Promise<void> {
+    if (blockers.length === 0) return this.#sleep(ms);
+    const present = new Set(blockers);
+    const unwatch: (() => void)[] = [];
+    const sleeping = this.#sleep(ms);
+    for (const path of blockers) {
+      unwatch.push(
+        this.#zk.watchData(path, (node) => {
+          if (node) return;
+          present.delete(path);
+          if (present.size === 0) this.#sleepWake?.();
+        }),
+      );
+    }
+    try {
+      await sleeping;
+    } finally {
+      for (const u of unwatch) u();
     }
   }
 
@@ -396,6 +425,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     const group = this.groupId;
     const epoch = this.#sessionEpoch;
     const sub = this.#subscription!;
+    this.#blockers = [];
 
     // 1. Read the registries; ZooKeeper being away fails the attempt before fetching stops.
     let members = await readMembers(zk, group, (m) => this.#warnOnce(m));
@@ -441,6 +471,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
       }),
     );
     this.#owned = claimed;
+    this.#blockers = failures.flatMap((f) => (f.error instanceof OwnerConflictError ? [String(f.error.context.path)] : []));
     if (failures.length > 0 || this.#closing || epoch !== this.#sessionEpoch) {
       await this.#releaseOwners();
       const f = failures[0];
