@@ -130,13 +130,16 @@ case "$cmd" in
     for k in $(seq 1 "$brokers"); do wait_broker "$k"; done
     wait_metadata "$brokers"
     if [ -n "$topic" ]; then
+      rf=$(( brokers < 3 ? brokers : 3 ))
       bin/kafka-topics.sh --zookeeper "$(zk_connect)" --create --if-not-exists --topic "$topic" \
-        --partitions "$brokers" --replication-factor 1 >/dev/null
+        --partitions "$brokers" --replication-factor "$rf" >/dev/null
     fi
     cat <<MSG
 Cluster up: ZooKeeper $(zk_connect); brokers $(for k in $(seq 1 "$brokers"); do printf '127.0.0.1:%s ' "$(bport "$k")"; done)
 Try:
   bin/kafka-topics.sh --zookeeper $(zk_connect) --describe${topic:+ --topic $topic}
+  scripts/cluster.sh kill-broker 2; bin/kafka-topics.sh --zookeeper $(zk_connect) --describe   (leaders move, the ISR shrinks)
+  scripts/cluster.sh start-broker 2                                                          (and grows back)
   echo hello | bin/kafka-console-producer.sh --broker-list 127.0.0.1:$port --topic ${topic:-demo}
   bin/kafka-console-consumer.sh --bootstrap-server 127.0.0.1:$port --topic ${topic:-demo} --from-beginning
   kcat -b 127.0.0.1:$port -L

@@ -349,7 +349,15 @@ export class KafkaController {
         }
         this.#sendLeaderAndIsr(affected);
         this.#sendUpdateMetadata();
-        resolve(this.#ctx.allPartitions().filter((p) => this.#ctx.partitionState(p.topic, p.partition)?.leader === brokerId && this.#ctx.replicas(p.topic, p.partition).length > 1));
+        // Still led here although another live ISR member could lead: worth another attempt.
+        // (A partition whose ISR is this broker alone cannot move; waiting would not help.)
+        const live = this.#ctx.liveIds();
+        resolve(
+          this.#ctx.allPartitions().filter((p) => {
+            const s = this.#ctx.partitionState(p.topic, p.partition);
+            return s?.leader === brokerId && s.isr.some((r) => r !== brokerId && live.has(r));
+          }),
+        );
       }).catch(reject);
     });
   }
