@@ -7,8 +7,9 @@ import { Cluster, call } from './cluster.js';
 import { API_CODECS } from '../protocol/apis/index.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../protocol/apis/list-offsets.js';
-import { decodeRecordBatch, splitBatches, type KafkaRecord } from '../protocol/records/record-batch.js';
-import { ErrorCode, KafkaError, isRetriable } from '../common/errors.js';
+import { BATCH_HEADER_SIZE, LOG_OVERHEAD, TIMESTAMP_TYPE_MASK, splitBatches, validateBatch, type KafkaRecord } from '../protocol/records/record-batch.js';
+import { COMPRESSION_CODEC_MASK, decompress } from '../protocol/records/compression.js';
+import { CorruptDataError, ErrorCode, KafkaError, isRetriable } from '../common/errors.js';
 
 export interface ConsumedRecord extends KafkaRecord {
   topic: string;
@@ -97,13 +98,7 @@ export class SimpleConsumer {
               throw new KafkaError(p.errorCode, undefined, { context: { topic: t.topic, partition: p.partition, offset: pos.offset } });
             }
             if (!p.records || p.records.length === 0) continue;
-            for (const b of splitBatches(p.records)) {
-              for (const r of decodeRecordBatch(p.records, b.at).records) {
-                if (r.offset < pos.offset) continue;
-                out.push({ ...r, topic: t.topic, partition: p.partition });
-                pos.offset = r.offset + 1;
-              }
-            }
+            for (const b of splitBatches(p.records)) pos.offset = decodeInto(out, t.topic, p.partition, p.records, b.at, pos.offset);
           }
         }
       }),
@@ -117,4 +112,72 @@ export class SimpleConsumer {
       for (const r of await this.poll()) yield r;
     }
   }
+}
+
+/** Shared by every record without headers (frozen: one allocation fewer per record). */
+const NO_HEADERS = Object.freeze([]) as unknown as KafkaRecord['headers'];
+
+/**
+ * Decodes the batch at `at` straight into ConsumedRecords (no intermediate record objects;
+ * keys and values are views into the fetched bytes), skipping offsets below `from`. Checks the
+ * CRC and every length like decodeRecordBatch. Returns the next offset to fetch.
+ */
+function decodeInto(out: ConsumedRecord[], topic: string, partition: number, buf: Buffer, at: number, from: number): number {
+  const h = validateBatch(buf, at);
+  const end = at + LOG_OVERHEAD + h.batchLength;
+  const codec = h.attributes & COMPRESSION_CODEC_MASK;
+  const data = codec === 0 ? buf : decompress(codec, buf.subarray(at + BATCH_HEADER_SIZE, end));
+  let p = codec === 0 ? at + BATCH_HEADER_SIZE : 0;
+  const limit = codec === 0 ? end : data.length;
+  const logAppend = (h.attributes & TIMESTAMP_TYPE_MASK) !== 0;
+  const bad = (what: string): never => {
+    throw new CorruptDataError(`record batch at ${at} of ${topic}-${partition}: ${what}`, { at });
+  };
+  const varint = (): number => {
+    let v = 0;
+    let shift = 0;
+    for (;;) {
+      if (p >= limit) bad('a varint runs past the end');
+      const b = data[p++]!;
+      if (shift < 28) v |= (b & 0x7f) << shift;
+      else v += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) break;
+      shift += 7;
+      if (shift > 63) bad('a varint is too long');
+    }
+    return shift < 28 ? (v >>> 1) ^ -(v & 1) : v % 2 === 0 ? v / 2 : -(v + 1) / 2;
+  };
+  const bytes = (): Buffer | null => {
+    const n = varint();
+    if (n < 0) return null;
+    if (p + n > limit) bad(`a length of ${n} runs past the end`);
+    const v = data.subarray(p, p + n);
+    p += n;
+    return v;
+  };
+  let next = from;
+  for (let i = 0; i < h.recordCount; i++) {
+    const len = varint();
+    const recEnd = p + len;
+    if (len < 0 || recEnd > limit) bad(`record ${i} length ${len} exceeds the bytes that remain`);
+    p++; // attributes
+    const tsDelta = varint();
+    const offset = h.baseOffset + varint();
+    const key = bytes();
+    const value = bytes();
+    const nh = varint();
+    if (nh < 0 || nh * 2 > recEnd - p) bad(`record ${i}: bad header count ${nh}`);
+    const headers: KafkaRecord['headers'] = nh === 0 ? NO_HEADERS : [];
+    for (let j = 0; j < nh; j++) {
+      const hk = bytes();
+      if (hk === null) bad(`record ${i}: null header key`);
+      headers.push({ key: hk!.toString('utf8'), value: bytes() });
+    }
+    if (p !== recEnd) bad(`record ${i} does not end where its length says`);
+    if (offset < from) continue;
+    out.push({ topic, partition, offset, timestamp: logAppend ? h.maxTimestamp : h.firstTimestamp + tsDelta, key, value, headers });
+    next = offset + 1;
+  }
+  if (p !== limit) bad(`${limit - p} bytes after the last of ${h.recordCount} records`);
+  return next;
 }

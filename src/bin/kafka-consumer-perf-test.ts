@@ -1,0 +1,3 @@
+import { main } from '../cli/consumer-perf-test.js';
+
+void main(process.argv);
