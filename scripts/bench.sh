@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# The project's benchmarks (performance.md): each section prints its runs, their median, and
+# the baseline measured in the same run with the ratio. Never a pass/fail: numbers only.
+#
+#   scripts/bench.sh [--runs N] [--records N] [--kafkajs-records N] [--only SECTION...]
+#
+# Sections (a clear block each; --only picks some):
+#   producer      our producer, kafka-producer-perf-test, 100-byte records, acks=1, RF=1:
+#                 records/s, MB/s, send-to-ack p50/p99/p99.9
+#   clients       the same produce workload driven by kcat (librdkafka) and by kafkajs against
+#                 the same broker; ratios ours/kcat and ours/kafkajs
+#   consumer      kafka-consumer-perf-test reading the producer's topic from offset 0
+#   e2e           end-to-end latency at 10,000 msg/s (produce -> consumer receive)
+#   replication   PLACEHOLDER (replication engineer): acks=all RF=3 producer vs acks=1 RF=1, ratios
+#   rebalance     PLACEHOLDER (consumer connector engineer): rebalance time for N consumers, M partitions
+#   log           the storage benchmark: npm run bench:log (log append vs raw sequential write)
+#
+# It starts its own ZooKeeper node and broker (scripts/cluster.sh, free ports, a temporary
+# directory) and stops them (by pid) at the end, also on failure or Ctrl-C.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+RUNS=3
+RECORDS=2000000
+KAFKAJS_RECORDS=300000
+ONLY=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) RUNS=$2; shift 2 ;;
+    --records) RECORDS=$2; shift 2 ;;
+    --kafkajs-records) KAFKAJS_RECORDS=$2; shift 2 ;;
+    --only) shift; while [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; do ONLY="$ONLY $1"; shift; done ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+want() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
+
+[ -f dist/.built ] || scripts/setup.sh >/dev/null || { echo "setup failed" >&2; exit 1; }
+
+free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "n/a"; else if (NR%2) print a[(NR+1)/2]; else printf "%.1f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b+0 == 0) print "n/a"; else printf "%.2f\n", a/b }'; }
+section() { printf '\n== %s ==\n' "$1"; }
+
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/zkafka-bench-XXXXXX")
+ZK_PORT=$(free_port)
+BROKER_PORT=$(free_port)
+cleanup() { scripts/cluster.sh down --dir "$DIR" >/dev/null 2>&1; rm -rf "$DIR"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "zkafka benchmarks: $(nproc) cores, node $(node -v), runs=$RUNS, records=$RECORDS"
+scripts/cluster.sh up --dir "$DIR" --zk-nodes 1 --zk-port "$ZK_PORT" --brokers 1 --port "$BROKER_PORT" --topic "" >/dev/null 2>&1 ||
+  { echo "could not start the cluster (see $DIR)" >&2; exit 1; }
+ZK="127.0.0.1:$ZK_PORT"
+BROKER="127.0.0.1:$BROKER_PORT"
+create_topic() { bin/kafka-topics.sh --zookeeper "$ZK" --create --topic "$1" --partitions "${2:-1}" --replication-factor "${3:-1}" >/dev/null; }
+
+OURS_RPS=""
+# ---------------------------------------------------------------------------------------------
+if want producer || want clients || want consumer; then
+  section "producer: ours, 100-byte records, acks=1, RF=1, 1 partition ($RECORDS records x $RUNS runs)"
+  rps=(); mbs=(); p50=(); p99=(); p999=()
+  for r in $(seq 1 "$RUNS"); do
+    create_topic "bench-p-$r"
+    line=$(bin/kafka-producer-perf-test.sh --topic "bench-p-$r" --num-records "$RECORDS" --record-size 100 --throughput -1 \
+      --producer-props "bootstrap.servers=$BROKER" acks=1 | tail -1)
+    echo "  run $r: $line"
+    rps+=("$(sed -E 's/^[0-9]+ records sent, ([0-9.]+) records\/sec.*/\1/' <<<"$line")")
+    mbs+=("$(sed -E 's/.*\(([0-9.]+) MB\/sec\).*/\1/' <<<"$line")")
+    p50+=("$(sed -E 's/.* ([0-9]+) ms 50th.*/\1/' <<<"$line")")
+    p99+=("$(sed -E 's/.* ([0-9]+) ms 99th.*/\1/' <<<"$line")")
+    p999+=("$(sed -E 's/.* ([0-9]+) ms 99\.9th.*/\1/' <<<"$line")")
+  done
+  OURS_RPS=$(printf '%s\n' "${rps[@]}" | median)
+  echo "  median: $OURS_RPS records/s, $(printf '%s\n' "${mbs[@]}" | median) MB/s; send-to-ack p50 $(printf '%s\n' "${p50[@]}" | median) ms, p99 $(printf '%s\n' "${p99[@]}" | median) ms, p99.9 $(printf '%s\n' "${p999[@]}" | median) ms"
+  echo "  target: 1,000,000 records/s -> ratio $(ratio "$OURS_RPS" 1000000)"
+fi
+
+# ---------------------------------------------------------------------------------------------
+if want clients; then
+  section "clients: the same workload (100-byte records, acks=1) by kcat and kafkajs, same broker"
+  payload="$DIR/payload.txt"
+  node -e 'const fs=require("fs");const n=+process.argv[1];const line="K".repeat(100)+"\n";const chunk=line.repeat(10000);const fd=fs.openSync(process.argv[2],"w");for(let i=0;i<n/10000;i++)fs.writeSync(fd,chunk);fs.closeSync(fd)' "$RECORDS" "$payload"
+  kc=()
+  for r in $(seq 1 "$RUNS"); do
+    create_topic "bench-kcat-$r"
+    t0=$(date +%s%N)
+    kcat -P -b "$BROKER" -t "bench-kcat-$r" -X acks=1 -X linger.ms=5 -X queue.buffering.max.messages=1000000 -X batch.num.messages=10000 <"$payload" 2>"$DIR/kcat.err"
+    t1=$(date +%s%N)
+    v=$(awk -v n="$RECORDS" -v ns=$((t1 - t0)) 'BEGIN { printf "%.1f\n", n / (ns / 1e9) }')
+    echo "  kcat run $r: $RECORDS records, $v records/sec"
+    kc+=("$v")
+  done
+  KCAT_RPS=$(printf '%s\n' "${kc[@]}" | median)
+  kj=()
+  for r in $(seq 1 "$RUNS"); do
+    create_topic "bench-kjs-$r"
+    line=$(node dist/bench/kafkajs-producer.js "$BROKER" "bench-kjs-$r" "$KAFKAJS_RECORDS" 100)
+    echo "  kafkajs run $r: $line"
+    kj+=("$(sed -E 's/.*, ([0-9.]+) records\/sec.*/\1/' <<<"$line")")
+  done
+  KJS_RPS=$(printf '%s\n' "${kj[@]}" | median)
+  echo "  median: ours $OURS_RPS, kcat $KCAT_RPS, kafkajs $KJS_RPS records/s"
+  echo "  ratio ours/kcat $(ratio "$OURS_RPS" "$KCAT_RPS"), ours/kafkajs $(ratio "$OURS_RPS" "$KJS_RPS") (target >= 2)"
+fi
+
+# ---------------------------------------------------------------------------------------------
+if want consumer; then
+  section "consumer: ours, kafka-consumer-perf-test from offset 0 ($RECORDS records x $RUNS runs)"
+  cr=()
+  for r in $(seq 1 "$RUNS"); do
+    line=$(bin/kafka-consumer-perf-test.sh --broker-list "$BROKER" --topic bench-p-1 --messages "$RECORDS" --hide-header)
+    echo "  run $r: $line"
+    cr+=("$(awk -F', ' '{print $6}' <<<"$line")")
+  done
+  c=$(printf '%s\n' "${cr[@]}" | median)
+  echo "  median: $c records/s; target 2,000,000 -> ratio $(ratio "$c" 2000000)"
+  if [ -n "$OURS_RPS" ]; then echo "  consumer/producer ratio $(ratio "$c" "$OURS_RPS")"; fi
+fi
+
+# ---------------------------------------------------------------------------------------------
+if want e2e; then
+  section "e2e: end-to-end latency at 10,000 msg/s for 10 s (produce -> consumer receive, includes the broker's flush)"
+  e=()
+  for r in $(seq 1 "$RUNS"); do
+    create_topic "bench-e2e-$r"
+    line=$(node dist/bench/e2e-latency.js "$BROKER" "bench-e2e-$r" 10000 10)
+    echo "  run $r: $line"
+    e+=("$(sed -E 's/.*p50 ([0-9.]+) ms.*/\1/' <<<"$line")")
+  done
+  echo "  median p50: $(printf '%s\n' "${e[@]}" | median) ms (Kreps 2014 anchor: 2 ms median, 3 ms p99)"
+fi
+
+# ---------------------------------------------------------------------------------------------
+if want replication; then
+  section "replication: acks=all RF=3 vs acks=1 RF=1 (PLACEHOLDER: the replication engineer adds this)"
+  echo "  not measured yet"
+fi
+
+# ---------------------------------------------------------------------------------------------
+if want rebalance; then
+  section "rebalance: time for N consumers on M partitions (PLACEHOLDER: the consumer connector engineer adds this)"
+  echo "  not measured yet"
+fi
+
+# ---------------------------------------------------------------------------------------------
+if want log; then
+  section "log: append vs raw sequential write (storage)"
+  if [ -f dist/bench/log-bench.js ]; then node dist/bench/log-bench.js 2>&1 | sed 's/^/  /'; else echo "  dist/bench/log-bench.js missing"; fi
+fi
