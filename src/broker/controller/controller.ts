@@ -28,9 +28,6 @@ import {
   topicPath,
 } from '../../zk/paths.js';
 import { decodeBrokerRegistration, decodePreferredReplicaElection, decodeTopicAssignment } from '../../zk/payloads.js';
-import { API_CODECS } from '../../protocol/apis/index.js';
-import { ApiKey } from '../../protocol/api-keys.js';
-import type { PartitionState } from '../../protocol/apis/leader-and-isr.js';
 import { LeaderElector } from './leader-elector.js';
 import { ControllerChannelManager } from './channel-manager.js';
 import { ControllerContext, type ControllerPartitionState } from './controller-context.js';
@@ -38,6 +35,7 @@ import { ControllerMovedError, PartitionStateMachine } from './partition-state-m
 import { controlledShutdownLeader, offlinePartitionLeader, preferredReplicaLeader } from './leader-selectors.js';
 import { ISR_CHANGE_PATH, readIsrChanges } from './isr-change.js';
 import { PartitionReassigner } from './reassignment.js';
+import { BrokerRequests } from './broker-requests.js';
 import { Logger } from '../../common/logger.js';
 
 export interface ControllerConfig {
@@ -58,6 +56,7 @@ export class KafkaController {
   #psm: PartitionStateMachine;
   #channels = new ControllerChannelManager();
   #reassigner: PartitionReassigner | undefined;
+  #requests = new BrokerRequests(0, this.#ctx, this.#channels);
   #unwatch: (() => void)[] = [];
   #events: Promise<void> = Promise.resolve();
   #active = false;
@@ -117,12 +116,12 @@ export class KafkaController {
     this.#psm = new PartitionStateMachine(this.#zk, this.#ctx, this.#log);
     this.#channels.shutdown();
     this.#channels = new ControllerChannelManager(this.#log);
+    this.#requests = new BrokerRequests(this.#cfg.brokerId, this.#ctx, this.#channels);
     this.#active = true;
     this.#reassigner = new PartitionReassigner(this.#zk, this.#ctx, this.#psm, {
-      sendLeaderAndIsr: (tps) => this.#sendLeaderAndIsr(tps),
-      sendUpdateMetadata: () => this.#sendUpdateMetadata(),
-      stopReplicas: (broker, partitions) =>
-        this.#channels.send(broker, API_CODECS[ApiKey.StopReplica], { controllerId: this.#cfg.brokerId, controllerEpoch: this.#ctx.epoch, deletePartitions: true, partitions }),
+      sendLeaderAndIsr: (tps) => this.#requests.sendLeaderAndIsr(tps),
+      sendUpdateMetadata: () => this.#requests.sendUpdateMetadata(),
+      stopReplicas: (broker, partitions) => this.#requests.stopReplicas(broker, partitions, true),
     }, this.#log);
     await this.#refreshBrokers();
     for (const t of (await this.#zk.children(brokerTopicsPath)) ?? []) await this.#loadTopic(t);
@@ -130,8 +129,8 @@ export class KafkaController {
       const s = (await this.#psm.load(topic, partition)) ?? (await this.#psm.initialize(topic, partition));
       if (s && !this.#ctx.liveIds().has(s.leader)) await this.#electOffline(topic, partition, 'controller failover');
     }
-    this.#sendLeaderAndIsr(this.#ctx.allPartitions());
-    this.#sendUpdateMetadata();
+    this.#requests.sendLeaderAndIsr(this.#ctx.allPartitions());
+    this.#requests.sendUpdateMetadata();
     this.#watch();
     this.#log.info('controller ready', { epoch, brokers: [...this.#ctx.liveBrokers.keys()].join(','), partitions: this.#ctx.partitions.size });
     if (this.#cfg.autoLeaderRebalanceEnable) {
@@ -207,7 +206,7 @@ export class KafkaController {
 
   async onBrokerStartup(ids: number[]): Promise<void> {
     this.#log.info('brokers started', { ids: ids.join(',') });
-    this.#sendUpdateMetadata();
+    this.#requests.sendUpdateMetadata();
     const affected: TP[] = [];
     for (const p of this.#ctx.allPartitions()) {
       const replicas = this.#ctx.replicas(p.topic, p.partition);
@@ -220,8 +219,8 @@ export class KafkaController {
       }
       affected.push(p);
     }
-    this.#sendLeaderAndIsr(affected);
-    this.#sendUpdateMetadata();
+    this.#requests.sendLeaderAndIsr(affected);
+    this.#requests.sendUpdateMetadata();
   }
 
   async onBrokerFailure(ids: number[]): Promise<void> {
@@ -239,8 +238,8 @@ export class KafkaController {
         if (cur !== s) affected.push(p);
       }
     }
-    this.#sendLeaderAndIsr(affected);
-    this.#sendUpdateMetadata();
+    this.#requests.sendLeaderAndIsr(affected);
+    this.#requests.sendUpdateMetadata();
   }
 
   #electOffline(topic: string, partition: number, reason: string): Promise<ControllerPartitionState | undefined> {
@@ -278,8 +277,8 @@ export class KafkaController {
       }
     }
     this.#log.info('new topics', { topics: topics.join(','), partitions: created.length });
-    this.#sendLeaderAndIsr(created);
-    this.#sendUpdateMetadata();
+    this.#requests.sendLeaderAndIsr(created);
+    this.#requests.sendUpdateMetadata();
   }
 
   async onPartitionCountChange(topic: string): Promise<void> {
@@ -287,8 +286,8 @@ export class KafkaController {
     const created: TP[] = [];
     for (const partition of added) if (await this.#psm.initialize(topic, partition)) created.push({ topic, partition });
     if (created.length === 0) return;
-    this.#sendLeaderAndIsr(created);
-    this.#sendUpdateMetadata();
+    this.#requests.sendLeaderAndIsr(created);
+    this.#requests.sendUpdateMetadata();
   }
 
   async onTopicDeletion(topics: string[]): Promise<void> {
@@ -307,14 +306,14 @@ export class KafkaController {
         for (const r of replicas) byBroker.set(r, [...(byBroker.get(r) ?? []), { topic, partition }]);
       }
       for (const [broker, partitions] of byBroker) {
-        this.#channels.send(broker, API_CODECS[ApiKey.StopReplica], { controllerId: this.#cfg.brokerId, controllerEpoch: this.#ctx.epoch, deletePartitions: true, partitions });
+        this.#requests.stopReplicas(broker, partitions, true);
       }
       await this.#zk.deleteRecursive(topicPath(topic));
       await this.#zk.deleteRecursive(topicConfigPath(topic));
       this.#ctx.removeTopic(topic);
       await this.#zk.deleteRecursive(deleteTopicPath(topic));
     }
-    this.#sendUpdateMetadata();
+    this.#requests.sendUpdateMetadata();
   }
 
   async onIsrChange(notifications: string[]): Promise<void> {
@@ -322,7 +321,7 @@ export class KafkaController {
     const changed = await readIsrChanges(this.#zk, notifications);
     for (const p of changed) if (this.#ctx.assignments.has(p.topic)) await this.#psm.load(p.topic, p.partition);
     if (this.#reassigner && this.#reassigner.pending > 0) await this.#reassigner.checkProgress();
-    else this.#sendUpdateMetadata();
+    else this.#requests.sendUpdateMetadata();
   }
 
   // ---- controlled shutdown and preferred leaders --------------------------------------------
@@ -347,8 +346,8 @@ export class KafkaController {
             affected.push(p);
           }
         }
-        this.#sendLeaderAndIsr(affected);
-        this.#sendUpdateMetadata();
+        this.#requests.sendLeaderAndIsr(affected);
+        this.#requests.sendUpdateMetadata();
         // Still led here although another live ISR member could lead: worth another attempt.
         // (A partition whose ISR is this broker alone cannot move; waiting would not help.)
         const live = this.#ctx.liveIds();
@@ -371,8 +370,8 @@ export class KafkaController {
       const next = await this.#psm.electLeader(p.topic, p.partition, (cur) => preferredReplicaLeader(replicas, cur.isr, this.#ctx.liveIds()), 'preferred replica election');
       if (next) moved.push(p);
     }
-    this.#sendLeaderAndIsr(moved);
-    this.#sendUpdateMetadata();
+    this.#requests.sendLeaderAndIsr(moved);
+    this.#requests.sendUpdateMetadata();
     if (fromAdmin) await this.#zk.delete(preferredReplicaElectionPath).catch(() => undefined);
   }
 
@@ -383,50 +382,5 @@ export class KafkaController {
       return s && preferred !== undefined && s.leader !== preferred && this.#ctx.liveIds().has(preferred) && s.isr.includes(preferred);
     });
     if (imbalanced.length > 0) await this.onPreferredReplicaElection(imbalanced, false);
-  }
-
-  // ---- requests to brokers ------------------------------------------------------------------
-
-  #partitionState(p: TP): PartitionState | undefined {
-    const s = this.#ctx.partitionState(p.topic, p.partition);
-    if (!s) return undefined;
-    const live = this.#ctx.reachableIds();
-    return {
-      topic: p.topic,
-      partition: p.partition,
-      controllerEpoch: s.controllerEpoch,
-      leader: live.has(s.leader) && s.state !== 'Offline' ? s.leader : -1,
-      leaderEpoch: s.leaderEpoch,
-      isr: s.isr,
-      zkVersion: s.zkVersion,
-      replicas: this.#ctx.replicas(p.topic, p.partition),
-    };
-  }
-
-  #sendLeaderAndIsr(partitions: TP[]): void {
-    const byBroker = new Map<number, PartitionState[]>();
-    for (const p of partitions) {
-      const st = this.#partitionState(p);
-      if (!st) continue;
-      for (const r of st.replicas) if (this.#ctx.liveBrokers.has(r)) byBroker.set(r, [...(byBroker.get(r) ?? []), st]);
-    }
-    const leaders = [...this.#ctx.liveBrokers.values()];
-    for (const [broker, states] of byBroker) {
-      this.#channels.send(broker, API_CODECS[ApiKey.LeaderAndIsr], {
-        controllerId: this.#cfg.brokerId,
-        controllerEpoch: this.#ctx.epoch,
-        partitionStates: states,
-        liveLeaders: leaders.filter((b) => states.some((s) => s.leader === b.id)),
-      });
-    }
-  }
-
-  /** Every live broker gets the whole picture (a full snapshot: brokers replace, never merge). */
-  #sendUpdateMetadata(): void {
-    const partitionStates = this.#ctx.allPartitions().map((p) => this.#partitionState(p)).filter((s): s is PartitionState => s !== undefined);
-    const liveBrokers = [...this.#ctx.liveBrokers.values()];
-    for (const id of this.#ctx.liveBrokers.keys()) {
-      this.#channels.send(id, API_CODECS[ApiKey.UpdateMetadata], { controllerId: this.#cfg.brokerId, controllerEpoch: this.#ctx.epoch, partitionStates, liveBrokers });
-    }
   }
 }
