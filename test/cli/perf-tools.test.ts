@@ -1,0 +1,59 @@
+/**
+ * kafka-producer-perf-test.sh and kafka-consumer-perf-test.sh as a user runs them: Kafka's
+ * options and output formats (numbers are not checked: timing belongs to scripts/bench.sh).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TestCluster } from '../helpers/broker-cluster.js';
+import { createTopic } from '../../src/admin/topic-admin.js';
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin');
+function run(tool: string, args: string[]) {
+  const r = spawnSync(path.join(BIN, tool), args, { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('perf tools', () => {
+  let cluster: TestCluster;
+  beforeAll(async () => {
+    cluster = await new TestCluster('perf-tools', { 'auto.create.topics.enable': 'false' }).start(1);
+    await createTopic(cluster.zk, 'perf', { partitions: 2, replicationFactor: 1 });
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('the producer perf test sends --num-records and prints Kafka\'s summary line', () => {
+    const r = run('kafka-producer-perf-test.sh', ['--topic', 'perf', '--num-records', '20000', '--record-size', '100', '--throughput', '-1', '--producer-props', `bootstrap.servers=${cluster.bootstrap}`, 'acks=1', 'compression.type=snappy', '--print-metrics']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^20000 records sent, [\d.]+ records\/sec \([\d.]+ MB\/sec\), [\d.]+ ms avg latency, [\d.]+ ms max latency, \d+ ms 50th, \d+ ms 95th, \d+ ms 99th, \d+ ms 99\.9th\.$/m);
+    expect(r.out).toContain('producer-metrics:recordsSent : 20000');
+  });
+
+  it('the producer perf test throttles with --throughput and refuses bad input', () => {
+    const t0 = Date.now();
+    const r = run('kafka-producer-perf-test.sh', ['--topic', 'perf', '--num-records', '300', '--record-size', '10', '--throughput', '200', '--producer-props', `bootstrap.servers=${cluster.bootstrap}`]);
+    expect(r.code).toBe(0);
+    expect(Date.now() - t0).toBeGreaterThan(1000);
+    expect(run('kafka-producer-perf-test.sh', ['--topic', 'perf', '--num-records', '1', '--record-size', '1', '--throughput', '-1']).err).toMatch(/bootstrap\.servers/);
+    expect(run('kafka-producer-perf-test.sh', ['--topic', 'perf', '--num-records', '1', '--record-size', '1', '--throughput', '-1', '--producer-props', `bootstrap.servers=${cluster.bootstrap}`, 'no.such=1']).err).toMatch(/unknown producer property "no.such"/);
+    const missing = run('kafka-producer-perf-test.sh', ['--topic', 'perf-missing', '--num-records', '1', '--record-size', '1', '--throughput', '-1', '--producer-props', `bootstrap.servers=${cluster.bootstrap}`, 'max.block.ms=1000']);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/perf-missing/);
+  });
+
+  it('the consumer perf test reads the topic from offset 0 and prints the CSV header and line', () => {
+    const r = run('kafka-consumer-perf-test.sh', ['--broker-list', cluster.bootstrap, '--topic', 'perf', '--messages', '20300', '--threads', '1']);
+    expect(r.code).toBe(0);
+    const [header, line] = r.out.trim().split('\n');
+    expect(header).toBe('start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec');
+    const cols = line!.split(', ');
+    expect(cols).toHaveLength(10);
+    expect(cols[0]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d:\d{3}$/);
+    expect(cols[4]).toBe('20300');
+    expect(Number(cols[2])).toBeCloseTo((20000 * 100 + 300 * 10) / 1048576, 3);
+  });
+});
