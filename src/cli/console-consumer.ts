@@ -66,6 +66,11 @@ function formatter(props: Record<string, string>): Formatter {
   };
 }
 
+/** Exits once everything written to stdout has reached it (a pipe may still hold some). */
+function exitAfterFlush(code: number): void {
+  process.stdout.write('', () => process.exit(code));
+}
+
 async function write(line: string): Promise<void> {
   if (!process.stdout.write(line + '\n')) await new Promise((res) => process.stdout.once('drain', res));
 }
@@ -149,7 +154,8 @@ async function consumeInGroup(o: Opts, props: Record<string, string>, brokers: s
       await connector.close().catch((err) => log.warn('close failed', { error: err as Error }));
       if (generatedGroup) await deleteGroup(props).catch(() => undefined);
       process.stderr.write(`Processed a total of ${count} messages\n`);
-      process.exit(code);
+      exitAfterFlush(code);
+      return new Promise<never>(() => {});
     })());
   process.on('SIGINT', () => void finish(0));
   process.on('SIGTERM', () => void finish(0));
@@ -200,13 +206,18 @@ async function consumeDirectly(o: Opts, brokers: string, format: Formatter, max:
   const cluster = new Cluster({ brokers, clientId: 'console-consumer' });
   const consumer = new SimpleConsumer(cluster, { maxWaitMs: Math.min(500, idleMs) });
   let count = 0;
-  const finish = (code: number): never => {
-    process.stderr.write(`Processed a total of ${count} messages\n`);
-    cluster.close();
-    process.exit(code);
+  let finished = false;
+  const finish = (code: number): Promise<never> => {
+    if (!finished) {
+      finished = true;
+      process.stderr.write(`Processed a total of ${count} messages\n`);
+      cluster.close();
+      exitAfterFlush(code);
+    }
+    return new Promise<never>(() => {});
   };
-  process.on('SIGINT', () => finish(0));
-  process.on('SIGTERM', () => finish(0));
+  process.on('SIGINT', () => void finish(0));
+  process.on('SIGTERM', () => void finish(0));
   try {
     const meta = await cluster.topicMetadata(o.topic);
     if (o.partition !== undefined) {
@@ -230,7 +241,7 @@ async function consumeDirectly(o: Opts, brokers: string, format: Formatter, max:
     }
   } catch (err) {
     process.stderr.write(`${TOOL}: ${describeError(err)}\n`);
-    finish(1);
+    return finish(1);
   }
-  finish(0);
+  return finish(0);
 }
