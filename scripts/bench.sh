@@ -11,8 +11,9 @@
 #                 the same broker; ratios ours/kcat and ours/kafkajs
 #   consumer      kafka-consumer-perf-test reading the producer's topic from offset 0
 #   e2e           end-to-end latency at 10,000 msg/s (produce -> consumer receive)
-#   replication   PLACEHOLDER (replication engineer): acks=all RF=3 producer vs acks=1 RF=1, ratios
-#   rebalance     PLACEHOLDER (consumer connector engineer): rebalance time for N consumers, M partitions
+#   replication   three brokers: RF=3 acks=1 and RF=3 acks=all throughput as ratios to RF=1
+#                 (same run), and the time from SIGKILL of a leader to the next acknowledged write
+#   rebalance     rebalance time for 8 consumers on 64 partitions (ZooKeeper connector)
 #   log           the storage benchmark: npm run bench:log (log append vs raw sequential write)
 #
 # It starts its own ZooKeeper node and broker (scripts/cluster.sh, free ports, a temporary
@@ -135,14 +136,14 @@ fi
 
 # ---------------------------------------------------------------------------------------------
 if want replication; then
-  section "replication: acks=all RF=3 vs acks=1 RF=1 (PLACEHOLDER: the replication engineer adds this)"
-  echo "  not measured yet"
+  section "replication: RF=3 acks=1 and acks=all vs RF=1 (three brokers sharing this machine), failover time"
+  node dist/bench/replication-bench.js --runs "$RUNS" --records $(( RECORDS / 4 )) 2>&1 | sed 's/^/  /'
 fi
 
 # ---------------------------------------------------------------------------------------------
 if want rebalance; then
-  section "rebalance: time for N consumers on M partitions (PLACEHOLDER: the consumer connector engineer adds this)"
-  echo "  not measured yet"
+  section "rebalance: 8 consumers on 64 partitions (ZooKeeper connector)"
+  node dist/bench/rebalance-bench.js --zookeeper "$ZK" --consumers 8 --partitions 64 --runs "$RUNS" 2>&1 | sed 's/^/  /'
 fi
 
 # ---------------------------------------------------------------------------------------------
