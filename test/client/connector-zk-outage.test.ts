@@ -1,7 +1,8 @@
 /**
  * A 30 s ZooKeeper outage, on an ensemble of this test's own (scripts/zk-ensemble.sh on free
- * ports): brokers, consumers and the console consumer all use it. While every ZooKeeper node
- * is down, rebalancing pauses but fetching goes on; a consumer killed during the outage is
+ * ports below the ephemeral range, so nothing takes them while the nodes are down): brokers,
+ * consumers and the console consumer all use it. While every ZooKeeper node is down,
+ * rebalancing pauses but fetching goes on; a consumer killed during the outage is
  * replaced by the group on its own once ZooKeeper is back (its session expires, the survivor
  * rebalances). Also: the seeds' command, `--bootstrap-server ... --consumer-property
  * group.id=...` with no ZooKeeper flag, finds this ensemble through cluster.env.
@@ -12,23 +13,22 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ensemble } from '../helpers/zk-ensemble.js';
 import { until } from '../helpers/broker-cluster.js';
 import { ZkClient } from '../../src/zk/client.js';
 import { createTopic } from '../../src/admin/topic-admin.js';
-import { checkDelivery, owners, produce, startBrokerOn, startConsumer, type ConsumerProcess, type Produced } from '../helpers/consumer-process.js';
+import { RestartableEnsemble, checkDelivery, owners, produce, startBrokerOn, startConsumer, type ConsumerProcess, type Produced } from '../helpers/consumer-process.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin');
 const OUTAGE_MS = Number(process.env.ZK_OUTAGE_MS ?? 30_000);
 
 describe('consumer connector: a ZooKeeper outage', () => {
-  let ensemble: Ensemble;
+  let ensemble: RestartableEnsemble;
   let zk: ZkClient;
   let broker: Awaited<ReturnType<typeof startBrokerOn>>;
   const dir = mkdtempSync(path.join(tmpdir(), 'zkafka-outage-'));
   const consumers: ConsumerProcess[] = [];
   beforeAll(async () => {
-    ensemble = await Ensemble.start({ nodes: 3, name: 'outage' });
+    ensemble = await RestartableEnsemble.start(3);
     zk = await ZkClient.connect({ connectString: ensemble.connectString, sessionTimeoutMs: 10_000 });
     broker = await startBrokerOn(ensemble.connectString, 1, dir, zk);
   });
@@ -101,7 +101,7 @@ describe('consumer connector: a ZooKeeper outage', () => {
     console.log(`during the ${Date.now() - downAt} ms outage: consumer a read ${late - before[0]!} records`);
 
     // A node serves only once a quorum is up: start all three together.
-    await Promise.all([1, 2, 3].map((k) => ensemble.startNode(k)));
+    await ensemble.startNodes([1, 2, 3]);
     const upAt = Date.now();
     // The group recovers alone: b's session expires, a owns all four partitions.
     await until('the survivor to own every partition', async () => (await owners(zk, group, topic, 4)).every((o) => o === `${a.id}-0`), 60_000, 200);

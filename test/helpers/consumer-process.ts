@@ -10,7 +10,7 @@
  *                                        no reordering within one ownership period
  *   checkNoOverlap(consumers)            no partition owned by two consumers at one time
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -275,5 +275,95 @@ export async function startBrokerOn(zkConnect: string, id: number, dir: string, 
     if (node) return { id, port: Number(JSON.parse(node.data.toString()).port), proc, output: () => out };
     if (Date.now() > deadline) throw new Error(`broker ${id} did not register:\n${out}`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * A ZooKeeper ensemble of a test's own whose nodes are stopped and started again (an outage).
+ * Its ports lie below Linux's ephemeral range (32768+), so no outgoing connection can take a
+ * port while its node is down (test/helpers/zk-ensemble.ts picks ports up to 61707).
+ */
+export class RestartableEnsemble {
+  static readonly SCRIPT = path.join(ROOT, 'scripts/zk-ensemble.sh');
+  readonly dir: string;
+  readonly basePort: number;
+  readonly nodes: number;
+  #stopped = false;
+  readonly #onExit = () => this.#stopSync();
+
+  private constructor(dir: string, basePort: number, nodes: number) {
+    this.dir = dir;
+    this.basePort = basePort;
+    this.nodes = nodes;
+    process.once('exit', this.#onExit);
+  }
+
+  get connectString(): string {
+    return Array.from({ length: this.nodes }, (_, k) => `127.0.0.1:${this.basePort + k}`).join(',');
+  }
+
+  static async start(nodes = 3): Promise<RestartableEnsemble> {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const net = await import('node:net');
+    const free = (port: number) =>
+      new Promise<boolean>((resolve) => {
+        const s = net.createServer();
+        s.once('error', () => resolve(false));
+        s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+      });
+    let lastErr: unknown;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const base = 20_000 + Math.floor(Math.random() * (32_768 - 1707 - nodes - 20_000));
+      const ports = Array.from({ length: nodes }, (_, k) => [base + k, base + 707 + k, base + 1707 + k]).flat();
+      if (!(await Promise.all(ports.map(free))).every(Boolean)) continue;
+      const e = new RestartableEnsemble(mkdtempSync(path.join(tmpdir(), 'zk-restartable-')), base, nodes);
+      try {
+        await e.#run(['start', '--nodes', String(nodes), '--dir', e.dir, '--port', String(base)]);
+        return e;
+      } catch (err) {
+        lastErr = err;
+        await e.stop();
+      }
+    }
+    throw new Error(`could not start a ZooKeeper ensemble: ${String(lastErr)}`);
+  }
+
+  #run(args: string[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const p = spawn(RestartableEnsemble.SCRIPT, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+      p.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`zk-ensemble.sh ${args.join(' ')} exited ${code}: ${out}`))));
+    });
+  }
+
+  stopNode(k: number): Promise<string> {
+    return this.#run(['stop-node', String(k), '--dir', this.dir]);
+  }
+
+  /** Starts nodes together (a node serves only once a quorum is up). */
+  startNodes(ks: number[]): Promise<string[]> {
+    return Promise.all(ks.map((k) => this.#run(['start-node', String(k), '--dir', this.dir])));
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    process.off('exit', this.#onExit);
+    const { rmSync } = await import('node:fs');
+    await this.#run(['stop', '--dir', this.dir]).catch(() => undefined);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  #stopSync(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    try {
+      execFileSync(RestartableEnsemble.SCRIPT, ['stop', '--dir', this.dir], { cwd: ROOT, stdio: 'ignore', timeout: 60_000 });
+    } catch {
+      /* best effort */
+    }
   }
 }
