@@ -74,7 +74,7 @@ describe('bad input against a running broker', () => {
   let backgroundAcked = 0;
 
   beforeAll(async () => {
-    cluster = await new TestCluster('bad-input', { 'socket.request.max.bytes': String(LIMIT) }).start(1);
+    cluster = await new TestCluster('bad-input', { 'socket.request.max.bytes': String(LIMIT), 'connections.max.idle.ms': '1500' }).start(1);
     const b = cluster.brokers.get(1)!;
     port = b.port;
     pid = b.proc.pid!;
@@ -159,6 +159,34 @@ describe('bad input against a running broker', () => {
     });
     expect(res!.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.CORRUPT_MESSAGE);
     expect(await new SimpleConsumer(client).offsetFor('target', 0, -1)).toBe(before);
+  });
+
+  it('closes a connection idle for connections.max.idle.ms, and one trickling a byte at a time stays bounded', async () => {
+    const idle = await rawExchange(port, [], { waitMs: 4000 });
+    expect(idle.closed).toBe(true);
+    // a frame that announces 512 bytes and sends one byte every 300 ms holds at most what arrived
+    const before = rssKb(pid);
+    const slow = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      let closed = false;
+      s.on('error', () => undefined);
+      s.on('close', () => (closed = true));
+      s.on('connect', () => {
+        s.write(sizePrefix(512));
+        let n = 0;
+        const t = setInterval(() => {
+          if (closed || n++ > 8) {
+            clearInterval(t);
+            s.destroy();
+            resolve(true);
+            return;
+          }
+          s.write(Buffer.from([n]));
+        }, 300);
+      });
+    });
+    expect(slow).toBe(true);
+    expect(rssKb(pid) - before).toBeLessThan(64 * 1024);
   });
 
   it('kept serving the steady client throughout, and is still up', async () => {

@@ -61,7 +61,10 @@ export class BrokerRequests {
     }
   }
 
-  stopReplicas(broker: number, partitions: TP[], deletePartitions: boolean): void {
-    this.channels.send(broker, API_CODECS[ApiKey.StopReplica], { controllerId: this.controllerId, controllerEpoch: this.ctx.epoch, deletePartitions, partitions });
+  /** StopReplica; `onDone` runs with the partitions the broker reports stopped without error. */
+  stopReplicas(broker: number, partitions: TP[], deletePartitions: boolean, onDone?: (stopped: TP[]) => void): void {
+    this.channels.send(broker, API_CODECS[ApiKey.StopReplica], { controllerId: this.controllerId, controllerEpoch: this.ctx.epoch, deletePartitions, partitions }, (res) => {
+      if (res.errorCode === 0) onDone?.(res.partitions.filter((p) => p.errorCode === 0).map((p) => ({ topic: p.topic, partition: p.partition })));
+    });
   }
 }

@@ -32,10 +32,12 @@ import { LeaderElector } from './leader-elector.js';
 import { ControllerChannelManager } from './channel-manager.js';
 import { ControllerContext, type ControllerPartitionState } from './controller-context.js';
 import { ControllerMovedError, PartitionStateMachine } from './partition-state-machine.js';
-import { controlledShutdownLeader, offlinePartitionLeader, preferredReplicaLeader } from './leader-selectors.js';
+import { offlinePartitionLeader } from './leader-selectors.js';
+import { electPreferredLeaders, imbalancedPartitions, moveLeadershipsAway, type LeadershipDeps } from './leadership-moves.js';
 import { ISR_CHANGE_PATH, readIsrChanges } from './isr-change.js';
 import { PartitionReassigner } from './reassignment.js';
 import { BrokerRequests } from './broker-requests.js';
+import { ReplicaStateMachine, type ReplicaRef } from './replica-state-machine.js';
 import { Logger } from '../../common/logger.js';
 
 export interface ControllerConfig {
@@ -56,6 +58,7 @@ export class KafkaController {
   #psm: PartitionStateMachine;
   #channels = new ControllerChannelManager();
   #reassigner: PartitionReassigner | undefined;
+  #rsm = new ReplicaStateMachine();
   #requests = new BrokerRequests(0, this.#ctx, this.#channels);
   #unwatch: (() => void)[] = [];
   #events: Promise<void> = Promise.resolve();
@@ -117,6 +120,7 @@ export class KafkaController {
     this.#channels.shutdown();
     this.#channels = new ControllerChannelManager(this.#log);
     this.#requests = new BrokerRequests(this.#cfg.brokerId, this.#ctx, this.#channels);
+    this.#rsm = new ReplicaStateMachine(this.#log);
     this.#active = true;
     this.#reassigner = new PartitionReassigner(this.#zk, this.#ctx, this.#psm, {
       sendLeaderAndIsr: (tps) => this.#requests.sendLeaderAndIsr(tps),
@@ -129,6 +133,10 @@ export class KafkaController {
       const s = (await this.#psm.load(topic, partition)) ?? (await this.#psm.initialize(topic, partition));
       if (s && !this.#ctx.liveIds().has(s.leader)) await this.#electOffline(topic, partition, 'controller failover');
     }
+    const all = this.#replicaRefs(this.#ctx.allPartitions());
+    this.#rsm.handleStateChanges(all, 'NewReplica');
+    this.#rsm.handleStateChanges(all.filter((r) => this.#ctx.liveBrokers.has(r.broker)), 'OnlineReplica');
+    this.#rsm.handleStateChanges(all.filter((r) => !this.#ctx.liveBrokers.has(r.broker)), 'OfflineReplica');
     this.#requests.sendLeaderAndIsr(this.#ctx.allPartitions());
     this.#requests.sendUpdateMetadata();
     this.#watch();
@@ -204,8 +212,13 @@ export class KafkaController {
     if (added.length > 0) await this.onBrokerStartup(added);
   }
 
+  #replicaRefs(partitions: TP[], brokers?: number[]): ReplicaRef[] {
+    return ReplicaStateMachine.refs((t, p) => this.#ctx.replicas(t, p), partitions, brokers);
+  }
+
   async onBrokerStartup(ids: number[]): Promise<void> {
     this.#log.info('brokers started', { ids: ids.join(',') });
+    this.#rsm.handleStateChanges(this.#replicaRefs(this.#ctx.allPartitions(), ids), 'OnlineReplica');
     this.#requests.sendUpdateMetadata();
     const affected: TP[] = [];
     for (const p of this.#ctx.allPartitions()) {
@@ -225,6 +238,7 @@ export class KafkaController {
 
   async onBrokerFailure(ids: number[]): Promise<void> {
     this.#log.info('brokers failed', { ids: ids.join(',') });
+    this.#rsm.handleStateChanges(this.#replicaRefs(this.#ctx.allPartitions(), ids), 'OfflineReplica');
     const affected: TP[] = [];
     for (const p of this.#ctx.allPartitions()) {
       const s = this.#ctx.partitionState(p.topic, p.partition);
@@ -276,9 +290,16 @@ export class KafkaController {
         if (await this.#psm.initialize(t, partition)) created.push({ topic: t, partition });
       }
     }
+    this.#onNewReplicas(created);
     this.#log.info('new topics', { topics: topics.join(','), partitions: created.length });
     this.#requests.sendLeaderAndIsr(created);
     this.#requests.sendUpdateMetadata();
+  }
+
+  #onNewReplicas(partitions: TP[]): void {
+    const refs = this.#replicaRefs(partitions);
+    this.#rsm.handleStateChanges(refs, 'NewReplica');
+    this.#rsm.handleStateChanges(refs.filter((r) => this.#ctx.liveBrokers.has(r.broker)), 'OnlineReplica');
   }
 
   async onPartitionCountChange(topic: string): Promise<void> {
@@ -286,6 +307,7 @@ export class KafkaController {
     const created: TP[] = [];
     for (const partition of added) if (await this.#psm.initialize(topic, partition)) created.push({ topic, partition });
     if (created.length === 0) return;
+    this.#onNewReplicas(created);
     this.#requests.sendLeaderAndIsr(created);
     this.#requests.sendUpdateMetadata();
   }
@@ -305,8 +327,14 @@ export class KafkaController {
       for (const [partition, replicas] of this.#ctx.assignments.get(topic)!) {
         for (const r of replicas) byBroker.set(r, [...(byBroker.get(r) ?? []), { topic, partition }]);
       }
+      const refs = this.#replicaRefs([...this.#ctx.assignments.get(topic)!.keys()].map((partition) => ({ topic, partition })));
+      this.#rsm.handleStateChanges(refs, 'ReplicaDeletionStarted');
+      const rsm = this.#rsm;
       for (const [broker, partitions] of byBroker) {
-        this.#requests.stopReplicas(broker, partitions, true);
+        this.#requests.stopReplicas(broker, partitions, true, (stopped) => {
+          const done = stopped.map((p) => ({ ...p, broker }));
+          rsm.handleStateChanges(rsm.handleStateChanges(done, 'ReplicaDeletionSuccessful'), 'NonExistentReplica');
+        });
       }
       await this.#zk.deleteRecursive(topicPath(topic));
       await this.#zk.deleteRecursive(topicConfigPath(topic));
@@ -324,63 +352,26 @@ export class KafkaController {
     else this.#requests.sendUpdateMetadata();
   }
 
-  // ---- controlled shutdown and preferred leaders --------------------------------------------
+  // ---- controlled shutdown and preferred leaders (leadership-moves.ts) -------------------------
 
   /** Moves leadership away from `brokerId`; returns the partitions it still leads. */
   onControlledShutdown(brokerId: number): Promise<TP[]> {
     return new Promise<TP[]>((resolve, reject) => {
-      void this.#enqueue('controlled-shutdown', async () => {
-        if (!this.#ctx.liveBrokers.has(brokerId)) return resolve([]);
-        this.#ctx.shuttingDown.add(brokerId);
-        const affected: TP[] = [];
-        for (const p of this.#ctx.partitionsOnBroker(brokerId)) {
-          const s = this.#ctx.partitionState(p.topic, p.partition);
-          if (!s) continue;
-          const replicas = this.#ctx.replicas(p.topic, p.partition);
-          if (s.leader === brokerId) {
-            if (replicas.length < 2) continue;
-            const next = await this.#psm.electLeader(p.topic, p.partition, (cur) => controlledShutdownLeader(replicas, cur.isr, this.#ctx.liveIds(), brokerId), 'controlled shutdown');
-            if (next) affected.push(p);
-          } else if (s.isr.includes(brokerId)) {
-            await this.#psm.shrinkIsr(p.topic, p.partition, brokerId);
-            affected.push(p);
-          }
-        }
-        this.#requests.sendLeaderAndIsr(affected);
-        this.#requests.sendUpdateMetadata();
-        // Still led here although another live ISR member could lead: worth another attempt.
-        // (A partition whose ISR is this broker alone cannot move; waiting would not help.)
-        const live = this.#ctx.liveIds();
-        resolve(
-          this.#ctx.allPartitions().filter((p) => {
-            const s = this.#ctx.partitionState(p.topic, p.partition);
-            return s?.leader === brokerId && s.isr.some((r) => r !== brokerId && live.has(r));
-          }),
-        );
-      }).catch(reject);
+      void this.#enqueue('controlled-shutdown', async () => resolve(await moveLeadershipsAway(this.#moves(), brokerId))).catch(reject);
     });
   }
 
   async onPreferredReplicaElection(partitions: TP[], fromAdmin: boolean): Promise<void> {
-    const moved: TP[] = [];
-    for (const p of partitions) {
-      const s = this.#ctx.partitionState(p.topic, p.partition);
-      const replicas = this.#ctx.replicas(p.topic, p.partition);
-      if (!s || replicas[0] === s.leader) continue;
-      const next = await this.#psm.electLeader(p.topic, p.partition, (cur) => preferredReplicaLeader(replicas, cur.isr, this.#ctx.liveIds()), 'preferred replica election');
-      if (next) moved.push(p);
-    }
-    this.#requests.sendLeaderAndIsr(moved);
-    this.#requests.sendUpdateMetadata();
+    await electPreferredLeaders(this.#moves(), partitions);
     if (fromAdmin) await this.#zk.delete(preferredReplicaElectionPath).catch(() => undefined);
   }
 
   async #autoRebalance(): Promise<void> {
-    const imbalanced = this.#ctx.allPartitions().filter((p) => {
-      const s = this.#ctx.partitionState(p.topic, p.partition);
-      const preferred = this.#ctx.replicas(p.topic, p.partition)[0];
-      return s && preferred !== undefined && s.leader !== preferred && this.#ctx.liveIds().has(preferred) && s.isr.includes(preferred);
-    });
+    const imbalanced = imbalancedPartitions(this.#ctx);
     if (imbalanced.length > 0) await this.onPreferredReplicaElection(imbalanced, false);
+  }
+
+  #moves(): LeadershipDeps {
+    return { ctx: this.#ctx, psm: this.#psm, requests: this.#requests };
   }
 }
