@@ -7,6 +7,7 @@
  *   - Transaction.check/setData/remove turn version 0 into -1 (`version || -1`): fixed here;
  *   - close() cannot send CloseSession while disconnected: the socket is destroyed instead.
  */
+import { setMaxListeners } from 'node:events';
 import zookeeper from 'node-zookeeper-client';
 import { SessionExpiredError, ZkTimeoutError, zkErrorFromCode, ZkError } from './errors.js';
 
@@ -24,6 +25,8 @@ export class RawSession {
 
   constructor(connectString: string, sessionTimeoutMs: number, spinDelayMs: number) {
     this.raw = zookeeper.createClient(connectString, { sessionTimeout: sessionTimeoutMs, spinDelay: spinDelayMs, retries: 0 });
+    // every call in flight listens for the abort: many at once are normal, not a leak
+    setMaxListeners(0, this.abort.signal);
   }
 
   get sessionId(): Buffer {
