@@ -1,6 +1,7 @@
 /** Helpers every command-line tool shares: failing with a clear message and exit code 1. */
 import { Command } from 'commander';
 import { KafkaError, errorName } from '../common/errors.js';
+import { ZkClient } from '../zk/client.js';
 
 export function fail(tool: string, message: string, code = 1): never {
   process.stderr.write(`${tool}: ${message}\n`);
@@ -39,4 +40,33 @@ export function newProgram(name: string, description: string): Command {
   return new Command(name).description(description).showHelpAfterError().configureOutput({
     outputError: (str, write) => write(str),
   });
+}
+
+/**
+ * Connects to ZooKeeper (a chroot suffix allowed), runs `fn`, closes the session and exits:
+ * 0, or what `fn` returns, or 1 with the error on stderr.
+ */
+export async function runWithZooKeeper(tool: string, connectString: string, fn: (zk: ZkClient) => Promise<number | void>): Promise<never> {
+  const slash = connectString.indexOf('/');
+  let zk: ZkClient;
+  try {
+    zk = await ZkClient.connect({
+      connectString: slash < 0 ? connectString : connectString.slice(0, slash),
+      chroot: slash < 0 ? undefined : connectString.slice(slash),
+      connectTimeoutMs: 15_000,
+      sessionTimeoutMs: 30_000,
+    });
+  } catch (err) {
+    fail(tool, `cannot connect to ZooKeeper at ${connectString}: ${describeError(err)}`);
+  }
+  let code = 0;
+  try {
+    code = (await fn(zk)) ?? 0;
+  } catch (err) {
+    process.stderr.write(`${tool}: ${describeError(err)}\n`);
+    code = 1;
+  } finally {
+    await zk.close();
+  }
+  process.exit(code);
 }

@@ -10,11 +10,10 @@
  *       Unknown values print as "unknown", a partition nobody owns as "none".
  *   --delete --group G              removes a group with no live member (its offsets too)
  */
-import { ZkClient } from '../zk/client.js';
 import { consumerGroupPath, consumerIdsPath } from '../zk/paths.js';
 import { describeGroup, groupExists, type GroupDescription } from '../client/connector/group-describe.js';
 import { listGroups } from '../client/connector/registry.js';
-import { describeError, fail, newProgram } from './common.js';
+import { fail, newProgram, runWithZooKeeper } from './common.js';
 
 const TOOL = 'kafka-consumer-groups';
 
@@ -65,24 +64,12 @@ export async function main(argv: string[]): Promise<void> {
   if ((o.describe || o.delete) && !o.group) fail(TOOL, `--${o.describe ? 'describe' : 'delete'} needs --group`);
   if (o.format !== 'table' && o.format !== 'offset-checker') fail(TOOL, `--format must be table or offset-checker, got "${o.format}"`);
 
-  const slash = o.zookeeper.indexOf('/');
-  let zk: ZkClient;
-  try {
-    zk = await ZkClient.connect({
-      connectString: slash < 0 ? o.zookeeper : o.zookeeper.slice(0, slash),
-      chroot: slash < 0 ? undefined : o.zookeeper.slice(slash),
-      connectTimeoutMs: 10_000,
-    });
-  } catch (err) {
-    fail(TOOL, `cannot connect to ZooKeeper ${o.zookeeper}: ${describeError(err)}`);
-  }
-  let code = 0;
-  try {
+  await runWithZooKeeper(TOOL, o.zookeeper, async (zk) => {
     if (o.list) {
       for (const g of await listGroups(zk)) process.stdout.write(`${g}\n`);
     } else if (!(await groupExists(zk, o.group!))) {
       process.stderr.write(`${TOOL}: consumer group "${o.group}" does not exist\n`);
-      code = 1;
+      return 1;
     } else if (o.describe) {
       const d = await describeGroup(zk, o.group!, { topic: o.topic });
       if (d.members.length === 0) process.stderr.write(`Consumer group "${o.group}" has no active members.\n`);
@@ -91,17 +78,12 @@ export async function main(argv: string[]): Promise<void> {
       const members = (await zk.children(consumerIdsPath(o.group!))) ?? [];
       if (members.length > 0) {
         process.stderr.write(`${TOOL}: consumer group "${o.group}" still has ${members.length} active member(s) (${members.join(', ')}); stop them first\n`);
-        code = 1;
+        return 1;
       } else {
         await zk.deleteRecursive(consumerGroupPath(o.group!));
         process.stdout.write(`Deleted consumer group "${o.group}".\n`);
       }
     }
-  } catch (err) {
-    process.stderr.write(`${TOOL}: ${describeError(err)}\n`);
-    code = 1;
-  } finally {
-    await zk.close();
-  }
-  process.exit(code);
+    return 0;
+  });
 }

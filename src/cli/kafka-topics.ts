@@ -2,11 +2,11 @@
  * kafka-topics.sh --zookeeper H:P (--create | --list | --describe | --alter | --delete) ...
  * Writes and reads the 0.8 znodes directly, as Kafka's own tool does.
  */
-import { ZkClient } from '../zk/client.js';
+import type { ZkClient } from '../zk/client.js';
 import { partitionStatePath, topicConfigPath } from '../zk/paths.js';
 import { decodePartitionState, decodeTopicConfig } from '../zk/payloads.js';
 import { addPartitions, createTopic, deleteTopic, liveBrokerIds, listTopics, readAssignment, type Assignment } from '../admin/topic-admin.js';
-import { collect, describeError, fail, newProgram, parseKeyValues, positiveInt } from './common.js';
+import { collect, fail, newProgram, parseKeyValues, positiveInt, runWithZooKeeper } from './common.js';
 import { ErrorCode, KafkaError } from '../common/errors.js';
 
 const TOOL = 'kafka-topics';
@@ -54,38 +54,21 @@ export async function main(argv: string[]): Promise<void> {
   const action = actions[0]!;
   if ((action === 'create' || action === 'alter' || action === 'delete') && !o.topic) fail(TOOL, `--${action} requires --topic`);
 
-  let zk: ZkClient;
-  try {
-    zk = await ZkClient.connect({ connectString: o.zookeeper, connectTimeoutMs: 15000, sessionTimeoutMs: 30000 });
-  } catch (err) {
-    fail(TOOL, `cannot connect to ZooKeeper at ${o.zookeeper}: ${describeError(err)}`);
-  }
-  let code = 0;
-  try {
+  await runWithZooKeeper(TOOL, o.zookeeper, async (zk) => {
     switch (action) {
       case 'create':
-        await create(zk, o);
-        break;
+        return create(zk, o);
       case 'list':
         for (const t of await listTopics(zk)) process.stdout.write(`${t}\n`);
-        break;
+        return;
       case 'describe':
-        await describe(zk, o);
-        break;
+        return describe(zk, o);
       case 'alter':
-        await alter(zk, o);
-        break;
+        return alter(zk, o);
       case 'delete':
-        await remove(zk, o);
-        break;
+        return remove(zk, o);
     }
-  } catch (err) {
-    process.stderr.write(`${TOOL}: ${describeError(err)}\n`);
-    code = 1;
-  } finally {
-    await zk.close();
-  }
-  process.exit(code);
+  });
 }
 
 function parseAssignment(text: string): Assignment {

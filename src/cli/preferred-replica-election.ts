@@ -5,12 +5,11 @@
  * every partition of every topic. The file holds {"partitions":[{"topic":"t","partition":0}]}.
  */
 import { readFileSync } from 'node:fs';
-import { ZkClient } from '../zk/client.js';
 import { NodeExistsError } from '../zk/errors.js';
 import { preferredReplicaElectionPath, topicPath } from '../zk/paths.js';
 import { decodePreferredReplicaElection, decodeTopicAssignment, encodePreferredReplicaElection } from '../zk/payloads.js';
 import { listTopics } from '../admin/topic-admin.js';
-import { describeError, fail, newProgram } from './common.js';
+import { describeError, fail, newProgram, runWithZooKeeper } from './common.js';
 
 const TOOL = 'kafka-preferred-replica-election';
 
@@ -28,14 +27,7 @@ export async function main(argv: string[]): Promise<void> {
       fail(TOOL, `cannot read ${o.pathToJsonFile}: ${describeError(err)}`);
     }
   }
-  let zk: ZkClient;
-  try {
-    zk = await ZkClient.connect({ connectString: o.zookeeper, connectTimeoutMs: 15000 });
-  } catch (err) {
-    fail(TOOL, `cannot connect to ZooKeeper at ${o.zookeeper}: ${describeError(err)}`);
-  }
-  let code = 0;
-  try {
+  await runWithZooKeeper(TOOL, o.zookeeper, async (zk) => {
     if (!partitions) {
       partitions = [];
       for (const t of await listTopics(zk)) {
@@ -43,14 +35,12 @@ export async function main(argv: string[]): Promise<void> {
         if (node) for (const p of decodeTopicAssignment(node.data).keys()) partitions.push({ topic: t, partition: p });
       }
     }
-    await zk.create(preferredReplicaElectionPath, encodePreferredReplicaElection(partitions), { parents: true });
+    try {
+      await zk.create(preferredReplicaElectionPath, encodePreferredReplicaElection(partitions), { parents: true });
+    } catch (err) {
+      if (err instanceof NodeExistsError) throw new Error('a preferred replica leader election is already in progress');
+      throw err;
+    }
     process.stdout.write(`Successfully started preferred replica election for ${partitions.length} partition(s)\n`);
-  } catch (err) {
-    const msg = err instanceof NodeExistsError ? 'a preferred replica leader election is already in progress' : describeError(err);
-    process.stderr.write(`${TOOL}: ${msg}\n`);
-    code = 1;
-  } finally {
-    await zk.close();
-  }
-  process.exit(code);
+  });
 }

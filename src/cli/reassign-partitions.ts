@@ -6,12 +6,12 @@
  * Files: {"topics":[{"topic":"t"}],"version":1} and {"version":1,"partitions":[{"topic":"t","partition":0,"replicas":[1,2]}]}.
  */
 import { readFileSync } from 'node:fs';
-import { ZkClient } from '../zk/client.js';
+import type { ZkClient } from '../zk/client.js';
 import { NodeExistsError } from '../zk/errors.js';
 import { reassignPartitionsPath, topicPath } from '../zk/paths.js';
 import { decodeReassignment, decodeTopicAssignment, encodeReassignment, type PartitionReassignment } from '../zk/payloads.js';
 import { assignReplicasToBrokers } from '../admin/topic-admin.js';
-import { describeError, fail, newProgram } from './common.js';
+import { describeError, fail, newProgram, runWithZooKeeper } from './common.js';
 
 const TOOL = 'kafka-reassign-partitions';
 
@@ -39,24 +39,11 @@ export async function main(argv: string[]): Promise<void> {
   const actions = (['generate', 'execute', 'verify'] as const).filter((a) => o[a]);
   if (actions.length !== 1) fail(TOOL, 'exactly one of --generate, --execute or --verify is required');
   const action = actions[0]!;
-  let zk: ZkClient;
-  try {
-    zk = await ZkClient.connect({ connectString: o.zookeeper, connectTimeoutMs: 15000 });
-  } catch (err) {
-    fail(TOOL, `cannot connect to ZooKeeper at ${o.zookeeper}: ${describeError(err)}`);
-  }
-  let code = 0;
-  try {
-    if (action === 'generate') await generate(zk, o);
-    else if (action === 'execute') await execute(zk, o);
-    else code = await verify(zk, o);
-  } catch (err) {
-    process.stderr.write(`${TOOL}: ${describeError(err)}\n`);
-    code = 1;
-  } finally {
-    await zk.close();
-  }
-  process.exit(code);
+  await runWithZooKeeper(TOOL, o.zookeeper, async (zk) => {
+    if (action === 'generate') return generate(zk, o);
+    if (action === 'execute') return execute(zk, o);
+    return verify(zk, o);
+  });
 }
 
 async function currentAssignment(zk: ZkClient, topics: string[]): Promise<PartitionReassignment[]> {

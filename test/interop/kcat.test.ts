@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { TestCluster } from '../helpers/broker-cluster.js';
+import { TestCluster, until } from '../helpers/broker-cluster.js';
 import { createTopic } from '../../src/admin/topic-admin.js';
 
 const hasKcat = spawnSync('kcat', ['-V']).status === 0;
@@ -25,12 +25,16 @@ describe.runIf(hasKcat)('kcat against the broker', () => {
     await cluster?.stop();
   });
 
-  it('lists metadata: both brokers and an auto-created topic', () => {
+  it('lists metadata: both brokers and an auto-created topic', async () => {
     const meta = JSON.parse(kcat(['-b', cluster.bootstrap, '-L', '-J', '-t', 'kcat-meta']));
     expect(meta.brokers.map((b: { id: number }) => b.id).sort()).toEqual([1, 2]);
-    // auto-creation answers LeaderNotAvailable first; a second look shows the topic
-    const again = JSON.parse(kcat(['-b', cluster.bootstrap, '-L', '-J']));
-    expect(again.topics.map((t: { topic: string }) => t.topic)).toContain('kcat-meta');
+    // auto-creation answers LeaderNotAvailable first; once the controller has elected a leader
+    // and told the brokers, the topic is listed with its leader
+    await until('the auto-created topic in the metadata', () => {
+      const again = JSON.parse(kcat(['-b', cluster.bootstrap, '-L', '-J']));
+      const t = again.topics.find((x: { topic: string }) => x.topic === 'kcat-meta');
+      return t && t.partitions.length === 1 && t.partitions[0].leader > 0;
+    }, 15_000, 200);
   });
 
   const cases: [string, string[], string][] = [

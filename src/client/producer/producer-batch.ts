@@ -72,11 +72,6 @@ function writeInt64(buf: Buffer, at: number, v: number): void {
   }
 }
 
-function byteLen(v: Bytes): number {
-  if (v === null || v === undefined) return -1;
-  return typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : v.length;
-}
-
 function writeBytes(buf: Buffer, p: number, v: Bytes, len: number): number {
   p = writeUvarint(buf, p, zz32(len));
   if (len > 0) {
