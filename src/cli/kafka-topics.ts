@@ -136,7 +136,7 @@ async function describe(zk: ZkClient, o: Opts): Promise<void> {
       const { leader, isr } = await partitionLeadership(zk, topic, p, replicas, live);
       if (o.underReplicatedPartitions && isr.length >= replicas.length) continue;
       if (o.unavailablePartitions && leader >= 0 && live.has(leader)) continue;
-      rows.push(`\tTopic: ${topic}\tPartition: ${p}\tLeader: ${leader < 0 ? 'none' : leader}\tReplicas: ${replicas.join(',')}\tIsr: ${isr.join(',')}\n`);
+      rows.push(`\tTopic: ${topic}\tPartition: ${p}\tLeader: ${leader}\tReplicas: ${replicas.join(',')}\tIsr: ${isr.join(',')}\n`);
     }
     if (!o.underReplicatedPartitions && !o.unavailablePartitions) {
       process.stdout.write(`Topic:${topic}\tPartitionCount:${parts.length}\tReplicationFactor:${parts[0]?.[1].length ?? 0}\tConfigs:${configs}\n`);
@@ -150,7 +150,8 @@ async function partitionLeadership(zk: ZkClient, topic: string, partition: numbe
   const node = await zk.get(partitionStatePath(topic, partition));
   if (node) {
     const s = decodePartitionState(node.data);
-    return { leader: s.leader, isr: s.isr };
+    // an offline partition keeps its last leader in the znode; a dead broker leads nothing
+    return { leader: live.has(s.leader) ? s.leader : -1, isr: s.isr };
   }
   const leader = replicas.find((r) => live.has(r)) ?? -1;
   return { leader, isr: leader >= 0 ? [leader] : [] };
