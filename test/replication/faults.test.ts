@@ -117,7 +117,7 @@ describe('controller fencing and double failover', () => {
     await waitFullIsr(cluster, 'zombie', 1, 3);
   });
 
-  it('loses nothing across two failovers in quick succession, many times', async () => {
+  it('loses nothing across two failovers in quick succession, many times', { timeout: 300_000 }, async () => {
     const topic = 'double';
     await createReplicated(cluster, topic, 1, 3);
     const run = startProducer(cluster.bootstrap, topic, 1, { prefix: 'd' });
@@ -134,7 +134,7 @@ describe('controller fencing and double failover', () => {
       await cluster.stopBroker(second, 'SIGKILL');
       await cluster.startBroker(first, { ...FAST, 'min.insync.replicas': '2' });
       await cluster.startBroker(second, { ...FAST, 'min.insync.replicas': '2' });
-      await waitFullIsr(cluster, topic, 1, 3);
+      await waitFullIsr(cluster, topic, 1, 3, 90_000);
     }
     await until('writes flowing', () => run.acked.length > 0, 30_000);
     await run.stop();
