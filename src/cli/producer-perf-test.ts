@@ -7,7 +7,10 @@
  *
  * Every 5 s: `N records sent, X records/sec (Y MB/sec), A ms avg latency, M ms max latency.`
  * At the end: the same totals plus `P50 ms 50th, P95 ms 95th, P99 ms 99th, P999 ms 99.9th.`
- * Latency is send-to-acknowledgement per record (sampled for the percentiles, as Kafka does).
+ * Latency is send-to-acknowledgement, measured on one record in every `sampling` (at most
+ * 500,000 samples; avg, max and the percentiles come from them). Kafka's tool samples the
+ * same way for its percentiles; here the other records carry one shared counting callback,
+ * so the tool adds no closure and no clock read per record.
  * The records go through the library's Producer, like any user's.
  */
 import { readFileSync } from 'node:fs';
@@ -19,11 +22,14 @@ import { collect, describeError, fail, newProgram, parseKeyValues, positiveInt }
 
 const TOOL = 'kafka-producer-perf-test';
 const MAX_SAMPLES = 500_000;
+/** At least this stride: timing every record costs a closure and two clock reads per record. */
+const MIN_SAMPLING = 1;
 const REPORT_MS = 5000;
 
 class Stats {
   readonly #start = Date.now();
-  readonly #sampling: number;
+  /** One record in `sampling` is timed (send to acknowledgement). */
+  readonly sampling: number;
   readonly #latencies: Float64Array;
   #samples = 0;
   #count = 0;
@@ -33,37 +39,44 @@ class Stats {
   #windowStart = Date.now();
   #windowCount = 0;
   #windowBytes = 0;
+  #windowSamples = 0;
   #windowMax = 0;
   #windowTotal = 0;
   readonly #out: (line: string) => void;
 
   constructor(numRecords: number, out: (line: string) => void) {
-    this.#sampling = Math.max(1, Math.floor(numRecords / MAX_SAMPLES));
-    this.#latencies = new Float64Array(Math.ceil(numRecords / this.#sampling) + 1);
+    this.sampling = Math.max(MIN_SAMPLING, Math.floor(numRecords / MAX_SAMPLES));
+    this.#latencies = new Float64Array(Math.ceil(numRecords / this.sampling) + 1);
     this.#out = out;
   }
 
-  record(iter: number, latency: number, bytes: number, now: number): void {
+  /** An acknowledged record that was not timed. */
+  count(bytes: number): void {
     this.#count++;
     this.#bytes += bytes;
-    this.#totalLatency += latency;
-    if (latency > this.#maxLatency) this.#maxLatency = latency;
     this.#windowCount++;
     this.#windowBytes += bytes;
+  }
+
+  /** An acknowledged, timed record. */
+  record(latency: number, bytes: number, now: number): void {
+    this.count(bytes);
+    this.#totalLatency += latency;
+    if (latency > this.#maxLatency) this.#maxLatency = latency;
+    this.#windowSamples++;
     this.#windowTotal += latency;
     if (latency > this.#windowMax) this.#windowMax = latency;
-    if (iter % this.#sampling === 0 && this.#samples < this.#latencies.length) this.#latencies[this.#samples++] = latency;
+    if (this.#samples < this.#latencies.length) this.#latencies[this.#samples++] = latency;
     if (now - this.#windowStart >= REPORT_MS) {
-      this.#print(this.#windowCount, this.#windowBytes, now - this.#windowStart, this.#windowTotal, this.#windowMax, false);
+      this.#print(this.#windowCount, this.#windowBytes, now - this.#windowStart, this.#windowTotal / Math.max(1, this.#windowSamples), this.#windowMax, false);
       this.#windowStart = now;
-      this.#windowCount = this.#windowBytes = this.#windowTotal = this.#windowMax = 0;
+      this.#windowCount = this.#windowBytes = this.#windowSamples = this.#windowTotal = this.#windowMax = 0;
     }
   }
 
-  #print(count: number, bytes: number, ms: number, total: number, max: number, final: boolean): void {
+  #print(count: number, bytes: number, ms: number, avg: number, max: number, final: boolean): void {
     const recsPerSec = (1000 * count) / Math.max(1, ms);
     const mbPerSec = (1000 * bytes) / Math.max(1, ms) / (1024 * 1024);
-    const avg = count > 0 ? total / count : 0;
     if (!final) {
       this.#out(`${count} records sent, ${recsPerSec.toFixed(1)} records/sec (${mbPerSec.toFixed(2)} MB/sec), ${avg.toFixed(1)} ms avg latency, ${max.toFixed(1)} ms max latency.`);
       return;
@@ -77,7 +90,7 @@ class Stats {
   }
 
   printTotal(): void {
-    this.#print(this.#count, this.#bytes, Date.now() - this.#start, this.#totalLatency, this.#maxLatency, true);
+    this.#print(this.#count, this.#bytes, Date.now() - this.#start, this.#totalLatency / Math.max(1, this.#samples), this.#maxLatency, true);
   }
 }
 
@@ -131,20 +144,35 @@ export async function main(argv: string[]): Promise<void> {
   const stats = new Stats(o.numRecords, out);
   let firstError: Error | undefined;
   let failedCount = 0;
+  // One shared callback per payload counts the records that are not sampled: no closure,
+  // no clock read per record. Every `every`-th record carries its own callback with its send
+  // time (the latency sample: avg, max and percentiles come from these, as Kafka samples).
+  const onError = (err: Error): void => {
+    failedCount++;
+    firstError ??= err;
+  };
+  const counters = payloads.map((p) => (err: Error | null): void => {
+    if (err) onError(err);
+    else stats.count(p.length);
+  });
+  const every = stats.sampling;
   const startMs = Date.now();
   const n = o.numRecords;
+  const topic = o.topic;
   for (let i = 0; i < n; i++) {
-    const value = payloads.length === 1 ? payloads[0]! : payloads[Math.floor(Math.random() * payloads.length)]!;
-    const sendStart = Date.now();
-    const room = producer.produce({ topic: o.topic, value }, (err) => {
-      if (err) {
-        failedCount++;
-        firstError ??= err;
-        return;
-      }
-      const now = Date.now();
-      stats.record(i, now - sendStart, value.length, now);
-    });
+    const j = payloads.length === 1 ? 0 : Math.floor(Math.random() * payloads.length);
+    const value = payloads[j]!;
+    let room: boolean;
+    if (i % every === 0) {
+      const sendStart = Date.now();
+      room = producer.produce({ topic, value }, (err) => {
+        if (err) return onError(err);
+        const now = Date.now();
+        stats.record(now - sendStart, value.length, now);
+      });
+    } else {
+      room = producer.produce({ topic, value }, counters[j]);
+    }
     if (throughput > 0) {
       const ahead = ((i + 1) * 1000) / throughput - (Date.now() - startMs);
       if (ahead > 0) {
