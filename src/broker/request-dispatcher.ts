@@ -8,6 +8,7 @@
 import { decodeRequestHeader } from '../protocol/header.js';
 import { ApiKey, apiName } from '../protocol/api-keys.js';
 import { codecFor } from '../protocol/apis/index.js';
+import { encodeFetchResponseChunks, type FetchResponse } from '../protocol/apis/fetch.js';
 import { apiVersionsResponse, encodeApiVersionsResponse, API_VERSIONS_MAX_VERSION } from '../protocol/apis/api-versions.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
@@ -51,7 +52,7 @@ const HANDLERS: Partial<Record<number, Handler>> = {
 };
 
 export function createDispatcher(ctx: BrokerContext) {
-  return async function dispatch(frame: Buffer, conn: ConnectionInfo): Promise<Buffer | undefined> {
+  return async function dispatch(frame: Buffer, conn: ConnectionInfo): Promise<Buffer | Buffer[] | undefined> {
     const header = decodeRequestHeader(frame);
     const { apiKey, apiVersion, correlationId } = header;
     if (apiKey === ApiKey.ApiVersions && (apiVersion < 0 || apiVersion > API_VERSIONS_MAX_VERSION)) {
@@ -73,6 +74,8 @@ export function createDispatcher(ctx: BrokerContext) {
     const res = await handler(ctx, apiVersion, req as never);
     if (res === undefined) return undefined;
     const w = new Writer(256).int32(correlationId);
+    // Fetch: the record sets go to the socket as chunks of their own, not copied
+    if (apiKey === ApiKey.Fetch) return encodeFetchResponseChunks(w, apiVersion, res as FetchResponse);
     codec.encodeResponse(w, apiVersion, res);
     return w.finish();
   };

@@ -166,3 +166,40 @@ export function decodeFetchResponse(r: Reader, version: number): FetchResponse {
   );
   return { throttleTimeMs, topics };
 }
+
+/** Record sets at least this large are handed to the socket as their own chunk instead of being copied. */
+export const FETCH_ZERO_COPY_MIN_BYTES = 4096;
+
+/**
+ * The same bytes as encodeFetchResponse, as a list of chunks: everything but the large record
+ * sets is written into `w` (which may already hold the response header), and each record set
+ * of FETCH_ZERO_COPY_MIN_BYTES or more becomes a chunk of its own, not copied. The chunks
+ * concatenated are the response body; a socket writes them with one writev. The record
+ * buffers must not change until written (the broker's are fresh reads of the log).
+ */
+export function encodeFetchResponseChunks(w: Writer, version: number, res: FetchResponse): Buffer[] {
+  check(version);
+  const chunks: Buffer[] = [];
+  let from = 0;
+  if (version >= 1) w.int32(res.throttleTimeMs);
+  w.array(res.topics, (w, t) => {
+    w.string(t.topic);
+    w.array(t.partitions, (w, p) => {
+      w.int32(p.partition).int16(p.errorCode).int64(p.highWatermark);
+      if (version >= 4) {
+        w.int64(p.lastStableOffset);
+        w.array(p.abortedTransactions, (w, a) => w.int64(a.producerId).int64(a.firstOffset));
+      }
+      const records = p.records;
+      if (records !== null && records.length >= FETCH_ZERO_COPY_MIN_BYTES) {
+        w.int32(records.length);
+        chunks.push(w.view(from, w.length), records);
+        from = w.length;
+      } else {
+        w.bytes(records);
+      }
+    });
+  });
+  if (w.length > from || chunks.length === 0) chunks.push(w.view(from, w.length));
+  return chunks;
+}
