@@ -7,7 +7,8 @@ import { Cluster, call } from './cluster.js';
 import { API_CODECS } from '../protocol/apis/index.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../protocol/apis/list-offsets.js';
-import { BATCH_HEADER_SIZE, LOG_OVERHEAD, TIMESTAMP_TYPE_MASK, splitBatches, validateBatch, type KafkaRecord } from '../protocol/records/record-batch.js';
+import { BATCH_HEADER_SIZE, LOG_OVERHEAD, TIMESTAMP_TYPE_MASK, readBatchHeader, splitBatches, validateBatch, type BatchList, type KafkaRecord } from '../protocol/records/record-batch.js';
+import type { FetchResponse } from '../protocol/apis/fetch.js';
 import { COMPRESSION_CODEC_MASK, decompress } from '../protocol/records/compression.js';
 import { CorruptDataError, ErrorCode, KafkaError, isRetriable } from '../common/errors.js';
 
@@ -22,10 +23,53 @@ export interface FetchOptions {
   maxBytes?: number;
 }
 
+/** One partition's answer of pollBatches(): whole RecordBatches, CRC checked, not decoded. */
+export interface FetchedBatches {
+  topic: string;
+  partition: number;
+  /** Whole RecordBatches (v2) as stored; the first may start below fetchOffset. */
+  records: Buffer;
+  batchCount: number;
+  /** The offset fetched from: records below it (in the first batch) were consumed before. */
+  fetchOffset: number;
+  /** The position after these batches. */
+  nextOffset: number;
+}
+
+interface Position {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+interface Prefetch {
+  positions: Position[];
+  offsets: number[];
+  response: Promise<FetchResponse>;
+}
+
+interface FetchedPartition {
+  pos: Position;
+  topic: string;
+  partition: number;
+  records: Buffer;
+  batches: BatchList;
+  fetchOffset: number;
+  nextOffset: number;
+}
+
+function sameRequest(pre: Prefetch, positions: Position[], offsets: number[]): boolean {
+  if (pre.positions.length !== positions.length) return false;
+  for (let i = 0; i < positions.length; i++) if (pre.positions[i] !== positions[i] || pre.offsets[i] !== offsets[i]) return false;
+  return true;
+}
+
 export class SimpleConsumer {
   readonly cluster: Cluster;
-  readonly #positions = new Map<string, { topic: string; partition: number; offset: number }>();
+  readonly #positions = new Map<string, Position>();
   readonly #opts: Required<FetchOptions>;
+  /** The Fetch sent ahead to each leader (see #fetchRound). */
+  #prefetched = new Map<number, Prefetch>();
 
   constructor(cluster: Cluster, opts: FetchOptions = {}) {
     this.cluster = cluster;
@@ -58,7 +102,56 @@ export class SimpleConsumer {
   /** One fetch round over every assigned partition; returns the records it got. */
   async poll(): Promise<ConsumedRecord[]> {
     const out: ConsumedRecord[] = [];
-    const byLeader = new Map<number, { topic: string; partition: number; offset: number }[]>();
+    for (const { pos, topic, partition, records, fetchOffset, batches } of await this.#fetchRound()) {
+      if (!this.#current(pos, fetchOffset)) continue;
+      for (const b of batches) {
+        decodeInto(out, topic, partition, records, b.at, fetchOffset);
+        pos.offset = Math.max(pos.offset, b.header.baseOffset + b.header.lastOffsetDelta + 1);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * One fetch round, batch by batch: for each partition that returned data, its whole
+   * RecordBatches as the broker sent them (CRC checked, not decoded), and the position moves
+   * past them. For tools that need counts and sizes rather than records (recordStats) and for
+   * users who decode themselves.
+   */
+  async pollBatches(): Promise<FetchedBatches[]> {
+    const out: FetchedBatches[] = [];
+    for (const f of await this.#fetchRound()) {
+      if (!this.#current(f.pos, f.fetchOffset)) continue;
+      for (const b of f.batches) validateBatch(f.records, b.at);
+      const last = f.batches[f.batches.length - 1]!;
+      out.push({
+        topic: f.topic,
+        partition: f.partition,
+        records: f.records.subarray(0, last.at + LOG_OVERHEAD + last.header.batchLength),
+        batchCount: f.batches.length,
+        fetchOffset: f.fetchOffset,
+        nextOffset: f.nextOffset,
+      });
+      f.pos.offset = f.nextOffset;
+    }
+    return out;
+  }
+
+  /** False when a seek() replaced or moved the position while its Fetch was out: the answer is dropped. */
+  #current(pos: Position, fetchOffset: number): boolean {
+    return this.#positions.get(`${pos.topic}\u0000${pos.partition}`) === pos && pos.offset === fetchOffset;
+  }
+
+  /**
+   * Fetches from every leader at the current positions and returns each partition's whole
+   * batches (not yet checked). Pipelined: as soon as a leader answers, the next Fetch to it
+   * is sent (from the offsets after this answer's batches) before the caller decodes, so the
+   * broker reads the next chunk while this one is decoded. A prefetched answer is used only
+   * when the positions are still exactly the offsets it was asked for (a seek, an error or a
+   * leader change makes the next round ask afresh).
+   */
+  async #fetchRound(): Promise<FetchedPartition[]> {
+    const byLeader = new Map<number, Position[]>();
     for (const pos of this.#positions.values()) {
       let leader = this.cluster.leaderOf(pos.topic, pos.partition);
       if (leader < 0) {
@@ -69,40 +162,82 @@ export class SimpleConsumer {
       if (!list) byLeader.set(leader, (list = []));
       list.push(pos);
     }
-    await Promise.all(
+    const prefetched = this.#prefetched;
+    this.#prefetched = new Map();
+    const rounds = await Promise.all(
       [...byLeader].map(async ([leader, positions]) => {
-        const topics = new Map<string, { partition: number; fetchOffset: number; maxBytes: number }[]>();
-        for (const p of positions) {
-          let l = topics.get(p.topic);
-          if (!l) topics.set(p.topic, (l = []));
-          l.push({ partition: p.partition, fetchOffset: p.offset, maxBytes: this.#opts.maxBytes });
-        }
-        const req = {
-          replicaId: -1,
-          maxWaitMs: this.#opts.maxWaitMs,
-          minBytes: this.#opts.minBytes,
-          maxBytes: this.#opts.maxBytes,
-          isolationLevel: 0,
-          topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
-        };
-        const conn = this.cluster.connectionTo(leader);
-        const res = (await call(conn, API_CODECS[ApiKey.Fetch], 4, req, { timeoutMs: this.#opts.maxWaitMs + this.cluster.requestTimeoutMs }))!;
-        for (const t of res.topics) {
-          for (const p of t.partitions) {
-            const pos = this.#positions.get(`${t.topic}\u0000${p.partition}`)!;
-            if (p.errorCode !== ErrorCode.NONE) {
-              if (isRetriable(p.errorCode)) {
-                await this.cluster.refresh([t.topic]).catch(() => undefined);
-                continue;
-              }
-              throw new KafkaError(p.errorCode, undefined, { context: { topic: t.topic, partition: p.partition, offset: pos.offset } });
-            }
-            if (!p.records || p.records.length === 0) continue;
-            for (const b of splitBatches(p.records)) pos.offset = decodeInto(out, t.topic, p.partition, p.records, b.at, pos.offset);
-          }
-        }
+        const offsets = positions.map((p) => p.offset);
+        const pre = prefetched.get(leader);
+        let res: FetchResponse | undefined;
+        if (pre && sameRequest(pre, positions, offsets)) res = await pre.response.catch(() => undefined);
+        res ??= await this.#fetch(leader, positions, offsets).response;
+        return this.#collect(leader, res, positions);
       }),
     );
+    return rounds.flat();
+  }
+
+  #fetch(leader: number, positions: Position[], offsets: number[]): Prefetch {
+    const topics = new Map<string, { partition: number; fetchOffset: number; maxBytes: number }[]>();
+    positions.forEach((p, i) => {
+      let l = topics.get(p.topic);
+      if (!l) topics.set(p.topic, (l = []));
+      l.push({ partition: p.partition, fetchOffset: offsets[i]!, maxBytes: this.#opts.maxBytes });
+    });
+    const req = {
+      replicaId: -1,
+      maxWaitMs: this.#opts.maxWaitMs,
+      minBytes: this.#opts.minBytes,
+      maxBytes: this.#opts.maxBytes,
+      isolationLevel: 0,
+      topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
+    };
+    let response: Promise<FetchResponse>;
+    try {
+      const conn = this.cluster.connectionTo(leader);
+      response = call(conn, API_CODECS[ApiKey.Fetch], 4, req, { timeoutMs: this.#opts.maxWaitMs + this.cluster.requestTimeoutMs }) as Promise<FetchResponse>;
+    } catch (err) {
+      response = Promise.reject(err);
+    }
+    return { positions, offsets, response };
+  }
+
+  /** Splits an answer into whole batches per partition, sends the next Fetch, handles partition errors. */
+  async #collect(leader: number, res: FetchResponse, positions: Position[]): Promise<FetchedPartition[]> {
+    const out: FetchedPartition[] = [];
+    const requested = new Map<string, Position>();
+    for (const p of positions) requested.set(`${p.topic}\u0000${p.partition}`, p);
+    const next = new Map<string, number>();
+    let retriable: string[] | undefined;
+    let fatal: KafkaError | undefined;
+    for (const t of res.topics) {
+      for (const p of t.partitions) {
+        const key = `${t.topic}\u0000${p.partition}`;
+        const pos = requested.get(key);
+        if (pos === undefined) continue;
+        const fetchOffset = pos.offset;
+        if (p.errorCode !== ErrorCode.NONE) {
+          if (isRetriable(p.errorCode)) (retriable ??= []).push(t.topic);
+          else fatal ??= new KafkaError(p.errorCode, undefined, { context: { topic: t.topic, partition: p.partition, offset: fetchOffset } });
+          continue;
+        }
+        if (!p.records || p.records.length === 0) continue;
+        const batches = splitBatches(p.records);
+        if (batches.length === 0) continue;
+        const last = batches[batches.length - 1]!.header;
+        const nextOffset = Math.max(fetchOffset, last.baseOffset + last.lastOffsetDelta + 1);
+        next.set(key, nextOffset);
+        out.push({ pos, topic: t.topic, partition: p.partition, records: p.records, batches, fetchOffset, nextOffset });
+      }
+    }
+    if (!retriable && !fatal) {
+      const offsets = positions.map((p) => next.get(`${p.topic}\u0000${p.partition}`) ?? p.offset);
+      const pre = this.#fetch(leader, positions, offsets);
+      pre.response.catch(() => undefined); // used (or dropped) by the next round
+      this.#prefetched.set(leader, pre);
+    }
+    if (fatal) throw fatal;
+    if (retriable) await this.cluster.refresh([...new Set(retriable)]).catch(() => undefined);
     return out;
   }
 
@@ -180,4 +315,70 @@ function decodeInto(out: ConsumedRecord[], topic: string, partition: number, buf
   }
   if (p !== limit) bad(`${limit - p} bytes after the last of ${h.recordCount} records`);
   return next;
+}
+
+/** What recordStats counts. */
+export interface RecordStats {
+  records: number;
+  keyBytes: number;
+  valueBytes: number;
+}
+
+/**
+ * Counts the records of pollBatches' answer at or after its fetchOffset, and their key and
+ * value bytes, without decoding them into objects (compressed batches are decompressed).
+ * Stops after `limit` records. Lengths are checked as in decoding.
+ */
+export function recordStats(f: FetchedBatches, limit = Infinity): RecordStats {
+  const buf = f.records;
+  const stats: RecordStats = { records: 0, keyBytes: 0, valueBytes: 0 };
+  let at = 0;
+  while (at < buf.length && stats.records < limit) {
+    const h = readBatchHeader(buf, at);
+    const end = at + LOG_OVERHEAD + h.batchLength;
+    const codec = h.attributes & COMPRESSION_CODEC_MASK;
+    if (h.baseOffset + h.lastOffsetDelta < f.fetchOffset) {
+      at = end;
+      continue;
+    }
+    const data = codec === 0 ? buf : decompress(codec, buf.subarray(at + BATCH_HEADER_SIZE, end));
+    let p = codec === 0 ? at + BATCH_HEADER_SIZE : 0;
+    const lim = codec === 0 ? end : data.length;
+    const bad = (what: string): never => {
+      throw new CorruptDataError(`record batch at ${at} of ${f.topic}-${f.partition}: ${what}`, { at });
+    };
+    // zig-zag varints of up to 32 bits are all record lengths, deltas and counts can be
+    const varint = (): number => {
+      let v = 0;
+      for (let shift = 0; shift < 35; shift += 7) {
+        if (p >= lim) bad('a varint runs past the end');
+        const b = data[p++]!;
+        v |= (b & 0x7f) << shift;
+        if ((b & 0x80) === 0) return (v >>> 1) ^ -(v & 1);
+      }
+      return bad('a varint is too long');
+    };
+    for (let i = 0; i < h.recordCount && stats.records < limit; i++) {
+      const len = varint();
+      const recEnd = p + len;
+      if (len < 0 || recEnd > lim) bad(`record ${i} length ${len} exceeds the bytes that remain`);
+      p++; // attributes
+      // timestampDelta is a varlong: skip its bytes
+      while (p < recEnd && (data[p]! & 0x80) !== 0) p++;
+      p++;
+      const offset = h.baseOffset + varint();
+      const k = varint();
+      if (k > 0) p += k;
+      const v = p < recEnd ? varint() : bad(`record ${i} ends before its value`);
+      if (v > 0) p += v;
+      if (p > recEnd) bad(`record ${i} does not end where its length says`);
+      p = recEnd; // headers are not counted
+      if (offset < f.fetchOffset) continue;
+      stats.records++;
+      if (k > 0) stats.keyBytes += k;
+      if (v > 0) stats.valueBytes += v;
+    }
+    at = end;
+  }
+  return stats;
 }
