@@ -15,13 +15,15 @@ import { until } from '../helpers/broker-cluster.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-async function freeRange(n: number): Promise<number> {
+/** A base below the ephemeral range with ZooKeeper's client, quorum and election ports and the brokers' (base+10..12) free. */
+async function freeBase(): Promise<number> {
+  const offsets = [0, 1, 2, 707, 708, 709, 1707, 1708, 1709, 10, 11, 12];
   for (;;) {
-    const base = 20000 + Math.floor(Math.random() * 30000);
-    const ok = await Promise.all(Array.from({ length: n }, (_, i) => new Promise<boolean>((resolve) => {
+    const base = 20_000 + Math.floor(Math.random() * 10_000);
+    const ok = await Promise.all(offsets.map((o) => new Promise<boolean>((resolve) => {
       const s = net.createServer();
       s.once('error', () => resolve(false));
-      s.listen(base + i, '127.0.0.1', () => s.close(() => resolve(true)));
+      s.listen(base + o, '127.0.0.1', () => s.close(() => resolve(true)));
     })));
     if (ok.every(Boolean)) return base;
   }
@@ -36,8 +38,8 @@ describe('scripts/cluster.sh', () => {
   });
 
   it('brings a cluster up, survives a killed broker, and takes everything down', { timeout: 240_000 }, async () => {
-    const zkPort = await freeRange(3);
-    const port = await freeRange(3);
+    const zkPort = await freeBase();
+    const port = zkPort + 10;
     const up = sh(['up', '--zk-port', String(zkPort), '--port', String(port)]);
     expect(up.status, up.stderr).toBe(0);
     expect(up.stdout).toContain('Cluster up');
@@ -51,13 +53,21 @@ describe('scripts/cluster.sh', () => {
     const pids = [1, 2, 3].map((k) => Number(readFileSync(path.join(dir, `broker-${k}`, 'broker.pid'), 'utf8')));
 
     expect(sh(['kill-broker', '2']).status).toBe(0);
-    await until('broker 2 to leave every ISR', () => describe().split('\n').filter((l) => l.includes('Isr:')).every((l) => !/Isr: .*2/.test(l)), 30_000, 500);
+    const isr = () => describe().split('\n').filter((l) => l.includes('Isr:'));
+    await until('broker 2 to leave every ISR', () => {
+      const l = isr();
+      return l.length === 3 && l.every((x) => !/Isr: .*2/.test(x));
+    }, 30_000, 500);
     expect(sh(['start-broker', '2']).status).toBe(0);
-    await until('broker 2 back in every ISR', () => describe().split('\n').filter((l) => l.includes('Isr:')).every((l) => /Isr: .*2/.test(l)), 40_000, 500);
+    pids[1] = Number(readFileSync(path.join(dir, 'broker-2', 'broker.pid'), 'utf8'));
+    await until('broker 2 back in every ISR', () => {
+      const l = isr();
+      return l.length === 3 && l.every((x) => /Isr: .*2/.test(x));
+    }, 40_000, 500);
 
     const down = sh(['down']);
     expect(down.status).toBe(0);
-    for (const pid of [pids[0]!, pids[2]!]) expect(() => process.kill(pid, 0)).toThrow();
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
     expect(sh(['status']).stdout).not.toContain('running');
   });
 });

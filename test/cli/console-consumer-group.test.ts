@@ -75,6 +75,18 @@ describe('console consumer in a group, and kafka-consumer-groups', () => {
     expect(r.out.trim().split('\n')).toHaveLength(3);
     const groups = (await cluster.zk.children(consumersPath)) ?? [];
     expect(groups.filter((g) => g.startsWith('console-consumer-'))).toEqual([]);
+    // and while one runs, its group is there with one member
+    const proc = spawn(path.join(BIN, 'kafka-console-consumer.sh'), ['--zookeeper', zk, '--topic', 'cg', '--from-beginning'], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((res) => proc.once('exit', res));
+    const g = await until('a console-consumer-<n> group with a member', async () => {
+      for (const x of (await cluster.zk.children(consumersPath)) ?? []) {
+        if (x.startsWith('console-consumer-') && ((await cluster.zk.children(`${consumerGroupPath(x)}/ids`)) ?? []).length === 1) return x;
+      }
+      return undefined;
+    }, 30_000);
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(await cluster.zk.exists(consumerGroupPath(g))).toBeUndefined();
   });
 
   it('refuses bad input before registering anything', async () => {

@@ -46,7 +46,8 @@ function portFree(port: number): Promise<boolean> {
 /** A base port whose client, quorum and election ports (see above) are all free. */
 export async function findFreeBasePort(nodes: number): Promise<number> {
   for (let i = 0; i < 200; i++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    // below Linux's ephemeral range (32768+), so a node restarted on its ports finds them free
+    const base = 20_000 + Math.floor(Math.random() * (32_768 - 1707 - nodes - 20_000));
     const ports = [];
     for (let k = 0; k < nodes; k++) ports.push(base + k, base + 707 + k, base + 1707 + k);
     let ok = true;

@@ -61,7 +61,10 @@ describe('Jepsen 2013: the ISR shrinks to the leader, which then dies', () => {
     const { cluster, run, leader, followers, ackedAfterShrink } = await scenario({ unclean: false, minIsr: 1 });
     try {
       expect(ackedAfterShrink).toBeGreaterThan(0);
-      await sleep(5000); // the followers are back, but neither may lead
+      // the followers are back, but neither may lead: the controller says so and elects nobody
+      await until('the controller to find no ISR member to elect', () =>
+        [...cluster.brokers.values()].some((b) => b.id !== leader && b.output().includes('no replica may lead; partition offline')), 30_000);
+      await sleep(1000);
       expect(followers).not.toContain((await state(cluster, 'jepsen', 0))?.leader);
       await cluster.startBroker(leader, { ...FAST, 'unclean.leader.election.enable': 'false', 'min.insync.replicas': '1' });
       await until('the old leader to lead again', async () => (await state(cluster, 'jepsen', 0))?.leader === leader, 30_000);
