@@ -140,6 +140,45 @@ export class KafkaConnection {
     });
   }
 
+  /**
+   * Sends one request whose body ends with `chunks` after what `writeHead` writes: the chunks
+   * go to the socket as they are (one writev), not copied. They must not change until the
+   * request is answered, or, when no answer is expected, until the promise resolves (once
+   * they are written to the socket). Otherwise as request().
+   */
+  async requestChunks(apiKey: number, apiVersion: number, writeHead: (w: Writer) => void, chunks: readonly Buffer[], opts: RequestOptions = {}): Promise<Reader | undefined> {
+    await this.connect();
+    const socket = this.#socket;
+    if (!socket) throw new ConnectionError(`not connected to ${this.host}:${this.port}`);
+    const correlationId = this.#nextCorrelationId;
+    this.#nextCorrelationId = (this.#nextCorrelationId + 1) & 0x7fffffff;
+    const w = new Writer(256);
+    const sizeAt = w.reserveInt32();
+    encodeRequestHeader(w, { apiKey, apiVersion, correlationId, clientId: this.clientId });
+    writeHead(w);
+    let size = w.length - 4;
+    for (const c of chunks) size += c.length;
+    w.setInt32(sizeAt, size);
+    const send = (done?: () => void): void => {
+      socket.cork();
+      socket.write(w.finish(), chunks.length === 0 ? done : undefined);
+      for (let i = 0; i < chunks.length; i++) socket.write(chunks[i]!, i === chunks.length - 1 ? done : undefined);
+      socket.uncork();
+    };
+    if (!(opts.expectResponse ?? true)) {
+      return new Promise<undefined>((resolve) => send(() => resolve(undefined)));
+    }
+    const timeoutMs = opts.timeoutMs ?? this.#defaultTimeoutMs;
+    return new Promise<Reader>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#inFlight.delete(correlationId);
+        reject(new RequestTimeoutError(`request (api ${apiKey} v${apiVersion}) to ${this.host}:${this.port} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#inFlight.set(correlationId, { resolve, reject, timer });
+      send();
+    });
+  }
+
   close(): void {
     this.#socket?.destroy();
     this.#socket = undefined;

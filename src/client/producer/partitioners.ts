@@ -16,11 +16,21 @@ export interface PartitionChooser {
 }
 
 class RoundRobin {
-  #counters = new Map<string, number>();
+  #counters = new Map<string, { n: number }>();
+  // the last topic's counter: a producer usually sends to one topic at a time
+  #lastTopic: string | undefined;
+  #last: { n: number } = { n: 0 };
   next(topic: string, partitionCount: number, available: readonly number[]): number {
-    const c = (this.#counters.get(topic) ?? Math.floor(Math.random() * 0x7fffffff)) + 1;
-    this.#counters.set(topic, c & 0x7fffffff);
-    return available.length > 0 ? available[(c & 0x7fffffff) % available.length]! : (c & 0x7fffffff) % partitionCount;
+    let c = this.#last;
+    if (topic !== this.#lastTopic) {
+      let found = this.#counters.get(topic);
+      if (found === undefined) this.#counters.set(topic, (found = { n: Math.floor(Math.random() * 0x7fffffff) }));
+      this.#lastTopic = topic;
+      this.#last = c = found;
+    }
+    const v = (c.n + 1) & 0x7fffffff;
+    c.n = v;
+    return available.length > 0 ? available[v % available.length]! : v % partitionCount;
   }
 }
 

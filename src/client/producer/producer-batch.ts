@@ -135,6 +135,8 @@ export class ProducerBatch {
   sealed: Buffer | undefined;
   attempts = 0;
   retryAtMs = 0;
+  /** A request carrying the batch failed without an answer: the socket may still read its bytes, so its buffer goes back to the pool unrecycled. */
+  noReuse = false;
   done = false;
 
   constructor(topic: string, partition: number, seq: number, epoch: number, buf: Buffer, reserved: number, nowMs: number) {

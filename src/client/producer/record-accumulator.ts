@@ -103,7 +103,7 @@ export class RecordAccumulator {
   /** Returns a batch's memory to the pool (once). */
   release(b: ProducerBatch): void {
     if (b.reserved > 0) {
-      this.pool.release(b.buf, b.reserved);
+      this.pool.release(b.noReuse ? undefined : b.buf, b.reserved);
       b.reserved = 0;
     }
   }

@@ -13,10 +13,11 @@
  * batch per request until one succeeds. MESSAGE_TOO_LARGE splits the record set (one batch
  * per request, then halves of the batch) so that only an oversized record itself fails.
  */
-import { Cluster, call } from '../cluster.js';
-import { API_CODECS } from '../../protocol/apis/index.js';
+import type { Cluster } from '../cluster.js';
 import { ApiKey } from '../../protocol/api-keys.js';
-import type { ProduceRequest, ProduceResponse } from '../../protocol/apis/produce.js';
+import { decodeProduceResponse, type ProduceResponse } from '../../protocol/apis/produce.js';
+import type { Reader } from '../../protocol/reader.js';
+import { Writer } from '../../protocol/writer.js';
 import { decodeRecordBatch } from '../../protocol/records/record-batch.js';
 import { ErrorCode, KafkaError, ProjectError, errorName, isRetriable } from '../../common/errors.js';
 import { encodeHeaders, BATCH_HEADER_SIZE, ProducerBatch, recordSize } from './producer-batch.js';
@@ -50,6 +51,41 @@ export interface SenderHooks {
 }
 
 type Entry = { q: PartitionQueue; batches: ProducerBatch[] };
+
+/** The Produce version the sender speaks (RecordBatch v2). */
+export const PRODUCE_VERSION = 3;
+
+/**
+ * A Produce v3 request body as `head` (written into the request's Writer) plus chunks: the
+ * same bytes as encodeProduceRequest, with each partition's sealed batches passed through
+ * instead of copied (each partition's record set is its batches back to back):
+ *   transactional_id acks timeout [topic [partition record_set_size record_set]]
+ */
+export function produceRequestChunks(acks: number, timeoutMs: number, entries: readonly { q: { topic: string; partition: number }; batches: readonly { sealed: Buffer | undefined }[] }[]): { head: (w: Writer) => void; chunks: Buffer[] } {
+  const byTopic = new Map<string, (typeof entries)[number][]>();
+  for (const e of entries) {
+    let list = byTopic.get(e.q.topic);
+    if (!list) byTopic.set(e.q.topic, (list = []));
+    list.push(e);
+  }
+  const chunks: Buffer[] = [];
+  const w = new Writer(64);
+  let from = 0;
+  w.int32(byTopic.size);
+  for (const [topic, list] of byTopic) {
+    w.string(topic).int32(list.length);
+    for (const e of list) {
+      let size = 0;
+      for (const b of e.batches) size += b.sealed!.length;
+      w.int32(e.q.partition).int32(size);
+      chunks.push(w.view(from, w.length));
+      from = w.length;
+      for (const b of e.batches) chunks.push(b.sealed!);
+    }
+  }
+  if (w.length > from) chunks.push(w.view(from, w.length));
+  return { head: (h) => void h.string(null).int16(acks).int32(timeoutMs), chunks };
+}
 
 export class Sender {
   readonly #acc: RecordAccumulator;
@@ -183,29 +219,19 @@ export class Sender {
   #send(leader: number, entries: Entry[]): void {
     this.#inFlight.set(leader, (this.#inFlight.get(leader) ?? 0) + 1);
     this.inFlightRequests++;
-    const topics = new Map<string, { partition: number; records: Buffer }[]>();
-    for (const e of entries) {
-      e.q.inFlight++;
-      let list = topics.get(e.q.topic);
-      if (!list) topics.set(e.q.topic, (list = []));
-      const records = e.batches.length === 1 ? e.batches[0]!.sealed! : Buffer.concat(e.batches.map((b) => b.sealed!));
-      list.push({ partition: e.q.partition, records });
-    }
-    const req: ProduceRequest = {
-      transactionalId: null,
-      acks: this.#cfg.acks,
-      timeoutMs: this.#cfg.requestTimeoutMs,
-      topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
-    };
-    let p: Promise<ProduceResponse | undefined>;
+    for (const e of entries) e.q.inFlight++;
+    const { head, chunks } = produceRequestChunks(this.#cfg.acks, this.#cfg.requestTimeoutMs, entries);
+    let p: Promise<Reader | undefined>;
     try {
       const conn = this.#cluster.connectionTo(leader);
-      p = call(conn, API_CODECS[ApiKey.Produce], 3, req, { timeoutMs: this.#cfg.requestTimeoutMs + 5000, expectResponse: this.#cfg.acks !== 0 });
+      // the sealed batches go to the socket as they are (no copy); their pool buffers are reused
+      // only after an answer proves the bytes were sent (see #onRequestError)
+      p = conn.requestChunks(ApiKey.Produce, PRODUCE_VERSION, head, chunks, { timeoutMs: this.#cfg.requestTimeoutMs + 5000, expectResponse: this.#cfg.acks !== 0 });
     } catch (err) {
       p = Promise.reject(err);
     }
     p.then(
-      (res) => this.#onResponse(leader, entries, res),
+      (r) => this.#onResponse(leader, entries, r === undefined ? undefined : decodeProduceResponse(r, PRODUCE_VERSION)),
       (err: unknown) => this.#onRequestError(leader, entries, err),
     );
   }
@@ -249,6 +275,8 @@ export class Sender {
   }
 
   #onRequestError(leader: number, entries: Entry[], err: unknown): void {
+    // the socket may still hold these bytes for writing: never recycle their buffers
+    for (const e of entries) for (const b of e.batches) b.noReuse = true;
     const retriable = !(err instanceof KafkaError) || err.retriable;
     for (const e of entries) {
       if (retriable) this.#retry(e.q, e.batches, err);
