@@ -42,7 +42,13 @@ describe('a paused follower', () => {
     cluster.signal(follower, 'SIGCONT');
     await until('the follower to rejoin the ISR', async () => (await state(cluster, 'paused', 0))!.isr.includes(follower), 30_000);
     await run.stop();
-    const result = check(run.acked, await readAll(cluster.bootstrap, 'paused', 1));
+    const consumed = await readAll(cluster.bootstrap, 'paused', 1);
+    const result = check(run.acked, consumed);
+    if (result.misplaced.length > 0) {
+      const m = result.misplaced[0]!;
+      console.log('misplaced', m, consumed.get(0)!.filter((r) => Math.abs(r.offset - m.offset) < 3), run.acked.filter((a) => Math.abs(a.offset - m.offset) < 3));
+      cluster.dump(200);
+    }
     expect(result.lost).toEqual([]);
     expect(result.misplaced).toEqual([]);
     expect(result.reordered).toBe(0);
@@ -108,15 +114,17 @@ describe('controller fencing and double failover', () => {
         { op: 'set', path: partitionStatePath('zombie', 0), data: encodePartitionState({ leader: old, leaderEpoch: 99, controllerEpoch: oldEpoch, isr: [old] }), version: before!.version },
       ]),
     ).rejects.toBeInstanceOf(BadVersionError);
+    const mark = cluster.brokers.get(old)!.output().length;
     cluster.signal(old, 'SIGCONT');
     await until('the zombie to step down', () => /resigning as controller|another controller was elected/.test(cluster.brokers.get(old)!.output()), 30_000);
     // its session expired while frozen: it re-registers under a new session
     await until('the zombie to re-register', async () => (await cluster.zk.exists(brokerIdPath(old))) !== undefined, 30_000);
     await sleep(2000);
     const after = (await state(cluster, 'zombie', 0))!;
-    // written by the new controller (or the leader it appointed), never by the zombie
-    expect(after.controllerEpoch).toBeGreaterThanOrEqual(newEpoch);
-    expect(after.leaderEpoch).toBeLessThan(99);
+    // after it woke up, the zombie elected nobody and changed no ISR (its writes were refused)
+    const woke = cluster.brokers.get(old)!.output().slice(mark);
+    expect(woke).not.toMatch(/elected leader|ISR changed/);
+    expect(after.leaderEpoch).not.toBe(99);
     expect(await controllerId(cluster)).not.toBe(-1);
     expect(Number((await cluster.zk.get(controllerEpochPath))!.data.toString())).toBeGreaterThanOrEqual(newEpoch);
     await waitFullIsr(cluster, 'zombie', 1, 3);
