@@ -64,7 +64,7 @@ export const INTERNAL_API_VERSIONS: readonly ApiVersionRange[] = [
   { apiKey: ApiKey.StopReplica, minVersion: 0, maxVersion: 0 },
   { apiKey: ApiKey.UpdateMetadata, minVersion: 0, maxVersion: 0 },
   { apiKey: ApiKey.ControlledShutdown, minVersion: 0, maxVersion: 0 },
-  { apiKey: ApiKey.OffsetsForLeaderEpoch, minVersion: 0, maxVersion: 0 },
+  { apiKey: ApiKey.OffsetsForLeaderEpoch, minVersion: 0, maxVersion: 1 },
 ];
 
 /** Everything the broker advertises in ApiVersions, sorted by api key. */

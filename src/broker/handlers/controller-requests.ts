@@ -37,10 +37,10 @@ export function handleOffsetsForLeaderEpoch(ctx: BrokerContext, req: OffsetsForL
       partitions: t.partitions.map((p) => {
         try {
           const part = ctx.replicas.leaderPartition(t.topic, p.partition);
-          const { endOffset } = part.epochs.endOffsetFor(p.leaderEpoch, part.log.logEndOffset);
-          return { errorCode: ErrorCode.NONE, partition: p.partition, endOffset };
+          const { epoch, endOffset } = part.epochs.endOffsetFor(p.leaderEpoch, part.log.logEndOffset);
+          return { errorCode: ErrorCode.NONE, partition: p.partition, leaderEpoch: epoch, endOffset };
         } catch (err) {
-          return { errorCode: errorCodeOf(err), partition: p.partition, endOffset: -1 };
+          return { errorCode: errorCodeOf(err), partition: p.partition, leaderEpoch: -1, endOffset: -1 };
         }
       }),
     })),

@@ -95,15 +95,21 @@ class LeaderFetcher {
       byTopic.set(s.partition.topic, list);
     }
     const codec = API_CODECS[ApiKey.OffsetsForLeaderEpoch];
-    const r = await this.#conn.request(codec.apiKey, 0, (w) => void codec.encodeRequest(w, 0, { topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) }));
-    const res = codec.decodeResponse(r!, 0);
+    const r = await this.#conn.request(codec.apiKey, 1, (w) => void codec.encodeRequest(w, 1, { topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) }));
+    const res = codec.decodeResponse(r!, 1);
     for (const t of res.topics) {
       for (const pr of t.partitions) {
         const s = this.#parts.get(`${t.topic}\u0000${pr.partition}`);
         if (!s || !s.needsTruncation) continue;
         if (pr.errorCode !== ErrorCode.NONE) continue; // the leader is not ready: ask again next round
         const p = s.partition;
-        const target = pr.endOffset >= 0 ? Math.min(pr.endOffset, p.log.logEndOffset) : Math.min(p.highWatermark, p.log.logEndOffset);
+        // KIP-279: the leader ends `pr.leaderEpoch` (the largest epoch it has at or below ours) at
+        // endOffset; our own log may have ended that epoch earlier (later epochs of ours that the
+        // leader never saw follow it), so cut at the smaller of the two ends.
+        let target: number;
+        if (pr.endOffset < 0 || (pr.leaderEpoch ?? -1) < 0) target = Math.min(p.highWatermark, p.log.logEndOffset);
+        else target = Math.min(pr.endOffset, p.epochs.endOffsetFor(pr.leaderEpoch!, p.log.logEndOffset).endOffset, p.log.logEndOffset);
+        if (target < 0) target = Math.min(p.highWatermark, p.log.logEndOffset);
         if (target < p.log.logEndOffset) {
           this.#log.info('truncating follower log', { topic: p.topic, partition: p.partition, from: p.log.logEndOffset, to: target, leaderEpoch: p.epochs.latestEpoch });
           await p.truncateTo(target);
