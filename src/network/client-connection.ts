@@ -113,31 +113,8 @@ export class KafkaConnection {
    * positioned at the response body (after the correlation id), or to undefined when no
    * response is expected.
    */
-  async request(apiKey: number, apiVersion: number, writeBody: (w: Writer) => void, opts: RequestOptions = {}): Promise<Reader | undefined> {
-    await this.connect();
-    const socket = this.#socket;
-    if (!socket) throw new ConnectionError(`not connected to ${this.host}:${this.port}`);
-    const correlationId = this.#nextCorrelationId;
-    this.#nextCorrelationId = (this.#nextCorrelationId + 1) & 0x7fffffff;
-    const w = new Writer(256);
-    const sizeAt = w.reserveInt32();
-    encodeRequestHeader(w, { apiKey, apiVersion, correlationId, clientId: this.clientId });
-    writeBody(w);
-    w.setInt32(sizeAt, w.length - 4);
-    const expect = opts.expectResponse ?? true;
-    if (!expect) {
-      socket.write(w.finish());
-      return undefined;
-    }
-    const timeoutMs = opts.timeoutMs ?? this.#defaultTimeoutMs;
-    return new Promise<Reader>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#inFlight.delete(correlationId);
-        reject(new RequestTimeoutError(`request (api ${apiKey} v${apiVersion}) to ${this.host}:${this.port} timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#inFlight.set(correlationId, { resolve, reject, timer });
-      socket.write(w.finish());
-    });
+  request(apiKey: number, apiVersion: number, writeBody: (w: Writer) => void, opts: RequestOptions = {}): Promise<Reader | undefined> {
+    return this.requestChunks(apiKey, apiVersion, writeBody, [], opts);
   }
 
   /**
