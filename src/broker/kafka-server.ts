@@ -165,7 +165,7 @@ export class KafkaServer {
     const zk = this.#zk!;
     const path = brokerIdPath(this.config.brokerId);
     const stat = await zk.exists(path);
-    if (stat && stat.ephemeralOwner === BigInt('0x' + zk.sessionIdHex)) await zk.delete(path, stat.version);
+    if (stat && stat.ephemeralOwner === zk.sessionOwner) await zk.delete(path, stat.version);
   }
 
   /**

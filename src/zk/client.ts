@@ -91,6 +91,10 @@ export class ZkClient extends EventEmitter<ClientEvents> {
   get sessionIdHex(): string {
     return this.sessionId.toString('hex');
   }
+  /** The session id as ZooKeeper stores it in an ephemeral znode's `ephemeralOwner`. */
+  get sessionOwner(): bigint {
+    return this.sessionId.readBigInt64BE(0);
+  }
   get sessionPassword(): Buffer {
     return this.#session.raw.getSessionPassword();
   }
@@ -305,7 +309,9 @@ export class ZkClient extends EventEmitter<ClientEvents> {
         if (!(err instanceof NodeExistsError)) throw err;
         const node = await this.get(path);
         if (node === undefined && i < 5) continue; // it vanished meanwhile: try again
-        if (node?.data.equals(buf)) return 'exists';
+        // ours only if this session owns it: an equal node left by an expired session of ours
+        // vanishes with that session, and taking it for ours would lose the registration
+        if (node?.data.equals(buf) && node.stat.ephemeralOwner === this.sessionOwner) return 'exists';
         throw new NodeExistsError(path, { cause: err, context: { existingData: node?.data.toString('utf8') } });
       }
     }

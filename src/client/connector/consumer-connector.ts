@@ -272,7 +272,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
   }
 
   #sessionOwner(): bigint {
-    return this.#zk.sessionId.readBigInt64BE(0);
+    return this.#zk.sessionOwner;
   }
 
   #watch(): void {

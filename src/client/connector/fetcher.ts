@@ -24,17 +24,14 @@ import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../../protocol/apis/list-o
 import { decodeRecordBatch, splitBatches } from '../../protocol/records/record-batch.js';
 import { ErrorCode, errorName } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
+import type { ConsumerConfig } from './config.js';
 import type { KafkaStream, PartitionTopicInfo, ConsumerRecord } from './stream.js';
 
-export interface FetcherOptions {
-  clientId: string;
-  fetchMessageMaxBytes: number;
-  fetchMinBytes: number;
-  fetchWaitMaxMs: number;
-  queuedMaxMessageChunks: number;
-  refreshLeaderBackoffMs: number;
-  socketTimeoutMs: number;
-  autoOffsetReset: 'smallest' | 'largest';
+export interface FetcherOptions
+  extends Pick<
+    ConsumerConfig,
+    'clientId' | 'fetchMessageMaxBytes' | 'fetchMinBytes' | 'fetchWaitMaxMs' | 'queuedMaxMessageChunks' | 'refreshLeaderBackoffMs' | 'socketTimeoutMs' | 'autoOffsetReset'
+  > {
   log: Logger;
   /** Called after an offset was reset because it was out of range. */
   onOffsetReset?: (info: PartitionTopicInfo, from: number, to: number) => void;
