@@ -8,6 +8,7 @@
  * Shutdown order (SIGTERM): stop accepting -> resign -> flush and close the logs (clean-shutdown
  * marker) -> deregister -> close the session.
  */
+import { ProducerIdManager } from './producer-ids.js';
 import type { BrokerConfig } from './config.js';
 import { ZkClient } from '../zk/client.js';
 import { NodeExistsError } from '../zk/errors.js';
@@ -102,6 +103,7 @@ export class KafkaServer {
       metadata,
       replicas,
       controller,
+      producerIds: new ProducerIdManager(zk, c.brokerId),
       logger: this.#log.child('requests'),
       controllerId: () => (controller.elector.leaderId >= 0 ? controller.elector.leaderId : metadata.controllerId),
       autoCreateTopic: async (topic) => {

@@ -20,7 +20,7 @@ import { handleFetch } from './handlers/fetch.js';
 import { handleListOffsets } from './handlers/list-offsets.js';
 import { handleMetadata } from './handlers/metadata.js';
 import { handleOffsetCommit, handleOffsetFetch } from './handlers/offsets.js';
-import { handleCreateTopics, handleDeleteTopics, handleFindCoordinator } from './handlers/admin.js';
+import { handleCreateTopics, handleDeleteTopics, handleFindCoordinator, handleInitProducerId } from './handlers/admin.js';
 import {
   handleControlledShutdown,
   handleLeaderAndIsr,
@@ -44,6 +44,7 @@ const HANDLERS: Partial<Record<number, Handler>> = {
   [ApiKey.ApiVersions]: () => apiVersionsResponse(),
   [ApiKey.CreateTopics]: (ctx, _v, req) => handleCreateTopics(ctx, req),
   [ApiKey.DeleteTopics]: (ctx, _v, req) => handleDeleteTopics(ctx, req),
+  [ApiKey.InitProducerId]: (ctx, _v, req) => handleInitProducerId(ctx, req),
   [ApiKey.LeaderAndIsr]: (ctx, _v, req) => handleLeaderAndIsr(ctx, req),
   [ApiKey.UpdateMetadata]: (ctx, _v, req) => handleUpdateMetadata(ctx, req),
   [ApiKey.StopReplica]: (ctx, _v, req) => handleStopReplica(ctx, req),

@@ -8,9 +8,13 @@
  * Every 5 s: `N records sent, X records/sec (Y MB/sec), A ms avg latency, M ms max latency.`
  * At the end: the same totals plus `P50 ms 50th, P95 ms 95th, P99 ms 99th, P999 ms 99.9th.`
  * Latency is send-to-acknowledgement, measured on one record in every `sampling` (at most
- * 500,000 samples; avg, max and the percentiles come from them). Kafka's tool samples the
- * same way for its percentiles; here the other records carry one shared counting callback,
- * so the tool adds no closure and no clock read per record.
+ * 50,000 samples, evenly spread; avg, max and the percentiles come from them). Kafka's tool
+ * samples the same way for its percentiles (at most 500,000). Here the other records carry one
+ * shared counting callback, so the tool adds no closure and no clock read per record: a timed
+ * record's closure lives until its acknowledgement, tens of milliseconds under full load, and
+ * at one record in six (500,000 samples of 3 M) those closures alone cost the producer process
+ * a fifth of its CPU time in garbage collection on this machine. 50,000 samples still put 50
+ * of them above the 99.9th percentile.
  * The records go through the library's Producer, like any user's.
  */
 import { readFileSync } from 'node:fs';
@@ -21,9 +25,7 @@ import { parseProperties } from '../common/properties.js';
 import { collect, describeError, fail, newProgram, parseKeyValues, positiveInt } from './common.js';
 
 const TOOL = 'kafka-producer-perf-test';
-const MAX_SAMPLES = 500_000;
-/** At least this stride: timing every record costs a closure and two clock reads per record. */
-const MIN_SAMPLING = 1;
+const MAX_SAMPLES = 50_000;
 const REPORT_MS = 5000;
 
 class Stats {
@@ -45,7 +47,7 @@ class Stats {
   readonly #out: (line: string) => void;
 
   constructor(numRecords: number, out: (line: string) => void) {
-    this.sampling = Math.max(MIN_SAMPLING, Math.floor(numRecords / MAX_SAMPLES));
+    this.sampling = Math.max(1, Math.ceil(numRecords / MAX_SAMPLES));
     this.#latencies = new Float64Array(Math.ceil(numRecords / this.sampling) + 1);
     this.#out = out;
   }

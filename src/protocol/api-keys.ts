@@ -28,6 +28,7 @@ export const ApiKey = {
   ApiVersions: 18,
   CreateTopics: 19,
   DeleteTopics: 20,
+  InitProducerId: 22,
 } as const;
 export type ApiKey = (typeof ApiKey)[keyof typeof ApiKey];
 
@@ -56,6 +57,7 @@ export const CLIENT_API_VERSIONS: readonly ApiVersionRange[] = [
   { apiKey: ApiKey.ApiVersions, minVersion: 0, maxVersion: 2 },
   { apiKey: ApiKey.CreateTopics, minVersion: 0, maxVersion: 0 },
   { apiKey: ApiKey.DeleteTopics, minVersion: 0, maxVersion: 0 },
+  { apiKey: ApiKey.InitProducerId, minVersion: 0, maxVersion: 0 },
 ];
 
 /** Controller-to-broker APIs (0.8 design), version 0 only. */

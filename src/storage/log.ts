@@ -39,6 +39,8 @@ export interface AppendOptions {
   /** Default true. False for replicas that keep the leader's offsets (must be contiguous). */
   assignOffsets?: boolean;
   logAppendTime?: number;
+  /** The batches as PartitionLog.validateAll returned them for this buffer (skips validating again). */
+  validated?: BatchPosition[];
 }
 export interface AppendResult {
   firstOffset: number;
@@ -192,7 +194,7 @@ export class PartitionLog {
   append(batches: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {
     let list: BatchPosition[];
     try {
-      list = PartitionLog.validateAll(batches);
+      list = opts.validated ?? PartitionLog.validateAll(batches);
       if (batches.length > this.config.segmentBytes) {
         throw new KafkaError(ErrorCode.MESSAGE_TOO_LARGE, `record set of ${batches.length} bytes exceeds segment.bytes ${this.config.segmentBytes}`);
       }

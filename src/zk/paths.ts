@@ -16,6 +16,7 @@
  *   /admin/preferred_replica_election                    persistent  election JSON
  *   /config/topics/<T>                                   persistent  topic config overrides
  *   /config/changes/config_change_<seq>                  persistent sequential, topic name
+ *   /latest_producer_id_block                            persistent  last producer id block (Kafka 0.11+)
  */
 
 export const brokersPath = '/brokers';
@@ -31,6 +32,8 @@ export const preferredReplicaElectionPath = '/admin/preferred_replica_election';
 export const configPath = '/config';
 export const configTopicsPath = '/config/topics';
 export const configChangesPath = '/config/changes';
+/** The last block of producer ids handed out (Kafka 0.11's ProducerIdBlockZNode). */
+export const latestProducerIdBlockPath = '/latest_producer_id_block';
 /** Name prefix of the persistent-sequential change notifications under configChangesPath. */
 export const configChangeSeqPrefix = 'config_change_';
 

@@ -7,6 +7,7 @@
 import type { CreateTopicsRequest, CreateTopicsResponse } from '../../protocol/apis/create-topics.js';
 import type { DeleteTopicsRequest, DeleteTopicsResponse } from '../../protocol/apis/delete-topics.js';
 import type { FindCoordinatorRequest, FindCoordinatorResponse } from '../../protocol/apis/find-coordinator.js';
+import type { InitProducerIdRequest, InitProducerIdResponse } from '../../protocol/apis/init-producer-id.js';
 import { createTopic, deleteTopic } from '../../admin/topic-admin.js';
 import { ErrorCode } from '../../common/errors.js';
 import { errorCodeOf, type BrokerContext } from './context.js';
@@ -60,4 +61,20 @@ async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<boolea
     await new Promise((r) => setTimeout(r, 20));
   }
   return true;
+}
+
+/**
+ * InitProducerId: a new producer id (epoch 0) for an idempotent producer. Transactions are not
+ * supported: a transactional id is refused.
+ */
+export async function handleInitProducerId(ctx: BrokerContext, req: InitProducerIdRequest): Promise<InitProducerIdResponse> {
+  if (req.transactionalId !== null) {
+    return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 };
+  }
+  try {
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: await ctx.producerIds.nextProducerId(), producerEpoch: 0 };
+  } catch (err) {
+    ctx.logger.warn('cannot hand out a producer id', { error: err });
+    return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, producerId: -1, producerEpoch: -1 };
+  }
 }

@@ -4,6 +4,7 @@ import type { MetadataCache } from '../metadata-cache.js';
 import type { ReplicaManager } from '../replica-manager.js';
 import type { KafkaController } from '../controller/controller.js';
 import type { ZkClient } from '../../zk/client.js';
+import type { ProducerIdManager } from '../producer-ids.js';
 import type { Logger } from '../../common/logger.js';
 import { ErrorCode, KafkaError } from '../../common/errors.js';
 
@@ -12,6 +13,8 @@ export interface BrokerContext {
   readonly zk: ZkClient;
   readonly metadata: MetadataCache;
   readonly replicas: ReplicaManager;
+  /** Hands out producer ids (InitProducerId). */
+  readonly producerIds: ProducerIdManager;
   readonly logger: Logger;
   /** The id of the current controller, or -1. */
   controllerId(): number;

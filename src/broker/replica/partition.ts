@@ -12,7 +12,8 @@
  * its high watermark is the leader's, capped by its own flushed offset.
  */
 import { EventEmitter } from 'node:events';
-import type { PartitionLog, AppendResult } from '../../storage/log.js';
+import { PartitionLog, type AppendResult } from '../../storage/log.js';
+import { ProducerStateTable } from './producer-state.js';
 import { splitBatches } from '../../protocol/records/record-batch.js';
 import { ErrorCode, KafkaError } from '../../common/errors.js';
 import type { LeaderEpochCache } from './leader-epoch-cache.js';
@@ -67,6 +68,9 @@ export class Partition extends EventEmitter {
   get state(): LeaderAndIsrState | undefined {
     return this.#state;
   }
+  /** Idempotent producers' sequence state (leader only). */
+  readonly producers = new ProducerStateTable();
+
   get isLeader(): boolean {
     return this.#state?.leader === this.#brokerId;
   }
@@ -85,6 +89,8 @@ export class Partition extends EventEmitter {
 
   /** Becomes the leader for `state.leaderEpoch`: the epoch begins at the current log end. */
   async makeLeader(state: LeaderAndIsrState, now: number): Promise<void> {
+    // what a former follower knows of producers is stale: start afresh (see producer-state.ts)
+    if (!this.isLeader) this.producers.clear();
     this.#state = { ...state };
     await this.epochs.assign(state.leaderEpoch, this.log.logEndOffset);
     this.#followers = new Map(state.replicas.filter((r) => r !== this.#brokerId).map((r) => [r, { leo: -1, lastCaughtUpMs: now, lastFetchMs: 0 }]));
@@ -107,14 +113,24 @@ export class Partition extends EventEmitter {
     this.stop();
   }
 
-  /** Appends a producer's batches: stamps the leader epoch (outside the CRC), assigns offsets. */
+  /**
+   * Appends a producer's batches: checks them (CRC) and an idempotent producer's sequence
+   * numbers, stamps the leader epoch (outside the CRC), assigns offsets. A resent batch that
+   * was already appended is answered with its earlier result and not appended again.
+   */
   async appendAsLeader(batches: Buffer): Promise<AppendResult> {
     if (!this.isLeader) {
       throw new KafkaError(ErrorCode.NOT_LEADER_FOR_PARTITION, `broker ${this.#brokerId} is not the leader of ${this.topic}-${this.partition}`);
     }
+    const list = PartitionLog.validateAll(batches);
+    const seq = this.producers.check(list);
+    if (seq.kind === 'duplicate') return seq.result;
     const epoch = this.leaderEpoch;
-    for (const b of splitBatches(batches)) batches.writeInt32BE(epoch, b.at + PARTITION_LEADER_EPOCH_OFFSET);
-    return this.log.append(batches);
+    for (const b of list) batches.writeInt32BE(epoch, b.at + PARTITION_LEADER_EPOCH_OFFSET);
+    const appended = this.log.append(batches, { validated: list });
+    seq.commit(appended);
+    appended.catch(() => seq.abort());
+    return appended;
   }
 
   /** Appends batches copied from the leader, keeping their offsets; learns their epochs. */

@@ -8,7 +8,7 @@ import { ProjectError } from '../../common/errors.js';
 import type { ProducerOptions } from './types.js';
 
 /** Accepted and ignored (they have no meaning here). */
-export const IGNORED_PRODUCER_PROPERTIES = new Set(['key.serializer', 'value.serializer', 'enable.idempotence', 'send.buffer.bytes', 'receive.buffer.bytes', 'metadata.max.age.ms']);
+export const IGNORED_PRODUCER_PROPERTIES = new Set(['key.serializer', 'value.serializer', 'send.buffer.bytes', 'receive.buffer.bytes', 'metadata.max.age.ms']);
 
 function int(key: string, v: string): number {
   if (!/^-?\d+$/.test(v.trim())) throw new ProjectError(`producer property ${key} must be an integer, got "${v}"`);
@@ -59,6 +59,10 @@ export function producerOptionsFromProperties(props: Record<string, string>): Pr
         break;
       case 'max.in.flight.requests.per.connection':
         o.maxInFlight = int(key, v);
+        break;
+      case 'enable.idempotence':
+        if (v !== 'true' && v !== 'false') throw new ProjectError(`producer property ${key} must be true or false, got "${v}"`);
+        o.idempotence = v === 'true';
         break;
       case 'retries':
       case 'message.send.max.retries':

@@ -67,6 +67,9 @@ function writeInt64(buf: Buffer, at: number, v: number): void {
   if (v >= 0 && v <= Number.MAX_SAFE_INTEGER) {
     buf.writeUInt32BE(Math.floor(v / 4294967296), at);
     buf.writeUInt32BE(v >>> 0, at + 4);
+  } else if (v === -1) {
+    buf.writeInt32BE(-1, at);
+    buf.writeInt32BE(-1, at + 4);
   } else {
     buf.writeBigInt64BE(BigInt(v), at);
   }
@@ -76,7 +79,7 @@ function writeBytes(buf: Buffer, p: number, v: Bytes, len: number): number {
   p = writeUvarint(buf, p, zz32(len));
   if (len > 0) {
     if (typeof v === 'string') buf.write(v, p, len, 'utf8');
-    else buf.set(v as Buffer, p);
+    else buf.set(v as Uint8Array, p);
     p += len;
   }
   return p;
@@ -131,8 +134,14 @@ export class ProducerBatch {
   maxTimestamp = 0;
   /** Sparse: the callback of record i, when it has one. */
   callbacks: (SendCallback | undefined)[] | undefined;
-  /** The sealed bytes (header written, compressed, CRC set). */
+  /** The sealed bytes (header written, compressed; the CRC is set by stamp()). */
   sealed: Buffer | undefined;
+  /** Idempotence: the producer id, epoch and first sequence the batch was (or is to be) sent with; -1 when none. */
+  producerId = -1;
+  producerEpoch = -1;
+  baseSequence = -1;
+  /** stamp() wrote the current producerId/epoch/baseSequence and the CRC into `sealed`. */
+  stamped = false;
   attempts = 0;
   retryAtMs = 0;
   /** A request carrying the batch failed without an answer: the socket may still read its bytes, so its buffer goes back to the pool unrecycled. */
@@ -162,38 +171,43 @@ export class ProducerBatch {
     if (n === 0) {
       this.firstTimestamp = timestamp;
       this.maxTimestamp = timestamp;
+    } else if (timestamp > this.maxTimestamp) {
+      this.maxTimestamp = timestamp;
     }
     const tsDelta = timestamp - this.firstTimestamp;
-    const headersSize = headers ? headers.size : 1;
-    const body =
-      1 +
-      varlongSize(tsDelta) +
-      uvarintSize(zz32(n)) +
-      uvarintSize(zz32(keyLen)) +
-      (keyLen > 0 ? keyLen : 0) +
-      uvarintSize(zz32(valueLen)) +
-      (valueLen > 0 ? valueLen : 0) +
-      headersSize;
+    // the sizes of the record's parts; the common small cases without a call
+    const tsSize = tsDelta >= 0 && tsDelta < 64 ? 1 : varlongSize(tsDelta);
+    const nSize = n < 64 ? 1 : uvarintSize(n << 1);
+    const keySize = keyLen < 0 ? 1 : uvarintSize(keyLen << 1) + keyLen;
+    const valueSize = valueLen < 0 ? 1 : uvarintSize(valueLen << 1) + valueLen;
+    const body = 1 + tsSize + nSize + keySize + valueSize + (headers === undefined ? 1 : headers.size);
+    const bodyZ = body << 1;
     const buf = this.buf;
     let p = this.pos;
-    if (p + uvarintSize(zz32(body)) + body > buf.length) return false;
-    p = writeUvarint(buf, p, zz32(body));
-    buf[p++] = 0;
-    p = writeVarlong(buf, p, tsDelta);
-    p = writeUvarint(buf, p, zz32(n));
-    p = writeBytes(buf, p, key, keyLen);
-    p = writeBytes(buf, p, value, valueLen);
-    if (headers) {
+    if (p + uvarintSize(bodyZ) + body > buf.length) {
+      if (n === 0) this.firstTimestamp = this.maxTimestamp = 0;
+      return false;
+    }
+    p = writeUvarint(buf, p, bodyZ);
+    buf[p++] = 0; // attributes
+    if (tsSize === 1) buf[p++] = tsDelta << 1;
+    else p = writeVarlong(buf, p, tsDelta);
+    if (nSize === 1) buf[p++] = n << 1;
+    else p = writeUvarint(buf, p, n << 1);
+    if (keyLen < 0) buf[p++] = 1;
+    else p = writeBytes(buf, p, key, keyLen);
+    if (valueLen < 0) buf[p++] = 1;
+    else p = writeBytes(buf, p, value, valueLen);
+    if (headers === undefined) {
+      buf[p++] = 0;
+    } else {
       p = writeUvarint(buf, p, zz32(headers.list.length));
       for (const [hk, hv] of headers.list) {
         p = writeBytes(buf, p, hk, hk.length);
         p = writeBytes(buf, p, hv, hv ? hv.length : -1);
       }
-    } else {
-      buf[p++] = 0;
     }
     this.pos = p;
-    if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp;
     if (cb !== undefined) (this.callbacks ??= [])[n] = cb;
     this.count = n + 1;
     return true;
@@ -231,14 +245,26 @@ export class ProducerBatch {
     out.writeInt32BE(Math.max(0, this.count - 1), 23);
     writeInt64(out, 27, this.firstTimestamp);
     writeInt64(out, 35, this.maxTimestamp);
-    out.writeInt32BE(-1, 43); // producerId -1
-    out.writeInt32BE(-1, 47);
-    out.writeInt16BE(-1, 51); // producerEpoch
-    out.writeInt32BE(-1, 53); // baseSequence
     out.writeInt32BE(this.count, 57);
-    out.writeUInt32BE(crc32c(out.subarray(21)), 17);
     this.sealed = out;
     return out;
+  }
+
+  /**
+   * Writes the producer id, epoch and base sequence into the sealed header and computes the
+   * CRC32C (attributes .. end), once per (re)send with new values: a batch goes out only
+   * stamped. -1s for a producer that is not idempotent.
+   */
+  stamp(producerId: number, producerEpoch: number, baseSequence: number): void {
+    const out = this.sealed!;
+    this.producerId = producerId;
+    this.producerEpoch = producerEpoch;
+    this.baseSequence = baseSequence;
+    writeInt64(out, 43, producerId);
+    out.writeInt16BE(producerEpoch, 51);
+    out.writeInt32BE(baseSequence, 53);
+    out.writeUInt32BE(crc32c(out.subarray(21)), 17);
+    this.stamped = true;
   }
 
   /** Completes every record: offsets from `baseOffset` on, or the error. Callback errors are swallowed. */

@@ -22,6 +22,7 @@ import { RecordAccumulator, PartitionQueue } from './record-accumulator.js';
 import { Sender } from './sender.js';
 import { BATCH_HEADER_SIZE, encodeHeaders, recordSize, type EncodedHeader } from './producer-batch.js';
 import { createPartitioner, type PartitionChooser } from './partitioners.js';
+import { RecordClock } from './record-clock.js';
 import type { ProducerOptions, ProducerRecord, RecordMetadata, SendCallback, CompressionType } from './types.js';
 
 /** A record waited longer than max.block.ms for buffer memory. */
@@ -104,6 +105,9 @@ export class Producer {
   readonly #acc: RecordAccumulator;
   readonly #chooser: PartitionChooser;
   readonly #topics = new Map<string, TopicState>();
+  /** The topic of the previous record: most producers send to one topic at a time. */
+  #lastTopic: TopicState | undefined;
+  readonly #clock = new RecordClock();
   readonly #ownCluster: boolean;
   #cluster: Cluster | undefined;
   #starting: Promise<Cluster> | undefined;
@@ -139,7 +143,7 @@ export class Producer {
     this.retryBackoffMs = positive('retryBackoffMs', opts.retryBackoffMs, 100, true);
     const bufferMemory = positive('bufferMemory', opts.bufferMemory, 33_554_432);
     this.#acc = new RecordAccumulator({ bufferMemory, batchSize: this.batchSize, codec: compressionCodecOf(opts.compression) });
-    this.#acc.onBatchClosed = () => this.#sender?.wake();
+    this.#acc.onBatchClosed = this.#acc.onBatchOpened = () => this.#sender?.wake();
     this.#chooser = createPartitioner(opts.partitioner);
     const sources = [opts.cluster, opts.brokers, opts.zookeeper].filter((x) => x !== undefined).length;
     if (sources !== 1) throw new ProjectError('give exactly one of brokers, zookeeper or cluster');
@@ -176,10 +180,13 @@ export class Producer {
       if (cb) cb(new ProducerClosedError('the producer is closed'), undefined);
       return false;
     }
-    let t = this.#topics.get(record.topic);
-    if (t === undefined) t = this.#addTopic(record.topic);
+    let t = this.#lastTopic;
+    if (t === undefined || t.name !== record.topic) {
+      t = this.#topics.get(record.topic) ?? this.#addTopic(record.topic);
+      this.#lastTopic = t;
+    }
     this.#unfinishedCurrent++;
-    const timestamp = record.timestamp ?? Date.now();
+    const timestamp = record.timestamp ?? this.#clock.now();
     if (t.partitions === undefined || t.waiting.length > 0) {
       t.waiting.push({ partition: record.partition, key: record.key, value: record.value, headers: record.headers, timestamp, cb, epoch: this.#epoch, sinceMs: Date.now() });
       this.#waitingCount++;
@@ -292,7 +299,8 @@ export class Producer {
       this.#sender?.wake();
       return false;
     }
-    this.#sender!.wake();
+    // no wake: a record that opens a batch wakes the sender (onBatchOpened); one that joins an
+    // open batch changes nothing the sender waits for
     return true;
   }
 
@@ -365,6 +373,7 @@ export class Producer {
       cluster,
       {
         acks: this.acks,
+        idempotence: o.idempotence ?? true,
         lingerMs: this.lingerMs,
         maxInFlight: Math.max(1, Math.floor(positive('maxInFlight', o.maxInFlight, 5))),
         maxRequestSize: this.maxRequestSize,

@@ -12,6 +12,9 @@ import type { CompressionCodec } from '../../protocol/records/compression.js';
 import type { Bytes } from '../../protocol/records/record-batch.js';
 import type { SendCallback } from './types.js';
 
+/** Enough for every batch of a full default buffer.memory (32 MiB / 16 KiB batches). */
+const MAX_POOLED_CALLBACK_ARRAYS = 2048;
+
 export class PartitionQueue {
   readonly topic: string;
   readonly partition: number;
@@ -26,6 +29,9 @@ export class PartitionQueue {
   /** After MESSAGE_TOO_LARGE on a record set of several batches: one batch per request. */
   singleBatch = false;
   nextSeq = 0;
+  /** Idempotence: the next sequence number, and the producer id it counts for. */
+  nextSequence = 0;
+  sequencePid = -1;
 
   constructor(topic: string, partition: number) {
     this.topic = topic;
@@ -48,6 +54,10 @@ export class RecordAccumulator {
   readonly nonEmpty = new Set<PartitionQueue>();
   /** Called when a batch is closed (the sender may want to run). */
   onBatchClosed: () => void = () => undefined;
+  /** Called when a batch is opened (the sender may want to send it, or time its linger). */
+  onBatchOpened: () => void = () => undefined;
+  /** Callback arrays of finished batches, cleared, for reuse (a batch of ~150 records would otherwise grow a new one). */
+  readonly #callbackArrays: (SendCallback | undefined)[][] = [];
 
   constructor(opts: { bufferMemory: number; batchSize: number; codec: CompressionCodec }) {
     this.pool = new BufferPool(opts.bufferMemory, opts.batchSize);
@@ -80,9 +90,11 @@ export class RecordAccumulator {
     const buf = this.pool.tryAllocate(size);
     if (buf === undefined) return false;
     const b = new ProducerBatch(q.topic, q.partition, q.nextSeq++, epoch, buf, size, Date.now());
+    b.callbacks = this.#callbackArrays.pop();
     q.open = b;
     this.nonEmpty.add(q);
     b.tryAppend(timestamp, key, keyLen, value, valueLen, headers, cb);
+    this.onBatchOpened();
     return true;
   }
 
@@ -100,11 +112,17 @@ export class RecordAccumulator {
     this.onBatchClosed();
   }
 
-  /** Returns a batch's memory to the pool (once). */
+  /** Returns a batch's memory to the pool (once), and its callback array once its records are completed. */
   release(b: ProducerBatch): void {
     if (b.reserved > 0) {
       this.pool.release(b.noReuse ? undefined : b.buf, b.reserved);
       b.reserved = 0;
+    }
+    const cbs = b.callbacks;
+    if (cbs !== undefined && (b.done || b.count === 0)) {
+      b.callbacks = undefined;
+      cbs.fill(undefined, 0, b.count);
+      if (this.#callbackArrays.length < MAX_POOLED_CALLBACK_ARRAYS) this.#callbackArrays.push(cbs);
     }
   }
 }

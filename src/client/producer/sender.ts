@@ -16,6 +16,7 @@
 import type { Cluster } from '../cluster.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { decodeProduceResponse, type ProduceResponse } from '../../protocol/apis/produce.js';
+import { decodeInitProducerIdResponse, encodeInitProducerIdRequest } from '../../protocol/apis/init-producer-id.js';
 import type { Reader } from '../../protocol/reader.js';
 import { Writer } from '../../protocol/writer.js';
 import { decodeRecordBatch } from '../../protocol/records/record-batch.js';
@@ -28,6 +29,8 @@ export const MAX_PARTITION_RECORD_SET = 1_000_000;
 
 export interface SenderConfig {
   acks: number;
+  /** Sequence numbers per partition (KIP-98), so up to maxInFlight requests per partition keep their order. */
+  idempotence: boolean;
   lingerMs: number;
   maxInFlight: number;
   maxRequestSize: number;
@@ -50,7 +53,8 @@ export interface SenderHooks {
   recordOutcome(ok: boolean, records: number): void;
 }
 
-type Entry = { q: PartitionQueue; batches: ProducerBatch[] };
+/** A partition's batches in one request; `retry`: sent while the partition was retrying (one batch, after a failure). */
+type Entry = { q: PartitionQueue; batches: ProducerBatch[]; retry: boolean };
 
 /** The Produce version the sender speaks (RecordBatch v2). */
 export const PRODUCE_VERSION = 3;
@@ -98,12 +102,94 @@ export class Sender {
   #timerAt = Infinity;
   /** Requests in flight, all brokers. */
   inFlightRequests = 0;
+  /** Partitions with requests in flight. */
+  readonly #busy = new Set<PartitionQueue>();
+  /** Idempotence: 'none' until a producer id is asked for, 'off' when the cluster has none to give. */
+  #pidState: 'none' | 'asking' | 'ready' | 'off';
+  #producerId = -1;
+  #producerEpoch = -1;
 
   constructor(acc: RecordAccumulator, cluster: Cluster, cfg: SenderConfig, hooks: SenderHooks) {
     this.#acc = acc;
     this.#cluster = cluster;
     this.#cfg = cfg;
     this.#hooks = hooks;
+    this.#pidState = cfg.idempotence && cfg.acks !== 0 ? 'none' : 'off';
+  }
+
+  /** Whether batches carry a producer id and sequences now (false until one is obtained, or when the broker gives none). */
+  get idempotent(): boolean {
+    return this.#pidState === 'ready';
+  }
+
+  /** Requests a partition may have in flight: one keeps order without sequence numbers. */
+  #partitionLimit(): number {
+    return this.#pidState === 'ready' ? this.#cfg.maxInFlight : 1;
+  }
+
+  #canSend(q: PartitionQueue): boolean {
+    return q.inFlight === 0 || (!q.retrying && q.inFlight < this.#partitionLimit());
+  }
+
+  /** Asks a broker for a producer id (InitProducerId); without one the producer sends one request per partition at a time. */
+  #askProducerId(broker: number): void {
+    this.#pidState = 'asking';
+    const done = (id: number, epoch: number): void => {
+      this.#producerId = id;
+      this.#producerEpoch = epoch;
+      this.#pidState = id >= 0 ? 'ready' : 'off';
+      this.wake();
+    };
+    let p: Promise<Reader | undefined>;
+    try {
+      p = this.#cluster.connectionTo(broker).request(ApiKey.InitProducerId, 0, (w) => void encodeInitProducerIdRequest(w, 0, { transactionalId: null, transactionTimeoutMs: 60_000 }), { timeoutMs: this.#cfg.requestTimeoutMs });
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    p.then(
+      (r) => {
+        const res = decodeInitProducerIdResponse(r!, 0);
+        if (res.errorCode === ErrorCode.NONE) done(res.producerId, res.producerEpoch);
+        else if (isRetriable(res.errorCode)) setTimeout(() => (this.#pidState = 'none', this.wake()), this.#cfg.retryBackoffMs);
+        else done(-1, -1);
+      },
+      (err: unknown) => {
+        // a broker without InitProducerId closes the connection: send without sequences
+        if (err instanceof KafkaError && err.retriable) setTimeout(() => (this.#pidState = 'none', this.wake()), this.#cfg.retryBackoffMs);
+        else done(-1, -1);
+      },
+    );
+  }
+
+  /**
+   * A new producer id (the broker refused a sequence it should have accepted: it lost or skipped
+   * this producer's state). Batches not yet acknowledged are renumbered from 0 under the new id
+   * when next sent; a partition with requests still in flight waits for all of them first.
+   */
+  #resetProducerId(): void {
+    if (this.#pidState !== 'ready') return;
+    this.#pidState = 'none';
+    this.#producerId = -1;
+    for (const q of this.#busy) q.retrying = true;
+  }
+
+  /** Writes the producer id and sequence (or -1s) and the CRC into a batch about to be sent. */
+  #stamp(q: PartitionQueue, b: ProducerBatch): void {
+    if (this.#pidState !== 'ready') {
+      if (!b.stamped || b.producerId !== -1) b.stamp(-1, -1, -1);
+      return;
+    }
+    const pid = this.#producerId;
+    if (b.stamped && b.producerId === pid) return;
+    if (b.producerId !== pid) {
+      if (q.sequencePid !== pid) {
+        q.sequencePid = pid;
+        q.nextSequence = 0;
+      }
+      b.baseSequence = q.nextSequence;
+      q.nextSequence = (q.nextSequence + b.count) % 0x80000000;
+    }
+    b.stamp(pid, this.#producerEpoch, b.baseSequence);
   }
 
   /** Runs a drain soon (once per turn of the event loop however often it is asked). */
@@ -159,7 +245,7 @@ export class Sender {
         wakeAt = Math.min(wakeAt, now + this.#cfg.retryBackoffMs);
         continue;
       }
-      if (q.inFlight > 0) continue;
+      if (!this.#canSend(q)) continue;
       const head = q.batches[0]!;
       if (head.retryAtMs > now) {
         wakeAt = Math.min(wakeAt, head.retryAtMs);
@@ -169,7 +255,9 @@ export class Sender {
       if (!list) byLeader.set(q.leader, (list = []));
       list.push(q);
     }
-    for (const [leader, queues] of byLeader) this.#sendTo(leader, queues);
+    if (this.#pidState === 'none' && byLeader.size > 0) this.#askProducerId(byLeader.keys().next().value!);
+    // no send while a producer id is on its way: the batches would go without sequences
+    if (this.#pidState !== 'asking' && this.#pidState !== 'none') for (const [leader, queues] of byLeader) this.#sendTo(leader, queues);
     if (needMetadata) this.#hooks.refreshMetadata();
     if (wakeAt !== Infinity) this.#wakeAt(wakeAt);
   }
@@ -194,7 +282,7 @@ export class Sender {
       const entries: Entry[] = [];
       let requestBytes = 0;
       for (const q of queues) {
-        if (q.batches.length === 0 || q.inFlight > 0) continue;
+        if (q.batches.length === 0 || !this.#canSend(q)) continue;
         const one = q.retrying || q.singleBatch;
         let bytes = 0;
         let n = 0;
@@ -207,7 +295,9 @@ export class Sender {
           if (one) break;
         }
         if (n === 0) break;
-        entries.push({ q, batches: q.batches.splice(0, n) });
+        const batches = q.batches.splice(0, n);
+        for (const b of batches) this.#stamp(q, b);
+        entries.push({ q, batches, retry: q.retrying });
         requestBytes += bytes;
         if (requestBytes >= this.#cfg.maxRequestSize) break;
       }
@@ -219,7 +309,10 @@ export class Sender {
   #send(leader: number, entries: Entry[]): void {
     this.#inFlight.set(leader, (this.#inFlight.get(leader) ?? 0) + 1);
     this.inFlightRequests++;
-    for (const e of entries) e.q.inFlight++;
+    for (const e of entries) {
+      e.q.inFlight++;
+      this.#busy.add(e.q);
+    }
     const { head, chunks } = produceRequestChunks(this.#cfg.acks, this.#cfg.requestTimeoutMs, entries);
     let p: Promise<Reader | undefined>;
     try {
@@ -239,7 +332,7 @@ export class Sender {
   #requestDone(leader: number, entries: Entry[]): void {
     this.#inFlight.set(leader, (this.#inFlight.get(leader) ?? 1) - 1);
     this.inFlightRequests--;
-    for (const e of entries) e.q.inFlight--;
+    for (const e of entries) if (--e.q.inFlight === 0) this.#busy.delete(e.q);
     this.wake();
   }
 
@@ -253,13 +346,21 @@ export class Sender {
       }
       const pr = res.topics.find((t) => t.topic === q.topic)?.partitions.find((p) => p.partition === q.partition);
       const code = pr ? pr.errorCode : ErrorCode.UNKNOWN;
-      if (code === ErrorCode.NONE) {
+      if (code === ErrorCode.NONE || code === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
         let base = pr!.baseOffset;
         for (const b of e.batches) {
           this.#succeed(b, base, pr!.logAppendTime);
           if (base >= 0) base += b.count;
         }
         q.retrying = false;
+      } else if (code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER) {
+        // after a failure of an earlier request of this partition this is its echo (the broker
+        // refused the gap): resend in order. As the partition's first failure, or for a resend,
+        // the broker's idea of our sequence differs from ours: start again with a new id.
+        if (!q.retrying || e.retry) this.#resetProducerId();
+        for (const b of e.batches) q.reinsert(b);
+        q.retrying = true;
+        this.#acc.nonEmpty.add(q);
       } else if (code === ErrorCode.MESSAGE_TOO_LARGE) {
         this.#tooLarge(q, e.batches);
       } else if (isRetriable(code)) {
@@ -334,6 +435,10 @@ export class Sender {
       const half = new ProducerBatch(b.topic, b.partition, b.seq + (h * b.seqSpan) / 2, b.epoch, Buffer.allocUnsafe(size + 16), 0, b.createdMs);
       half.seqSpan = b.seqSpan / 2;
       half.attempts = b.attempts;
+      // the halves keep their records' sequence numbers (the first half starts where b did)
+      half.producerId = b.producerId;
+      half.producerEpoch = b.producerEpoch;
+      half.baseSequence = b.baseSequence < 0 ? -1 : (b.baseSequence + from) % 0x80000000;
       recs.forEach((r, i) => {
         half.tryAppend(r.timestamp, r.key, r.key ? r.key.length : -1, r.value, r.value ? r.value.length : -1, headerList[i], b.callbacks?.[from + i]);
       });

@@ -76,8 +76,19 @@ export interface ProducerOptions {
   maxBlockMs?: number;
   /** max.request.size: largest record, and largest produce request. Default 1048576. */
   maxRequestSize?: number;
-  /** max.in.flight.requests.per.connection. Default 5. */
+  /**
+   * max.in.flight.requests.per.connection. Default 5. With idempotence this many requests may
+   * carry one partition's batches at once; without it, one (so a retry cannot reorder).
+   */
   maxInFlight?: number;
+  /**
+   * enable.idempotence (KIP-98): a producer id from the cluster and a sequence number on every
+   * batch, so the partition leader refuses a gap and drops a resent duplicate; that lets several
+   * requests per partition be in flight without a retry reordering records. Default true (with
+   * acks 1 or all; acks=0 has no answers to check). Kafka requires acks=all for it; here the
+   * sequences keep their ordering promise with acks=1 too.
+   */
+  idempotence?: boolean;
   /** retries of a batch after a retriable error. Default 2147483647 (bounded by deliveryTimeoutMs). */
   retries?: number;
   /** retry.backoff.ms. Default 100. */

@@ -22,6 +22,7 @@ import * as offsetCommit from './offset-commit.js';
 import * as offsetFetch from './offset-fetch.js';
 import * as produce from './produce.js';
 import * as offsetsForLeaderEpoch from './offsets-for-leader-epoch.js';
+import * as initProducerId from './init-producer-id.js';
 
 export * from './api-versions.js';
 export * from './controlled-shutdown.js';
@@ -38,6 +39,7 @@ export * from './offset-commit.js';
 export * from './offset-fetch.js';
 export * from './produce.js';
 export * from './offsets-for-leader-epoch.js';
+export * from './init-producer-id.js';
 
 export interface ApiCodec<Req, Res> {
   readonly apiKey: number;
@@ -157,6 +159,13 @@ export const API_CODECS = {
       decodeRequest: controlledShutdown.decodeControlledShutdownRequest,
       encodeResponse: controlledShutdown.encodeControlledShutdownResponse,
       decodeResponse: controlledShutdown.decodeControlledShutdownResponse,
+    }),
+  [ApiKey.InitProducerId]: codec<initProducerId.InitProducerIdRequest, initProducerId.InitProducerIdResponse>(
+    ApiKey.InitProducerId, initProducerId.INIT_PRODUCER_ID_MIN_VERSION, initProducerId.INIT_PRODUCER_ID_MAX_VERSION, {
+      encodeRequest: initProducerId.encodeInitProducerIdRequest,
+      decodeRequest: initProducerId.decodeInitProducerIdRequest,
+      encodeResponse: initProducerId.encodeInitProducerIdResponse,
+      decodeResponse: initProducerId.decodeInitProducerIdResponse,
     }),
   [ApiKey.OffsetsForLeaderEpoch]: codec<offsetsForLeaderEpoch.OffsetsForLeaderEpochRequest, offsetsForLeaderEpoch.OffsetsForLeaderEpochResponse>(
     ApiKey.OffsetsForLeaderEpoch, offsetsForLeaderEpoch.OFFSETS_FOR_LEADER_EPOCH_MIN_VERSION, offsetsForLeaderEpoch.OFFSETS_FOR_LEADER_EPOCH_MAX_VERSION, {

@@ -54,6 +54,7 @@ describe('api keys and the advertised versions', () => {
       18: [0, 2],
       19: [0, 0],
       20: [0, 0],
+      22: [0, 0],
       23: [0, 1],
     });
     expect(isSupportedVersion(ApiKey.Fetch, 4)).toBe(true);
