@@ -54,6 +54,9 @@ export async function call<Req, Res>(
   return r === undefined ? undefined : codec.decodeResponse(r, version);
 }
 
+/** How long topicMetadata() keeps asking for a topic no broker knows yet. */
+export const UNKNOWN_TOPIC_GRACE_MS = 3000;
+
 export class Cluster {
   #bootstrap: { host: string; port: number }[];
   readonly #discover: (() => Promise<BrokerAddress[]>) | undefined;
@@ -133,14 +136,24 @@ export class Cluster {
     return this.#topics.get(topic);
   }
 
-  /** Metadata for a topic, refreshing until its partitions have leaders (auto-creation takes a moment). */
+  /**
+   * Metadata for a topic, refreshing until its partitions have leaders (auto-creation takes a
+   * moment). A topic the brokers do not know yet is asked for again for up to
+   * UNKNOWN_TOPIC_GRACE_MS (a topic just created appears once the controller has elected its
+   * leaders), then refused as missing.
+   */
   async topicMetadata(topic: string, timeoutMs = 10_000): Promise<MetadataTopic> {
-    const deadline = Date.now() + timeoutMs;
+    const start = Date.now();
+    const deadline = start + timeoutMs;
     for (;;) {
       const t = (await this.refresh([topic])).topics.find((x) => x.topic === topic);
       const ready = t && t.errorCode === ErrorCode.NONE && t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0);
       if (ready) return t;
-      const retriable = !t || t.errorCode === ErrorCode.LEADER_NOT_AVAILABLE || t.errorCode === ErrorCode.NONE;
+      const retriable =
+        !t ||
+        t.errorCode === ErrorCode.LEADER_NOT_AVAILABLE ||
+        t.errorCode === ErrorCode.NONE ||
+        (t.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && Date.now() - start < UNKNOWN_TOPIC_GRACE_MS);
       if (!retriable || Date.now() > deadline) {
         const code = t?.errorCode || ErrorCode.LEADER_NOT_AVAILABLE;
         throw new KafkaError(code, `topic "${topic}" is not available: ${code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? 'it does not exist' : 'no leader'}`, {

@@ -1,0 +1,106 @@
+/**
+ * ProducerStateTable, the leader's sequence check for idempotent producers: in order is
+ * accepted, a gap refused (OUT_OF_ORDER_SEQUENCE_NUMBER), a resent batch answered with its
+ * first append's offsets, an old epoch fenced, a failed append forgotten so the resend passes.
+ */
+import { describe, expect, it } from 'vitest';
+import { ProducerStateTable, RECENT_BATCHES } from '../../src/broker/replica/producer-state.js';
+import { PartitionLog, type AppendResult } from '../../src/storage/log.js';
+import { encodeRecordBatch } from '../../src/protocol/records/record-batch.js';
+import { ErrorCode, KafkaError } from '../../src/common/errors.js';
+
+/** The positions of batches with `counts` records each, sequences from `seq` on. */
+function batches(pid: number, epoch: number, seq: number, ...counts: number[]): ReturnType<typeof PartitionLog.validateAll> {
+  let s = seq;
+  const bufs = counts.map((n) => {
+    const b = encodeRecordBatch({ records: Array.from({ length: n }, (_, i) => ({ value: `v${s + i}` })), producerId: pid, producerEpoch: epoch, baseSequence: s });
+    s += n;
+    return b;
+  });
+  return PartitionLog.validateAll(Buffer.concat(bufs));
+}
+
+const result = (firstOffset: number, lastOffset: number): AppendResult => ({ firstOffset, lastOffset, logAppendTime: -1, recordCount: lastOffset - firstOffset + 1 });
+
+function codeOf(fn: () => unknown): number | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return e instanceof KafkaError ? e.code : -999;
+  }
+  return undefined;
+}
+
+describe('ProducerStateTable', () => {
+  it('accepts a producer in order, refuses a gap, and lets batches without a producer id pass', () => {
+    const t = new ProducerStateTable();
+    const a = t.check(batches(7, 0, 0, 3, 2));
+    expect(a.kind).toBe('append');
+    expect(t.check(batches(7, 0, 5, 4)).kind).toBe('append');
+    expect(codeOf(() => t.check(batches(7, 0, 10, 1)))).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER); // 9 is missing
+    expect(codeOf(() => t.check(batches(7, 0, 8, 1)))).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER); // 8 overlaps
+    expect(t.check(batches(7, 0, 9, 1)).kind).toBe('append');
+    expect(t.check(PartitionLog.validateAll(encodeRecordBatch({ records: [{ value: 'x' }] }))).kind).toBe('append');
+    expect(t.size).toBe(1);
+  });
+
+  it('a gap inside one record set is refused and reserves nothing', () => {
+    const t = new ProducerStateTable();
+    t.check(batches(1, 0, 0, 2));
+    const gap = Buffer.concat([encodeRecordBatch({ records: [{ value: 'a' }], producerId: 1, producerEpoch: 0, baseSequence: 2 }), encodeRecordBatch({ records: [{ value: 'b' }], producerId: 1, producerEpoch: 0, baseSequence: 4 })]);
+    expect(codeOf(() => t.check(PartitionLog.validateAll(gap)))).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+    expect(t.check(batches(1, 0, 2, 1)).kind).toBe('append');
+  });
+
+  it('answers a resent batch with the offsets of its first append', async () => {
+    const t = new ProducerStateTable();
+    const first = t.check(batches(3, 0, 0, 4));
+    const second = t.check(batches(3, 0, 4, 2));
+    if (first.kind !== 'append' || second.kind !== 'append') throw new Error('expected appends');
+    first.commit(Promise.resolve(result(100, 103)));
+    second.commit(Promise.resolve(result(104, 105)));
+    const dup = t.check(batches(3, 0, 4, 2));
+    expect(dup.kind).toBe('duplicate');
+    await expect(dup.kind === 'duplicate' && dup.result).resolves.toMatchObject({ firstOffset: 104, lastOffset: 105 });
+    const dupFirst = t.check(batches(3, 0, 0, 4));
+    await expect(dupFirst.kind === 'duplicate' && dupFirst.result).resolves.toMatchObject({ firstOffset: 100, lastOffset: 103 });
+  });
+
+  it('gives each batch of a multi-batch record set its own offsets for later duplicates', async () => {
+    const t = new ProducerStateTable();
+    const c = t.check(batches(5, 0, 0, 2, 3));
+    if (c.kind !== 'append') throw new Error('expected an append');
+    c.commit(Promise.resolve(result(50, 54)));
+    const dup = t.check(batches(5, 0, 2, 3));
+    await expect(dup.kind === 'duplicate' && dup.result).resolves.toMatchObject({ firstOffset: 52, lastOffset: 54 });
+  });
+
+  it(`remembers the last ${RECENT_BATCHES} batches only`, () => {
+    const t = new ProducerStateTable();
+    for (let i = 0; i < RECENT_BATCHES + 1; i++) t.check(batches(9, 0, i, 1));
+    expect(codeOf(() => t.check(batches(9, 0, 0, 1)))).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+    expect(t.check(batches(9, 0, 1, 1)).kind).toBe('duplicate');
+  });
+
+  it('fences an older epoch and starts afresh with a newer one', () => {
+    const t = new ProducerStateTable();
+    t.check(batches(2, 1, 0, 5));
+    expect(codeOf(() => t.check(batches(2, 0, 5, 1)))).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
+    expect(t.check(batches(2, 2, 0, 1)).kind).toBe('append');
+  });
+
+  it('forgets a producer whose append failed, so its resend is accepted', () => {
+    const t = new ProducerStateTable();
+    t.check(batches(4, 0, 0, 1));
+    const c = t.check(batches(4, 0, 1, 1));
+    if (c.kind !== 'append') throw new Error('expected an append');
+    c.abort();
+    expect(t.check(batches(4, 0, 1, 1)).kind).toBe('append');
+  });
+
+  it('starts a producer it does not know at any sequence, and wraps at 2^31-1', () => {
+    const t = new ProducerStateTable();
+    expect(t.check(batches(8, 0, 0x7ffffffe, 2)).kind).toBe('append');
+    expect(t.check(batches(8, 0, 0, 1)).kind).toBe('append');
+  });
+});
