@@ -74,4 +74,25 @@ describe('kafkajs against the broker', () => {
       expect(headers.bin.equals(m.headers.bin)).toBe(true);
     }
   });
+
+  it('produces with the kafkajs idempotent producer: every record once, in order', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'kjs-idem', numPartitions: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    for (let b = 0; b < 10; b++) {
+      await producer.send({ topic: 'kjs-idem', acks: -1, messages: Array.from({ length: 100 }, (_, i) => ({ value: String(b * 100 + i) })) });
+    }
+    await producer.disconnect();
+    const client = new Cluster({ brokers: cluster.bootstrap });
+    const consumer = new SimpleConsumer(client, { maxWaitMs: 100 });
+    await consumer.seek('kjs-idem', 0, 'earliest');
+    const got: string[] = [];
+    const deadline = Date.now() + 10_000;
+    while (got.length < 1000 && Date.now() < deadline) got.push(...(await consumer.poll()).map((r) => r.value!.toString()));
+    client.close();
+    expect(got).toEqual(Array.from({ length: 1000 }, (_, i) => String(i)));
+  });
 });

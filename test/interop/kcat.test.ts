@@ -54,4 +54,15 @@ describe.runIf(hasKcat)('kcat against the broker', () => {
     const got = out.trim().split('\n');
     expect(got).toEqual(lines.map((l, i) => `${i}|${l}`));
   });
+
+  it('produces with librdkafka idempotence (InitProducerId, sequence numbers): every record once, in order', async () => {
+    const topic = `kcat-idem-${Math.random().toString(16).slice(2, 8)}`;
+    await createTopic(cluster.zk, topic, { partitions: 1, replicationFactor: 1, assignment: new Map([[0, [2]]]) });
+    const lines = Array.from({ length: 20_000 }, (_, i) => String(i));
+    const log = spawnSync('kcat', ['-b', cluster.bootstrap, '-P', '-t', topic, '-p', '0', '-X', 'enable.idempotence=true', '-X', 'debug=eos'], { input: lines.join('\n') + '\n', encoding: 'utf8', timeout: 30_000 });
+    expect(log.status).toBe(0);
+    expect(log.stderr).toMatch(/Acquired PID\{Id:\d+,Epoch:0\}/);
+    const out = kcat(['-b', cluster.bootstrap, '-C', '-t', topic, '-p', '0', '-o', 'beginning', '-e', '-f', '%s\n']);
+    expect(out.trim().split('\n')).toEqual(lines);
+  });
 });
