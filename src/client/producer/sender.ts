@@ -5,24 +5,37 @@
  * per partition and `maxRequestSize` per request). Responses complete the batches' records
  * with their offsets.
  *
- * Ordering: a partition has at most one request in flight, and that request carries all of
- * its ready batches in creation order; while it is out, new records keep filling batches,
- * which the next request takes. So nothing of a partition can overtake a failed request: on
- * a retriable error (leader errors, timeouts, a closed connection) the failed batches go back
- * to the head of their queue in order, metadata is refreshed, and the partition sends one
- * batch per request until one succeeds. MESSAGE_TOO_LARGE splits the record set (one batch
- * per request, then halves of the batch) so that only an oversized record itself fails.
+ * Ordering without idempotence: a partition has at most one request in flight, and that
+ * request carries all of its ready batches in creation order; while it is out, new records keep
+ * filling batches, which the next request takes. So nothing of a partition can overtake a
+ * failed request.
+ *
+ * Ordering with idempotence (the default, KIP-98): the sender first gets a producer id
+ * (InitProducerId) and stamps every batch, when it is first sent, with that id and the
+ * partition's next sequence number; up to `maxInFlight` requests of a partition may then be
+ * out at once. The leader refuses a batch whose sequence does not follow the last one it
+ * appended, so if request k fails, k+1.. come back OUT_OF_ORDER_SEQUENCE_NUMBER (the echo of
+ * the gap) and are requeued behind k without counting as retries; a batch resent after it was
+ * appended is answered with its first offsets. An OUT_OF_ORDER answer that is not such an echo
+ * (the leader lost or skipped our sequence) makes the sender take a new producer id and number
+ * the unacknowledged batches afresh.
+ *
+ * Either way, on a retriable error (leader errors, timeouts, a closed connection) the failed
+ * batches go back to the head of their queue in order, metadata is refreshed, and the partition
+ * waits for its requests in flight, then sends one batch per request until one succeeds.
+ * MESSAGE_TOO_LARGE splits the record set (one batch per request, then halves of the batch,
+ * which keep their records' sequence numbers) so that only an oversized record itself fails.
  */
 import type { Cluster } from '../cluster.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { decodeProduceResponse, type ProduceResponse } from '../../protocol/apis/produce.js';
-import { decodeInitProducerIdResponse, encodeInitProducerIdRequest } from '../../protocol/apis/init-producer-id.js';
 import type { Reader } from '../../protocol/reader.js';
 import { Writer } from '../../protocol/writer.js';
 import { decodeRecordBatch } from '../../protocol/records/record-batch.js';
 import { ErrorCode, KafkaError, ProjectError, errorName, isRetriable } from '../../common/errors.js';
 import { encodeHeaders, BATCH_HEADER_SIZE, ProducerBatch, recordSize } from './producer-batch.js';
 import type { PartitionQueue, RecordAccumulator } from './record-accumulator.js';
+import { ProducerIdentity } from './producer-identity.js';
 
 /** Largest record set the sender puts in one request for one partition (under the broker's default message.max.bytes). */
 export const MAX_PARTITION_RECORD_SET = 1_000_000;
@@ -104,92 +117,25 @@ export class Sender {
   inFlightRequests = 0;
   /** Partitions with requests in flight. */
   readonly #busy = new Set<PartitionQueue>();
-  /** Idempotence: 'none' until a producer id is asked for, 'off' when the cluster has none to give. */
-  #pidState: 'none' | 'asking' | 'ready' | 'off';
-  #producerId = -1;
-  #producerEpoch = -1;
+  /** The producer id and the sequence numbering (idempotence), or -1s. */
+  readonly #identity: ProducerIdentity;
 
   constructor(acc: RecordAccumulator, cluster: Cluster, cfg: SenderConfig, hooks: SenderHooks) {
     this.#acc = acc;
     this.#cluster = cluster;
     this.#cfg = cfg;
     this.#hooks = hooks;
-    this.#pidState = cfg.idempotence && cfg.acks !== 0 ? 'none' : 'off';
+    this.#identity = new ProducerIdentity(cfg.idempotence && cfg.acks !== 0, cluster, cfg, () => this.wake());
   }
 
   /** Whether batches carry a producer id and sequences now (false until one is obtained, or when the broker gives none). */
   get idempotent(): boolean {
-    return this.#pidState === 'ready';
+    return this.#identity.ready;
   }
 
-  /** Requests a partition may have in flight: one keeps order without sequence numbers. */
-  #partitionLimit(): number {
-    return this.#pidState === 'ready' ? this.#cfg.maxInFlight : 1;
-  }
-
+  /** Whether a partition may send now: one request in flight keeps order without sequence numbers. */
   #canSend(q: PartitionQueue): boolean {
-    return q.inFlight === 0 || (!q.retrying && q.inFlight < this.#partitionLimit());
-  }
-
-  /** Asks a broker for a producer id (InitProducerId); without one the producer sends one request per partition at a time. */
-  #askProducerId(broker: number): void {
-    this.#pidState = 'asking';
-    const done = (id: number, epoch: number): void => {
-      this.#producerId = id;
-      this.#producerEpoch = epoch;
-      this.#pidState = id >= 0 ? 'ready' : 'off';
-      this.wake();
-    };
-    let p: Promise<Reader | undefined>;
-    try {
-      p = this.#cluster.connectionTo(broker).request(ApiKey.InitProducerId, 0, (w) => void encodeInitProducerIdRequest(w, 0, { transactionalId: null, transactionTimeoutMs: 60_000 }), { timeoutMs: this.#cfg.requestTimeoutMs });
-    } catch (err) {
-      p = Promise.reject(err);
-    }
-    p.then(
-      (r) => {
-        const res = decodeInitProducerIdResponse(r!, 0);
-        if (res.errorCode === ErrorCode.NONE) done(res.producerId, res.producerEpoch);
-        else if (isRetriable(res.errorCode)) setTimeout(() => (this.#pidState = 'none', this.wake()), this.#cfg.retryBackoffMs);
-        else done(-1, -1);
-      },
-      (err: unknown) => {
-        // a broker without InitProducerId closes the connection: send without sequences
-        if (err instanceof KafkaError && err.retriable) setTimeout(() => (this.#pidState = 'none', this.wake()), this.#cfg.retryBackoffMs);
-        else done(-1, -1);
-      },
-    );
-  }
-
-  /**
-   * A new producer id (the broker refused a sequence it should have accepted: it lost or skipped
-   * this producer's state). Batches not yet acknowledged are renumbered from 0 under the new id
-   * when next sent; a partition with requests still in flight waits for all of them first.
-   */
-  #resetProducerId(): void {
-    if (this.#pidState !== 'ready') return;
-    this.#pidState = 'none';
-    this.#producerId = -1;
-    for (const q of this.#busy) q.retrying = true;
-  }
-
-  /** Writes the producer id and sequence (or -1s) and the CRC into a batch about to be sent. */
-  #stamp(q: PartitionQueue, b: ProducerBatch): void {
-    if (this.#pidState !== 'ready') {
-      if (!b.stamped || b.producerId !== -1) b.stamp(-1, -1, -1);
-      return;
-    }
-    const pid = this.#producerId;
-    if (b.stamped && b.producerId === pid) return;
-    if (b.producerId !== pid) {
-      if (q.sequencePid !== pid) {
-        q.sequencePid = pid;
-        q.nextSequence = 0;
-      }
-      b.baseSequence = q.nextSequence;
-      q.nextSequence = (q.nextSequence + b.count) % 0x80000000;
-    }
-    b.stamp(pid, this.#producerEpoch, b.baseSequence);
+    return q.inFlight === 0 || (!q.retrying && q.inFlight < (this.#identity.ready ? this.#cfg.maxInFlight : 1));
   }
 
   /** Runs a drain soon (once per turn of the event loop however often it is asked). */
@@ -255,9 +201,9 @@ export class Sender {
       if (!list) byLeader.set(q.leader, (list = []));
       list.push(q);
     }
-    if (this.#pidState === 'none' && byLeader.size > 0) this.#askProducerId(byLeader.keys().next().value!);
+    if (byLeader.size > 0) this.#identity.ensure(byLeader.keys().next().value!);
     // no send while a producer id is on its way: the batches would go without sequences
-    if (this.#pidState !== 'asking' && this.#pidState !== 'none') for (const [leader, queues] of byLeader) this.#sendTo(leader, queues);
+    if (!this.#identity.pending) for (const [leader, queues] of byLeader) this.#sendTo(leader, queues);
     if (needMetadata) this.#hooks.refreshMetadata();
     if (wakeAt !== Infinity) this.#wakeAt(wakeAt);
   }
@@ -296,7 +242,7 @@ export class Sender {
         }
         if (n === 0) break;
         const batches = q.batches.splice(0, n);
-        for (const b of batches) this.#stamp(q, b);
+        for (const b of batches) this.#identity.stamp(q, b);
         entries.push({ q, batches, retry: q.retrying });
         requestBytes += bytes;
         if (requestBytes >= this.#cfg.maxRequestSize) break;
@@ -357,7 +303,10 @@ export class Sender {
         // after a failure of an earlier request of this partition this is its echo (the broker
         // refused the gap): resend in order. As the partition's first failure, or for a resend,
         // the broker's idea of our sequence differs from ours: start again with a new id.
-        if (!q.retrying || e.retry) this.#resetProducerId();
+        if ((!q.retrying || e.retry) && this.#identity.reset()) {
+          // partitions with requests out under the old id wait for all of them before sending again
+          for (const busy of this.#busy) busy.retrying = true;
+        }
         for (const b of e.batches) q.reinsert(b);
         q.retrying = true;
         this.#acc.nonEmpty.add(q);
