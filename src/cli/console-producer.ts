@@ -10,14 +10,14 @@ import { Producer } from '../client/producer/producer.js';
 import { collect, describeError, fail, newProgram, parseKeyValues, positiveInt } from './common.js';
 
 const TOOL = 'kafka-console-producer';
-const CODECS = ['none', 'gzip', 'snappy'] as const;
+const CODECS = ['none', 'gzip', 'snappy', 'lz4'] as const;
 
 export async function main(argv: string[]): Promise<void> {
   const o = newProgram('kafka-console-producer.sh', 'Read lines from standard input and publish them to a topic')
     .requiredOption('--broker-list <list>', 'REQUIRED: the brokers to bootstrap from, host1:port1,host2:port2')
     .requiredOption('--topic <topic>', 'REQUIRED: the topic to produce to')
     .option('--property <name=value>', 'reader properties: parse.key=true, key.separator=<sep> (repeatable)', collect, [])
-    .option('--compression-codec [codec]', 'none, gzip or snappy (gzip when given without a value)')
+    .option('--compression-codec [codec]', 'none, gzip, snappy or lz4 (gzip when given without a value)')
     .option('--request-required-acks <acks>', 'acks the broker waits for: 0, 1 or -1 (all)', '1')
     .option('--batch-size <n>', 'records per partition batch, at most', positiveInt(TOOL, '--batch-size'), 200)
     .option('--timeout <ms>', 'how long a partly filled batch waits for more lines (linger.ms)', positiveInt(TOOL, '--timeout'), 100)
@@ -30,7 +30,7 @@ export async function main(argv: string[]): Promise<void> {
   const parseKey = props['parse.key'] === 'true';
   const sep = props['key.separator'] ?? '\t';
   const codecName = o.compressionCodec === true ? 'gzip' : (o.compressionCodec ?? 'none');
-  if (!(CODECS as readonly string[]).includes(codecName)) fail(TOOL, `unsupported --compression-codec "${codecName}" (none, gzip or snappy)`);
+  if (!(CODECS as readonly string[]).includes(codecName)) fail(TOOL, `unsupported --compression-codec "${codecName}" (none, gzip, snappy or lz4)`);
   const acks = Number(o.requestRequiredAcks);
   if (![0, 1, -1].includes(acks)) fail(TOOL, `--request-required-acks must be 0, 1 or -1, got "${o.requestRequiredAcks}"`);
   const retries = Number(o.messageSendMaxRetries);

@@ -67,10 +67,10 @@ describe('Producer', () => {
     expect(new Set(got.map((r) => r.partition)).size).toBeGreaterThan(3);
   });
 
-  it('keeps headers, timestamps and values through gzip and snappy, with acks 0, 1 and all', async () => {
+  it('keeps headers, timestamps and values through gzip, snappy and lz4, with acks 0, 1 and all', async () => {
     await createTopic(cluster.zk, 'p-codecs', { partitions: 1, replicationFactor: 1 });
     let expected = 0;
-    for (const [compression, acks] of [['none', 1], ['gzip', -1], ['snappy', 'all'], ['snappy', 0]] as const) {
+    for (const [compression, acks] of [['none', 1], ['gzip', -1], ['snappy', 'all'], ['lz4', 1], ['snappy', 0]] as const) {
       const producer = new Producer({ brokers: cluster.bootstrap, compression, acks, lingerMs: 2 });
       const sends: Promise<RecordMetadata>[] = [];
       for (let i = 0; i < 50; i++) {
@@ -82,9 +82,9 @@ describe('Producer', () => {
       expected += 50;
       await producer.close();
     }
-    const got = await readAll(cluster.bootstrap, 'p-codecs', [0], 200);
-    expect(got).toHaveLength(200);
-    expect(got.map((r) => r.offset)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    const got = await readAll(cluster.bootstrap, 'p-codecs', [0], 250);
+    expect(got).toHaveLength(250);
+    expect(got.map((r) => r.offset)).toEqual(Array.from({ length: 250 }, (_, i) => i));
     for (const [j, r] of got.entries()) {
       const i = j % 50;
       const codec = r.headers.find((h) => h.key === 'codec')!.value!.toString();

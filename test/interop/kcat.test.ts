@@ -1,6 +1,6 @@
 /**
  * kcat (librdkafka) judges the wire protocol: metadata, produce and consume with keys, gzip and
- * snappy, both with version negotiation (ApiVersions, Produce v3/Fetch v4 record batches) and
+ * snappy and lz4, both with version negotiation (ApiVersions, Produce v3/Fetch v4 record batches) and
  * with `-X api.version.request=false -X broker.version.fallback=0.8.2` (Produce v0/Fetch v0
  * message sets). Every byte kcat sends must come back unchanged.
  */
@@ -41,9 +41,11 @@ describe.runIf(hasKcat)('kcat against the broker', () => {
     ['negotiated versions, no compression', [], 'none'],
     ['negotiated versions, gzip', [], 'gzip'],
     ['negotiated versions, snappy', [], 'snappy'],
+    ['negotiated versions, lz4', [], 'lz4'],
     ['0.8.2 fallback, no compression', OLD, 'none'],
     ['0.8.2 fallback, gzip', OLD, 'gzip'],
     ['0.8.2 fallback, snappy', OLD, 'snappy'],
+    ['0.8.2 fallback, lz4 (magic 0 framing)', OLD, 'lz4'],
   ];
   it.each(cases)('produces and consumes keyed records (%s)', async (_name, extra, codec) => {
     const topic = `kcat-${codec}-${extra.length ? 'old' : 'new'}-${Math.random().toString(16).slice(2, 8)}`;

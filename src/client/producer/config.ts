@@ -39,8 +39,8 @@ export function producerOptionsFromProperties(props: Record<string, string>): Pr
       }
       case 'compression.type':
       case 'compression.codec':
-        if (!['none', 'gzip', 'snappy'].includes(v)) throw new ProjectError(`producer property ${key}: unsupported compression "${v}" (none, gzip or snappy)`);
-        o.compression = v as 'none' | 'gzip' | 'snappy';
+        if (!['none', 'gzip', 'snappy', 'lz4'].includes(v)) throw new ProjectError(`producer property ${key}: unsupported compression "${v}" (none, gzip, snappy or lz4; zstd needs Produce v7, beyond this broker)`);
+        o.compression = v as 'none' | 'gzip' | 'snappy' | 'lz4';
         break;
       case 'batch.size':
         o.batchSize = int(key, v);

@@ -80,12 +80,12 @@ function byteLen(v: Bytes): number {
 export function compressionCodecOf(c: CompressionType | undefined): CompressionCodec {
   if (c === undefined) return CompressionCodec.None;
   if (typeof c === 'number') {
-    if (c === CompressionCodec.None || c === CompressionCodec.Gzip || c === CompressionCodec.Snappy) return c;
+    if (c === CompressionCodec.None || c === CompressionCodec.Gzip || c === CompressionCodec.Snappy || c === CompressionCodec.Lz4) return c;
   } else {
-    const codec = ({ none: CompressionCodec.None, gzip: CompressionCodec.Gzip, snappy: CompressionCodec.Snappy } as Record<string, CompressionCodec>)[c];
+    const codec = ({ none: CompressionCodec.None, gzip: CompressionCodec.Gzip, snappy: CompressionCodec.Snappy, lz4: CompressionCodec.Lz4 } as Record<string, CompressionCodec>)[c];
     if (codec !== undefined) return codec;
   }
-  throw new ProjectError(`unsupported compression "${String(c)}": none, gzip or snappy (lz4 and zstd are not available)`);
+  throw new ProjectError(`unsupported compression "${String(c)}": none, gzip, snappy or lz4 (zstd needs Produce v7, beyond this broker)`);
 }
 
 function positive(name: string, v: number | undefined, dflt: number, allowZero = false): number {

@@ -52,7 +52,7 @@ export type PartitionerFn = (args: PartitionerArgs) => number;
  */
 export type Partitioner = 'default' | 'round-robin' | 'random' | PartitionerFn;
 
-export type CompressionType = 'none' | 'gzip' | 'snappy' | CompressionCodec;
+export type CompressionType = 'none' | 'gzip' | 'snappy' | 'lz4' | CompressionCodec;
 
 export interface ProducerOptions {
   /** Bootstrap brokers, "host:port,host:port" or a list (bootstrap.servers / metadata.broker.list). */

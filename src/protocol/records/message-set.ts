@@ -8,7 +8,7 @@
  *     message      =>
  *       crc        => UINT32  CRC32 (IEEE) of magic .. end of value
  *       magic      => INT8    0 or 1
- *       attributes => INT8    bits 0-2 codec (0 none, 1 gzip, 2 snappy), bit 3 (magic 1)
+ *       attributes => INT8    bits 0-2 codec (0 none, 1 gzip, 2 snappy, 3 lz4), bit 3 (magic 1)
  *                             timestamp type (1 = log append time)
  *       timestamp  => INT64   magic 1 only
  *       key        => BYTES   (-1 null)
