@@ -177,8 +177,14 @@ export class Sender {
     for (const q of acc.nonEmpty) {
       const open = q.open;
       if (open !== undefined) {
-        if (linger === 0 || urgent || open.epoch < epoch || now - open.createdMs >= linger) acc.close(q);
-        else wakeAt = Math.min(wakeAt, open.createdMs + linger);
+        if (urgent || open.epoch < epoch || linger === 0 || now - open.createdMs >= linger) {
+          // due, but closed only if it can leave now: otherwise it stays open and keeps filling
+          // (closing it would queue a small batch, with many partitions a few records each,
+          // behind the requests in flight, holding a whole batch.size of buffer memory); the
+          // answer to a request in flight wakes the sender again. A record of a newer flush
+          // generation closes it on arrival (RecordAccumulator.append).
+          if (q.batches.length === 0 && q.leader >= 0 && this.#canSend(q) && (this.#inFlight.get(q.leader) ?? 0) < this.#cfg.maxInFlight) acc.close(q);
+        } else wakeAt = Math.min(wakeAt, open.createdMs + linger);
       }
       if (q.batches.length === 0) {
         if (q.open === undefined) acc.nonEmpty.delete(q);
