@@ -66,6 +66,8 @@ export interface ConnectorEvents {
 }
 
 const NOT_YET = Symbol('not yet delivered');
+/** Attempts that wait for an unreadable registration to be written before counting it as subscribing to nothing. */
+export const UNREADABLE_REGISTRATION_ATTEMPTS = 3;
 
 export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
   readonly config: ConsumerConfig;
@@ -98,6 +100,10 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
   #sleepWake: (() => void) | undefined;
   /** Owner znodes held by others that made the last attempt fail. */
   #blockers: string[] = [];
+  /** Registrations that did not parse in the last attempt: a change to one ends the back-off. */
+  #changing: string[] = [];
+  /** Data watches on registrations counted with no subscription (see #watchUnreadable). */
+  readonly #unreadableWatches = new Map<string, () => void>();
   #loop: Promise<void> = Promise.resolve();
   #commitChain: Promise<void> = Promise.resolve();
   #autoCommit: NodeJS.Timeout | undefined;
@@ -230,6 +236,8 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     this.#closing = true;
     if (this.#autoCommit) clearInterval(this.#autoCommit);
     for (const u of this.#unwatch) u();
+    for (const u of this.#unreadableWatches.values()) u();
+    this.#unreadableWatches.clear();
     this.#loopWake?.();
     this.#sleepWake?.();
     await this.#loop.catch(() => undefined);
@@ -337,6 +345,32 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
 
   // ---- the rebalance loop -------------------------------------------------------------------
 
+  /**
+   * Watches the data of registrations counted with no subscription: when one is written at
+   * last, the group rebalances (the member watches alone would not notice a change of data).
+   */
+  #watchUnreadable(paths: readonly string[]): void {
+    for (const [path, unwatch] of this.#unreadableWatches) {
+      if (paths.includes(path)) continue;
+      unwatch();
+      this.#unreadableWatches.delete(path);
+    }
+    for (const path of paths) {
+      if (this.#unreadableWatches.has(path)) continue;
+      let first: number | undefined;
+      const unwatch = this.#zk.watchData(path, (node) => {
+        const version = node ? node.version : -1;
+        if (first === undefined) first = version;
+        else if (version !== first && this.#unreadableWatches.get(path) === unwatch) {
+          this.#unreadableWatches.delete(path);
+          unwatch();
+          if (node) this.#markRebalance(`the registration ${path} changed`, true);
+        }
+      });
+      this.#unreadableWatches.set(path, unwatch);
+    }
+  }
+
   #markRebalance(reason: string, force = false): void {
     this.#wanted = true;
     if (force) this.#forced = true;
@@ -377,7 +411,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
         this.log.error(e.message, error ? { error } : undefined);
         this.emit('rebalanceFailed', e);
       }
-      await this.#backOff(this.config.rebalanceBackoffMs, this.#blockers);
+      await this.#backOff(this.config.rebalanceBackoffMs, this.#blockers, this.#changing);
     }
   }
 
@@ -386,8 +420,8 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
    * znode that made the attempt fail is gone (their owners released them on their own
    * rebalance). Nothing is held while waiting.
    */
-  async #backOff(ms: number, blockers: readonly string[]): Promise<void> {
-    if (blockers.length === 0) return this.#sleep(ms);
+  async #backOff(ms: number, blockers: readonly string[], changing: readonly string[] = []): Promise<void> {
+    if (blockers.length === 0 && changing.length === 0) return this.#sleep(ms);
     const present = new Set(blockers);
     const unwatch: (() => void)[] = [];
     const sleeping = this.#sleep(ms);
@@ -397,6 +431,17 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
           if (node) return;
           present.delete(path);
           if (present.size === 0) this.#sleepWake?.();
+        }),
+      );
+    }
+    // a registration that was unreadable: any change to it (or its removal) ends the wait
+    for (const path of changing) {
+      let first: number | undefined;
+      unwatch.push(
+        this.#zk.watchData(path, (node) => {
+          const version = node ? node.version : -1;
+          if (first === undefined) first = version;
+          else if (version !== first) this.#sleepWake?.();
         }),
       );
     }
@@ -426,6 +471,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     const epoch = this.#sessionEpoch;
     const sub = this.#subscription!;
     this.#blockers = [];
+    this.#changing = [];
 
     // 1. Read the registries; ZooKeeper being away fails the attempt before fetching stops.
     let members = await readMembers(zk, group, (m) => this.#warnOnce(m));
@@ -433,6 +479,18 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
       await this.#register();
       members = await readMembers(zk, group, (m) => this.#warnOnce(m));
     }
+    // A registration that does not parse may be one being written: kafka-node creates its
+    // znode empty and sets the data a moment later, and a change of data moves no watch of
+    // ours. So, as 0.8 (whose TopicCount threw), the attempt fails while fetching goes on, and
+    // the back-off ends when that znode changes; after a few attempts the member is counted
+    // with no subscription (registry.ts) rather than holding the group up for good.
+    const unreadable = members.filter((m) => m.registration === undefined).map((m) => consumerIdPath(group, m.consumerId));
+    if (unreadable.length > 0 && attempt <= UNREADABLE_REGISTRATION_ATTEMPTS) {
+      this.#changing = unreadable;
+      this.log.info(`waiting for the registration of ${unreadable.join(', ')} to be readable`, { attempt });
+      return false;
+    }
+    this.#watchUnreadable(unreadable);
     const brokers = await readBrokers(zk);
     const partitions = await readTopicPartitions(zk, Object.keys(sub));
     const topicsView = new Map(Object.keys(sub).map((t) => [t, partitions.get(t)?.join(',') ?? 'none']));

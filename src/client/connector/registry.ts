@@ -11,7 +11,9 @@
  * (whose keys are topic names, or regular expressions as 0.8's wildcard consumers wrote
  * them), `black_list`. A registration that does not parse is reported and counted as a member
  * with no subscription: it is given no partition, and it can never make us own a partition
- * twice, since ownership is only ever taken by creating the owner znode.
+ * twice, since ownership is only ever taken by creating the owner znode. (The connector first
+ * gives such a registration a few rebalance attempts to be written: kafka-node creates its
+ * znode empty and fills it a moment later.)
  */
 import type { ZkClient } from '../../zk/client.js';
 import { ZkPayloadError } from '../../zk/errors.js';
