@@ -14,6 +14,8 @@
 #   replication   three brokers: RF=3 acks=1 and RF=3 acks=all throughput as ratios to RF=1
 #                 (same run), and the time from SIGKILL of a leader to the next acknowledged write
 #   rebalance     rebalance time for 8 consumers on 64 partitions (ZooKeeper connector)
+#   scale         producer throughput with 1, 8, 64 and 512 partitions, and over a long run as
+#                 the stored data grows (the 5-second lines of one 20 M record run)
 #   log           the storage benchmark: npm run bench:log (log append vs raw sequential write)
 #
 # It starts its own ZooKeeper node and broker (scripts/cluster.sh, free ports, a temporary
@@ -144,6 +146,26 @@ fi
 if want rebalance; then
   section "rebalance: 8 consumers on 64 partitions (ZooKeeper connector)"
   node dist/bench/rebalance-bench.js --zookeeper "$ZK" --consumers 8 --partitions 64 --runs "$RUNS" 2>&1 | sed 's/^/  /'
+fi
+
+# ---------------------------------------------------------------------------------------------
+if want scale; then
+  section "scale: our producer (100-byte records, acks=1) by partition count, and as stored data grows"
+  base=""
+  for parts in 1 8 64 512; do
+    create_topic "bench-scale-$parts" "$parts"
+    line=$(bin/kafka-producer-perf-test.sh --topic "bench-scale-$parts" --num-records "$RECORDS" --record-size 100 --throughput -1 \
+      --producer-props "bootstrap.servers=$BROKER" acks=1 | tail -1)
+    v=$(sed -E 's/^[0-9]+ records sent, ([0-9.]+) records\/sec.*/\1/' <<<"$line")
+    [ -z "$base" ] && base=$v
+    echo "  $parts partition(s): $v records/s, ratio to 1 partition $(ratio "$v" "$base")"
+  done
+  create_topic bench-scale-long 1
+  long=$(( RECORDS * 10 ))
+  echo "  one run of $long records into one partition (a line per 5 s; flat means stored data does not slow appends):"
+  bin/kafka-producer-perf-test.sh --topic bench-scale-long --num-records "$long" --record-size 100 --throughput -1 \
+    --producer-props "bootstrap.servers=$BROKER" acks=1 | sed -E 's/^/    /; s/, [0-9.]+ ms avg latency.*//'
+  echo "  stored: $(du -sh "$DIR"/broker-1 2>/dev/null | cut -f1)"
 fi
 
 # ---------------------------------------------------------------------------------------------
