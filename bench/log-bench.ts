@@ -87,6 +87,7 @@ async function runRaw(dir: string, pool: Buffer[], recordsPerBatch: number, fsyn
   let groups = 0;
   let writesSinceSync = 0;
   let maxGroup = 0;
+  let syncInFlight: Promise<void> | undefined;
   const t0 = process.hrtime.bigint();
   const syncer = async () => {
     while (!done) {
@@ -94,7 +95,9 @@ async function runRaw(dir: string, pool: Buffer[], recordsPerBatch: number, fsyn
       dirty = false;
       maxGroup = Math.max(maxGroup, writesSinceSync);
       writesSinceSync = 0;
-      await fh.datasync();
+      syncInFlight = fh.datasync();
+      await syncInFlight;
+      syncInFlight = undefined;
       fsyncs++;
       groups++;
     }
@@ -106,10 +109,14 @@ async function runRaw(dir: string, pool: Buffer[], recordsPerBatch: number, fsyn
       const buf = pool[next++ % poolSize]!;
       const p = lock.then(async () => {
         if (pos + buf.length > segmentBytes) {
-          await fh.datasync();
-          await fh.close();
+          // the next file first, so a group sync that starts now syncs it; one already running
+          // on the old file is waited for before that file is closed
+          const old = fh;
           fh = await fsp.open(path.join(dir, `raw-${++fileNo}.log`), 'w');
           pos = 0;
+          await old.datasync();
+          await syncInFlight;
+          await old.close();
         }
         await fh.write(buf, 0, buf.length, pos);
         pos += buf.length;
