@@ -136,6 +136,17 @@ async function consumeInGroup(o: Opts, props: Record<string, string>, brokers: s
 
   process.env.KAFKA_LOG_LEVEL ??= 'warn'; // the connector's rebalance lines only on request
   const log = new Logger('console-consumer');
+  // a signal while joining (the member is registered before subscribe() returns) is kept and
+  // acted on once there is a connector to close: the default action would leave the
+  // registration and the made-up group behind
+  let stopOnSignal: (() => void) | undefined;
+  let signalled = false;
+  const onSignal = (): void => {
+    signalled = true;
+    stopOnSignal?.();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let connector: ConsumerConnector;
   let stream;
   try {
@@ -157,8 +168,8 @@ async function consumeInGroup(o: Opts, props: Record<string, string>, brokers: s
       exitAfterFlush(code);
       return new Promise<never>(() => {});
     })());
-  process.on('SIGINT', () => void finish(0));
-  process.on('SIGTERM', () => void finish(0));
+  stopOnSignal = () => void finish(0);
+  if (signalled) stopOnSignal();
   try {
     let last: ConsumerRecord | undefined;
     for await (const r of stream) {

@@ -93,11 +93,17 @@ describe('Jepsen 2013: the ISR shrinks to the leader, which then dies', () => {
       expect(ackedAfterShrink).toBeLessThanOrEqual(1); // at most one in flight when the ISR changed
       expect(run.errors.get(ErrorCode.NOT_ENOUGH_REPLICAS) ?? 0).toBeGreaterThan(0);
       await cluster.startBroker(leader, { ...FAST, 'unclean.leader.election.enable': 'false', 'min.insync.replicas': '2' });
+      // the old leader must be elected again, then a follower catch up and rejoin the ISR
+      // before min.insync.replicas=2 accepts writes; on a loaded machine that chain can take a while
       await until('writes accepted again', async () => {
         const n = run.acked.length;
         await sleep(500);
         return run.acked.length > n;
-      }, 40_000);
+      }, 60_000).catch(async (err) => {
+        console.log('partition state', JSON.stringify(await state(cluster, 'jepsen', 0)), 'producer errors', [...run.errors]);
+        if (process.env.DEBUG_JEPSEN) for (const b of cluster.brokers.values()) console.log(`==== broker ${b.id}\n${b.output().slice(-6000)}`);
+        throw err;
+      });
       await run.stop();
       const result = check(run.acked, await readAll(cluster.bootstrap, 'jepsen', 1));
       expect(result.lost).toEqual([]);
