@@ -98,6 +98,10 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
   #forced = false;
   #loopWake: (() => void) | undefined;
   #sleepWake: (() => void) | undefined;
+  /** Sleeping out rebalance.backoff.ms after a failed attempt. */
+  #backingOff = false;
+  /** The members (sorted ids) the current attempt computed its assignment from. */
+  #attemptMembers: string | undefined;
   /** Owner znodes held by others that made the last attempt fail. */
   #blockers: string[] = [];
   /** Registrations that did not parse in the last attempt: a change to one ends the back-off. */
@@ -374,6 +378,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
   #markRebalance(reason: string, force = false): void {
     this.#wanted = true;
     if (force) this.#forced = true;
+    if (this.#backingOff && reason === 'group members changed') this.#sleepWake?.();
     this.log.debug('rebalance needed', { reason });
     const w = this.#loopWake;
     this.#loopWake = undefined;
@@ -411,7 +416,18 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
         this.log.error(e.message, error ? { error } : undefined);
         this.emit('rebalanceFailed', e);
       }
-      await this.#backOff(this.config.rebalanceBackoffMs, this.#blockers, this.#changing);
+      // an attempt that read a membership already out of date (members were still joining)
+      // failed because of it: try the new one at once, not after rebalance.backoff.ms (0.8 slept
+      // it out, so members starting together took 2 s and more to settle); likewise a change of
+      // the group seen while backing off ends the back-off
+      const ids = this.#seen.ids;
+      if (this.#attemptMembers !== undefined && ids !== NOT_YET && [...ids].sort().join(',') !== this.#attemptMembers) continue;
+      this.#backingOff = true;
+      try {
+        await this.#backOff(this.config.rebalanceBackoffMs, this.#blockers, this.#changing);
+      } finally {
+        this.#backingOff = false;
+      }
     }
   }
 
@@ -472,6 +488,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     const sub = this.#subscription!;
     this.#blockers = [];
     this.#changing = [];
+    this.#attemptMembers = undefined;
 
     // 1. Read the registries; ZooKeeper being away fails the attempt before fetching stops.
     let members = await readMembers(zk, group, (m) => this.#warnOnce(m));
@@ -496,9 +513,10 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     const topicsView = new Map(Object.keys(sub).map((t) => [t, partitions.get(t)?.join(',') ?? 'none']));
     const view = viewKey(
       members.map((m) => m.consumerId),
-      [...brokers.keys()].map(String),
+      [...brokers.keys()].sort((a, b) => a - b).map(String),
       topicsView,
     );
+    this.#attemptMembers = members.map((m) => m.consumerId).join(',');
 
     // 2. The assignment every member computes alike.
     const all = assign(this.config.partitionAssignmentStrategy, {
