@@ -54,6 +54,14 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 echo "zkafka benchmarks: $(nproc) cores, node $(node -v), runs=$RUNS, records=$RECORDS"
+# How fast this (virtual) machine is right now: the same binary's CRC32C speed, and the CPU time
+# the hypervisor steals during the run (printed at the end). Numbers of runs on a slowed machine
+# are not comparable with those of a quiet one.
+cpu_speed() { node -e 'import("./dist/src/protocol/records/crc.js").then(({crc32c})=>{const b=Buffer.alloc(16384,7);let n=0;const t=process.hrtime.bigint();while(Number(process.hrtime.bigint()-t)<5e8){crc32c(b);n++}console.log((n*16384/0.5/2**30).toFixed(2))})'; }
+steal_ticks() { awk '/^cpu / {print $9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
+STEAL0=$(steal_ticks)
+echo "machine now: crc32c $(cpu_speed) GiB/s on one core (3.7-3.8 when this machine is quiet)"
+report_steal() { read -r s1 t1 <<<"$(steal_ticks)"; read -r s0 t0 <<<"$STEAL0"; awk -v s=$((s1 - s0)) -v t=$((t1 - t0)) 'BEGIN { if (t > 0) printf "\nCPU time stolen by the hypervisor during the run: %.1f%%\n", 100 * s / t }'; }
 scripts/cluster.sh up --dir "$DIR" --zk-nodes 1 --zk-port "$ZK_PORT" --brokers 1 --port "$BROKER_PORT" --topic "" >/dev/null 2>&1 ||
   { echo "could not start the cluster (see $DIR)" >&2; exit 1; }
 ZK="127.0.0.1:$ZK_PORT"
@@ -176,3 +184,6 @@ if want log; then
   section "log: append vs raw sequential write (storage)"
   if [ -f dist/bench/log-bench.js ]; then node dist/bench/log-bench.js 2>&1 | sed 's/^/  /'; else echo "  dist/bench/log-bench.js missing"; fi
 fi
+
+echo "machine at the end: crc32c $(cpu_speed) GiB/s on one core"
+report_steal
