@@ -158,6 +158,16 @@ describe('controller fencing and double failover', () => {
     expect(result.misplaced).toEqual([]);
     expect(result.reordered).toBe(0);
     const reference = logBytes(cluster, leader, topic, 0);
-    await until('replicas byte-identical', () => [1, 2, 3].every((id) => logBytes(cluster, id, topic, 0).equals(reference)), 20_000);
+    await until('replicas byte-identical', () => [1, 2, 3].every((id) => logBytes(cluster, id, topic, 0).equals(reference)), 30_000).catch((err) => {
+      // say how they differ: a replica still catching up is shorter with an equal prefix; a
+      // divergent tail differs inside the common length
+      for (const id of [1, 2, 3]) {
+        const b = logBytes(cluster, id, topic, 0);
+        let at = 0;
+        while (at < Math.min(b.length, reference.length) && b[at] === reference[at]) at++;
+        console.log(`broker ${id}${id === leader ? ' (leader)' : ''}: ${b.length} bytes, equal to the leader's first ${at}`);
+      }
+      throw err;
+    });
   });
 });
