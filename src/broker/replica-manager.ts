@@ -156,6 +156,7 @@ export class ReplicaManager {
   updateMetadata(req: UpdateMetadataRequest): number {
     if (this.#staleEpoch(req.controllerEpoch)) return ErrorCode.STALE_CONTROLLER_EPOCH;
     this.#metadata.apply(req);
+    this.#fetchers.followAddresses((id) => this.#metadata.broker(id));
     return ErrorCode.NONE;
   }
 

@@ -61,6 +61,10 @@ class LeaderFetcher {
     return this.#parts.delete(key(p));
   }
 
+  partitions(): Partition[] {
+    return [...this.#parts.values()].map((s) => s.partition);
+  }
+
   async stop(): Promise<void> {
     this.#running = false;
     this.#conn.close();
@@ -195,6 +199,23 @@ export class ReplicaFetcherManager {
       this.#fetchers.set(leader.id, f);
     }
     f.add(p);
+  }
+
+  /**
+   * A leader that came back at another address (a restart on a new port) without a new leader
+   * epoch is not announced by LeaderAndIsr, only by UpdateMetadata: move its partitions to a
+   * fetcher at the address `lookup` gives now.
+   */
+  followAddresses(lookup: (brokerId: number) => { host: string; port: number } | undefined): void {
+    for (const [id, f] of [...this.#fetchers]) {
+      const now = lookup(id);
+      if (!now || (now.host === f.host && now.port === f.port)) continue;
+      this.#log.info('leader moved: fetching from its new address', { leader: id, from: `${f.host}:${f.port}`, to: `${now.host}:${now.port}` });
+      const parts = f.partitions();
+      void f.stop();
+      this.#fetchers.delete(id);
+      for (const p of parts) this.add(p, { id, host: now.host, port: now.port });
+    }
   }
 
   remove(p: Partition): void {
