@@ -126,17 +126,22 @@ export function decodeFetchRequest(r: Reader, version: number): FetchRequest {
   return { replicaId, maxWaitMs, minBytes, maxBytes, isolationLevel, topics };
 }
 
+/** A partition's answer up to its record set (the same in both encoders below). */
+function writePartitionHeader(w: Writer, version: number, p: FetchResponse['topics'][number]['partitions'][number]): void {
+  w.int32(p.partition).int16(p.errorCode).int64(p.highWatermark);
+  if (version >= 4) {
+    w.int64(p.lastStableOffset);
+    w.array(p.abortedTransactions, (w, a) => w.int64(a.producerId).int64(a.firstOffset));
+  }
+}
+
 export function encodeFetchResponse(w: Writer, version: number, res: FetchResponse): Writer {
   check(version);
   if (version >= 1) w.int32(res.throttleTimeMs);
   return w.array(res.topics, (w, t) => {
     w.string(t.topic);
     w.array(t.partitions, (w, p) => {
-      w.int32(p.partition).int16(p.errorCode).int64(p.highWatermark);
-      if (version >= 4) {
-        w.int64(p.lastStableOffset);
-        w.array(p.abortedTransactions, (w, a) => w.int64(a.producerId).int64(a.firstOffset));
-      }
+      writePartitionHeader(w, version, p);
       w.bytes(p.records);
     });
   });
@@ -185,11 +190,7 @@ export function encodeFetchResponseChunks(w: Writer, version: number, res: Fetch
   w.array(res.topics, (w, t) => {
     w.string(t.topic);
     w.array(t.partitions, (w, p) => {
-      w.int32(p.partition).int16(p.errorCode).int64(p.highWatermark);
-      if (version >= 4) {
-        w.int64(p.lastStableOffset);
-        w.array(p.abortedTransactions, (w, a) => w.int64(a.producerId).int64(a.firstOffset));
-      }
+      writePartitionHeader(w, version, p);
       const records = p.records;
       if (records !== null && records.length >= FETCH_ZERO_COPY_MIN_BYTES) {
         w.int32(records.length);
