@@ -44,7 +44,10 @@ describe('session expiry', () => {
 
     // Ordinary calls work on the new session.
     await c.create('/after', 'x');
-    expect((await observer.get('/after'))?.data.toString()).toBe('x');
+    // the observer may be connected to another server of the ensemble, which can lag behind the
+    // leader for a moment (ZooKeeper orders each client's view, not all clients' views at once)
+    const after = await waitFor(async () => (await observer.get('/after'))?.data.toString(), { timeoutMs: 10_000, what: 'the observer to see /after' });
+    expect(after).toBe('x');
   });
 
   it('calls made while the session is being replaced wait and then succeed (CAS retries recognise their own write)', async () => {
