@@ -411,7 +411,8 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
       }
       if (this.#closing) return;
       this.log.info(`rebalance attempt ${attempt} failed; backing off ${this.config.rebalanceBackoffMs} ms`, { group: this.groupId, consumer: this.consumerId, ...(error ? { error } : {}) });
-      if (attempt % max === 0) {
+      // waiting for a registration to be written is no failure to report
+      if (attempt % max === 0 && this.#changing.length === 0) {
         const e = new ProjectError(`${this.consumerId} can't rebalance after ${attempt} attempts in group ${this.groupId}; still trying`, { cause: error });
         this.log.error(e.message, error ? { error } : undefined);
         this.emit('rebalanceFailed', e);
