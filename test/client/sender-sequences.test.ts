@@ -4,7 +4,10 @@
  * idempotence.test.ts): a batch keeps its producer id and sequence when it is resent; the
  * OUT_OF_ORDER answers that echo an earlier failure are requeued behind it, in order, and the
  * partition resends one batch at a time; an OUT_OF_ORDER answer that is no such echo makes the
- * producer take a new producer id and number its batches afresh from 0.
+ * producer take a new producer id and number its batches afresh from 0; nothing is pipelined
+ * before the leader has acknowledged the id; a batch split after MESSAGE_TOO_LARGE goes before
+ * the batches behind it. (sender-model.test.ts runs the same rules against a model broker with
+ * random faults.)
  */
 import { describe, expect, it } from 'vitest';
 import { Producer } from '../../src/client/producer/index.js';
@@ -93,25 +96,68 @@ describe('idempotent sender: sequences and order across failures', () => {
     await producer.partitionsFor('t');
     const acked: string[] = [];
     const send = (v: string): Promise<void> => producer.send({ topic: 't', value: v }).then((md) => void acked.push(`${v}@${md.offset}`));
+    const z = send('z');
+    const r0 = await broker.produce(1);
     const a = send('a');
-    const r1 = await broker.produce(1);
+    await new Promise((r) => setTimeout(r, 20));
+    // a leader that has not acknowledged this producer id yet accepts any first sequence: if the
+    // first request failed before its check, a second would be appended past the gap
+    expect(broker.produces).toHaveLength(1);
+    r0.answer(ErrorCode.NONE, 0);
+    const r1 = await broker.produce(2);
     const b = send('b');
-    const r2 = await broker.produce(2); // a second request of the partition while the first is out
-    expect(r1.batches).toEqual([{ producerId: 100, baseSequence: 0, values: 1 }]);
-    expect(r2.batches).toEqual([{ producerId: 100, baseSequence: 1, values: 1 }]);
+    const r2 = await broker.produce(3); // a second request of the partition while the first is out
+    expect(r0.batches).toEqual([{ producerId: 100, baseSequence: 0, values: 1 }]);
+    expect(r1.batches).toEqual([{ producerId: 100, baseSequence: 1, values: 1 }]);
+    expect(r2.batches).toEqual([{ producerId: 100, baseSequence: 2, values: 1 }]);
 
     r1.answer(ErrorCode.NOT_LEADER_FOR_PARTITION);
     r2.answer(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER); // the broker refused the gap a left
-    const r3 = await broker.produce(3);
-    expect(r3.batches).toEqual([{ producerId: 100, baseSequence: 0, values: 1 }]); // a alone, unchanged
+    const r3 = await broker.produce(4);
+    expect(r3.batches).toEqual([{ producerId: 100, baseSequence: 1, values: 1 }]); // a alone, unchanged
     await new Promise((r) => setTimeout(r, 20));
-    expect(broker.produces).toHaveLength(3); // b waits for a
-    r3.answer(ErrorCode.NONE, 0);
+    expect(broker.produces).toHaveLength(4); // b waits for a
+    r3.answer(ErrorCode.NONE, 1);
+    const r4 = await broker.produce(5);
+    expect(r4.batches).toEqual([{ producerId: 100, baseSequence: 2, values: 1 }]);
+    r4.answer(ErrorCode.NONE, 2);
+    await Promise.all([z, a, b]);
+    expect(acked).toEqual(['z@0', 'a@1', 'b@2']);
+    expect(broker.initCalls).toBe(1);
+    await producer.close();
+  });
+
+  it('after MESSAGE_TOO_LARGE splits a batch, the batches behind it wait and follow the halves in order', async () => {
+    const broker = new ScriptedBroker([100]);
+    const producer = new Producer({ cluster: broker.cluster(), acks: 1, batchSize: 200, retryBackoffMs: 1, lingerMs: 0 });
+    await producer.partitionsFor('t');
+    const z = producer.send({ topic: 't', value: 'z' });
+    (await broker.produce(1)).answer(ErrorCode.NONE, 0); // the leader knows the id: requests may pipeline
+    await z;
+    // four records in one batch, then two more requests behind it
+    const big = ['a', 'b', 'c', 'd'].map((v) => producer.send({ topic: 't', value: v }));
+    producer.flush().catch(() => undefined);
+    const r2 = await broker.produce(2);
+    const e = producer.send({ topic: 't', value: 'e' });
+    const r3 = await broker.produce(3);
+    expect(r2.batches).toEqual([{ producerId: 100, baseSequence: 1, values: 4 }]);
+    expect(r3.batches).toEqual([{ producerId: 100, baseSequence: 5, values: 1 }]);
+    r2.answer(ErrorCode.MESSAGE_TOO_LARGE);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(broker.produces).toHaveLength(3); // the halves wait for the request still out
+    r3.answer(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER); // the echo of the refused batch
     const r4 = await broker.produce(4);
-    expect(r4.batches).toEqual([{ producerId: 100, baseSequence: 1, values: 1 }]);
+    expect(r4.batches).toEqual([{ producerId: 100, baseSequence: 1, values: 2 }]); // the first half, alone
+    await new Promise((r) => setTimeout(r, 20));
+    expect(broker.produces).toHaveLength(4);
     r4.answer(ErrorCode.NONE, 1);
-    await Promise.all([a, b]);
-    expect(acked).toEqual(['a@0', 'b@1']);
+    const r5 = await broker.produce(5);
+    expect(r5.batches[0]).toEqual({ producerId: 100, baseSequence: 3, values: 2 });
+    const rest = r5.batches.length === 2 ? r5 : await broker.produce(6);
+    expect(rest.batches[rest.batches.length - 1]).toEqual({ producerId: 100, baseSequence: 5, values: 1 });
+    r5.answer(ErrorCode.NONE, 3);
+    if (rest !== r5) rest.answer(ErrorCode.NONE, 5);
+    expect((await Promise.all([...big, e])).map((m) => m.offset)).toEqual([1, 2, 3, 4, 5]);
     expect(broker.initCalls).toBe(1);
     await producer.close();
   });

@@ -43,6 +43,11 @@ export class ProducerIdentity {
     return this.#state === 'ready';
   }
 
+  /** The producer id batches are stamped with now (-1 without one). */
+  get producerId(): number {
+    return this.#state === 'ready' ? this.#producerId : -1;
+  }
+
   /** An id is wanted and not here yet: nothing may be sent (it would go without sequences). */
   get pending(): boolean {
     return this.#state === 'none' || this.#state === 'asking';

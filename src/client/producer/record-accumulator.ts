@@ -22,7 +22,7 @@ export class PartitionQueue {
   /** Closed, sealed batches in `seq` order, not in flight. */
   readonly batches: ProducerBatch[] = [];
   open: ProducerBatch | undefined;
-  /** Requests in flight that carry batches of this partition (0 or 1: that is what keeps order). */
+  /** Requests in flight that carry batches of this partition (at most 1 without sequence numbers: that keeps order). */
   inFlight = 0;
   /** After a retriable error: one batch per request until a batch succeeds. */
   retrying = false;
@@ -32,6 +32,9 @@ export class PartitionQueue {
   /** Idempotence: the next sequence number, and the producer id it counts for. */
   nextSequence = 0;
   sequencePid = -1;
+  /** The producer id and leader of the last acknowledged request: pipelining is safe only while both are current. */
+  confirmedPid = -1;
+  confirmedLeader = -1;
 
   constructor(topic: string, partition: number) {
     this.topic = topic;

@@ -13,7 +13,8 @@
  * Ordering with idempotence (the default, KIP-98): the sender first gets a producer id
  * (InitProducerId) and stamps every batch, when it is first sent, with that id and the
  * partition's next sequence number; up to `maxInFlight` requests of a partition may then be
- * out at once. The leader refuses a batch whose sequence does not follow the last one it
+ * out at once, once the partition's current leader has acknowledged a request under the current
+ * id (a leader that does not know the id yet accepts whatever sequence comes first). The leader refuses a batch whose sequence does not follow the last one it
  * appended, so if request k fails, k+1.. come back OUT_OF_ORDER_SEQUENCE_NUMBER (the echo of
  * the gap) and are requeued behind k without counting as retries; a batch resent after it was
  * appended is answered with its first offsets. An OUT_OF_ORDER answer that is not such an echo
@@ -24,7 +25,10 @@
  * batches go back to the head of their queue in order, metadata is refreshed, and the partition
  * waits for its requests in flight, then sends one batch per request until one succeeds.
  * MESSAGE_TOO_LARGE splits the record set (one batch per request, then halves of the batch,
- * which keep their records' sequence numbers) so that only an oversized record itself fails.
+ * which keep their records' sequence numbers) so that only an oversized record itself fails; the
+ * partition then retries as above (the requests behind the refused one come back as echoes).
+ * A success ends the retrying only for the request sent while retrying: one sent before the
+ * failure proves nothing about those behind it.
  */
 import type { Cluster } from '../cluster.js';
 import { ApiKey } from '../../protocol/api-keys.js';
@@ -133,9 +137,17 @@ export class Sender {
     return this.#identity.ready;
   }
 
-  /** Whether a partition may send now: one request in flight keeps order without sequence numbers. */
+  /**
+   * Whether a partition may send now. One request in flight keeps order without sequence
+   * numbers. With them, several may be out only once the partition's leader has acknowledged a
+   * batch under the current producer id: a leader that does not know the producer (a new id, a
+   * new or restarted leader) accepts whatever sequence comes first, so if the first request
+   * failed before its check (not yet leader, too large) the second would be appended past the gap.
+   */
   #canSend(q: PartitionQueue): boolean {
-    return q.inFlight === 0 || (!q.retrying && q.inFlight < (this.#identity.ready ? this.#cfg.maxInFlight : 1));
+    if (q.inFlight === 0) return true;
+    if (q.retrying || !this.#identity.ready) return false;
+    return q.inFlight < (q.confirmedPid === this.#identity.producerId && q.confirmedLeader === q.leader ? this.#cfg.maxInFlight : 1);
   }
 
   /** Runs a drain soon (once per turn of the event loop however often it is asked). */
@@ -235,12 +247,12 @@ export class Sender {
       let requestBytes = 0;
       for (const q of queues) {
         if (q.batches.length === 0 || !this.#canSend(q)) continue;
-        const one = q.retrying || q.singleBatch;
+        const one = q.retrying || q.singleBatch || this.#isResend(q.batches[0]!);
         let bytes = 0;
         let n = 0;
         while (n < q.batches.length) {
           const size = q.batches[n]!.sizeInBytes;
-          if (n > 0 && (one || bytes + size > MAX_PARTITION_RECORD_SET)) break;
+          if (n > 0 && (one || bytes + size > MAX_PARTITION_RECORD_SET || this.#isResend(q.batches[n]!))) break;
           if (entries.length > 0 && requestBytes + bytes + size > this.#cfg.maxRequestSize) break;
           bytes += size;
           n++;
@@ -256,6 +268,15 @@ export class Sender {
       if (entries.length === 0) return;
       this.#send(leader, entries);
     }
+  }
+
+  /**
+   * A batch sent before under the current producer id goes alone: the leader may hold some of
+   * the batches of its first request (a new leader copied a part of it), and answers a record set
+   * as a duplicate only if all of it was appended, refusing one that is partly there.
+   */
+  #isResend(b: ProducerBatch): boolean {
+    return b.stamped && b.producerId >= 0 && b.producerId === this.#identity.producerId;
   }
 
   #send(leader: number, entries: Entry[]): void {
@@ -304,7 +325,10 @@ export class Sender {
           this.#succeed(b, base, pr!.logAppendTime);
           if (base >= 0) base += b.count;
         }
-        q.retrying = false;
+        // a request sent before the partition began retrying proves nothing about those after it
+        if (e.retry) q.retrying = false;
+        q.confirmedPid = e.batches[0]!.producerId;
+        q.confirmedLeader = leader;
       } else if (code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER) {
         // after a failure of an earlier request of this partition this is its echo (the broker
         // refused the gap): resend in order. As the partition's first failure, or for a resend,
@@ -363,6 +387,9 @@ export class Sender {
   /** MESSAGE_TOO_LARGE: one batch per request, then halves of a batch, until a single record fails. */
   #tooLarge(q: PartitionQueue, batches: ProducerBatch[]): void {
     this.#acc.nonEmpty.add(q);
+    // the requests after this one are refused as out of order (echoes): wait for them all,
+    // then resend one batch at a time, as after any failure
+    q.retrying = true;
     if (batches.length > 1) {
       q.singleBatch = true;
       for (const b of batches) q.reinsert(b);
