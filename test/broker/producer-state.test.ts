@@ -4,7 +4,7 @@
  * first append's offsets, an old epoch fenced, a failed append forgotten so the resend passes.
  */
 import { describe, expect, it } from 'vitest';
-import { ProducerStateTable, RECENT_BATCHES } from '../../src/broker/replica/producer-state.js';
+import { ProducerStateTable, RECENT_RECORD_SETS } from '../../src/broker/replica/producer-state.js';
 import { PartitionLog, type AppendResult } from '../../src/storage/log.js';
 import { encodeRecordBatch } from '../../src/protocol/records/record-batch.js';
 import { ErrorCode, KafkaError } from '../../src/common/errors.js';
@@ -38,7 +38,8 @@ describe('ProducerStateTable', () => {
     expect(a.kind).toBe('append');
     expect(t.check(batches(7, 0, 5, 4)).kind).toBe('append');
     expect(codeOf(() => t.check(batches(7, 0, 10, 1)))).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER); // 9 is missing
-    expect(codeOf(() => t.check(batches(7, 0, 8, 1)))).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER); // 8 overlaps
+    expect(codeOf(() => t.check(batches(7, 0, 8, 2)))).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER); // 8 is written, 9 is not
+    expect(t.check(batches(7, 0, 8, 1)).kind).toBe('duplicate'); // 8 alone was written (in the record set 5-8)
     expect(t.check(batches(7, 0, 9, 1)).kind).toBe('append');
     expect(t.check(PartitionLog.validateAll(encodeRecordBatch({ records: [{ value: 'x' }] }))).kind).toBe('append');
     expect(t.size).toBe(1);
@@ -75,11 +76,42 @@ describe('ProducerStateTable', () => {
     await expect(dup.kind === 'duplicate' && dup.result).resolves.toMatchObject({ firstOffset: 52, lastOffset: 54 });
   });
 
-  it(`remembers the last ${RECENT_BATCHES} batches only`, () => {
+  it(`remembers the last ${RECENT_RECORD_SETS} record sets only`, () => {
     const t = new ProducerStateTable();
-    for (let i = 0; i < RECENT_BATCHES + 1; i++) t.check(batches(9, 0, i, 1));
+    for (let i = 0; i < RECENT_RECORD_SETS + 1; i++) t.check(batches(9, 0, i, 1));
     expect(codeOf(() => t.check(batches(9, 0, 0, 1)))).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
     expect(t.check(batches(9, 0, 1, 1)).kind).toBe('duplicate');
+  });
+
+  it('a follower learns producers from the batches it copies: contiguous batches merge, a failover resend is a duplicate, a gap is refused', async () => {
+    const t = new ProducerStateTable();
+    const copied = (at: number, pid: number, seq: number, ...counts: number[]): ReturnType<typeof PartitionLog.validateAll> => {
+      const list = batches(pid, 0, seq, ...counts);
+      let offset = at;
+      for (const b of list) {
+        b.header.baseOffset = offset;
+        offset += b.header.lastOffsetDelta + 1;
+      }
+      return list;
+    };
+    // producer 1 wrote seqs 0-9 at offsets 0-9 (two record sets), producer 2 interleaved at 10-11
+    t.replicated(copied(0, 1, 0, 4, 6));
+    t.replicated(copied(10, 2, 0, 2));
+    t.replicated(copied(12, 1, 10, 3));
+    for (let i = 0; i < 10; i++) t.replicated(copied(15 + i, 2, 2 + i, 1)); // merged into one range: nothing forgotten
+    // the new leader (this replica) answers producer 1's resends of any of it as duplicates
+    const dup = t.check(batches(1, 0, 4, 6));
+    await expect(dup.kind === 'duplicate' && dup.result).resolves.toMatchObject({ firstOffset: 4, lastOffset: 9 });
+    const dup2 = t.check(batches(1, 0, 11, 2));
+    await expect(dup2.kind === 'duplicate' && dup2.result).resolves.toMatchObject({ firstOffset: 13, lastOffset: 14 });
+    const dup3 = t.check(batches(2, 0, 0, 2));
+    await expect(dup3.kind === 'duplicate' && dup3.result).resolves.toMatchObject({ firstOffset: 10, lastOffset: 11 });
+    const dup4 = t.check(batches(2, 0, 3, 1));
+    await expect(dup4.kind === 'duplicate' && dup4.result).resolves.toMatchObject({ firstOffset: 16, lastOffset: 16 });
+    expect(codeOf(() => t.check(batches(1, 0, 14, 1)))).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER); // 13 never arrived
+    expect(t.check(batches(1, 0, 13, 1)).kind).toBe('append');
+    t.clear(); // the log was truncated
+    expect(t.check(batches(1, 0, 20, 1)).kind).toBe('append');
   });
 
   it('fences an older epoch and starts afresh with a newer one', () => {

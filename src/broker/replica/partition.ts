@@ -68,7 +68,7 @@ export class Partition extends EventEmitter {
   get state(): LeaderAndIsrState | undefined {
     return this.#state;
   }
-  /** Idempotent producers' sequence state (leader only). */
+  /** Idempotent producers' sequence state (checked by the leader, kept by followers from what they copy). */
   readonly producers = new ProducerStateTable();
 
   get isLeader(): boolean {
@@ -89,8 +89,7 @@ export class Partition extends EventEmitter {
 
   /** Becomes the leader for `state.leaderEpoch`: the epoch begins at the current log end. */
   async makeLeader(state: LeaderAndIsrState, now: number): Promise<void> {
-    // what a former follower knows of producers is stale: start afresh (see producer-state.ts)
-    if (!this.isLeader) this.producers.clear();
+    // the producer table stays: as a follower this replica kept it from the batches it copied
     this.#state = { ...state };
     await this.epochs.assign(state.leaderEpoch, this.log.logEndOffset);
     this.#followers = new Map(state.replicas.filter((r) => r !== this.#brokerId).map((r) => [r, { leo: -1, lastCaughtUpMs: now, lastFetchMs: 0 }]));
@@ -144,7 +143,9 @@ export class Partition extends EventEmitter {
       const e = b.header.partitionLeaderEpoch;
       if (e > this.epochs.latestEpoch) await this.epochs.assign(e, b.header.baseOffset);
     }
-    return this.log.append(whole, { assignOffsets: false });
+    const result = await this.log.append(whole, { assignOffsets: false });
+    this.producers.replicated(list);
+    return result;
   }
 
   /** Follower: the leader's high watermark, capped by what this replica has flushed. */
@@ -233,6 +234,8 @@ export class Partition extends EventEmitter {
 
   /** Truncation when becoming follower, keeping the epoch cache and high watermark in step. */
   async truncateTo(offset: number): Promise<void> {
+    // what the table knew may be cut off: producers start afresh (see producer-state.ts)
+    if (offset < this.log.logEndOffset) this.producers.clear();
     await this.log.truncateTo(offset);
     await this.epochs.truncateFromEnd(offset);
     if (this.#hw > this.log.logEndOffset) this.#hw = this.log.logEndOffset;

@@ -1,41 +1,49 @@
 /**
- * ProducerStateTable: what a partition leader knows of each idempotent producer writing to it
- * (KIP-98, simplified): the producer epoch, the last sequence number appended, and the last
- * few batches with their offsets. With it the leader
+ * ProducerStateTable: what a partition replica knows of each idempotent producer writing to it
+ * (KIP-98, simplified): the producer epoch, the last sequence number in the log, and the
+ * sequence ranges of its last few record sets with their offsets. With it the leader
  *   - refuses a batch whose first sequence does not follow the last one
  *     (OUT_OF_ORDER_SEQUENCE_NUMBER): an earlier batch is missing, so appending this one would
  *     put the producer's records out of order; the producer resends from the gap;
- *   - recognises a resent batch (same producer, epoch and sequence range as one of the last
- *     RECENT_BATCHES) and answers with the offsets it was appended at, appending nothing.
+ *   - recognises a resent record set (its sequences lie inside one remembered range) and answers
+ *     with the offsets they were appended at, appending nothing.
  *
  * Sequences are checked and reserved synchronously, before the append is queued on the log,
  * so requests answered in order on one connection are checked in the order they are appended.
  *
- * The table lives in memory on the leader and is cleared when the replica becomes leader; a
- * producer it does not know (new, or after a restart or a leader change) starts a fresh entry at
- * whatever sequence it sends. So duplicates across a leader change are possible, as with a
- * non-idempotent producer, but a gap is never accepted from a producer the leader knows.
+ * Followers keep the table too, from the batch headers they copy (`replicated`): contiguous
+ * batches of a producer merge into one range. So a follower that becomes leader knows the
+ * producers as its log does, as Kafka's replicas do: a batch resent after a failover is answered
+ * as a duplicate if the old leader had appended and replicated it, and a gap stays refused. The
+ * table is cleared when the log is truncated, and is empty after a restart (it is not written to
+ * disk, unlike Kafka's producer snapshots): a producer the table does not know starts a fresh
+ * entry at whatever sequence it sends (as Kafka does when a producer's state is gone), so a
+ * resend across a restart can still duplicate, never reorder.
  */
 import { ErrorCode, KafkaError } from '../../common/errors.js';
 import type { BatchPosition } from '../../protocol/records/record-batch.js';
 import type { AppendResult } from '../../storage/log.js';
 
-/** How many recent batches per producer are remembered for duplicate detection (Kafka: 5). */
-export const RECENT_BATCHES = 5;
+/** How many recent record sets (ranges) per producer are remembered for duplicate detection (Kafka: 5 batches; a producer has at most 5 requests in flight). */
+export const RECENT_RECORD_SETS = 5;
 /** Producers remembered per partition; the least recently written are forgotten first. */
 export const MAX_PRODUCERS = 10_000;
 
-interface RecentBatch {
+const SEQ_MOD = 0x80000000;
+
+/** Sequences firstSeq..lastSeq (inclusive), written at the offsets `result` resolves to. */
+interface SeqRange {
   firstSeq: number;
   lastSeq: number;
-  /** Resolves to the append that wrote it (offsets, time). */
+  /** Known once appended (-1 while the leader's append is queued). */
+  firstOffset: number;
   result: Promise<AppendResult>;
 }
 
 interface ProducerEntry {
   epoch: number;
   lastSeq: number;
-  recent: RecentBatch[];
+  recent: SeqRange[];
 }
 
 /** The outcome of checking a record set: append it, or answer a duplicate with its earlier result. */
@@ -44,12 +52,29 @@ export type SequenceCheck = { kind: 'append'; commit: (result: Promise<AppendRes
 const NO_PRODUCER: SequenceCheck = { kind: 'append', commit: () => undefined, abort: () => undefined };
 
 function nextSeq(seq: number): number {
-  return seq === 0x7fffffff ? 0 : seq + 1;
+  return seq === SEQ_MOD - 1 ? 0 : seq + 1;
 }
 
 function lastSeqOf(b: BatchPosition): number {
-  const last = b.header.baseSequence + b.header.lastOffsetDelta;
-  return last > 0x7fffffff ? last - 0x80000000 : last;
+  return (b.header.baseSequence + b.header.lastOffsetDelta) % SEQ_MOD;
+}
+
+/** How many sequences first..last covers (they wrap after 2^31-1). */
+function span(first: number, last: number): number {
+  return ((last - first + SEQ_MOD) % SEQ_MOD) + 1;
+}
+
+/** Whether first..last lies inside the range r. */
+function within(r: SeqRange, first: number, last: number): boolean {
+  const at = (first - r.firstSeq + SEQ_MOD) % SEQ_MOD;
+  return at + span(first, last) <= span(r.firstSeq, r.lastSeq);
+}
+
+/** The offsets of first..last inside r. */
+function offsetsWithin(r: SeqRange, first: number, last: number): Promise<AppendResult> {
+  const skip = (first - r.firstSeq + SEQ_MOD) % SEQ_MOD;
+  const n = span(first, last);
+  return r.result.then((res) => ({ ...res, firstOffset: res.firstOffset + skip, lastOffset: res.firstOffset + skip + n - 1, recordCount: n }));
 }
 
 export class ProducerStateTable {
@@ -78,16 +103,17 @@ export class ProducerStateTable {
         throw new KafkaError(ErrorCode.INVALID_REQUEST, `a record set mixes producers (${pid}/${epoch} and ${b.header.producerId}/${b.header.producerEpoch})`);
       }
     }
+    const firstSeq = first.header.baseSequence;
+    const lastSeq = lastSeqOf(batches[batches.length - 1]!);
     const entry = this.#producers.get(pid);
     if (entry !== undefined && epoch < entry.epoch) {
       throw new KafkaError(ErrorCode.INVALID_PRODUCER_EPOCH, `producer ${pid} epoch ${epoch} is older than the current epoch ${entry.epoch}`);
     }
     if (entry !== undefined && epoch === entry.epoch) {
-      const dup = entry.recent.find((r) => r.firstSeq === first.header.baseSequence);
-      if (dup !== undefined) {
-        const last = batches[batches.length - 1]!;
-        if (batches.length === 1 && dup.lastSeq === lastSeqOf(last)) return { kind: 'duplicate', result: dup.result };
-        throw new KafkaError(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, `producer ${pid}: a record set from sequence ${first.header.baseSequence} overlaps batches already appended; resend them one at a time`);
+      const dup = entry.recent.find((r) => within(r, firstSeq, lastSeq));
+      if (dup !== undefined) return { kind: 'duplicate', result: offsetsWithin(dup, firstSeq, lastSeq) };
+      if (entry.recent.some((r) => within(r, firstSeq, firstSeq))) {
+        throw new KafkaError(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, `producer ${pid}: a record set from sequence ${firstSeq} overlaps batches already appended; resend them one at a time`);
       }
       let expect = nextSeq(entry.lastSeq);
       for (const b of batches) {
@@ -98,31 +124,12 @@ export class ProducerStateTable {
       }
     }
     // reserve: later record sets are checked against these sequences at once
-    const e: ProducerEntry = entry !== undefined && entry.epoch === epoch ? entry : { epoch, lastSeq: -1, recent: [] };
-    this.#producers.delete(pid);
-    this.#producers.set(pid, e); // most recently written last
-    const added: RecentBatch[] = [];
+    const e = this.#entry(pid, epoch, entry);
     let resolveResult!: (r: Promise<AppendResult>) => void;
     const whole = new Promise<AppendResult>((resolve) => (resolveResult = resolve));
-    for (const b of batches) {
-      const r: RecentBatch = { firstSeq: b.header.baseSequence, lastSeq: lastSeqOf(b), result: whole };
-      added.push(r);
-      e.recent.push(r);
-      e.lastSeq = r.lastSeq;
-    }
-    if (e.recent.length > RECENT_BATCHES) e.recent.splice(0, e.recent.length - RECENT_BATCHES);
-    if (this.#producers.size > MAX_PRODUCERS) this.#producers.delete(this.#producers.keys().next().value!);
-    // a batch's offsets: the record set's first offset plus the records before it
-    const offsetsBefore: number[] = [];
-    let n = 0;
-    for (const b of batches) {
-      offsetsBefore.push(n);
-      n += b.header.lastOffsetDelta + 1;
-    }
-    added.forEach((r, i) => {
-      r.result = whole.then((res) => ({ ...res, firstOffset: res.firstOffset + offsetsBefore[i]!, lastOffset: res.firstOffset + offsetsBefore[i]! + batches[i]!.header.lastOffsetDelta }));
-      r.result.catch(() => undefined);
-    });
+    const range: SeqRange = { firstSeq, lastSeq, firstOffset: -1, result: whole };
+    whole.then((res) => (range.firstOffset = res.firstOffset)).catch(() => undefined);
+    this.#remember(e, range);
     return {
       kind: 'append',
       commit: (result) => resolveResult(result),
@@ -133,5 +140,42 @@ export class ProducerStateTable {
         resolveResult(Promise.reject(new KafkaError(ErrorCode.UNKNOWN, 'append failed')));
       },
     };
+  }
+
+  /** A follower copied these batches from the leader (their offsets as the leader gave them). */
+  replicated(batches: readonly BatchPosition[]): void {
+    for (const b of batches) {
+      const h = b.header;
+      if (h.producerId < 0) continue;
+      const old = this.#producers.get(h.producerId);
+      const e = this.#entry(h.producerId, h.producerEpoch, old !== undefined && h.producerEpoch < old.epoch ? undefined : old);
+      const firstSeq = h.baseSequence;
+      const lastSeq = lastSeqOf(b);
+      const last = e.recent[e.recent.length - 1];
+      const merge = last !== undefined && last.firstOffset >= 0 && firstSeq === nextSeq(last.lastSeq) && h.baseOffset === last.firstOffset + span(last.firstSeq, last.lastSeq);
+      const firstOffset = merge ? last.firstOffset : h.baseOffset;
+      const n = merge ? span(last.firstSeq, lastSeq) : h.lastOffsetDelta + 1;
+      const result = Promise.resolve<AppendResult>({ firstOffset, lastOffset: firstOffset + n - 1, logAppendTime: -1, recordCount: n });
+      if (merge) {
+        last.lastSeq = lastSeq;
+        last.result = result;
+        e.lastSeq = lastSeq;
+      } else this.#remember(e, { firstSeq, lastSeq, firstOffset, result });
+    }
+  }
+
+  /** The producer's entry, made the most recently written; a new one for a new epoch. */
+  #entry(pid: number, epoch: number, entry: ProducerEntry | undefined): ProducerEntry {
+    const e: ProducerEntry = entry !== undefined && entry.epoch === epoch ? entry : { epoch, lastSeq: -1, recent: [] };
+    this.#producers.delete(pid);
+    this.#producers.set(pid, e); // most recently written last
+    if (this.#producers.size > MAX_PRODUCERS) this.#producers.delete(this.#producers.keys().next().value!);
+    return e;
+  }
+
+  #remember(e: ProducerEntry, r: SeqRange): void {
+    e.recent.push(r);
+    e.lastSeq = r.lastSeq;
+    if (e.recent.length > RECENT_RECORD_SETS) e.recent.splice(0, e.recent.length - RECENT_RECORD_SETS);
   }
 }
