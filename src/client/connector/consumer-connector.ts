@@ -32,9 +32,9 @@
  */
 import { EventEmitter } from 'node:events';
 import { ZkClient } from '../../zk/client.js';
-import { NodeExistsError, NoNodeError } from '../../zk/errors.js';
-import { brokerIdsPath, consumerIdPath, consumerIdsPath, ownerPath, topicPath } from '../../zk/paths.js';
-import { decodeTopicAssignment, encodeConsumerRegistration, encodeOwner } from '../../zk/payloads.js';
+import { NodeExistsError } from '../../zk/errors.js';
+import { brokerIdsPath, consumerIdPath, consumerIdsPath, topicPath } from '../../zk/paths.js';
+import { decodeTopicAssignment, encodeConsumerRegistration } from '../../zk/payloads.js';
 import { Cluster } from '../cluster.js';
 import { Logger } from '../../common/logger.js';
 import { ProjectError } from '../../common/errors.js';
@@ -44,13 +44,14 @@ import { consumerConfig, validateSubscription, type ConsumerConfig, type Consume
 import { newConsumerId } from './consumer-id.js';
 import { Fetcher } from './fetcher.js';
 import { commitOffset, readOffset } from './offsets.js';
-import { readBrokers, readMembers, readTopicPartitions, type Subscription } from './registry.js';
+import { groupViewKey, readBrokers, readMembers, readTopicPartitions, type Subscription } from './registry.js';
+import { OwnerConflictError, claimPartition, describeOwned, releasePartitions } from './ownership.js';
 import { KafkaStream, PartitionTopicInfo, type ConsumerRecord } from './stream.js';
 
 export type { PartitionOwner } from './assignors.js';
 
 /** An owner znode held by someone else (another member, or a predecessor whose session lives on). */
-export class OwnerConflictError extends ProjectError {}
+export { OwnerConflictError };
 /** The connector is closed. */
 export class ConnectorClosedError extends ProjectError {}
 
@@ -324,7 +325,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
   #watchView(): string | undefined {
     const { ids, brokers, topics } = this.#seen;
     if (ids === NOT_YET || brokers === NOT_YET || [...topics.values()].some((v) => v === NOT_YET)) return undefined;
-    return viewKey(ids, brokers, topics as Map<string, string>);
+    return groupViewKey(ids, brokers, topics as Map<string, string>);
   }
 
   #onSessionExpired(): void {
@@ -512,7 +513,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     const brokers = await readBrokers(zk);
     const partitions = await readTopicPartitions(zk, Object.keys(sub));
     const topicsView = new Map(Object.keys(sub).map((t) => [t, partitions.get(t)?.join(',') ?? 'none']));
-    const view = viewKey(
+    const view = groupViewKey(
       members.map((m) => m.consumerId),
       [...brokers.keys()].sort((a, b) => a - b).map(String),
       topicsView,
@@ -540,7 +541,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     await Promise.all(
       mine.map(async (o) => {
         try {
-          await this.#claim(o);
+          await claimPartition(this.#zk, this.groupId, o);
           claimed.push(o);
         } catch (error) {
           failures.push({ owner: o, error });
@@ -622,46 +623,11 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     }
   }
 
-  /** Creates the owner znode of a partition for our thread; OwnerConflictError if someone else holds it. */
-  async #claim(o: PartitionOwner): Promise<void> {
-    const path = ownerPath(this.groupId, o.topic, o.partition);
-    const data = encodeOwner(o.threadId);
-    for (let i = 0; ; i++) {
-      try {
-        await this.#zk.create(path, data, { mode: 'ephemeral', parents: true });
-        return;
-      } catch (err) {
-        if (!(err instanceof NodeExistsError)) throw err;
-      }
-      const node = await this.#zk.get(path);
-      if (!node && i < 3) continue; // released meanwhile
-      if (node && node.data.equals(data) && node.stat.ephemeralOwner === this.#sessionOwner()) return; // ours already
-      const owner = node?.data.toString('utf8') ?? '?';
-      throw new OwnerConflictError(`partition ${o.topic}/${o.partition} is still owned by ${owner}`, { context: { path, owner } });
-    }
-  }
-
   /** Deletes the owner znodes in #owned that are still ours; keeps those whose deletion failed. */
   async #releaseOwners(): Promise<void> {
-    const mySession = this.#sessionOwner();
-    const left: PartitionOwner[] = [];
-    let firstError: unknown;
-    await Promise.all(
-      this.#owned.map(async (o) => {
-        const path = ownerPath(this.groupId, o.topic, o.partition);
-        try {
-          const node = await this.#zk.get(path);
-          if (!node || node.data.toString('utf8') !== o.threadId || node.stat.ephemeralOwner !== mySession) return;
-          await this.#zk.delete(path, node.version);
-        } catch (err) {
-          if (err instanceof NoNodeError) return;
-          left.push(o);
-          firstError ??= err;
-        }
-      }),
-    );
+    const { left, error } = await releasePartitions(this.#zk, this.groupId, this.#owned);
     this.#owned = left;
-    if (firstError) throw firstError;
+    if (error) throw error;
   }
 
   #warnOnce(msg: string): void {
@@ -669,19 +635,4 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     this.#warned.add(msg);
     this.log.warn(msg, { group: this.groupId });
   }
-}
-
-function viewKey(ids: readonly string[], brokers: readonly string[], topics: ReadonlyMap<string, string>): string {
-  const t = [...topics].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`);
-  return `${ids.join(',')}|${brokers.join(',')}|${t.join(';')}`;
-}
-
-function describeOwned(owned: readonly PartitionOwner[]): string {
-  const byTopic = new Map<string, number[]>();
-  for (const o of owned) {
-    let l = byTopic.get(o.topic);
-    if (!l) byTopic.set(o.topic, (l = []));
-    l.push(o.partition);
-  }
-  return [...byTopic].map(([t, ps]) => `${t}:[${ps.join(',')}]`).join(' ') || 'nothing';
 }

@@ -132,3 +132,13 @@ export async function readOwners(zk: ZkClient, group: string, topic: string): Pr
 export async function listGroups(zk: ZkClient): Promise<string[]> {
   return (await zk.children(consumersPath)) ?? [];
 }
+
+/**
+ * What a rebalance depends on, as one string: the members, the brokers, and each subscribed
+ * topic's partitions. The connector compares what its watches see with what the last successful
+ * rebalance read.
+ */
+export function groupViewKey(ids: readonly string[], brokers: readonly string[], topics: ReadonlyMap<string, string>): string {
+  const t = [...topics].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`);
+  return `${ids.join(',')}|${brokers.join(',')}|${t.join(';')}`;
+}
