@@ -162,6 +162,29 @@ export class PartitionLog {
   get size(): number {
     return this.#segments.reduce((n, s) => n + s.size, 0);
   }
+  /**
+   * An offset whose batch starts about `bytes` before the end of the log (an indexed offset of
+   * the last segment; its base offset when the segment is smaller): where a scan of the log's
+   * tail can begin.
+   */
+  offsetNearEnd(bytes: number): number {
+    const seg = this.#segments[this.#segments.length - 1]!;
+    const target = seg.size - bytes;
+    let best = seg.baseOffset;
+    if (target <= 0) return best;
+    const oi = seg.offsetIndex;
+    let lo = 0;
+    let hi = oi.entries - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const e = oi.entry(mid);
+      if (e.position <= target) {
+        best = e.offset;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return best;
+  }
   get segmentBaseOffsets(): number[] {
     return this.#segments.map((s) => s.baseOffset);
   }

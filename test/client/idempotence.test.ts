@@ -4,7 +4,8 @@
  * first offsets) and refuses a gap; the Producer keeps several requests of one partition in
  * flight and loses and reorders nothing across a SIGKILL of the leader; and with a replica, a
  * follower that takes over knows the producer from what it copied, so the batches resent after
- * the leader's SIGKILL are recognised: every record exactly once.
+ * the leader's SIGKILL are recognised: every record exactly once; a restarted leader learns the
+ * producer again from the tail of its log.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCluster, until } from '../helpers/broker-cluster.js';
@@ -24,6 +25,35 @@ async function producerId(client: Cluster, broker: number): Promise<number> {
   expect(res!.errorCode).toBe(ErrorCode.NONE);
   expect(res!.producerEpoch).toBe(0);
   return res!.producerId;
+}
+
+/** Produce v3 of one batch of records `s<seq>`.. with the given producer id and first sequence, to partition 0 of `topic` on `broker`. */
+function rawProducer(client: Cluster, topic: string, pid: number, acks: number) {
+  return async (broker: number, seq: number, n: number): Promise<{ errorCode: number; baseOffset: number }> => {
+    const records = encodeRecordBatch({ records: Array.from({ length: n }, (_, i) => ({ value: `s${seq + i}` })), producerId: pid, producerEpoch: 0, baseSequence: seq });
+    const res = await call(client.connectionTo(broker), API_CODECS[ApiKey.Produce], 3, { transactionalId: null, acks, timeoutMs: 5000, topics: [{ topic, partitions: [{ partition: 0, records }] }] });
+    return res!.topics[0]!.partitions[0]!;
+  };
+}
+
+/** Sends until the broker leads the partition (a new topic, a restarted broker: it may know neither the partition nor its leadership at first). */
+function whenLeading(produce: ReturnType<typeof rawProducer>, broker: number, seq: number, n: number): Promise<{ errorCode: number; baseOffset: number }> {
+  return until(`broker ${broker} to lead`, async () => {
+    const r = await produce(broker, seq, n).catch(() => undefined);
+    return r === undefined || r.errorCode === ErrorCode.NOT_LEADER_FOR_PARTITION || r.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? undefined : r;
+  }, 30_000);
+}
+
+/** Polls partition 0 of `topic` from the start until `n` records came; their values. */
+async function readValues(client: Cluster, topic: string, n: number): Promise<string[]> {
+  const c = new SimpleConsumer(client, { maxWaitMs: 100 });
+  await c.seek(topic, 0, 'earliest');
+  const got: string[] = [];
+  await until(`${n} records`, async () => {
+    got.push(...(await c.poll()).map((r) => r.value!.toString()));
+    return got.length >= n;
+  });
+  return got;
 }
 
 describe('idempotent producer', () => {
@@ -59,30 +89,16 @@ describe('idempotent producer', () => {
     await createTopic(cluster.zk, 'idem-raw', { partitions: 1, replicationFactor: 1 });
     const leader = await until('a leader', async () => (await client.refresh(['idem-raw'])).topics[0]?.partitions[0]?.leader);
     const pid = await producerId(client, leader);
-    const produce = async (seq: number, n: number): Promise<{ errorCode: number; baseOffset: number }> => {
-      const records = encodeRecordBatch({ records: Array.from({ length: n }, (_, i) => ({ value: `s${seq + i}` })), producerId: pid, producerEpoch: 0, baseSequence: seq });
-      const res = await call(client.connectionTo(leader), API_CODECS[ApiKey.Produce], 3, {
-        transactionalId: null,
-        acks: 1,
-        timeoutMs: 5000,
-        topics: [{ topic: 'idem-raw', partitions: [{ partition: 0, records }] }],
-      });
-      return res!.topics[0]!.partitions[0]!;
-    };
+    const raw = rawProducer(client, 'idem-raw', pid, 1);
+    const produce = (seq: number, n: number): ReturnType<typeof raw> => raw(leader, seq, n);
     expect(await produce(0, 3)).toMatchObject({ errorCode: 0, baseOffset: 0 });
     expect(await produce(3, 2)).toMatchObject({ errorCode: 0, baseOffset: 3 });
     expect(await produce(3, 2)).toMatchObject({ errorCode: 0, baseOffset: 3 }); // resent: same offsets
     expect(await produce(0, 3)).toMatchObject({ errorCode: 0, baseOffset: 0 });
     expect((await produce(9, 1)).errorCode).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER); // 5..8 missing
     expect(await produce(5, 1)).toMatchObject({ errorCode: 0, baseOffset: 5 });
+    expect(await readValues(client, 'idem-raw', 6)).toEqual(['s0', 's1', 's2', 's3', 's4', 's5']);
     const c = new SimpleConsumer(client, { maxWaitMs: 100 });
-    await c.seek('idem-raw', 0, 'earliest');
-    const got: string[] = [];
-    await until('6 records', async () => {
-      got.push(...(await c.poll()).map((r) => r.value!.toString()));
-      return got.length >= 6;
-    });
-    expect(got).toEqual(['s0', 's1', 's2', 's3', 's4', 's5']);
     expect(await c.offsetFor('idem-raw', 0, -1)).toBe(6);
   });
 
@@ -92,16 +108,7 @@ describe('idempotent producer', () => {
     await until('both replicas in the ISR', async () => (await state()).isr.length === 2);
     const first = (await state()).leader;
     const pid = await producerId(client, first);
-    const produce = async (broker: number, seq: number, n: number): Promise<{ errorCode: number; baseOffset: number }> => {
-      const records = encodeRecordBatch({ records: Array.from({ length: n }, (_, i) => ({ value: `s${seq + i}` })), producerId: pid, producerEpoch: 0, baseSequence: seq });
-      const res = await call(client.connectionTo(broker), API_CODECS[ApiKey.Produce], 3, {
-        transactionalId: null,
-        acks: -1,
-        timeoutMs: 5000,
-        topics: [{ topic: 'idem-takeover', partitions: [{ partition: 0, records }] }],
-      });
-      return res!.topics[0]!.partitions[0]!;
-    };
+    const produce = rawProducer(client, 'idem-takeover', pid, -1);
     // acks=all: both replicas have them
     expect(await produce(first, 0, 3)).toMatchObject({ errorCode: 0, baseOffset: 0 });
     expect(await produce(first, 3, 2)).toMatchObject({ errorCode: 0, baseOffset: 3 });
@@ -113,24 +120,35 @@ describe('idempotent producer', () => {
     });
     try {
       // the producer did not hear back about 3-4 and sends them again: written once
-      expect(await until('the new leader to answer', async () => {
-        const r = await produce(next, 3, 2);
-        return r.errorCode === ErrorCode.NOT_LEADER_FOR_PARTITION ? undefined : r;
-      })).toMatchObject({ errorCode: 0, baseOffset: 3 });
+      expect(await whenLeading(produce, next, 3, 2)).toMatchObject({ errorCode: 0, baseOffset: 3 });
       expect((await produce(next, 7, 1)).errorCode).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER); // 5-6 missing
       expect(await produce(next, 5, 2)).toMatchObject({ errorCode: 0, baseOffset: 5 });
+      expect(await readValues(client, 'idem-takeover', 7)).toEqual(['s0', 's1', 's2', 's3', 's4', 's5', 's6']);
       const c = new SimpleConsumer(client, { maxWaitMs: 100 });
-      await c.seek('idem-takeover', 0, 'earliest');
-      const got: string[] = [];
-      await until('7 records', async () => {
-        got.push(...(await c.poll()).map((r) => r.value!.toString()));
-        return got.length >= 7;
-      });
-      expect(got).toEqual(['s0', 's1', 's2', 's3', 's4', 's5', 's6']);
       expect(await c.offsetFor('idem-takeover', 0, -1)).toBe(7);
     } finally {
       await cluster.startBroker(first, { listeners: `PLAINTEXT://127.0.0.1:${port}` });
     }
+  });
+
+  it('a restarted leader learns the producer from the tail of its log: a resend is a duplicate, a gap is refused', async () => {
+    await createTopic(cluster.zk, 'idem-restart', { partitions: 1, replicationFactor: 1, assignment: new Map([[0, [2]]]) });
+    const leader = await until('a leader', async () => (await client.refresh(['idem-restart'])).topics[0]?.partitions[0]?.leader);
+    expect(leader).toBe(2);
+    const pid = await producerId(client, leader);
+    const produce = rawProducer(client, 'idem-restart', pid, 1);
+    expect(await whenLeading(produce, 2, 0, 3)).toMatchObject({ errorCode: 0, baseOffset: 0 });
+    expect(await produce(2, 3, 2)).toMatchObject({ errorCode: 0, baseOffset: 3 }); // acks=1: flushed
+    const port = cluster.brokers.get(2)!.port;
+    await cluster.stopBroker(2, 'SIGKILL');
+    await cluster.startBroker(2, { listeners: `PLAINTEXT://127.0.0.1:${port}` });
+    // the producer did not hear back about 3-4 and sends them again: written once
+    expect(await whenLeading(produce, 2, 3, 2)).toMatchObject({ errorCode: 0, baseOffset: 3 });
+    expect((await produce(2, 7, 1)).errorCode).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER); // 5-6 missing
+    expect(await produce(2, 5, 2)).toMatchObject({ errorCode: 0, baseOffset: 5 });
+    expect(await readValues(client, 'idem-restart', 7)).toEqual(['s0', 's1', 's2', 's3', 's4', 's5', 's6']);
+    const c = new SimpleConsumer(client, { maxWaitMs: 100 });
+    expect(await c.offsetFor('idem-restart', 0, -1)).toBe(7);
   });
 
   it('keeps several requests of one partition in flight, and a SIGKILL of the broker loses and reorders nothing', async () => {

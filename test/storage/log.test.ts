@@ -144,6 +144,33 @@ describe('PartitionLog append and read', () => {
     await log.close();
   });
 
+  it('offsetNearEnd: an indexed offset about n bytes before the end of the last segment, where a tail scan starts', async () => {
+    const dir = logDir();
+    const log = await PartitionLog.open(dir, cfg({ segmentBytes: 64 * 1024, indexIntervalBytes: 256 }));
+    cleanups.push(() => void log.close());
+    let n = 0;
+    for (let i = 0; i < 100; i++) {
+      await log.append(batchOf(vals(n, 3, 40)));
+      n += 3;
+    }
+    await log.flush();
+    expect(log.segmentBaseOffsets).toEqual([0]);
+    expect(log.offsetNearEnd(1 << 30)).toBe(0); // the segment is smaller: all of it
+    const size = log.size;
+    const at = log.offsetNearEnd(2000);
+    expect(at).toBeGreaterThan(0);
+    // reading from there to the end covers at least the last 2000 bytes, and not much more
+    let bytes = 0;
+    for (let o = at; o < n; ) {
+      const r = await log.read(o, 1 << 20);
+      bytes += r.records.length;
+      o = r.nextOffset;
+    }
+    expect(bytes).toBeGreaterThanOrEqual(2000);
+    expect(bytes).toBeLessThan(2000 + 256 + 400);
+    expect(bytes).toBeLessThan(size);
+  });
+
   it('finds offsets by timestamp', async () => {
     const log = await PartitionLog.open(logDir(), cfg({ segmentBytes: 1500, indexIntervalBytes: 200 }));
     for (let i = 0; i < 100; i++) await log.append(batchOf([`v${i}`], 1000 + i * 10));

@@ -38,6 +38,12 @@ interface FollowerState {
 }
 
 const PARTITION_LEADER_EPOCH_OFFSET = 12;
+/**
+ * How much of the log's tail is read to learn the idempotent producers after a restart (the
+ * table is not written to disk): enough for the batches a producer can have in flight (5
+ * requests of up to ~1 MB per partition) with room to spare.
+ */
+export const PRODUCER_STATE_SCAN_BYTES = 8 * 1024 * 1024;
 
 export class Partition extends EventEmitter {
   readonly topic: string;
@@ -69,7 +75,12 @@ export class Partition extends EventEmitter {
     return this.#state;
   }
   /** Idempotent producers' sequence state (checked by the leader, kept by followers from what they copy). */
-  readonly producers = new ProducerStateTable();
+  producers = new ProducerStateTable();
+  /** The table's first filling from the log's tail: once, before the first append uses it. */
+  #producersLoad: Promise<void> | undefined;
+  #producersLoaded = false;
+  /** Bumped when the table is cleared, so a load that was under way is not adopted. */
+  #producersGeneration = 0;
 
   get isLeader(): boolean {
     return this.#state?.leader === this.#brokerId;
@@ -122,6 +133,11 @@ export class Partition extends EventEmitter {
       throw new KafkaError(ErrorCode.NOT_LEADER_FOR_PARTITION, `broker ${this.#brokerId} is not the leader of ${this.topic}-${this.partition}`);
     }
     const list = PartitionLog.validateAll(batches);
+    // requests waiting here resume in arrival order, so their sequences are checked in order
+    if (!this.#producersLoaded && list[0]!.header.producerId >= 0) await this.#loadProducers();
+    if (!this.isLeader) {
+      throw new KafkaError(ErrorCode.NOT_LEADER_FOR_PARTITION, `broker ${this.#brokerId} is not the leader of ${this.topic}-${this.partition}`);
+    }
     const seq = this.producers.check(list);
     if (seq.kind === 'duplicate') return seq.result;
     const epoch = this.leaderEpoch;
@@ -130,6 +146,35 @@ export class Partition extends EventEmitter {
     seq.commit(appended);
     appended.catch(() => seq.abort());
     return appended;
+  }
+
+  /**
+   * Fills the producer table from the batches in the last PRODUCER_STATE_SCAN_BYTES of the log,
+   * once (a restart forgets the table): a batch resent by a producer whose request was appended
+   * before the restart is then recognised, and its gaps refused. A producer whose last batches
+   * are older than that starts afresh, as one Kafka has no state for. A failed read leaves the
+   * table empty (the same: producers start afresh).
+   */
+  #loadProducers(): Promise<void> {
+    this.#producersLoad ??= (async () => {
+      const generation = this.#producersGeneration;
+      let table = new ProducerStateTable();
+      try {
+        const end = this.log.logEndOffset;
+        let offset = this.log.offsetNearEnd(PRODUCER_STATE_SCAN_BYTES);
+        while (offset < end) {
+          const r = await this.log.read(offset, 1024 * 1024, end);
+          if (r.records.length === 0) break;
+          table.replicated(splitBatches(r.records).filter((b) => b.header.baseOffset + b.header.lastOffsetDelta >= offset));
+          offset = r.nextOffset;
+        }
+      } catch {
+        table = new ProducerStateTable(); // a part of the tail would be worse than nothing
+      }
+      if (generation === this.#producersGeneration && this.producers.size === 0) this.producers = table;
+      this.#producersLoaded = true;
+    })();
+    return this.#producersLoad;
   }
 
   /** Appends batches copied from the leader, keeping their offsets; learns their epochs. */
@@ -143,6 +188,7 @@ export class Partition extends EventEmitter {
       const e = b.header.partitionLeaderEpoch;
       if (e > this.epochs.latestEpoch) await this.epochs.assign(e, b.header.baseOffset);
     }
+    if (!this.#producersLoaded) await this.#loadProducers();
     const result = await this.log.append(whole, { assignOffsets: false });
     this.producers.replicated(list);
     return result;
@@ -235,7 +281,11 @@ export class Partition extends EventEmitter {
   /** Truncation when becoming follower, keeping the epoch cache and high watermark in step. */
   async truncateTo(offset: number): Promise<void> {
     // what the table knew may be cut off: producers start afresh (see producer-state.ts)
-    if (offset < this.log.logEndOffset) this.producers.clear();
+    if (offset < this.log.logEndOffset) {
+      this.producers.clear();
+      this.#producersGeneration++;
+      this.#producersLoaded = true; // nothing to learn from a tail that is being cut
+    }
     await this.log.truncateTo(offset);
     await this.epochs.truncateFromEnd(offset);
     if (this.#hw > this.log.logEndOffset) this.#hw = this.log.logEndOffset;

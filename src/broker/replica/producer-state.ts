@@ -15,10 +15,11 @@
  * batches of a producer merge into one range. So a follower that becomes leader knows the
  * producers as its log does, as Kafka's replicas do: a batch resent after a failover is answered
  * as a duplicate if the old leader had appended and replicated it, and a gap stays refused. The
- * table is cleared when the log is truncated, and is empty after a restart (it is not written to
- * disk, unlike Kafka's producer snapshots): a producer the table does not know starts a fresh
- * entry at whatever sequence it sends (as Kafka does when a producer's state is gone), so a
- * resend across a restart can still duplicate, never reorder.
+ * table is cleared when the log is truncated. It is not written to disk (unlike Kafka's producer
+ * snapshots): after a restart the partition fills it from the tail of its log before the first
+ * append (partition.ts). A producer the table does not know starts a fresh entry at whatever
+ * sequence it sends (as Kafka does when a producer's state is gone), so a resend of batches
+ * older than that tail can still duplicate, never reorder.
  */
 import { ErrorCode, KafkaError } from '../../common/errors.js';
 import type { BatchPosition } from '../../protocol/records/record-batch.js';
