@@ -25,20 +25,10 @@ import { decodeRecordBatch } from '../../src/protocol/records/record-batch.js';
 import { PartitionLog } from '../../src/storage/log.js';
 import { ProducerStateTable } from '../../src/broker/replica/producer-state.js';
 import { ErrorCode, KafkaError } from '../../src/common/errors.js';
+import { prng } from '../helpers/prng.js';
 
 const PARTITIONS = 3;
 const MAX_RECORD_SET = 700;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -60,7 +50,7 @@ class ModelBroker {
   readonly trace: string[] = [];
 
   constructor(seed: number) {
-    this.#rand = mulberry32(seed);
+    this.#rand = prng(seed);
   }
 
   cluster(): Cluster {
@@ -196,7 +186,7 @@ class ModelBroker {
 }
 
 async function run(seed: number): Promise<void> {
-  const rand = mulberry32(seed * 7919);
+  const rand = prng(seed * 7919);
   const broker = new ModelBroker(seed);
   const producer = new Producer({ cluster: broker.cluster(), acks: 1, batchSize: 1000, lingerMs: Math.floor(rand() * 3), retryBackoffMs: 1 });
   await producer.partitionsFor('t');
