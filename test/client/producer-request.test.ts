@@ -1,6 +1,6 @@
 /** The sender's zero-copy Produce request: the same bytes as encodeProduceRequest v3. */
 import { describe, expect, it } from 'vitest';
-import { produceRequestChunks, PRODUCE_VERSION } from '../../src/client/producer/sender.js';
+import { produceRequestChunks, PRODUCE_VERSION } from '../../src/client/producer/produce-request.js';
 import { encodeProduceRequest } from '../../src/protocol/apis/produce.js';
 import { Writer } from '../../src/protocol/writer.js';
 

@@ -14,7 +14,7 @@
  */
 import { compress, CompressionCodec, COMPRESSION_CODEC_MASK } from '../../protocol/records/compression.js';
 import { crc32c } from '../../protocol/records/crc.js';
-import type { Bytes } from '../../protocol/records/record-batch.js';
+import { decodeRecordBatch, type Bytes } from '../../protocol/records/record-batch.js';
 import type { RecordMetadata, SendCallback } from './types.js';
 
 export const BATCH_HEADER_SIZE = 61;
@@ -293,4 +293,32 @@ export class ProducerBatch {
       }
     }
   }
+}
+
+/**
+ * Splits a sealed batch the broker refused as too large into two batches of half its records
+ * each, in order. The halves keep their records' sequence numbers (the first starts where `b`
+ * did), its producer id, attempts, creation time and callbacks, and sit at `b`'s place in the
+ * partition's queue (`seq` and `seq + seqSpan/2`).
+ */
+export function splitBatch(b: ProducerBatch, codec: CompressionCodec): ProducerBatch[] {
+  const { records } = decodeRecordBatch(b.sealed!, 0);
+  const mid = records.length >> 1;
+  let from = 0;
+  return [records.slice(0, mid), records.slice(mid)].map((recs, h) => {
+    const headerList = recs.map((r) => encodeHeaders(r.headers));
+    const size = BATCH_HEADER_SIZE + recs.reduce((s, r, i) => s + recordSize(r.timestamp - recs[0]!.timestamp, i, r.key ? r.key.length : -1, r.value ? r.value.length : -1, headerList[i]?.size ?? 1), 0);
+    const half = new ProducerBatch(b.topic, b.partition, b.seq + (h * b.seqSpan) / 2, b.epoch, Buffer.allocUnsafe(size + 16), 0, b.createdMs);
+    half.seqSpan = b.seqSpan / 2;
+    half.attempts = b.attempts;
+    half.producerId = b.producerId;
+    half.producerEpoch = b.producerEpoch;
+    half.baseSequence = b.baseSequence < 0 ? -1 : (b.baseSequence + from) % 0x80000000;
+    recs.forEach((r, i) => {
+      half.tryAppend(r.timestamp, r.key, r.key ? r.key.length : -1, r.value, r.value ? r.value.length : -1, headerList[i], b.callbacks?.[from + i]);
+    });
+    from += recs.length;
+    half.seal(codec, () => undefined);
+    return half;
+  });
 }

@@ -34,10 +34,9 @@ import type { Cluster } from '../cluster.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { decodeProduceResponse, type ProduceResponse } from '../../protocol/apis/produce.js';
 import type { Reader } from '../../protocol/reader.js';
-import { Writer } from '../../protocol/writer.js';
-import { decodeRecordBatch } from '../../protocol/records/record-batch.js';
 import { ErrorCode, KafkaError, ProjectError, errorName, isRetriable } from '../../common/errors.js';
-import { encodeHeaders, BATCH_HEADER_SIZE, ProducerBatch, recordSize } from './producer-batch.js';
+import { BATCH_HEADER_SIZE, splitBatch, type ProducerBatch } from './producer-batch.js';
+import { PRODUCE_VERSION, produceRequestChunks } from './produce-request.js';
 import type { PartitionQueue, RecordAccumulator } from './record-accumulator.js';
 import { ProducerIdentity } from './producer-identity.js';
 
@@ -72,41 +71,6 @@ export interface SenderHooks {
 
 /** A partition's batches in one request; `retry`: sent while the partition was retrying (one batch, after a failure). */
 type Entry = { q: PartitionQueue; batches: ProducerBatch[]; retry: boolean };
-
-/** The Produce version the sender speaks (RecordBatch v2). */
-export const PRODUCE_VERSION = 3;
-
-/**
- * A Produce v3 request body as `head` (written into the request's Writer) plus chunks: the
- * same bytes as encodeProduceRequest, with each partition's sealed batches passed through
- * instead of copied (each partition's record set is its batches back to back):
- *   transactional_id acks timeout [topic [partition record_set_size record_set]]
- */
-export function produceRequestChunks(acks: number, timeoutMs: number, entries: readonly { q: { topic: string; partition: number }; batches: readonly { sealed: Buffer | undefined }[] }[]): { head: (w: Writer) => void; chunks: Buffer[] } {
-  const byTopic = new Map<string, (typeof entries)[number][]>();
-  for (const e of entries) {
-    let list = byTopic.get(e.q.topic);
-    if (!list) byTopic.set(e.q.topic, (list = []));
-    list.push(e);
-  }
-  const chunks: Buffer[] = [];
-  const w = new Writer(64);
-  let from = 0;
-  w.int32(byTopic.size);
-  for (const [topic, list] of byTopic) {
-    w.string(topic).int32(list.length);
-    for (const e of list) {
-      let size = 0;
-      for (const b of e.batches) size += b.sealed!.length;
-      w.int32(e.q.partition).int32(size);
-      chunks.push(w.view(from, w.length));
-      from = w.length;
-      for (const b of e.batches) chunks.push(b.sealed!);
-    }
-  }
-  if (w.length > from) chunks.push(w.view(from, w.length));
-  return { head: (h) => void h.string(null).int16(acks).int32(timeoutMs), chunks };
-}
 
 export class Sender {
   readonly #acc: RecordAccumulator;
@@ -407,27 +371,7 @@ export class Sender {
       );
       return;
     }
-    const { records } = decodeRecordBatch(b.sealed!, 0);
-    const mid = records.length >> 1;
-    const halves = [records.slice(0, mid), records.slice(mid)];
-    let from = 0;
-    halves.forEach((recs, h) => {
-      const headerList = recs.map((r) => encodeHeaders(r.headers));
-      const size = BATCH_HEADER_SIZE + recs.reduce((s, r, i) => s + recordSize(r.timestamp - recs[0]!.timestamp, i, r.key ? r.key.length : -1, r.value ? r.value.length : -1, headerList[i]?.size ?? 1), 0);
-      const half = new ProducerBatch(b.topic, b.partition, b.seq + (h * b.seqSpan) / 2, b.epoch, Buffer.allocUnsafe(size + 16), 0, b.createdMs);
-      half.seqSpan = b.seqSpan / 2;
-      half.attempts = b.attempts;
-      // the halves keep their records' sequence numbers (the first half starts where b did)
-      half.producerId = b.producerId;
-      half.producerEpoch = b.producerEpoch;
-      half.baseSequence = b.baseSequence < 0 ? -1 : (b.baseSequence + from) % 0x80000000;
-      recs.forEach((r, i) => {
-        half.tryAppend(r.timestamp, r.key, r.key ? r.key.length : -1, r.value, r.value ? r.value.length : -1, headerList[i], b.callbacks?.[from + i]);
-      });
-      from += recs.length;
-      half.seal(this.#acc.codec, () => undefined);
-      q.reinsert(half);
-    });
+    for (const half of splitBatch(b, this.#acc.codec)) q.reinsert(half);
     b.done = true; // its records live on in the halves
     this.#acc.release(b);
     this.#hooks.batchDone(b, 0);
