@@ -14,12 +14,14 @@
  * (InitProducerId) and stamps every batch, when it is first sent, with that id and the
  * partition's next sequence number; up to `maxInFlight` requests of a partition may then be
  * out at once, once the partition's current leader has acknowledged a request under the current
- * id (a leader that does not know the id yet accepts whatever sequence comes first). The leader refuses a batch whose sequence does not follow the last one it
- * appended, so if request k fails, k+1.. come back OUT_OF_ORDER_SEQUENCE_NUMBER (the echo of
- * the gap) and are requeued behind k without counting as retries; a batch resent after it was
- * appended is answered with its first offsets. An OUT_OF_ORDER answer that is not such an echo
- * (the leader lost or skipped our sequence) makes the sender take a new producer id and number
- * the unacknowledged batches afresh.
+ * id (a leader that does not know the id yet accepts whatever sequence comes first). The leader
+ * refuses a batch whose sequence does not follow the last one it appended, so if request k
+ * fails, k+1.. come back OUT_OF_ORDER_SEQUENCE_NUMBER (the echo of the gap) and are requeued
+ * behind k without counting as retries; a batch resent after it was appended is answered with
+ * its first offsets (a batch sent before goes alone, since a new leader may hold only a part of
+ * an earlier request). An OUT_OF_ORDER answer that is not such an echo (the leader lost or
+ * skipped our sequence) makes the sender take a new producer id and number the unacknowledged
+ * batches afresh.
  *
  * Either way, on a retriable error (leader errors, timeouts, a closed connection) the failed
  * batches go back to the head of their queue in order, metadata is refreshed, and the partition
