@@ -134,7 +134,7 @@ export class Partition extends EventEmitter {
     }
     const list = PartitionLog.validateAll(batches);
     // requests waiting here resume in arrival order, so their sequences are checked in order
-    if (!this.#producersLoaded && list[0]!.header.producerId >= 0) await this.#loadProducers();
+    if (list[0]!.header.producerId >= 0) while (!this.#producersLoaded) await this.#loadProducers();
     if (!this.isLeader) {
       throw new KafkaError(ErrorCode.NOT_LEADER_FOR_PARTITION, `broker ${this.#brokerId} is not the leader of ${this.topic}-${this.partition}`);
     }
@@ -153,7 +153,7 @@ export class Partition extends EventEmitter {
    * once (a restart forgets the table): a batch resent by a producer whose request was appended
    * before the restart is then recognised, and its gaps refused. A producer whose last batches
    * are older than that starts afresh, as one Kafka has no state for. A failed read leaves the
-   * table empty (the same: producers start afresh).
+   * table empty (the same: producers start afresh). After a truncation it is read again.
    */
   #loadProducers(): Promise<void> {
     this.#producersLoad ??= (async () => {
@@ -171,10 +171,19 @@ export class Partition extends EventEmitter {
       } catch {
         table = new ProducerStateTable(); // a part of the tail would be worse than nothing
       }
-      if (generation === this.#producersGeneration && this.producers.size === 0) this.producers = table;
+      // a truncation meanwhile wins: the log is read again (the next append asks)
+      if (generation !== this.#producersGeneration) return;
+      this.producers = table;
       this.#producersLoaded = true;
     })();
     return this.#producersLoad;
+  }
+
+  #forgetProducers(): void {
+    this.producers.clear();
+    this.#producersGeneration++;
+    this.#producersLoad = undefined;
+    this.#producersLoaded = false;
   }
 
   /** Appends batches copied from the leader, keeping their offsets; learns their epochs. */
@@ -188,7 +197,7 @@ export class Partition extends EventEmitter {
       const e = b.header.partitionLeaderEpoch;
       if (e > this.epochs.latestEpoch) await this.epochs.assign(e, b.header.baseOffset);
     }
-    if (!this.#producersLoaded) await this.#loadProducers();
+    while (!this.#producersLoaded) await this.#loadProducers();
     const result = await this.log.append(whole, { assignOffsets: false });
     this.producers.replicated(list);
     return result;
@@ -280,13 +289,11 @@ export class Partition extends EventEmitter {
 
   /** Truncation when becoming follower, keeping the epoch cache and high watermark in step. */
   async truncateTo(offset: number): Promise<void> {
-    // what the table knew may be cut off: producers start afresh (see producer-state.ts)
-    if (offset < this.log.logEndOffset) {
-      this.producers.clear();
-      this.#producersGeneration++;
-      this.#producersLoaded = true; // nothing to learn from a tail that is being cut
-    }
+    // what the table knew may be cut off: it is read again from the log that remains
+    const cut = offset < this.log.logEndOffset;
+    if (cut) this.#forgetProducers();
     await this.log.truncateTo(offset);
+    if (cut) this.#forgetProducers(); // a read that began meanwhile saw the old tail
     await this.epochs.truncateFromEnd(offset);
     if (this.#hw > this.log.logEndOffset) this.#hw = this.log.logEndOffset;
   }
