@@ -34,6 +34,7 @@ import { findOffsetForTimestamp, readBatches } from './log-read.js';
 import { loadSegments } from './recovery.js';
 import { expiredPrefix } from './retention.js';
 import { LogSegment } from './segment.js';
+import { FlushedOffset } from './flushed-offset.js';
 
 export interface AppendOptions {
   /** Default true. False for replicas that keep the leader's offsets (must be contiguous). */
@@ -71,11 +72,6 @@ interface PendingAppend {
   reject: (e: unknown) => void;
 }
 
-interface FlushWaiter {
-  offset: number;
-  resolve: () => void;
-  reject: (e: unknown) => void;
-}
 export interface OpenOptions {
   cleanShutdown?: boolean;
   recoveryPoint?: number;
@@ -96,7 +92,7 @@ export class PartitionLog {
   readonly #clock: Clock;
   #segments: LogSegment[];
   #logEndOffset: number;
-  #flushedOffset: number;
+  readonly #flushed: FlushedOffset;
   #lock: Promise<unknown> = Promise.resolve();
   #dirty = new Set<LogSegment>();
   #queue: PendingAppend[] = [];
@@ -107,8 +103,6 @@ export class PartitionLog {
   #flushing: Promise<void> | undefined;
   #flushTimer: TimerHandle | undefined;
   #epoch = 0;
-  #waiters: FlushWaiter[] = [];
-  #listeners = new Set<(flushedOffset: number) => void>();
   #pendingDeletes = new Map<LogSegment, TimerHandle>();
   #stats: FlushStats = { appends: 0, fsyncs: 0, groups: 0, maxGroup: 0 };
   #closed = false;
@@ -125,7 +119,7 @@ export class PartitionLog {
     this.#clock = clock;
     this.#segments = segments;
     this.#logEndOffset = segments[segments.length - 1]!.nextOffset;
-    this.#flushedOffset = this.#logEndOffset;
+    this.#flushed = new FlushedOffset(this.#logEndOffset);
     this.loadInfo = info;
   }
 
@@ -153,11 +147,11 @@ export class PartitionLog {
     return this.#logEndOffset;
   }
   get flushedOffset(): number {
-    return this.#flushedOffset;
+    return this.#flushed.value;
   }
   /** Everything below it is on disk: the value for recovery-point-offset-checkpoint. */
   get recoveryPoint(): number {
-    return this.#flushedOffset;
+    return this.#flushed.value;
   }
   get size(): number {
     return this.#segments.reduce((n, s) => n + s.size, 0);
@@ -380,8 +374,8 @@ export class PartitionLog {
 
   #startFlush(): Promise<void> {
     const target = this.#logEndOffset;
-    if (this.#flushedOffset >= target && this.#dirty.size === 0) return Promise.resolve();
-    const done = target > this.#flushedOffset ? this.waitForFlush(target - 1) : undefined;
+    if (this.#flushed.value >= target && this.#dirty.size === 0) return Promise.resolve();
+    const done = target > this.#flushed.value ? this.waitForFlush(target - 1) : undefined;
     this.#kickFlush();
     return done ?? this.#flushing ?? Promise.resolve();
   }
@@ -402,9 +396,7 @@ export class PartitionLog {
         await Promise.all(segs.map((s) => s.flush()));
       } catch (e) {
         for (const s of segs) this.#dirty.add(s);
-        const waiters = this.#waiters;
-        this.#waiters = [];
-        for (const w of waiters) w.reject(e);
+        this.#flushed.failWaiters(e);
         throw e;
       }
       this.#stats.fsyncs += segs.length;
@@ -414,40 +406,21 @@ export class PartitionLog {
         this.#flushRequested = true; // a truncation ran meanwhile: flush again
         continue;
       }
-      if (target > this.#flushedOffset) this.#advanceFlushed(target);
-    }
-  }
-
-  #advanceFlushed(to: number): void {
-    this.#flushedOffset = to;
-    const still: FlushWaiter[] = [];
-    for (const w of this.#waiters) {
-      if (to > w.offset) w.resolve();
-      else still.push(w);
-    }
-    this.#waiters = still;
-    for (const l of this.#listeners) {
-      try {
-        l(to);
-      } catch {
-        // a listener's failure is its own
-      }
+      if (target > this.#flushed.value) this.#flushed.advance(target);
     }
   }
 
   /** Resolves when flushedOffset > offset (the record at `offset` is on disk and visible). */
   waitForFlush(offset: number): Promise<void> {
-    if (this.#flushedOffset > offset) return Promise.resolve();
-    return new Promise((resolve, reject) => this.#waiters.push({ offset, resolve, reject }));
+    return this.#flushed.waitFor(offset);
   }
 
   /** Calls `listener(flushedOffset)` after each flush that exposes more data; returns the unsubscribe. */
   onFlush(listener: (flushedOffset: number) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#flushed.onAdvance(listener);
   }
 
-  read(offset: number, maxBytes: number, upTo: number = this.#flushedOffset): Promise<ReadResult> {
+  read(offset: number, maxBytes: number, upTo: number = this.#flushed.value): Promise<ReadResult> {
     if (offset < this.logStartOffset || offset > this.#logEndOffset) {
       const e = new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${offset} is out of range [${this.logStartOffset}, ${this.#logEndOffset}] of ${this.topic}-${this.partition}`, {
         context: { topic: this.topic, partition: this.partition, offset },
@@ -459,7 +432,7 @@ export class PartitionLog {
 
   /** The first offset whose record timestamp is >= ts, among flushed records; undefined if none. */
   offsetForTimestamp(ts: number): Promise<number | undefined> {
-    return findOffsetForTimestamp(this.#segments, ts, this.#flushedOffset);
+    return findOffsetForTimestamp(this.#segments, ts, this.#flushed.value);
   }
 
   /** Drops every batch with an offset >= `offset` (a batch holding it goes whole). */
@@ -487,7 +460,7 @@ export class PartitionLog {
       this.#dirty.clear();
       this.#unflushedMessages = 0;
       this.#logEndOffset = this.#segments[this.#segments.length - 1]!.nextOffset;
-      this.#flushedOffset = Math.min(this.#flushedOffset, this.#logEndOffset);
+      this.#flushed.lowerTo(this.#logEndOffset);
     });
   }
 
@@ -496,7 +469,7 @@ export class PartitionLog {
     return this.#withLock(async () => {
       let n = await expiredPrefix(this.#segments, this.config, this.#clock.now());
       if (n >= this.#segments.length) {
-        if (this.#segments[this.#segments.length - 1]!.isEmpty || this.#flushedOffset < this.#logEndOffset) n = this.#segments.length - 1;
+        if (this.#segments[this.#segments.length - 1]!.isEmpty || this.#flushed.value < this.#logEndOffset) n = this.#segments.length - 1;
         else await this.#roll();
       }
       const doomed = this.#segments.slice(0, n);
@@ -530,9 +503,7 @@ export class PartitionLog {
         await s.deleteFiles();
       }
       this.#pendingDeletes.clear();
-      const waiters = this.#waiters;
-      this.#waiters = [];
-      for (const w of waiters) w.reject(new KafkaError(ErrorCode.UNKNOWN, `log ${this.topic}-${this.partition} closed`));
+      this.#flushed.failWaiters(new KafkaError(ErrorCode.UNKNOWN, `log ${this.topic}-${this.partition} closed`));
     });
   }
 
