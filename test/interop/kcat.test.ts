@@ -2,18 +2,22 @@
  * kcat (librdkafka) judges the wire protocol: metadata, produce and consume with keys, gzip and
  * snappy and lz4, both with version negotiation (ApiVersions, Produce v3/Fetch v4 record batches) and
  * with `-X api.version.request=false -X broker.version.fallback=0.8.2` (Produce v0/Fetch v0
- * message sets). Every byte kcat sends must come back unchanged.
+ * message sets). Every byte kcat sends must come back unchanged. With librdkafka's idempotence,
+ * a SIGKILL of the partition leader mid-stream (RF=2, acks=all) leaves every record exactly once:
+ * the new leader knows the producer from what it copied and answers resends as duplicates.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { TestCluster, until } from '../helpers/broker-cluster.js';
 import { createTopic } from '../../src/admin/topic-admin.js';
+import { Cluster } from '../../src/client/cluster.js';
+import { SimpleConsumer } from '../../src/client/simple-consumer.js';
 
 const hasKcat = spawnSync('kcat', ['-V']).status === 0;
 const OLD = ['-X', 'api.version.request=false', '-X', 'broker.version.fallback=0.8.2'];
 
 function kcat(args: string[], input?: string): string {
-  return execFileSync('kcat', args, { input, encoding: 'utf8', timeout: 30_000, stdio: ['pipe', 'pipe', 'pipe'] });
+  return execFileSync('kcat', args, { input, encoding: 'utf8', timeout: 30_000, maxBuffer: 64 * 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 describe.runIf(hasKcat)('kcat against the broker', () => {
@@ -67,4 +71,33 @@ describe.runIf(hasKcat)('kcat against the broker', () => {
     const out = kcat(['-b', cluster.bootstrap, '-C', '-t', topic, '-p', '0', '-o', 'beginning', '-e', '-f', '%s\n']);
     expect(out.trim().split('\n')).toEqual(lines);
   });
+
+  it('librdkafka idempotence across a SIGKILL of the leader (RF=2, acks=all): every record exactly once, in order', async () => {
+    const topic = `kcat-failover-${Math.random().toString(16).slice(2, 8)}`;
+    await createTopic(cluster.zk, topic, { partitions: 1, replicationFactor: 2, assignment: new Map([[0, [1, 2]]]) });
+    const probe = new Cluster({ brokers: cluster.bootstrap });
+    const state = async (): Promise<{ leader: number; isr: number[] }> => (await probe.refresh([topic])).topics[0]!.partitions[0]!;
+    const lines = Array.from({ length: 400_000 }, (_, i) => String(i));
+    try {
+      await until('both replicas in the ISR', async () => (await state()).isr.length === 2);
+      const leader = (await state()).leader;
+      const port = cluster.brokers.get(leader)!.port;
+      const child = spawn('kcat', ['-b', cluster.bootstrap, '-P', '-t', topic, '-p', '0', '-X', 'enable.idempotence=true', '-X', 'acks=all', '-X', 'linger.ms=5'], { stdio: ['pipe', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      child.stdin.end(lines.join('\n') + '\n');
+      const ends = new SimpleConsumer(probe);
+      await until('records flowing', async () => (await ends.offsetFor(topic, 0, -1).catch(() => 0)) > 50_000, 60_000, 20);
+      await cluster.stopBroker(leader, 'SIGKILL');
+      const atKill = await ends.offsetFor(topic, 0, -1).catch(() => -1);
+      expect(await exited, stderr).toBe(0);
+      expect(atKill, 'records stored when the leader was killed: kcat must not be done yet').toBeLessThan(lines.length);
+      await cluster.startBroker(leader, { listeners: `PLAINTEXT://127.0.0.1:${port}` });
+    } finally {
+      probe.close();
+    }
+    const out = kcat(['-b', cluster.bootstrap, '-C', '-t', topic, '-p', '0', '-o', 'beginning', '-e', '-f', '%s\n']);
+    expect(out.trim().split('\n')).toEqual(lines);
+  }, 120_000);
 });
