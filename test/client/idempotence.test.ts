@@ -91,7 +91,7 @@ describe('idempotent producer', () => {
     const pid = await producerId(client, leader);
     const raw = rawProducer(client, 'idem-raw', pid, 1);
     const produce = (seq: number, n: number): ReturnType<typeof raw> => raw(leader, seq, n);
-    expect(await produce(0, 3)).toMatchObject({ errorCode: 0, baseOffset: 0 });
+    expect(await whenLeading(raw, leader, 0, 3)).toMatchObject({ errorCode: 0, baseOffset: 0 });
     expect(await produce(3, 2)).toMatchObject({ errorCode: 0, baseOffset: 3 });
     expect(await produce(3, 2)).toMatchObject({ errorCode: 0, baseOffset: 3 }); // resent: same offsets
     expect(await produce(0, 3)).toMatchObject({ errorCode: 0, baseOffset: 0 });
@@ -110,7 +110,7 @@ describe('idempotent producer', () => {
     const pid = await producerId(client, first);
     const produce = rawProducer(client, 'idem-takeover', pid, -1);
     // acks=all: both replicas have them
-    expect(await produce(first, 0, 3)).toMatchObject({ errorCode: 0, baseOffset: 0 });
+    expect(await whenLeading(produce, first, 0, 3)).toMatchObject({ errorCode: 0, baseOffset: 0 });
     expect(await produce(first, 3, 2)).toMatchObject({ errorCode: 0, baseOffset: 3 });
     const port = cluster.brokers.get(first)!.port;
     await cluster.stopBroker(first, 'SIGKILL');
