@@ -2,10 +2,14 @@
  * Kafka's producer config names (bootstrap.servers, acks, batch.size, linger.ms, ...) mapped to
  * ProducerOptions, for the tools (`--producer-props k=v`) and for users with a properties
  * file. Unknown keys are refused by name; keys Kafka has but this producer ignores are listed
- * in IGNORED_PRODUCER_PROPERTIES.
+ * in IGNORED_PRODUCER_PROPERTIES. resolveProducerOptions checks ProducerOptions and fills in the
+ * defaults (those of Kafka's Java producer).
  */
 import { ProjectError } from '../../common/errors.js';
-import type { ProducerOptions } from './types.js';
+import { CompressionCodec } from '../../protocol/records/compression.js';
+import { BATCH_HEADER_SIZE } from './producer-batch.js';
+import type { SenderConfig } from './sender.js';
+import type { CompressionType, ProducerOptions } from './types.js';
 
 /** Accepted and ignored (they have no meaning here). */
 export const IGNORED_PRODUCER_PROPERTIES = new Set(['key.serializer', 'value.serializer', 'send.buffer.bytes', 'receive.buffer.bytes', 'metadata.max.age.ms']);
@@ -87,4 +91,64 @@ export function producerOptionsFromProperties(props: Record<string, string>): Pr
     }
   }
   return o;
+}
+
+/** ProducerOptions checked, with the defaults of Kafka's Java producer filled in. */
+export interface ResolvedProducerOptions {
+  acks: 0 | 1 | -1;
+  batchSize: number;
+  lingerMs: number;
+  maxBlockMs: number;
+  maxRequestSize: number;
+  retryBackoffMs: number;
+  bufferMemory: number;
+  codec: CompressionCodec;
+  sender: SenderConfig;
+}
+
+/** Checks every option at once (a bad one is a clear error before anything connects). */
+export function resolveProducerOptions(o: ProducerOptions): ResolvedProducerOptions {
+  const acks = o.acks === 'all' ? -1 : (o.acks ?? 1);
+  if (acks !== 0 && acks !== 1 && acks !== -1) throw new ProjectError(`acks must be 0, 1, -1 or "all", got ${String(o.acks)}`);
+  const lingerMs = positive('lingerMs', o.lingerMs, 0, true);
+  const maxRequestSize = positive('maxRequestSize', o.maxRequestSize, 1_048_576);
+  const retryBackoffMs = positive('retryBackoffMs', o.retryBackoffMs, 100, true);
+  return {
+    acks,
+    batchSize: Math.max(BATCH_HEADER_SIZE + 16, positive('batchSize', o.batchSize, 16384)),
+    lingerMs,
+    maxBlockMs: positive('maxBlockMs', o.maxBlockMs, 60_000, true),
+    maxRequestSize,
+    retryBackoffMs,
+    bufferMemory: positive('bufferMemory', o.bufferMemory, 33_554_432),
+    codec: compressionCodecOf(o.compression),
+    sender: {
+      acks,
+      idempotence: o.idempotence ?? true,
+      lingerMs,
+      maxInFlight: Math.max(1, Math.floor(positive('maxInFlight', o.maxInFlight, 5))),
+      maxRequestSize,
+      retries: positive('retries', o.retries, 2_147_483_647, true),
+      retryBackoffMs,
+      requestTimeoutMs: positive('requestTimeoutMs', o.requestTimeoutMs, 30_000),
+      deliveryTimeoutMs: positive('deliveryTimeoutMs', o.deliveryTimeoutMs, 120_000),
+    },
+  };
+}
+
+export function compressionCodecOf(c: CompressionType | undefined): CompressionCodec {
+  if (c === undefined) return CompressionCodec.None;
+  if (typeof c === 'number') {
+    if (c === CompressionCodec.None || c === CompressionCodec.Gzip || c === CompressionCodec.Snappy || c === CompressionCodec.Lz4) return c;
+  } else {
+    const codec = ({ none: CompressionCodec.None, gzip: CompressionCodec.Gzip, snappy: CompressionCodec.Snappy, lz4: CompressionCodec.Lz4 } as Record<string, CompressionCodec>)[c];
+    if (codec !== undefined) return codec;
+  }
+  throw new ProjectError(`unsupported compression "${String(c)}": none, gzip, snappy or lz4 (zstd needs Produce v7, beyond this broker)`);
+}
+
+function positive(name: string, v: number | undefined, dflt: number, allowZero = false): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) throw new ProjectError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${String(v)}`);
+  return v;
 }

@@ -1,6 +1,6 @@
 /** The producer's public API. */
-export { Producer, BufferExhaustedError, ProducerClosedError, compressionCodecOf, type ProducerMetrics } from './producer.js';
-export { producerOptionsFromProperties } from './config.js';
+export { Producer, BufferExhaustedError, ProducerClosedError, type ProducerMetrics } from './producer.js';
+export { compressionCodecOf, producerOptionsFromProperties } from './config.js';
 export { createPartitioner, murmur2, murmur2Partition, type PartitionChooser } from './partitioners.js';
 export type {
   Bytes,

@@ -15,15 +15,15 @@
  */
 import { Cluster } from '../cluster.js';
 import type { MetadataTopic } from '../../protocol/apis/metadata.js';
-import { CompressionCodec } from '../../protocol/records/compression.js';
 import type { Bytes } from '../../protocol/records/record-batch.js';
 import { ErrorCode, KafkaError, ProjectError, errorName } from '../../common/errors.js';
 import { RecordAccumulator, PartitionQueue } from './record-accumulator.js';
-import { Sender } from './sender.js';
+import { Sender, type SenderConfig } from './sender.js';
+import { resolveProducerOptions } from './config.js';
 import { BATCH_HEADER_SIZE, encodeHeaders, recordSize, type EncodedHeader } from './producer-batch.js';
 import { createPartitioner, type PartitionChooser } from './partitioners.js';
 import { RecordClock } from './record-clock.js';
-import type { ProducerOptions, ProducerRecord, RecordMetadata, SendCallback, CompressionType } from './types.js';
+import type { ProducerOptions, ProducerRecord, RecordMetadata, SendCallback } from './types.js';
 
 /** A record waited longer than max.block.ms for buffer memory. */
 export class BufferExhaustedError extends ProjectError {}
@@ -77,23 +77,6 @@ function byteLen(v: Bytes): number {
   return typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : v.length;
 }
 
-export function compressionCodecOf(c: CompressionType | undefined): CompressionCodec {
-  if (c === undefined) return CompressionCodec.None;
-  if (typeof c === 'number') {
-    if (c === CompressionCodec.None || c === CompressionCodec.Gzip || c === CompressionCodec.Snappy || c === CompressionCodec.Lz4) return c;
-  } else {
-    const codec = ({ none: CompressionCodec.None, gzip: CompressionCodec.Gzip, snappy: CompressionCodec.Snappy, lz4: CompressionCodec.Lz4 } as Record<string, CompressionCodec>)[c];
-    if (codec !== undefined) return codec;
-  }
-  throw new ProjectError(`unsupported compression "${String(c)}": none, gzip, snappy or lz4 (zstd needs Produce v7, beyond this broker)`);
-}
-
-function positive(name: string, v: number | undefined, dflt: number, allowZero = false): number {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) throw new ProjectError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${String(v)}`);
-  return v;
-}
-
 export class Producer {
   readonly acks: 0 | 1 | -1;
   readonly batchSize: number;
@@ -102,6 +85,7 @@ export class Producer {
   readonly maxRequestSize: number;
   readonly retryBackoffMs: number;
   readonly #opts: ProducerOptions;
+  readonly #senderConfig: SenderConfig;
   readonly #acc: RecordAccumulator;
   readonly #chooser: PartitionChooser;
   readonly #topics = new Map<string, TopicState>();
@@ -133,16 +117,15 @@ export class Producer {
 
   constructor(opts: ProducerOptions) {
     this.#opts = opts;
-    const acks = opts.acks === 'all' ? -1 : (opts.acks ?? 1);
-    if (acks !== 0 && acks !== 1 && acks !== -1) throw new ProjectError(`acks must be 0, 1, -1 or "all", got ${String(opts.acks)}`);
-    this.acks = acks;
-    this.batchSize = Math.max(BATCH_HEADER_SIZE + 16, positive('batchSize', opts.batchSize, 16384));
-    this.lingerMs = positive('lingerMs', opts.lingerMs, 0, true);
-    this.maxBlockMs = positive('maxBlockMs', opts.maxBlockMs, 60_000, true);
-    this.maxRequestSize = positive('maxRequestSize', opts.maxRequestSize, 1_048_576);
-    this.retryBackoffMs = positive('retryBackoffMs', opts.retryBackoffMs, 100, true);
-    const bufferMemory = positive('bufferMemory', opts.bufferMemory, 33_554_432);
-    this.#acc = new RecordAccumulator({ bufferMemory, batchSize: this.batchSize, codec: compressionCodecOf(opts.compression) });
+    const r = resolveProducerOptions(opts);
+    this.acks = r.acks;
+    this.batchSize = r.batchSize;
+    this.lingerMs = r.lingerMs;
+    this.maxBlockMs = r.maxBlockMs;
+    this.maxRequestSize = r.maxRequestSize;
+    this.retryBackoffMs = r.retryBackoffMs;
+    this.#senderConfig = r.sender;
+    this.#acc = new RecordAccumulator({ bufferMemory: r.bufferMemory, batchSize: this.batchSize, codec: r.codec });
     this.#acc.onBatchClosed = this.#acc.onBatchOpened = () => this.#sender?.wake();
     this.#chooser = createPartitioner(opts.partitioner);
     const sources = [opts.cluster, opts.brokers, opts.zookeeper].filter((x) => x !== undefined).length;
@@ -367,21 +350,10 @@ export class Producer {
   }
 
   #makeSender(cluster: Cluster): void {
-    const o = this.#opts;
     this.#sender = new Sender(
       this.#acc,
       cluster,
-      {
-        acks: this.acks,
-        idempotence: o.idempotence ?? true,
-        lingerMs: this.lingerMs,
-        maxInFlight: Math.max(1, Math.floor(positive('maxInFlight', o.maxInFlight, 5))),
-        maxRequestSize: this.maxRequestSize,
-        retries: positive('retries', o.retries, 2_147_483_647, true),
-        retryBackoffMs: this.retryBackoffMs,
-        requestTimeoutMs: positive('requestTimeoutMs', o.requestTimeoutMs, 30_000),
-        deliveryTimeoutMs: positive('deliveryTimeoutMs', o.deliveryTimeoutMs, 120_000),
-      },
+      this.#senderConfig,
       {
         batchDone: (b, records) => {
           if (records > 0) this.#stats.batchesSent++;
