@@ -46,6 +46,7 @@ import { Fetcher } from './fetcher.js';
 import { commitOffset, readOffset } from './offsets.js';
 import { groupViewKey, readBrokers, readMembers, readTopicPartitions, type Subscription } from './registry.js';
 import { OwnerConflictError, claimPartition, describeOwned, releasePartitions } from './ownership.js';
+import { WakeableSleep, backOff, watchForChange } from './waits.js';
 import { KafkaStream, PartitionTopicInfo, type ConsumerRecord } from './stream.js';
 
 export type { PartitionOwner } from './assignors.js';
@@ -98,7 +99,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
   #wanted = false;
   #forced = false;
   #loopWake: (() => void) | undefined;
-  #sleepWake: (() => void) | undefined;
+  readonly #sleeper = new WakeableSleep();
   /** Sleeping out rebalance.backoff.ms after a failed attempt. */
   #backingOff = false;
   /** The members (sorted ids) the current attempt computed its assignment from. */
@@ -244,7 +245,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     for (const u of this.#unreadableWatches.values()) u();
     this.#unreadableWatches.clear();
     this.#loopWake?.();
-    this.#sleepWake?.();
+    this.#sleeper.wake();
     await this.#loop.catch(() => undefined);
     try {
       await this.#stopFetching();
@@ -280,7 +281,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
       // the same id whose session has not expired yet. Wait for it, as 0.8 did.
       if (Date.now() > deadline) throw new OwnerConflictError(`consumer id ${this.consumerId} is registered by another session in group ${this.groupId}`, { context: { path } });
       this.log.warn('my consumer id is still registered by an earlier session; waiting for it to expire', { path });
-      await this.#sleep(Math.max(500, this.config.rebalanceBackoffMs));
+      await this.#sleeper.sleep(Math.max(500, this.config.rebalanceBackoffMs));
     }
   }
 
@@ -362,15 +363,11 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     }
     for (const path of paths) {
       if (this.#unreadableWatches.has(path)) continue;
-      let first: number | undefined;
-      const unwatch = this.#zk.watchData(path, (node) => {
-        const version = node ? node.version : -1;
-        if (first === undefined) first = version;
-        else if (version !== first && this.#unreadableWatches.get(path) === unwatch) {
-          this.#unreadableWatches.delete(path);
-          unwatch();
-          if (node) this.#markRebalance(`the registration ${path} changed`, true);
-        }
+      const unwatch = watchForChange(this.#zk, path, (node) => {
+        if (this.#unreadableWatches.get(path) !== unwatch) return;
+        this.#unreadableWatches.delete(path);
+        unwatch();
+        if (node) this.#markRebalance(`the registration ${path} changed`, true);
       });
       this.#unreadableWatches.set(path, unwatch);
     }
@@ -379,7 +376,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
   #markRebalance(reason: string, force = false): void {
     this.#wanted = true;
     if (force) this.#forced = true;
-    if (this.#backingOff && reason === 'group members changed') this.#sleepWake?.();
+    if (this.#backingOff && reason === 'group members changed') this.#sleeper.wake();
     this.log.debug('rebalance needed', { reason });
     const w = this.#loopWake;
     this.#loopWake = undefined;
@@ -426,61 +423,11 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
       if (this.#attemptMembers !== undefined && ids !== NOT_YET && [...ids].sort().join(',') !== this.#attemptMembers) continue;
       this.#backingOff = true;
       try {
-        await this.#backOff(this.config.rebalanceBackoffMs, this.#blockers, this.#changing);
+        await backOff(this.#zk, this.#sleeper, this.config.rebalanceBackoffMs, this.#blockers, this.#changing);
       } finally {
         this.#backingOff = false;
       }
     }
-  }
-
-  /**
-   * The back-off after a failed attempt: rebalance.backoff.ms, ended early once every owner
-   * znode that made the attempt fail is gone (their owners released them on their own
-   * rebalance). Nothing is held while waiting.
-   */
-  async #backOff(ms: number, blockers: readonly string[], changing: readonly string[] = []): Promise<void> {
-    if (blockers.length === 0 && changing.length === 0) return this.#sleep(ms);
-    const present = new Set(blockers);
-    const unwatch: (() => void)[] = [];
-    const sleeping = this.#sleep(ms);
-    for (const path of blockers) {
-      unwatch.push(
-        this.#zk.watchData(path, (node) => {
-          if (node) return;
-          present.delete(path);
-          if (present.size === 0) this.#sleepWake?.();
-        }),
-      );
-    }
-    // a registration that was unreadable: any change to it (or its removal) ends the wait
-    for (const path of changing) {
-      let first: number | undefined;
-      unwatch.push(
-        this.#zk.watchData(path, (node) => {
-          const version = node ? node.version : -1;
-          if (first === undefined) first = version;
-          else if (version !== first) this.#sleepWake?.();
-        }),
-      );
-    }
-    try {
-      await sleeping;
-    } finally {
-      for (const u of unwatch) u();
-    }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(t);
-        if (self.#sleepWake === done) self.#sleepWake = undefined;
-        resolve();
-      }
-      this.#sleepWake = done;
-    });
   }
 
   async #attempt(attempt: number, started: number): Promise<boolean> {
