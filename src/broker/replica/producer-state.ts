@@ -36,7 +36,7 @@ const SEQ_MOD = 0x80000000;
 interface SeqRange {
   firstSeq: number;
   lastSeq: number;
-  /** Known once appended (-1 while the leader's append is queued). */
+  /** Known for batches a follower copied (-1 for the leader's record sets: those never merge). */
   firstOffset: number;
   result: Promise<AppendResult>;
 }
@@ -128,9 +128,9 @@ export class ProducerStateTable {
     const e = this.#entry(pid, epoch, entry);
     let resolveResult!: (r: Promise<AppendResult>) => void;
     const whole = new Promise<AppendResult>((resolve) => (resolveResult = resolve));
-    const range: SeqRange = { firstSeq, lastSeq, firstOffset: -1, result: whole };
-    whole.then((res) => (range.firstOffset = res.firstOffset)).catch(() => undefined);
-    this.#remember(e, range);
+    whole.catch(() => undefined); // a failed append is answered by the append itself
+    // firstOffset stays -1: a range the leader made is not merged with batches copied later
+    this.#remember(e, { firstSeq, lastSeq, firstOffset: -1, result: whole });
     return {
       kind: 'append',
       commit: (result) => resolveResult(result),
