@@ -155,34 +155,20 @@ describe('idempotent producer', () => {
     await createTopic(cluster.zk, 'idem-load', { partitions: 1, replicationFactor: 1, assignment: new Map([[0, [2]]]) });
     const producer = new Producer({ brokers: cluster.bootstrap, acks: 1, retryBackoffMs: 50, requestTimeoutMs: 5000 });
     await producer.partitionsFor('idem-load');
-    const failures: unknown[] = [];
-    let sent = 0;
-    let maxInFlight = 0;
-    let stop = false;
-    const value = (i: number): Buffer => Buffer.from(String(i).padStart(90, '0'));
-    const pump = (async () => {
-      while (!stop) {
-        for (let i = 0; i < 500; i++) {
-          if (!producer.produce({ topic: 'idem-load', value: value(sent++) }, (e) => e && failures.push(e))) await producer.ready();
-        }
-        maxInFlight = Math.max(maxInFlight, producer.metrics().requestsInFlight);
-        await new Promise((r) => setImmediate(r));
-      }
-    })();
+    const pump = startPump(producer, 'idem-load', 500);
     await until('records flowing', () => producer.metrics().recordsSent > 200_000, 60_000);
-    expect(maxInFlight).toBeGreaterThan(1);
+    expect(pump.maxInFlight).toBeGreaterThan(1);
     const port = cluster.brokers.get(2)!.port;
     await cluster.stopBroker(2, 'SIGKILL');
     await cluster.startBroker(2, { listeners: `PLAINTEXT://127.0.0.1:${port}` });
-    const atRestart = sent;
+    const atRestart = pump.sent;
     await until('records after the restart', () => producer.metrics().recordsSent > atRestart + 50_000, 90_000);
-    stop = true;
-    await pump;
+    await pump.stop();
     await producer.flush();
-    expect(failures).toEqual([]);
+    expect(pump.failures).toEqual([]);
     await producer.close();
 
-    const repeats = await readInOrder(cluster.bootstrap, 'idem-load', sent);
+    const repeats = await readInOrder(cluster.bootstrap, 'idem-load', pump.sent);
     // a resend is only possible for requests in flight when the broker died
     expect(repeats).toBeLessThan(50_000);
   }, 180_000);
@@ -194,39 +180,51 @@ describe('idempotent producer', () => {
     await until('both replicas in the ISR', async () => (await partition()).isr.length === 2);
     const producer = new Producer({ brokers: cluster.bootstrap, acks: -1, retryBackoffMs: 50, requestTimeoutMs: 5000 });
     await producer.partitionsFor('idem-failover');
-    const failures: unknown[] = [];
-    let sent = 0;
-    let stop = false;
-    const value = (i: number): Buffer => Buffer.from(String(i).padStart(90, '0'));
-    const pump = (async () => {
-      while (!stop) {
-        for (let i = 0; i < 200; i++) {
-          if (!producer.produce({ topic: 'idem-failover', value: value(sent++) }, (e) => e && failures.push(e))) await producer.ready();
-        }
-        await new Promise((r) => setImmediate(r));
-      }
-    })();
+    const pump = startPump(producer, 'idem-failover', 200);
     try {
       await until('records flowing', () => producer.metrics().recordsSent > 50_000, 60_000);
       const old = (await partition()).leader;
       const port = cluster.brokers.get(old)!.port;
       await cluster.stopBroker(old, 'SIGKILL');
       await until('the follower to lead', async () => ![-1, old].includes((await partition()).leader), 30_000);
-      const atFailover = sent;
+      const atFailover = pump.sent;
       await until('records after the failover', () => producer.metrics().recordsSent > atFailover + 30_000, 90_000);
-      stop = true;
-      await pump;
+      await pump.stop();
       await producer.flush();
-      expect(failures).toEqual([]);
+      expect(pump.failures).toEqual([]);
       await cluster.startBroker(old, { listeners: `PLAINTEXT://127.0.0.1:${port}` });
     } finally {
-      stop = true;
+      await pump.stop();
       await producer.close();
       probe.close();
     }
-    expect(await readInOrder(cluster.bootstrap, 'idem-failover', sent)).toBe(0);
+    expect(await readInOrder(cluster.bootstrap, 'idem-failover', pump.sent)).toBe(0);
   }, 180_000);
 });
+
+/**
+ * Produces values 0, 1, 2, ... (zero-padded to 90 digits) to `topic`, `perTick` records
+ * per turn of the event loop, waiting whenever the buffer is full, until stop().
+ */
+function startPump(producer: Producer, topic: string, perTick: number) {
+  const state = { sent: 0, maxInFlight: 0, failures: [] as unknown[], stop: async (): Promise<void> => undefined };
+  let stopped = false;
+  const running = (async () => {
+    while (!stopped) {
+      for (let i = 0; i < perTick; i++) {
+        const value = Buffer.from(String(state.sent++).padStart(90, '0'));
+        if (!producer.produce({ topic, value }, (e) => e && state.failures.push(e))) await producer.ready();
+      }
+      state.maxInFlight = Math.max(state.maxInFlight, producer.metrics().requestsInFlight);
+      await new Promise((r) => setImmediate(r));
+    }
+  })();
+  state.stop = async () => {
+    stopped = true;
+    await running;
+  };
+  return state;
+}
 
 /** Reads partition 0 of `topic`: every value 0..sent-1 in order; returns how many records repeat an earlier value. */
 async function readInOrder(bootstrap: string, topic: string, sent: number): Promise<number> {
