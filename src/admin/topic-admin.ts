@@ -10,7 +10,7 @@ import { NodeExistsError } from '../zk/errors.js';
 import { brokerIdsPath, deleteTopicPath, topicConfigPath, topicPath, brokerTopicsPath } from '../zk/paths.js';
 import { decodeTopicAssignment, encodeTopicAssignment, encodeTopicConfig } from '../zk/payloads.js';
 import { ErrorCode, KafkaError } from '../common/errors.js';
-import { topicOverridesFromConfig } from '../storage/config.js';
+import { topicOverridesFromConfig } from '../storage/topic-config.js';
 
 export type Assignment = Map<number, number[]>;
 

@@ -21,7 +21,7 @@ import { MetadataCache } from './metadata-cache.js';
 import { ReplicaManager } from './replica-manager.js';
 import { KafkaController } from './controller/controller.js';
 import { createDispatcher } from './request-dispatcher.js';
-import { TopicConfigWatcher } from './topic-config-watcher.js';
+import { DynamicConfigManager } from './dynamic-config-manager.js';
 import { KafkaConnection } from '../network/client-connection.js';
 import { API_CODECS } from '../protocol/apis/index.js';
 import { ApiKey } from '../protocol/api-keys.js';
@@ -38,7 +38,7 @@ export class KafkaServer {
   #zk: ZkClient | undefined;
   #logs: LogManager | undefined;
   #metadata: MetadataCache | undefined;
-  #topicConfigs: TopicConfigWatcher | undefined;
+  #configs: DynamicConfigManager | undefined;
   #replicas: ReplicaManager | undefined;
   #controller: KafkaController | undefined;
   #server: SocketServer | undefined;
@@ -67,9 +67,19 @@ export class KafkaServer {
     for (const p of persistentZkPaths) await zk.ensurePath(p);
     const metadata = new MetadataCache();
     this.#metadata = metadata;
-    const topicConfigs = new TopicConfigWatcher(zk, this.#log.child('topic-config'));
-    this.#topicConfigs = topicConfigs;
-    topicConfigs.start();
+    const configs = new DynamicConfigManager(zk, c.brokerId, this.#log.child('dynamic-config'));
+    this.#configs = configs;
+    await configs.start();
+    const logs = this.#logs;
+    const applyBrokerConfig = (dynamic: Record<string, string>): void => {
+      try {
+        logs.setDefaults(logConfigFromProperties(new Map([...c.props, ...Object.entries(dynamic)])));
+      } catch (err) {
+        this.#log.warn('ignoring a bad dynamic broker config', { error: err });
+      }
+    };
+    applyBrokerConfig(configs.brokerConfig);
+    configs.on('broker', applyBrokerConfig);
     const replicas = new ReplicaManager(
       {
         brokerId: c.brokerId,
@@ -80,7 +90,7 @@ export class KafkaServer {
       this.#logs,
       zk,
       metadata,
-      topicConfigs,
+      configs,
       this.#log.child('replicas'),
     );
     this.#replicas = replicas;
@@ -110,10 +120,6 @@ export class KafkaServer {
         const live = await liveBrokerIds(zk);
         await createTopic(zk, topic, { partitions: c.numPartitions, replicationFactor: Math.min(c.defaultReplicationFactor, Math.max(1, live.length)) });
         this.#log.info('auto-created topic', { topic, partitions: c.numPartitions });
-      },
-      minInsyncReplicas: (topic) => {
-        const v = Number(topicConfigs.get(topic)['min.insync.replicas']);
-        return Number.isInteger(v) && v > 0 ? v : c.minInsyncReplicas;
       },
     };
     this.#server = new SocketServer(
@@ -218,7 +224,7 @@ export class KafkaServer {
       this.#server?.stopAccepting();
       await this.#controller?.stop().catch(() => undefined);
       await this.#replicas?.shutdown();
-      this.#topicConfigs?.stop();
+      this.#configs?.stop();
       await this.#server?.close();
       await this.#logs?.close();
       if (this.#zk) {

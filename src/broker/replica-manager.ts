@@ -11,7 +11,8 @@
  */
 import type { LogManager } from '../storage/log-manager.js';
 import { tpKey } from '../storage/checkpoint.js';
-import { topicOverridesFromConfig, type TopicOverrides } from '../storage/config.js';
+import type { TopicOverrides } from '../storage/config.js';
+import { topicOverridesFromConfig } from '../storage/topic-config.js';
 import type { ZkClient } from '../zk/client.js';
 import { BadVersionError } from '../zk/errors.js';
 import { partitionStatePath } from '../zk/paths.js';
@@ -22,7 +23,7 @@ import type { UpdateMetadataRequest } from '../protocol/apis/update-metadata.js'
 import { ErrorCode, KafkaError } from '../common/errors.js';
 import { Logger } from '../common/logger.js';
 import type { MetadataCache } from './metadata-cache.js';
-import type { TopicConfigWatcher } from './topic-config-watcher.js';
+import type { DynamicConfigManager } from './dynamic-config-manager.js';
 import { Partition } from './replica/partition.js';
 import { LeaderEpochCache } from './replica/leader-epoch-cache.js';
 import { ReplicaFetcherManager } from './replica/replica-fetcher.js';
@@ -43,7 +44,7 @@ export class ReplicaManager {
   readonly #logs: LogManager;
   readonly #zk: ZkClient;
   readonly #metadata: MetadataCache;
-  readonly #topicConfigs: TopicConfigWatcher;
+  readonly #configs: DynamicConfigManager;
   readonly #log: Logger;
   readonly #partitions = new Map<string, Partition>();
   readonly #fetchers: ReplicaFetcherManager;
@@ -52,15 +53,15 @@ export class ReplicaManager {
   #timers: NodeJS.Timeout[] = [];
   #serial: Promise<unknown> = Promise.resolve();
 
-  constructor(cfg: ReplicaManagerConfig, logs: LogManager, zk: ZkClient, metadata: MetadataCache, topicConfigs: TopicConfigWatcher, logger = new Logger('replica-manager')) {
+  constructor(cfg: ReplicaManagerConfig, logs: LogManager, zk: ZkClient, metadata: MetadataCache, configs: DynamicConfigManager, logger = new Logger('replica-manager')) {
     this.#cfg = cfg;
     this.#logs = logs;
     this.#zk = zk;
     this.#metadata = metadata;
-    this.#topicConfigs = topicConfigs;
+    this.#configs = configs;
     this.#log = logger;
     this.#fetchers = new ReplicaFetcherManager({ brokerId: cfg.brokerId, maxWaitMs: cfg.replicaFetchWaitMaxMs, maxBytes: cfg.replicaFetchMaxBytes }, logger.child('fetcher'));
-    topicConfigs.on('config', (topic: string, config: Record<string, string>) => {
+    configs.on('topic', (topic, config) => {
       try {
         this.#logs.updateConfig(topic, topicOverridesFromConfig(config));
       } catch (err) {
@@ -144,6 +145,7 @@ export class ReplicaManager {
         }
         if (req.deletePartitions) {
           await this.#logs.delete(topic, partition);
+          this.#configs.forgetTopic(topic);
           this.#hwCheckpoint.delete(key(topic, partition));
           this.#log.info('deleted replica', { topic, partition });
         }
@@ -166,7 +168,7 @@ export class ReplicaManager {
     if (have) return have;
     let overrides: TopicOverrides = {};
     try {
-      overrides = topicOverridesFromConfig(this.#topicConfigs.get(topic));
+      overrides = topicOverridesFromConfig(await this.#configs.topicConfig(topic));
     } catch (err) {
       this.#log.warn('ignoring a bad topic config', { topic, error: err });
     }

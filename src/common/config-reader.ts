@@ -40,6 +40,30 @@ export class ConfigReader {
     return n;
   }
 
+  /**
+   * A Kafka LONG: like int, but a value past Number.MAX_SAFE_INTEGER (Long.MAX_VALUE is how
+   * Kafka users write "never") reads as Number.MAX_SAFE_INTEGER.
+   */
+  long(key: string, def?: number, range: { min?: number; max?: number } = {}): number {
+    const v = this.raw(key);
+    if (v !== undefined && /^\d{16,}$/.test(v) && !Number.isSafeInteger(Number(v))) return Number.MAX_SAFE_INTEGER;
+    return this.int(key, def, range);
+  }
+
+  /** A Kafka DOUBLE (e.g. 0.5), within `range` when given. */
+  double(key: string, def?: number, range: { min?: number; max?: number } = {}): number {
+    const v = this.raw(key);
+    if (v === undefined) {
+      if (def === undefined) throw new ConfigError(`missing required config "${key}"`, { context: { key } });
+      return def;
+    }
+    if (!/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v)) throw new ConfigError(`config "${key}" must be a number, got "${v}"`, { context: { key, value: v } });
+    const n = Number(v);
+    if (range.min !== undefined && n < range.min) throw new ConfigError(`config "${key}" must be >= ${range.min}, got ${v}`, { context: { key, value: v } });
+    if (range.max !== undefined && n > range.max) throw new ConfigError(`config "${key}" must be <= ${range.max}, got ${v}`, { context: { key, value: v } });
+    return n;
+  }
+
   optionalInt(key: string, range: { min?: number; max?: number } = {}): number | undefined {
     return this.has(key) ? this.int(key, undefined, range) : undefined;
   }

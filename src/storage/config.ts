@@ -1,27 +1,39 @@
 /**
- * Log configuration with Kafka's names. Broker-level keys (`log.*` in server.properties) are
- * read by logConfigFromProperties with Kafka's defaults; topic-level overrides (the names stored
- * in /config/topics/<T>: retention.ms, segment.bytes, ...) by topicOverridesFromConfig.
+ * Log configuration with Kafka's names (LogConfig.scala). Every topic-level config has a broker
+ * default: the broker's key in server.properties (read by logConfigFromProperties, Kafka's
+ * defaults) and the topic key stored in /config/topics/<T> (read by topicOverridesFromConfig,
+ * topic-config.ts). A topic's effective config is the broker defaults with its overrides.
  *
- *   broker key                        topic key            field                 default
- *   log.segment.bytes                 segment.bytes        segmentBytes          1073741824
- *   log.roll.ms | log.roll.hours      segment.ms           segmentMs             168 h
- *   log.index.interval.bytes          index.interval.bytes indexIntervalBytes    4096
- *   log.index.size.max.bytes          segment.index.bytes  maxIndexSize          10485760
- *   log.flush.interval.messages       flush.messages       flushIntervalMessages 1 (ours: every message, group-committed)
- *   log.flush.interval.ms             flush.ms             flushIntervalMs       log.flush.scheduler.interval.ms
- *   log.flush.scheduler.interval.ms   -                    flushSchedulerIntervalMs 3000
- *   log.retention.ms|minutes|hours    retention.ms         retentionMs           168 h (-1 = keep forever)
- *   log.retention.bytes               retention.bytes      retentionBytes        -1 (off)
- *   log.retention.check.interval.ms   -                    retentionCheckIntervalMs 300000
- *   log.cleanup.policy                cleanup.policy       cleanupPolicy         delete
- *   log.delete.delay.ms / file.delete.delay.ms  file.delete.delay.ms  fileDeleteDelayMs  60000
- *   log.flush.offset.checkpoint.interval.ms  -             recoveryPointCheckpointIntervalMs 60000
+ *   broker key                             topic key                           field                      default
+ *   log.segment.bytes                      segment.bytes                       segmentBytes               1073741824
+ *   log.roll.ms | log.roll.hours           segment.ms                          segmentMs                  168 h
+ *   log.index.interval.bytes              index.interval.bytes                indexIntervalBytes         4096
+ *   log.index.size.max.bytes               segment.index.bytes                 maxIndexSize               10485760
+ *   log.flush.interval.messages            flush.messages                      flushIntervalMessages      1 (ours: every message, group-committed)
+ *   log.flush.interval.ms                  flush.ms                            flushIntervalMs            log.flush.scheduler.interval.ms
+ *   log.flush.scheduler.interval.ms        -                                   flushSchedulerIntervalMs   3000
+ *   log.retention.ms|minutes|hours         retention.ms                        retentionMs                168 h (-1 = keep forever)
+ *   log.retention.bytes                    retention.bytes                     retentionBytes             -1 (off)
+ *   log.retention.check.interval.ms        -                                   retentionCheckIntervalMs   300000
+ *   log.cleanup.policy                     cleanup.policy                      cleanupPolicy              delete (or compact, or compact,delete)
+ *   log.cleaner.delete.retention.ms        delete.retention.ms                 deleteRetentionMs          86400000
+ *   log.cleaner.min.cleanable.ratio        min.cleanable.dirty.ratio           minCleanableDirtyRatio     0.5
+ *   log.cleaner.min.compaction.lag.ms      min.compaction.lag.ms               minCompactionLagMs         0
+ *   message.max.bytes                      max.message.bytes                   maxMessageBytes            1000012
+ *   log.message.timestamp.type             message.timestamp.type              messageTimestampType       CreateTime
+ *   log.message.timestamp.difference.max.ms  message.timestamp.difference.max.ms  messageTimestampDifferenceMaxMs  never
+ *   compression.type                       compression.type                    compressionType            producer
+ *   min.insync.replicas                    min.insync.replicas                 minInsyncReplicas          1
+ *   unclean.leader.election.enable         unclean.leader.election.enable      uncleanLeaderElectionEnable false
+ *   log.delete.delay.ms / file.delete.delay.ms  file.delete.delay.ms           fileDeleteDelayMs          60000
+ *   log.flush.offset.checkpoint.interval.ms  -                                 recoveryPointCheckpointIntervalMs 60000
  */
 import { ConfigReader } from '../common/config-reader.js';
-import { ConfigError } from '../common/errors.js';
 
-export type CleanupPolicy = 'delete' | 'compact';
+export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete';
+export type TimestampTypeName = 'CreateTime' | 'LogAppendTime';
+export type CompressionTypeName = 'producer' | 'uncompressed' | 'gzip' | 'snappy' | 'lz4';
+export const COMPRESSION_TYPES: readonly CompressionTypeName[] = ['producer', 'uncompressed', 'gzip', 'snappy', 'lz4'];
 
 export interface LogConfig {
   segmentBytes: number;
@@ -35,6 +47,15 @@ export interface LogConfig {
   retentionBytes: number;
   retentionCheckIntervalMs: number;
   cleanupPolicy: CleanupPolicy;
+  deleteRetentionMs: number;
+  minCleanableDirtyRatio: number;
+  minCompactionLagMs: number;
+  maxMessageBytes: number;
+  messageTimestampType: TimestampTypeName;
+  messageTimestampDifferenceMaxMs: number;
+  compressionType: CompressionTypeName;
+  minInsyncReplicas: number;
+  uncleanLeaderElectionEnable: boolean;
   fileDeleteDelayMs: number;
   recoveryPointCheckpointIntervalMs: number;
 }
@@ -55,39 +76,76 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   retentionBytes: -1,
   retentionCheckIntervalMs: 300000,
   cleanupPolicy: 'delete',
+  deleteRetentionMs: 24 * HOUR,
+  minCleanableDirtyRatio: 0.5,
+  minCompactionLagMs: 0,
+  maxMessageBytes: 1000012,
+  messageTimestampType: 'CreateTime',
+  messageTimestampDifferenceMaxMs: NEVER,
+  compressionType: 'producer',
+  minInsyncReplicas: 1,
+  uncleanLeaderElectionEnable: false,
   fileDeleteDelayMs: 60000,
   recoveryPointCheckpointIntervalMs: 60000,
 });
 
 export type TopicOverrides = Partial<LogConfig>;
 
-/** The broker's `log.*` keys with Kafka's defaults. Bad values throw ConfigError naming the key. */
+/** The log is compacted (cleanup.policy holds compact). */
+export function isCompacted(c: Pick<LogConfig, 'cleanupPolicy'>): boolean {
+  return c.cleanupPolicy !== 'delete';
+}
+/** Time and size retention apply (cleanup.policy holds delete). */
+export function deletesByRetention(c: Pick<LogConfig, 'cleanupPolicy'>): boolean {
+  return c.cleanupPolicy !== 'compact';
+}
+
+/** `delete`, `compact`, `compact,delete` (any order, no repeats) -> the canonical policy; undefined if bad. */
+export function parseCleanupPolicy(v: string): CleanupPolicy | undefined {
+  const parts = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (parts.length === 0 || new Set(parts).size !== parts.length || parts.some((p) => p !== 'delete' && p !== 'compact')) return undefined;
+  return parts.length === 2 ? 'compact,delete' : (parts[0] as CleanupPolicy);
+}
+
+/** The broker's `log.*` (and other log-level) keys with Kafka's defaults. Bad values throw ConfigError naming the key. */
 export function logConfigFromProperties(props: Map<string, string> | Record<string, string>): LogConfig {
   const c = new ConfigReader(props);
   const pos = { min: 1 };
-  const rollMs = c.has('log.roll.ms') ? c.int('log.roll.ms', undefined, pos) : c.int('log.roll.hours', 168, pos) * HOUR;
+  const D = DEFAULT_LOG_CONFIG;
+  const rollMs = c.has('log.roll.ms') ? c.long('log.roll.ms', undefined, pos) : c.int('log.roll.hours', 168, pos) * HOUR;
   const retentionMs = c.has('log.retention.ms')
-    ? c.int('log.retention.ms', undefined, { min: -1 })
+    ? c.long('log.retention.ms', undefined, { min: -1 })
     : c.has('log.retention.minutes')
       ? minutesOrForever(c.int('log.retention.minutes', undefined, { min: -1 }))
       : hoursOrForever(c.int('log.retention.hours', 168, { min: -1 }));
-  const flushSchedulerIntervalMs = c.int('log.flush.scheduler.interval.ms', DEFAULT_LOG_CONFIG.flushSchedulerIntervalMs, pos);
-  const cfg: LogConfig = {
-    segmentBytes: c.int('log.segment.bytes', DEFAULT_LOG_CONFIG.segmentBytes, { min: 14 + 61, max: 2 ** 31 - 1 }),
+  const flushSchedulerIntervalMs = c.long('log.flush.scheduler.interval.ms', D.flushSchedulerIntervalMs, pos);
+  const policy = c.raw('log.cleanup.policy');
+  const cleanupPolicy = policy === undefined ? D.cleanupPolicy : parseCleanupPolicy(policy);
+  if (!cleanupPolicy) c.oneOf('log.cleanup.policy', ['delete', 'compact', 'compact,delete'] as const, 'delete'); // throws, naming the key
+  return {
+    segmentBytes: c.int('log.segment.bytes', D.segmentBytes, { min: 14 + 61, max: 2 ** 31 - 1 }),
     segmentMs: rollMs,
-    indexIntervalBytes: c.int('log.index.interval.bytes', DEFAULT_LOG_CONFIG.indexIntervalBytes, { min: 0 }),
-    maxIndexSize: c.int('log.index.size.max.bytes', DEFAULT_LOG_CONFIG.maxIndexSize, { min: 12 }),
-    flushIntervalMessages: c.int('log.flush.interval.messages', DEFAULT_LOG_CONFIG.flushIntervalMessages, pos),
-    flushIntervalMs: c.int('log.flush.interval.ms', flushSchedulerIntervalMs, pos),
+    indexIntervalBytes: c.int('log.index.interval.bytes', D.indexIntervalBytes, { min: 0 }),
+    maxIndexSize: c.int('log.index.size.max.bytes', D.maxIndexSize, { min: 12 }),
+    flushIntervalMessages: c.long('log.flush.interval.messages', D.flushIntervalMessages, pos),
+    flushIntervalMs: c.long('log.flush.interval.ms', flushSchedulerIntervalMs, pos),
     flushSchedulerIntervalMs,
     retentionMs,
-    retentionBytes: c.int('log.retention.bytes', -1, { min: -1 }),
-    retentionCheckIntervalMs: c.int('log.retention.check.interval.ms', DEFAULT_LOG_CONFIG.retentionCheckIntervalMs, pos),
-    cleanupPolicy: c.oneOf('log.cleanup.policy', ['delete', 'compact'] as const, 'delete'),
-    fileDeleteDelayMs: c.int('file.delete.delay.ms', c.int('log.delete.delay.ms', DEFAULT_LOG_CONFIG.fileDeleteDelayMs, { min: 0 }), { min: 0 }),
-    recoveryPointCheckpointIntervalMs: c.int('log.flush.offset.checkpoint.interval.ms', DEFAULT_LOG_CONFIG.recoveryPointCheckpointIntervalMs, pos),
+    retentionBytes: c.long('log.retention.bytes', -1, { min: -1 }),
+    retentionCheckIntervalMs: c.long('log.retention.check.interval.ms', D.retentionCheckIntervalMs, pos),
+    cleanupPolicy: cleanupPolicy ?? 'delete',
+    deleteRetentionMs: c.long('log.cleaner.delete.retention.ms', D.deleteRetentionMs, { min: 0 }),
+    minCleanableDirtyRatio: c.double('log.cleaner.min.cleanable.ratio', D.minCleanableDirtyRatio, { min: 0, max: 1 }),
+    minCompactionLagMs: c.long('log.cleaner.min.compaction.lag.ms', D.minCompactionLagMs, { min: 0 }),
+    maxMessageBytes: c.int('message.max.bytes', D.maxMessageBytes, { min: 0 }),
+    messageTimestampType: c.oneOf('log.message.timestamp.type', ['CreateTime', 'LogAppendTime'] as const, D.messageTimestampType),
+    messageTimestampDifferenceMaxMs: c.long('log.message.timestamp.difference.max.ms', D.messageTimestampDifferenceMaxMs, { min: 0 }),
+    compressionType: c.oneOf('compression.type', COMPRESSION_TYPES, D.compressionType),
+    minInsyncReplicas: c.int('min.insync.replicas', D.minInsyncReplicas, pos),
+    uncleanLeaderElectionEnable: c.bool('unclean.leader.election.enable', D.uncleanLeaderElectionEnable),
+    fileDeleteDelayMs: c.long('file.delete.delay.ms', c.long('log.delete.delay.ms', D.fileDeleteDelayMs, { min: 0 }), { min: 0 }),
+    recoveryPointCheckpointIntervalMs: c.long('log.flush.offset.checkpoint.interval.ms', D.recoveryPointCheckpointIntervalMs, pos),
   };
-  return cfg;
 }
 
 function hoursOrForever(h: number): number {
@@ -95,38 +153,6 @@ function hoursOrForever(h: number): number {
 }
 function minutesOrForever(m: number): number {
   return m < 0 ? -1 : m * 60_000;
-}
-
-/** Topic-level names -> LogConfig fields (only the keys present). Unknown keys throw ConfigError. */
-export function topicOverridesFromConfig(record: Map<string, string> | Record<string, string>): TopicOverrides {
-  const c = new ConfigReader(record);
-  const keys = record instanceof Map ? [...record.keys()] : Object.keys(record);
-  const out: TopicOverrides = {};
-  const pos = { min: 1 };
-  for (const key of keys) {
-    switch (key) {
-      case 'retention.ms': out.retentionMs = c.int(key, undefined, { min: -1 }); break;
-      case 'retention.bytes': out.retentionBytes = c.int(key, undefined, { min: -1 }); break;
-      case 'segment.bytes': out.segmentBytes = c.int(key, undefined, { min: 14 + 61, max: 2 ** 31 - 1 }); break;
-      case 'segment.ms': out.segmentMs = c.int(key, undefined, pos); break;
-      case 'segment.index.bytes': out.maxIndexSize = c.int(key, undefined, { min: 12 }); break;
-      case 'index.interval.bytes': out.indexIntervalBytes = c.int(key, undefined, { min: 0 }); break;
-      case 'flush.messages': out.flushIntervalMessages = c.int(key, undefined, pos); break;
-      case 'flush.ms': out.flushIntervalMs = c.int(key, undefined, pos); break;
-      case 'cleanup.policy': out.cleanupPolicy = c.oneOf(key, ['delete', 'compact'] as const, 'delete'); break;
-      case 'file.delete.delay.ms': out.fileDeleteDelayMs = c.int(key, undefined, { min: 0 }); break;
-      // Accepted (other layers use them), no effect on the log itself.
-      case 'max.message.bytes':
-      case 'min.insync.replicas':
-      case 'unclean.leader.election.enable':
-      case 'message.timestamp.type':
-      case 'compression.type':
-        break;
-      default:
-        throw new ConfigError(`unknown topic config "${key}"`, { context: { key } });
-    }
-  }
-  return out;
 }
 
 /** Defaults with topic overrides applied. */

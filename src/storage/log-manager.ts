@@ -148,11 +148,26 @@ export class LogManager {
     await log.delete();
   }
 
-  /** Sets a topic's overrides (replacing the previous ones) and applies them to its open logs. */
+  /** Sets a topic's overrides (replacing the previous ones) and applies them to its open logs at once. */
   updateConfig(topic: string, overrides: TopicOverrides): void {
     this.#overrides.set(topic, { ...overrides });
     const cfg = this.configFor(topic);
-    for (const log of this.#logs.values()) if (log.topic === topic) log.config = cfg;
+    const logs = this.all().filter((l) => l.topic === topic);
+    for (const log of logs) log.config = cfg;
+    this.#afterConfigChange(logs);
+  }
+
+  /** New broker defaults (a dynamic broker config): every log's config is recomputed. */
+  setDefaults(defaults: LogConfig): void {
+    this.config.defaults = defaults;
+    for (const log of this.#logs.values()) log.config = this.configFor(log.topic);
+    this.#afterConfigChange(this.all());
+  }
+
+  /** A changed retention applies now, not at the next scheduled check. */
+  #afterConfigChange(logs: PartitionLog[]): void {
+    if (this.#closed) return;
+    for (const log of logs) void log.deleteOldSegments().catch(() => undefined);
   }
 
   /** Runs retention on every log; returns the number of segments deleted. */

@@ -291,16 +291,17 @@ export class PartitionLog {
     const { buf, list, opts } = it;
     const assign = opts.assignOffsets ?? true;
     const first = assign ? at : list[0]!.header.baseOffset;
-    if (first !== at) {
+    // a replica's batches may start past the log end, with gaps between them: a compacted log
+    if (assign ? first !== at : first < at) {
       throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `${this.topic}-${this.partition}: append at ${first}, log end offset is ${at}`);
     }
     let next = first;
     let records = 0;
     for (const b of list) {
-      if (!assign && b.header.baseOffset !== next) {
-        throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `${this.topic}-${this.partition}: batch base offset ${b.header.baseOffset}, expected ${next} (offsets must be contiguous)`);
+      if (!assign && b.header.baseOffset < next) {
+        throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `${this.topic}-${this.partition}: batch base offset ${b.header.baseOffset} is below ${next} (offsets must increase)`);
       }
-      next += b.header.lastOffsetDelta + 1;
+      next = (assign ? next : b.header.baseOffset) + b.header.lastOffsetDelta + 1;
       records += b.header.recordCount;
     }
     let o = first;

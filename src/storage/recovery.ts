@@ -10,7 +10,8 @@
  * indexes get a sanity check (rebuilt if it fails) and the active segment's end is found by
  * scanning headers from its last index entry. After an unclean stop, every segment from the one
  * holding the recovery point (recovery-point-offset-checkpoint) onwards is scanned: each batch
- * must fit in the file, be magic 2 with a good CRC32C and carry exactly the next offset; the
+ * must fit in the file, be magic 2 with a good CRC32C and start past the previous batch (a
+ * compacted segment has gaps between batches, and may end before the next segment begins); the
  * segment is truncated at the first batch that does not, its indexes are rebuilt, and every
  * later segment is deleted. Recovered data is fsynced before the log opens.
  */
@@ -80,6 +81,8 @@ export async function loadSegments(dir: string, config: LogConfig, now: number, 
     const cut = await recoverSegment(seg);
     truncatedBytes += cut;
     const expectedEnd = isLast ? undefined : segments[i + 1]!.baseOffset;
+    // a cleaned segment may end before the next one begins (its last records compacted away)
+    if (expectedEnd !== undefined && cut === 0 && seg.nextOffset <= expectedEnd) seg.nextOffset = expectedEnd;
     if (cut > 0 || (expectedEnd !== undefined && seg.nextOffset !== expectedEnd)) {
       // Damage (or a gap): nothing after this point can be trusted.
       for (const later of segments.splice(i + 1)) {
@@ -128,7 +131,7 @@ async function loadTrusted(seg: LogSegment, nextBase: number | undefined): Promi
     let tailMax = -1;
     while (loc) {
       tailMax = Math.max(tailMax, loc.maxTimestamp);
-      if (loc.baseOffset !== next) return false;
+      if (loc.baseOffset < next) return false;
       end = loc.position + loc.size;
       next = loc.lastOffset + 1;
       loc = await seg.findBatch(next, seg.size, end);
@@ -168,7 +171,8 @@ export async function recoverSegment(seg: LogSegment): Promise<number> {
     }
     try {
       const h = validateBatch(chunk, pos - chunkAt);
-      if (h.baseOffset !== expected || expected - seg.baseOffset + h.lastOffsetDelta >= 2 ** 31 - 1) break scan;
+      // offsets increase; a compacted segment has gaps between batches
+      if (h.baseOffset < expected || h.baseOffset - seg.baseOffset + h.lastOffsetDelta >= 2 ** 31 - 1) break scan;
       seg.indexBatch(pos, h);
       expected = h.baseOffset + h.lastOffsetDelta + 1;
     } catch (e) {

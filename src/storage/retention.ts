@@ -10,12 +10,12 @@
  * log rolls first (as Kafka does) and the old active segment goes with the rest. Deleting is two
  * steps: rename to `*.deleted`, then remove after file.delete.delay.ms.
  */
-import type { LogConfig } from './config.js';
+import { deletesByRetention, type LogConfig } from './config.js';
 import type { LogSegment } from './segment.js';
 
 /** How many of the oldest segments retention would delete (may include the active one). */
 export async function expiredPrefix(segments: readonly LogSegment[], config: LogConfig, now: number): Promise<number> {
-  if (config.cleanupPolicy !== 'delete') return 0;
+  if (!deletesByRetention(config)) return 0;
   let byTime = 0;
   if (config.retentionMs >= 0) {
     for (const seg of segments) {

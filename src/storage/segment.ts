@@ -199,14 +199,19 @@ export class LogSegment {
   /** Drops every batch containing an offset >= `offset`; returns the bytes removed. */
   async truncateTo(offset: number): Promise<number> {
     const loc = await this.findBatch(offset);
-    if (!loc) return 0;
+    if (!loc) {
+      // nothing at or after `offset` (a compacted segment may end in a gap)
+      this.nextOffset = Math.min(this.nextOffset, offset);
+      return 0;
+    }
     const removed = this.size - loc.position;
     await this.#fh.truncate(loc.position);
     await this.#fh.datasync();
     await this.offsetIndex.truncateTo(loc.baseOffset);
     await this.timeIndex.truncateTo(loc.baseOffset);
     this.size = loc.position;
-    this.nextOffset = loc.baseOffset;
+    // the batch holding `offset` goes whole; a batch after a gap leaves the end at `offset`
+    this.nextOffset = Math.min(loc.baseOffset, offset);
     // The largest timestamp may have been in the removed part: take the time index's.
     const last = this.timeIndex.lastEntry();
     this.maxTimestamp = last ? last.timestamp : -1;

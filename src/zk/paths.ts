@@ -15,7 +15,8 @@
  *   /admin/reassign_partitions                           persistent  reassignment JSON
  *   /admin/preferred_replica_election                    persistent  election JSON
  *   /config/topics/<T>                                   persistent  topic config overrides
- *   /config/changes/config_change_<seq>                  persistent sequential, topic name
+ *   /config/brokers/<id>|<default>                       persistent  dynamic broker config overrides
+ *   /config/changes/config_change_<seq>                  persistent sequential, what changed
  *   /latest_producer_id_block                            persistent  last producer id block (Kafka 0.11+)
  */
 
@@ -32,6 +33,9 @@ export const preferredReplicaElectionPath = '/admin/preferred_replica_election';
 export const configPath = '/config';
 export const configTopicsPath = '/config/topics';
 export const configChangesPath = '/config/changes';
+export const configBrokersPath = '/config/brokers';
+/** The entity name of the cluster-wide dynamic broker config (`--entity-default`). */
+export const DEFAULT_BROKER_ENTITY = '<default>';
 /** The last block of producer ids handed out (Kafka 0.11's ProducerIdBlockZNode). */
 export const latestProducerIdBlockPath = '/latest_producer_id_block';
 /** Name prefix of the persistent-sequential change notifications under configChangesPath. */
@@ -91,6 +95,7 @@ export const offsetPath = (group: string, topic: string, partition: number): str
 
 export const deleteTopicPath = (topic: string): string => `${deleteTopicsPath}/${segment('topic', topic)}`;
 export const topicConfigPath = (topic: string): string => `${configTopicsPath}/${segment('topic', topic)}`;
+export const brokerConfigPath = (entity: string): string => `${configBrokersPath}/${segment('broker entity', entity)}`;
 /** The path prefix to create a config change notification with mode persistent_sequential. */
 export const configChangePrefixPath = `${configChangesPath}/${configChangeSeqPrefix}`;
 

@@ -313,9 +313,49 @@ export function decodeTopicConfig(data: ZkData, path = '/config/topics/?'): Topi
   return out;
 }
 
-/** A config change notification: the topic name as a JSON string. */
+/** What a config change notification names: a topic, or a broker entity (an id or `<default>`). */
+export interface ConfigChange {
+  entityType: 'topics' | 'brokers';
+  entityName: string;
+}
+
+/**
+ * A topic's config change notification as 0.8.1 writes it: the topic name as a JSON string.
+ * Other entities are written as 0.10.1+ does: {"version":2,"entity_path":"brokers/<name>"}.
+ */
 export function encodeConfigChange(topic: string): Buffer {
   return json(topic);
+}
+
+export function encodeEntityConfigChange(c: ConfigChange): Buffer {
+  return c.entityType === 'topics' ? encodeConfigChange(c.entityName) : json({ version: 2, entity_path: `${c.entityType}/${c.entityName}` });
+}
+
+/**
+ * Reads every payload Kafka has written: 0.8's `"T"` (or a bare name), 0.9's
+ * {"version":1,"entity_type":"topics","entity_name":"T"} and 0.10.1's {"version":2,"entity_path":"topics/T"}.
+ */
+export function decodeEntityConfigChange(data: ZkData, path = '/config/changes/?'): ConfigChange {
+  const t = text(data).trim();
+  if (!t.startsWith('{')) return { entityType: 'topics', entityName: decodeConfigChange(data, path) };
+  const o = parseObject(data, path);
+  let type: unknown;
+  let name: unknown;
+  if (o.version === 1) {
+    type = o.entity_type;
+    name = o.entity_name;
+  } else if (o.version === 2) {
+    if (typeof o.entity_path !== 'string') throw new ZkPayloadError(path, 'expected a string', 'entity_path');
+    const slash = o.entity_path.indexOf('/');
+    type = o.entity_path.slice(0, slash);
+    name = o.entity_path.slice(slash + 1);
+    if (slash <= 0) throw new ZkPayloadError(path, `bad entity path ${JSON.stringify(o.entity_path)}`, 'entity_path');
+  } else {
+    throw new ZkPayloadError(path, `unsupported version ${JSON.stringify(o.version)}`, 'version');
+  }
+  if (type !== 'topics' && type !== 'brokers') throw new ZkPayloadError(path, `unsupported entity type ${JSON.stringify(type)}`, 'entity_type');
+  if (typeof name !== 'string' || name === '' || name.includes('/')) throw new ZkPayloadError(path, `bad entity name ${JSON.stringify(name)}`, 'entity_name');
+  return { entityType: type, entityName: name };
 }
 
 /** Accepts the JSON string Kafka writes and a bare topic name. */

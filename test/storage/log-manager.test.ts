@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/common/errors.js';
 import { formatCheckpoint, parseCheckpoint } from '../../src/storage/checkpoint.js';
 import { ManualClock } from '../../src/storage/clock.js';
-import { DEFAULT_LOG_CONFIG, logConfigFromProperties, mergeLogConfig, topicOverridesFromConfig } from '../../src/storage/config.js';
+import { DEFAULT_LOG_CONFIG, logConfigFromProperties, mergeLogConfig } from '../../src/storage/config.js';
+import { topicOverridesFromConfig } from '../../src/storage/topic-config.js';
 import { LogManager } from '../../src/storage/log-manager.js';
 import { batchOf, cfg, readAll, tmpLogDir, vals } from './helpers.js';
 

@@ -128,19 +128,28 @@ describe('PartitionLog append and read', () => {
     await log.close();
   });
 
-  it('keeps a replica\'s offsets (assignOffsets: false) and requires them contiguous; sets log-append time', async () => {
+  it('keeps a replica\'s offsets (assignOffsets: false): increasing, gaps allowed (a compacted leader); sets log-append time', async () => {
     const log = await PartitionLog.open(logDir(), cfg());
     const b = encodeRecordBatch({ baseOffset: 0, records: [{ value: 'a' }, { value: 'b' }] });
     await log.append(b, { assignOffsets: false });
-    const gap = encodeRecordBatch({ baseOffset: 5, records: [{ value: 'c' }] });
-    await expect(log.append(gap, { assignOffsets: false })).rejects.toMatchObject({ code: 1 });
+    const behind = encodeRecordBatch({ baseOffset: 1, records: [{ value: 'x' }] });
+    await expect(log.append(behind, { assignOffsets: false })).rejects.toMatchObject({ code: 1 });
     const next = encodeRecordBatch({ baseOffset: 2, records: [{ value: 'c', timestamp: 5 }] });
     const r = await log.append(next, { assignOffsets: false, logAppendTime: 123_456 });
     expect(r).toEqual({ firstOffset: 2, lastOffset: 2, logAppendTime: 123_456, recordCount: 1 });
+    const gap = encodeRecordBatch({ baseOffset: 7, records: [{ value: 'd' }] });
+    expect(await log.append(gap, { assignOffsets: false })).toMatchObject({ firstOffset: 7, lastOffset: 7 });
+    expect(log.logEndOffset).toBe(8);
     await log.flush();
     const recs = await readAll(log);
-    expect(recs.map((x) => [x.offset, x.value!.toString()])).toEqual([[0, 'a'], [1, 'b'], [2, 'c']]);
+    expect(recs.map((x) => [x.offset, x.value!.toString()])).toEqual([[0, 'a'], [1, 'b'], [2, 'c'], [7, 'd']]);
     expect(recs[2]!.timestamp).toBe(123_456);
+    // a read from inside the gap starts at the next batch
+    const fromGap = await log.read(4, 1 << 20);
+    expect(decodeRecordBatches(fromGap.records).map((x) => x.offset)).toEqual([7]);
+    // truncating into the gap leaves the end there, not at the next batch
+    await log.truncateTo(5);
+    expect(log.logEndOffset).toBe(5);
     await log.close();
   });
 

@@ -25,9 +25,11 @@ import {
   preferredReplicaElectionPath,
   reassignPartitionsPath,
   topicConfigPath,
+  brokerConfigPath,
+  DEFAULT_BROKER_ENTITY,
   topicPath,
 } from '../../zk/paths.js';
-import { decodeBrokerRegistration, decodePreferredReplicaElection, decodeTopicAssignment } from '../../zk/payloads.js';
+import { decodeBrokerRegistration, decodePreferredReplicaElection, decodeTopicAssignment, decodeTopicConfig } from '../../zk/payloads.js';
 import { LeaderElector } from './leader-elector.js';
 import { ControllerChannelManager } from './channel-manager.js';
 import { ControllerContext, type ControllerPartitionState } from './controller-context.js';
@@ -256,9 +258,32 @@ export class KafkaController {
     this.#requests.sendUpdateMetadata();
   }
 
-  #electOffline(topic: string, partition: number, reason: string): Promise<ControllerPartitionState | undefined> {
+  async #electOffline(topic: string, partition: number, reason: string): Promise<ControllerPartitionState | undefined> {
     const replicas = this.#ctx.replicas(topic, partition);
-    return this.#psm.electLeader(topic, partition, (cur) => offlinePartitionLeader(replicas, cur.isr, this.#ctx.liveIds(), this.#cfg.uncleanLeaderElectionEnable), reason);
+    const live = this.#ctx.liveIds();
+    const cur = this.#ctx.partitionState(topic, partition);
+    // only a partition with no live ISR member needs the (per-topic) unclean election setting
+    const unclean = cur && !cur.isr.some((r) => live.has(r)) ? await this.#uncleanElectionEnabled(topic) : false;
+    return this.#psm.electLeader(topic, partition, (c) => offlinePartitionLeader(replicas, c.isr, this.#ctx.liveIds(), unclean), reason);
+  }
+
+  /**
+   * unclean.leader.election.enable for a topic, read when needed as Kafka's controller does:
+   * the topic's override in /config/topics/<T>, else the cluster's dynamic default
+   * (/config/brokers/<default>), else this broker's server.properties.
+   */
+  async #uncleanElectionEnabled(topic: string): Promise<boolean> {
+    const key = 'unclean.leader.election.enable';
+    for (const path of [topicConfigPath(topic), brokerConfigPath(DEFAULT_BROKER_ENTITY)]) {
+      try {
+        const node = await this.#zk.get(path);
+        const v = node ? decodeTopicConfig(node.data, path)[key] : undefined;
+        if (v === 'true' || v === 'false') return v === 'true';
+      } catch (err) {
+        this.#log.warn('ignoring an unreadable config', { path, error: err });
+      }
+    }
+    return this.#cfg.uncleanLeaderElectionEnable;
   }
 
   // ---- topics -----------------------------------------------------------------------------

@@ -20,8 +20,6 @@ export interface BrokerContext {
   controllerId(): number;
   /** Creates a topic with the broker's defaults (auto.create.topics.enable). */
   autoCreateTopic(topic: string): Promise<void>;
-  /** min.insync.replicas for a topic: its override, else the broker's. */
-  minInsyncReplicas(topic: string): number;
   /** The controller, when this broker runs the election (ControlledShutdown is answered by it). */
   controller: KafkaController;
 }

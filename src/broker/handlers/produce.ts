@@ -48,11 +48,12 @@ async function appendPartition(
   try {
     const p = ctx.replicas.leaderPartition(topic, partition);
     if (!records || records.length === 0) return { partition, errorCode: ErrorCode.NONE, baseOffset: p.log.logEndOffset, logAppendTime: -1 };
-    if (records.length > ctx.config.messageMaxBytes + 61) {
-      throw new KafkaError(ErrorCode.MESSAGE_TOO_LARGE, `record set of ${records.length} bytes exceeds message.max.bytes (${ctx.config.messageMaxBytes})`);
+    const maxBytes = p.log.config.maxMessageBytes; // max.message.bytes of the topic, else message.max.bytes
+    if (records.length > maxBytes + 61) {
+      throw new KafkaError(ErrorCode.MESSAGE_TOO_LARGE, `record set of ${records.length} bytes exceeds max.message.bytes (${maxBytes}) of ${topic}`);
     }
     if (records.length <= MAGIC_AT) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, 'record set too short');
-    const minIsr = ctx.minInsyncReplicas(topic);
+    const minIsr = p.log.config.minInsyncReplicas;
     if (acks === -1 && p.isr.length < minIsr) {
       throw new KafkaError(ErrorCode.NOT_ENOUGH_REPLICAS, `${topic}-${partition}: ISR ${p.isr.join(',')} is smaller than min.insync.replicas ${minIsr}`);
     }

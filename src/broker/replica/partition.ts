@@ -13,6 +13,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { PartitionLog, type AppendResult } from '../../storage/log.js';
+import { validateForLeader } from '../../storage/log-validator.js';
 import { ProducerStateTable } from './producer-state.js';
 import { splitBatches } from '../../protocol/records/record-batch.js';
 import { ErrorCode, KafkaError } from '../../common/errors.js';
@@ -132,7 +133,10 @@ export class Partition extends EventEmitter {
     if (!this.isLeader) {
       throw new KafkaError(ErrorCode.NOT_LEADER_FOR_PARTITION, `broker ${this.#brokerId} is not the leader of ${this.topic}-${this.partition}`);
     }
-    const list = PartitionLog.validateAll(batches);
+    const checked = PartitionLog.validateAll(batches);
+    const v = validateForLeader(batches, checked, this.log.config, Date.now(), `${this.topic}-${this.partition}`);
+    batches = v.buf;
+    const list = v.rewritten ? PartitionLog.validateAll(batches) : checked;
     // requests waiting here resume in arrival order, so their sequences are checked in order
     if (list[0]!.header.producerId >= 0) while (!this.#producersLoaded) await this.#loadProducers();
     if (!this.isLeader) {
@@ -142,7 +146,7 @@ export class Partition extends EventEmitter {
     if (seq.kind === 'duplicate') return seq.result;
     const epoch = this.leaderEpoch;
     for (const b of list) batches.writeInt32BE(epoch, b.at + PARTITION_LEADER_EPOCH_OFFSET);
-    const appended = this.log.append(batches, { validated: list });
+    const appended = this.log.append(batches, { validated: list, logAppendTime: v.logAppendTime });
     seq.commit(appended);
     appended.catch(() => seq.abort());
     return appended;

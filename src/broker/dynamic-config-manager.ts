@@ -1,0 +1,146 @@
+/**
+ * Dynamic topic and broker configs (TopicConfigManager.scala, later DynamicConfigManager): the
+ * broker learns config changes from the notifications under /config/changes, never by
+ * watching each config znode.
+ *
+ * - start(): lists /config/changes (the newest sequence seen becomes the last executed), then
+ *   reads /config/topics/* and /config/brokers/{<default>,<id>}: everything announced up to that
+ *   sequence is in what was read. Then a child watch on /config/changes processes, in sequence
+ *   order, every notification newer than the last executed one: it re-reads the named entity's
+ *   config (the notification is only a trigger) and emits
+ *     'topic'  (topic, overrides)       for /config/topics/<T>
+ *     'broker' (merged dynamic config)  for /config/brokers/<default> or /config/brokers/<this id>
+ *   Payloads of 0.8 ("T"), 0.9 (version 1) and 0.10.1+ (version 2) are all read.
+ * - Notifications older than 15 minutes are deleted (as Kafka's brokers purge them).
+ * - topicConfig(T) answers from the cache, reading ZooKeeper once for a topic not seen yet (a
+ *   topic created after start: its config is written before its partitions exist).
+ */
+import { EventEmitter } from 'node:events';
+import type { ZkClient } from '../zk/client.js';
+import { NoNodeError } from '../zk/errors.js';
+import { DEFAULT_BROKER_ENTITY, brokerConfigPath, childPath, configChangesPath, configTopicsPath, sequenceOf, topicConfigPath } from '../zk/paths.js';
+import { decodeEntityConfigChange, decodeTopicConfig } from '../zk/payloads.js';
+import { Logger } from '../common/logger.js';
+
+export const CHANGE_EXPIRATION_MS = 15 * 60_000;
+
+type Events = { topic: [string, Record<string, string>]; broker: [Record<string, string>] };
+
+export class DynamicConfigManager extends EventEmitter<Events> {
+  readonly #zk: ZkClient;
+  readonly #brokerId: number;
+  readonly #log: Logger;
+  readonly #topics = new Map<string, Promise<Record<string, string>>>();
+  #broker: Record<string, string> = {};
+  #lastExecuted = -1;
+  #processing: Promise<void> = Promise.resolve();
+  #unwatch: (() => void) | undefined;
+  #stopped = false;
+
+  constructor(zk: ZkClient, brokerId: number, log = new Logger('dynamic-config')) {
+    super();
+    this.#zk = zk;
+    this.#brokerId = brokerId;
+    this.#log = log;
+  }
+
+  async start(): Promise<void> {
+    const changes = (await this.#zk.children(configChangesPath)) ?? [];
+    for (const c of changes) this.#lastExecuted = Math.max(this.#lastExecuted, sequenceOf(c) ?? -1);
+    for (const t of (await this.#zk.children(configTopicsPath)) ?? []) this.#topics.set(t, this.#read(t));
+    await Promise.all(this.#topics.values());
+    this.#broker = await this.#readBroker();
+    this.#unwatch = this.#zk.watchChildren(configChangesPath, (names) => {
+      this.#processing = this.#processing.then(() => this.#process(names ?? [])).catch((err: unknown) => this.#log.warn('config change processing failed', { error: err }));
+    });
+  }
+
+  /** The dynamic broker config (cluster default overlaid with this broker's own). */
+  get brokerConfig(): Record<string, string> {
+    return { ...this.#broker };
+  }
+
+  /** A topic's overrides (topic-level names); {} when it has none. */
+  topicConfig(topic: string): Promise<Record<string, string>> {
+    let p = this.#topics.get(topic);
+    if (!p) {
+      p = this.#read(topic);
+      this.#topics.set(topic, p);
+    }
+    return p;
+  }
+
+  /** Forgets a topic (deleted): its next use reads ZooKeeper again. */
+  forgetTopic(topic: string): void {
+    this.#topics.delete(topic);
+  }
+
+  async #read(topic: string): Promise<Record<string, string>> {
+    try {
+      const node = await this.#zk.get(topicConfigPath(topic));
+      return node ? decodeTopicConfig(node.data, topicConfigPath(topic)) : {};
+    } catch (err) {
+      this.#log.warn('ignoring an unreadable topic config', { topic, error: err });
+      return {};
+    }
+  }
+
+  async #readBroker(): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const entity of [DEFAULT_BROKER_ENTITY, String(this.#brokerId)]) {
+      try {
+        const node = await this.#zk.get(brokerConfigPath(entity));
+        if (node) Object.assign(out, decodeTopicConfig(node.data, brokerConfigPath(entity)));
+      } catch (err) {
+        this.#log.warn('ignoring an unreadable broker config', { entity, error: err });
+      }
+    }
+    return out;
+  }
+
+  async #process(names: string[]): Promise<void> {
+    if (this.#stopped) return;
+    const now = Date.now();
+    const seqs = names.map((n) => ({ n, seq: sequenceOf(n) })).filter((x): x is { n: string; seq: number } => x.seq !== undefined).sort((a, b) => a.seq - b.seq);
+    for (const { n, seq } of seqs) {
+      const path = childPath(configChangesPath, n);
+      if (seq > this.#lastExecuted) {
+        this.#lastExecuted = seq;
+        const node = await this.#zk.get(path).catch(() => undefined);
+        if (!node) continue;
+        try {
+          const change = decodeEntityConfigChange(node.data, path);
+          if (change.entityType === 'topics') {
+            const p = this.#read(change.entityName);
+            this.#topics.set(change.entityName, p);
+            const cfg = await p;
+            this.#log.info('topic config changed', { topic: change.entityName, config: JSON.stringify(cfg) });
+            this.emit('topic', change.entityName, cfg);
+          } else if (change.entityName === DEFAULT_BROKER_ENTITY || change.entityName === String(this.#brokerId)) {
+            this.#broker = await this.#readBroker();
+            this.#log.info('broker config changed', { entity: change.entityName, config: JSON.stringify(this.#broker) });
+            this.emit('broker', { ...this.#broker });
+          }
+        } catch (err) {
+          this.#log.warn('ignoring an unreadable config change notification', { path, error: err });
+        }
+        continue;
+      }
+      await this.#purgeIfOld(path, now);
+    }
+  }
+
+  async #purgeIfOld(path: string, now: number): Promise<void> {
+    try {
+      const node = await this.#zk.get(path);
+      if (node && now - node.stat.ctime > CHANGE_EXPIRATION_MS) await this.#zk.delete(path);
+    } catch (err) {
+      if (!(err instanceof NoNodeError)) this.#log.warn('could not purge an old config change', { path, error: err });
+    }
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#unwatch?.();
+  }
+}
