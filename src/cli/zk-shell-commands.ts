@@ -231,7 +231,7 @@ export async function runShellCommand(zk: ZkClient, words: string[], io: ShellIo
     io.out(helpText());
     return true;
   }
-  const cmd = COMMANDS[name];
+  const cmd = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!cmd) {
     io.err(`Unknown command: ${name}\n${helpText()}`);
     return false;

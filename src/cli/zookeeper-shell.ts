@@ -58,6 +58,7 @@ export async function main(argv: string[]): Promise<void> {
     .passThroughOptions()
     .addHelpText('after', `\nCommands:\n${helpText().split('\n').slice(1).join('\n')}\n` +
       'With a command: exit 0, or 1 if it failed. From stdin: exit 1 if any command failed.\n' +
+      "An ephemeral znode (create -e) lives as long as the shell's session.\n" +
       'Example: zookeeper-shell.sh 127.0.0.1:2181 get /controller');
   program.parse(argv);
   const [server, words] = program.processedArgs as [string, string[]];
