@@ -1,0 +1,3 @@
+import { main } from '../cli/export-zk-offsets.js';
+
+void main(process.argv);

@@ -1,0 +1,3 @@
+import { main } from '../cli/verify-consumer-rebalance.js';
+
+void main(process.argv);

@@ -1,0 +1,3 @@
+import { main } from '../cli/zookeeper-shell.js';
+
+void main(process.argv);
