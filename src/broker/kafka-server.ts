@@ -16,6 +16,7 @@ import { brokerIdPath, persistentZkPaths } from '../zk/paths.js';
 import { decodeBrokerRegistration, encodeBrokerRegistration } from '../zk/payloads.js';
 import { LogManager } from '../storage/log-manager.js';
 import { logConfigFromProperties } from '../storage/config.js';
+import { cleanerConfigFromProperties } from '../storage/cleaner/config.js';
 import { SocketServer } from '../network/socket-server.js';
 import { MetadataCache } from './metadata-cache.js';
 import { ReplicaManager } from './replica-manager.js';
@@ -57,7 +58,7 @@ export class KafkaServer {
   async start(): Promise<void> {
     const c = this.config;
     this.#log.info('starting', { brokerId: c.brokerId, listener: `${c.host}:${c.port}`, logDirs: c.logDirs.join(',') });
-    this.#logs = await LogManager.open({ logDirs: c.logDirs, defaults: logConfigFromProperties(new Map(c.props)) });
+    this.#logs = await LogManager.open({ logDirs: c.logDirs, defaults: logConfigFromProperties(new Map(c.props)), cleaner: cleanerConfigFromProperties(c.props) });
     const zk = await ZkClient.connect({
       connectString: c.zookeeperConnect,
       sessionTimeoutMs: c.zookeeperSessionTimeoutMs,
@@ -73,7 +74,9 @@ export class KafkaServer {
     const logs = this.#logs;
     const applyBrokerConfig = (dynamic: Record<string, string>): void => {
       try {
-        logs.setDefaults(logConfigFromProperties(new Map([...c.props, ...Object.entries(dynamic)])));
+        const merged = new Map([...c.props, ...Object.entries(dynamic)]);
+        logs.setDefaults(logConfigFromProperties(merged));
+        logs.cleaner?.configure(cleanerConfigFromProperties(merged));
       } catch (err) {
         this.#log.warn('ignoring a bad dynamic broker config', { error: err });
       }

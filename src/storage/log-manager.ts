@@ -10,7 +10,9 @@
  * with bounded concurrency) and then removes the clean-shutdown markers. It runs, on the
  * injected clock: retention every log.retention.check.interval.ms and recovery-point
  * checkpoints every log.flush.offset.checkpoint.interval.ms (logs flush on their own policy).
- * close() flushes and closes every log, writes the checkpoints and the markers.
+ * close() flushes and closes every log, writes the checkpoints and the markers. With a cleaner
+ * config, the log cleaner (cleaner/log-cleaner.ts) compacts the logs whose policy says so and
+ * keeps `cleaner-offset-checkpoint` in each log dir.
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -28,6 +30,8 @@ import {
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { mergeLogConfig, type LogConfig, type TopicOverrides } from './config.js';
 import { PartitionLog, parseLogDirName } from './log.js';
+import { LogCleaner } from './cleaner/log-cleaner.js';
+import type { CleanerConfig } from './cleaner/config.js';
 
 export interface LogManagerConfig {
   logDirs: string[];
@@ -36,6 +40,10 @@ export interface LogManagerConfig {
   topicOverrides?: Record<string, TopicOverrides>;
   /** How many logs are loaded at once (num.recovery.threads.per.data.dir x dirs). Default 4. */
   recoveryConcurrency?: number;
+  /** The log cleaner's settings; no cleaner when absent or log.cleaner.enable=false. */
+  cleaner?: CleanerConfig;
+  /** Test hook for the cleaner's segment swaps. */
+  onSwapStep?: (step: number) => Promise<void> | void;
 }
 
 export class LogManager {
@@ -47,6 +55,7 @@ export class LogManager {
   readonly #timers: TimerHandle[] = [];
   #retentionRunning = false;
   #closed = false;
+  #cleaner: LogCleaner | undefined;
 
   private constructor(config: LogManagerConfig, clock: Clock) {
     this.config = config;
@@ -87,6 +96,9 @@ export class LogManager {
     }
     await m.checkpointRecoveryPoints();
     m.#startSchedules();
+    if (config.cleaner?.enable) {
+      m.#cleaner = await LogCleaner.start(config.cleaner, { logs: () => m.all(), logDirs: config.logDirs, clock, onSwapStep: config.onSwapStep });
+    }
     return m;
   }
 
@@ -99,6 +111,11 @@ export class LogManager {
   /** The effective config of a topic: defaults + its overrides. */
   configFor(topic: string): LogConfig {
     return mergeLogConfig(this.config.defaults, this.#overrides.get(topic));
+  }
+
+  /** The log cleaner, when enabled. */
+  get cleaner(): LogCleaner | undefined {
+    return this.#cleaner;
   }
 
   get(topic: string, partition: number): PartitionLog | undefined {
@@ -145,6 +162,7 @@ export class LogManager {
     const log = this.#logs.get(key);
     if (!log) return;
     this.#logs.delete(key);
+    this.#cleaner?.forget(log);
     await log.delete();
   }
 
@@ -168,6 +186,7 @@ export class LogManager {
   #afterConfigChange(logs: PartitionLog[]): void {
     if (this.#closed) return;
     for (const log of logs) void log.deleteOldSegments().catch(() => undefined);
+    this.#cleaner?.wake();
   }
 
   /** Runs retention on every log; returns the number of segments deleted. */
@@ -227,6 +246,7 @@ export class LogManager {
     if (this.#closed) return;
     this.#closed = true;
     for (const t of this.#timers) t.cancel();
+    await this.#cleaner?.stop();
     await Promise.all([...this.#creating.values()].map((p) => p.catch(() => undefined)));
     await runBounded(this.all().map((l) => () => l.close()), 8);
     await this.checkpointRecoveryPoints();

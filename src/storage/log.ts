@@ -31,10 +31,15 @@ import { CLEAN_SHUTDOWN_FILE, RECOVERY_POINT_CHECKPOINT, readCheckpoint, tpKey }
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import type { LogConfig } from './config.js';
 import { findOffsetForTimestamp, readBatches } from './log-read.js';
-import { loadSegments } from './recovery.js';
+import { SWAP_SUFFIX, loadSegments, recoverSegment } from './recovery.js';
+import { syncDir } from './checkpoint.js';
+import type { SegmentFile } from './cleaner/clean-pass.js';
 import { expiredPrefix } from './retention.js';
-import { LogSegment } from './segment.js';
+import { LOG_SUFFIX, LogSegment, segmentFileName } from './segment.js';
 import { FlushedOffset } from './flushed-offset.js';
+
+/** A cleaning pass whose segments changed under it (truncated or deleted): nothing was swapped. */
+export class CleanAbortedError extends Error {}
 
 export interface AppendOptions {
   /** Default true. False for replicas that keep the leader's offsets (must be contiguous). */
@@ -477,6 +482,62 @@ export class PartitionLog {
       this.#segments = this.#segments.slice(n);
       for (const s of doomed) await this.#deleteSegment(s);
       return n;
+    });
+  }
+
+  /**
+   * The segments the cleaner may read: every one below the active segment whose data is all
+   * flushed (readers only see flushed data; the cleaner never sees more).
+   */
+  async cleanableSegments(): Promise<SegmentFile[]> {
+    const out: SegmentFile[] = [];
+    const segs = this.#segments;
+    for (let i = 0; i < segs.length - 1; i++) {
+      const s = segs[i]!;
+      const next = segs[i + 1]!.baseOffset;
+      if (next > this.#flushed.value) break;
+      out.push({ baseOffset: s.baseOffset, path: s.logPath, size: s.size, nextOffset: next, lastModified: await s.lastModified(), maxTimestamp: s.maxTimestamp });
+    }
+    return out;
+  }
+
+  /**
+   * Swaps a cleaned file in for the segments it replaces (Log.replaceSegments), crash-safely:
+   *   1. `<base>.log.cleaned` -> `<base>.log.swap` (then the directory is fsynced)
+   *   2. each old segment's files -> `*.deleted` (removed after file.delete.delay.ms; readers
+   *      holding them keep reading)
+   *   3. `<base>.log.swap` -> `<base>.log`, its indexes rebuilt, and it takes the old ones' place.
+   * A crash after 1 is completed by recovery (recovery.ts), one before 1 leaves a `.cleaned`
+   * file that is deleted. Refused (CleanAbortedError, nothing changed but the `.cleaned` file
+   * removed) when the segments are no longer those the pass read: a truncation or a retention
+   * deletion ran meanwhile. `onStep` is a test hook called before each step.
+   */
+  replaceSegments(cleanedPath: string, replaces: readonly { baseOffset: number; size: number }[], onStep?: (step: number) => Promise<void> | void): Promise<void> {
+    return this.#withLock(async () => {
+      const first = this.#segments.findIndex((s) => s.baseOffset === replaces[0]!.baseOffset);
+      const old = first < 0 ? [] : this.#segments.slice(first, first + replaces.length);
+      const same = old.length === replaces.length && first + replaces.length < this.#segments.length && old.every((s, i) => s.baseOffset === replaces[i]!.baseOffset && s.size === replaces[i]!.size);
+      if (!same) {
+        await fsp.rm(cleanedPath, { force: true });
+        throw new CleanAbortedError(`${this.topic}-${this.partition}: the segments changed while they were cleaned`);
+      }
+      const base = old[0]!.baseOffset;
+      const nextBase = this.#segments[first + replaces.length]!.baseOffset;
+      const logPath = path.join(this.dir, segmentFileName(base, LOG_SUFFIX));
+      await onStep?.(1);
+      await fsp.rename(cleanedPath, logPath + SWAP_SUFFIX);
+      await syncDir(this.dir);
+      await onStep?.(2);
+      for (const s of old) await this.#deleteSegment(s);
+      await syncDir(this.dir);
+      await onStep?.(3);
+      await fsp.rename(logPath + SWAP_SUFFIX, logPath);
+      await syncDir(this.dir);
+      const seg = await LogSegment.open(this.dir, base, this.config, this.#clock.now());
+      await recoverSegment(seg);
+      seg.nextOffset = nextBase;
+      this.#segments = [...this.#segments.slice(0, first), seg, ...this.#segments.slice(first + replaces.length)];
+      await onStep?.(4);
     });
   }
 

@@ -3,8 +3,10 @@
  * recoverLog; LogSegment.recover).
  *
  * Files in `<log.dir>/<topic>-<partition>/` on load:
- *   - leftovers of interrupted operations are deleted: `*.deleted`, `*.cleaned`, `*.swap`,
- *     `*.tmp`, and index files without their `.log`;
+ *   - a cleaner's swap cut short by a crash is completed: `<base>.log.swap` replaces the
+ *     segments it covers and becomes `<base>.log` (completeSwaps);
+ *   - leftovers of interrupted operations are deleted: `*.deleted`, `*.cleaned`, `*.tmp`, and
+ *     index files without their `.log`;
  *   - every `<20-digit base offset>.log` is a segment.
  * After a clean shutdown (`.kafka_cleanshutdown` in the log dir) the segments are trusted: the
  * indexes get a sanity check (rebuilt if it fails) and the active segment's end is found by
@@ -20,10 +22,13 @@ import path from 'node:path';
 import { CorruptDataError } from '../common/errors.js';
 import { LOG_OVERHEAD, MIN_BATCH_LENGTH, validateBatch } from '../protocol/records/record-batch.js';
 import type { LogConfig } from './config.js';
+import { syncDir } from './checkpoint.js';
 import { INDEX_SUFFIX, LOG_SUFFIX, LogSegment, TIME_INDEX_SUFFIX } from './segment.js';
 
-const LEFTOVER_SUFFIXES = ['.deleted', '.cleaned', '.swap', '.tmp'];
+export const SWAP_SUFFIX = '.swap';
+const LEFTOVER_SUFFIXES = ['.deleted', '.cleaned', '.tmp', '.index.swap', '.timeindex.swap'];
 const SEGMENT_NAME = /^(\d{20})\.(log|index|timeindex)$/;
+const SWAP_NAME = /^(\d{20})\.log\.swap$/;
 /** Recovery reads the log in chunks of this size (a batch larger than it is read whole). */
 const RECOVERY_CHUNK = 8 * 1024 * 1024;
 
@@ -43,8 +48,9 @@ export interface LoadResult {
 
 export async function loadSegments(dir: string, config: LogConfig, now: number, opts: LoadOptions): Promise<LoadResult> {
   await fsp.mkdir(dir, { recursive: true });
-  const names = await fsp.readdir(dir);
   const deletedLeftovers: string[] = [];
+  const swapped = await completeSwaps(dir, deletedLeftovers);
+  const names = await fsp.readdir(dir);
   const bases = new Set<number>();
   for (const n of names) {
     if (LEFTOVER_SUFFIXES.some((s) => n.endsWith(s))) {
@@ -73,7 +79,7 @@ export async function loadSegments(dir: string, config: LogConfig, now: number, 
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i]!;
     const isLast = i === segments.length - 1;
-    if (i < firstToRecover) {
+    if (i < firstToRecover && !swapped.has(seg.baseOffset)) {
       const ok = await loadTrusted(seg, isLast ? undefined : segments[i + 1]!.baseOffset);
       if (ok) continue;
     }
@@ -93,6 +99,56 @@ export async function loadSegments(dir: string, config: LogConfig, now: number, 
     }
   }
   return { segments, recoveredSegments, truncatedBytes, deletedLeftovers };
+}
+
+/**
+ * Finishes a cleaner's segment swap that a crash interrupted (Log.replaceSegments): a
+ * `<base>.log.swap` was whole and fsynced before it got that name, so it replaces every segment
+ * whose base offset lies in [base, the offset after its last batch); then it becomes
+ * `<base>.log`. Returns the base offsets swapped in (their indexes are rebuilt).
+ */
+async function completeSwaps(dir: string, removed: string[]): Promise<Set<number>> {
+  const out = new Set<number>();
+  const names = await fsp.readdir(dir);
+  for (const n of names) {
+    const m = SWAP_NAME.exec(n);
+    if (!m) continue;
+    const base = Number(m[1]);
+    const swapPath = path.join(dir, n);
+    const end = await endOffsetOf(swapPath, base);
+    for (const other of names) {
+      const o = SEGMENT_NAME.exec(other);
+      if (o && Number(o[1]) >= base && Number(o[1]) < Math.max(end, base + 1)) {
+        await fsp.rm(path.join(dir, other), { force: true });
+        removed.push(other);
+      }
+    }
+    await fsp.rename(swapPath, path.join(dir, n.slice(0, -SWAP_SUFFIX.length)));
+    out.add(base);
+  }
+  if (out.size > 0) await syncDir(dir);
+  return out;
+}
+
+/** The offset after the last whole batch of a segment file (its base when empty). */
+async function endOffsetOf(file: string, base: number): Promise<number> {
+  const fh = await fsp.open(file, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const head = Buffer.alloc(LOG_OVERHEAD + 15);
+    let pos = 0;
+    let end = base;
+    while (pos + head.length <= size) {
+      await fh.read(head, 0, head.length, pos);
+      const len = head.readInt32BE(8);
+      if (len < MIN_BATCH_LENGTH || pos + LOG_OVERHEAD + len > size) break;
+      end = head.readInt32BE(0) * 4294967296 + head.readUInt32BE(4) + head.readInt32BE(23) + 1;
+      pos += LOG_OVERHEAD + len;
+    }
+    return end;
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Largest i with segments[i].baseOffset <= offset (0 if none). */

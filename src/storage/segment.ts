@@ -248,8 +248,8 @@ export class LogSegment {
     await this.#fh.close().catch(() => undefined);
     for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
       const f = path.join(this.dir, segmentFileName(this.baseOffset, suffix));
+      // only the renamed files: a segment swapped in by the cleaner may have the same base
       await fsp.rm(f + DELETED_SUFFIX, { force: true });
-      await fsp.rm(f, { force: true });
     }
   }
 
