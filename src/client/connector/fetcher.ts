@@ -237,21 +237,23 @@ export class Fetcher {
         if (!pr.records || pr.records.length === 0) continue;
         const records: ConsumerRecord[] = [];
         const batches = splitBatches(pr.records);
+        // a compacted log has gaps: the next fetch starts after the last batch, not after its last record
+        let batchesEnd = p.info.fetchOffset;
         for (const b of batches) {
           for (const r of decodeRecordBatch(pr.records, b.at).records) {
             if (r.offset < p.info.fetchOffset) continue;
             records.push({ topic: t.topic, partition: pr.partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers });
           }
-          // A batch whose records all lie below the fetch offset (compacted or aborted) still moves us on.
-          const last = b.header.baseOffset + b.header.lastOffsetDelta;
-          if (last + 1 > p.info.fetchOffset && records.length === 0) p.info.fetchOffset = last + 1;
+          batchesEnd = Math.max(batchesEnd, b.header.baseOffset + b.header.lastOffsetDelta + 1);
         }
+        // batches whose records all lie below the fetch offset (compacted away) still move us on
+        if (records.length === 0) p.info.fetchOffset = batchesEnd;
         if (batches.length === 0 && batches.partialBytes > 0) {
           this.#o.log.debug('only a partial batch came back; fetching it again', { topic: t.topic, partition: pr.partition, offset: p.info.fetchOffset });
           continue;
         }
         if (records.length > 0) {
-          p.info.fetchOffset = records[records.length - 1]!.offset + 1;
+          p.info.fetchOffset = Math.max(records[records.length - 1]!.offset + 1, batchesEnd);
           p.stream.enqueue(p.info, records);
         }
       }
