@@ -17,6 +17,8 @@
 #   scale         producer throughput with 1, 8, 64 and 512 partitions, and over a long run as
 #                 the stored data grows (the 5-second lines of one 20 M record run)
 #   log           the storage benchmark: npm run bench:log (log append vs raw sequential write)
+#   cleaner       the log cleaner on a 1 GiB dirty log with 10% distinct keys: MB/s, and our
+#                 producer's throughput on another topic while it cleans, as a ratio to alone
 #
 # It starts its own ZooKeeper node and broker (scripts/cluster.sh, free ports, a temporary
 # directory) and stops them (by pid) at the end, also on failure or Ctrl-C.
@@ -33,7 +35,7 @@ while [ $# -gt 0 ]; do
     --records) RECORDS=$2; shift 2 ;;
     --kafkajs-records) KAFKAJS_RECORDS=$2; shift 2 ;;
     --only) shift; while [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; do ONLY="$ONLY $1"; shift; done ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -183,6 +185,12 @@ fi
 if want log; then
   section "log: append vs raw sequential write (storage)"
   if [ -f dist/bench/log-bench.js ]; then node dist/bench/log-bench.js 2>&1 | sed 's/^/  /'; else echo "  dist/bench/log-bench.js missing"; fi
+fi
+
+# ---------------------------------------------------------------------------------------------
+if want cleaner; then
+  section "cleaner: 1 GiB dirty log, 10% distinct keys; producer throughput while it cleans"
+  node dist/bench/cleaner-bench.js --zookeeper "$ZK" --broker "$BROKER" --log-dir "$DIR/broker-1/kafka-logs" 2>&1 | sed 's/^/  /'
 fi
 
 echo "machine at the end: crc32c $(cpu_speed) GiB/s on one core"
