@@ -32,6 +32,7 @@ import { DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX } from '../
 import { describeError, fail, newProgram, positiveInt } from './common.js';
 import { dumpOffsetIndex, dumpTimeIndex, type IndexDumpOptions } from './dump-log-index.js';
 import { baseOffsetOfFile, scanLog, type ScannedBatch } from './segment-scan.js';
+import { Output } from './stdout.js';
 
 const TOOL = 'kafka-dump-log';
 const CODEC_NAMES = ['NONE', 'GZIP', 'SNAPPY', 'LZ4', 'ZSTD'];
@@ -44,23 +45,6 @@ interface Options {
   deepIteration?: boolean;
   indexSanityCheck?: boolean;
   maxMessageSize: number;
-}
-
-/** Buffered stdout: lines are joined and written in large pieces. */
-class Output {
-  #lines: string[] = [];
-  out = (line: string): void => {
-    this.#lines.push(line);
-    if (this.#lines.length >= 1000) this.flush();
-  };
-  err = (line: string): void => {
-    this.flush();
-    process.stderr.write(`${TOOL}: ${line}\n`);
-  };
-  flush(): void {
-    if (this.#lines.length > 0) process.stdout.write(this.#lines.join('\n') + '\n');
-    this.#lines = [];
-  }
 }
 
 /** Kafka's DefaultRecordBatch.incrementSequence: sequences wrap at 2^31 - 1. */
@@ -126,6 +110,7 @@ async function dumpLog(file: string, base: number, o: Options, io: Output): Prom
         if (invalid.length > MAX_INVALID_REPORTED) io.err(`${file}: ... and ${invalid.length - MAX_INVALID_REPORTED} more invalid batches`);
         return r.value.position === size && invalid.length === 0;
       }
+      await io.pace();
       const b = r.value;
       let reason = batchProblem(b);
       io.out(batchLine(b, reason === undefined));
@@ -193,10 +178,8 @@ export async function main(argv: string[]): Promise<void> {
     .opts<Options>();
   const files = o.files.split(',').map((f) => f.trim()).filter((f) => f.length > 0);
   if (files.length === 0) fail(TOOL, '--files names no file');
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? 0 : 1));
-  const io = new Output();
+  const io = new Output(TOOL);
   let ok = true;
   for (const f of files) if (!(await dumpFile(f, o, io))) ok = false;
-  io.flush();
-  process.exit(ok ? 0 : 1);
+  await io.exit(ok ? 0 : 1);
 }

@@ -23,6 +23,7 @@ import { ApiKey } from '../protocol/api-keys.js';
 import type { MetadataTopic } from '../protocol/apis/metadata.js';
 import { ErrorCode, errorName, isRetriable } from '../common/errors.js';
 import { describeError, fail, newProgram, positiveInt } from './common.js';
+import { Output } from './stdout.js';
 
 const TOOL = 'kafka-get-offsets';
 const ATTEMPTS = 3;
@@ -127,6 +128,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     fail(TOOL, describeError(err));
   }
+  const io = new Output(TOOL);
   let code = 0;
   try {
     const meta = await topicMetadata(cluster, o.topic);
@@ -135,21 +137,19 @@ export async function main(argv: string[]): Promise<void> {
     const missing = partitions.filter((p) => !all.includes(p));
     if (missing.length > 0) throw new Error(`topic "${o.topic}" has no partition ${missing.join(', ')} (it has ${all.length}: ${all.join(',')})`);
     const offsets = await listOffsets(cluster, o.topic, partitions, time, o.offsets);
-    const lines: string[] = [];
+    const failed: string[] = [];
     for (const p of partitions) {
       const r = offsets.get(p);
-      if (Array.isArray(r)) lines.push(`${o.topic}:${p}:${r.join(',')}`);
-      else {
-        process.stderr.write(`${TOOL}: partition ${p} of "${o.topic}": ${r ?? 'no answer'}\n`);
-        code = 1;
-      }
+      if (Array.isArray(r)) io.out(`${o.topic}:${p}:${r.join(',')}`);
+      else failed.push(`partition ${p} of "${o.topic}": ${r ?? 'no answer'}`);
     }
-    process.stdout.write(lines.map((l) => l + '\n').join(''));
+    for (const f of failed) io.err(f);
+    if (failed.length > 0) code = 1;
   } catch (err) {
-    process.stderr.write(`${TOOL}: ${describeError(err)}\n`);
+    io.err(describeError(err));
     code = 1;
   } finally {
     cluster.close();
   }
-  process.exit(code);
+  await io.exit(code);
 }

@@ -36,6 +36,7 @@ import { ErrorCode, errorName } from '../common/errors.js';
 import { describeError, fail, newProgram, positiveInt } from './common.js';
 import { listOffsets } from './get-offsets.js';
 import { compareReplicas, type ReplicaAnswer } from './replica-compare.js';
+import { Output } from './stdout.js';
 
 const TOOL = 'kafka-replica-verification';
 /** Kafka's Request.DebuggingConsumerId. */
@@ -70,6 +71,13 @@ function stamp(ms = Date.now()): string {
 }
 
 class VerificationError extends Error {}
+
+let io: Output;
+/** A report line, written at once. */
+function say(line: string): void {
+  io.out(line);
+  io.flush();
+}
 
 /** The partitions of the matching topics, waiting a moment for leaders; their start offsets. */
 async function partitionsToVerify(cluster: Cluster, pattern: RegExp, time: number): Promise<PartitionState[]> {
@@ -171,13 +179,13 @@ async function runOnce(cluster: Cluster, parts: PartitionState[], o: Options): P
     }
     active = parts.filter((p) => p.fetchOffset < p.target!);
   } while (active.length > 0 && Date.now() < deadline);
-  process.stdout.write(reportLine(worst(parts), parts.length) + '\n');
+  say(reportLine(worst(parts), parts.length));
   for (const p of active) {
     const behind = p.replicas.filter((r) => (p.hw.get(r) ?? -1) < p.target!).map((r) => `replica ${r} at high watermark ${p.hw.get(r)}`);
     process.stderr.write(`${stamp()}: partition ${p.name} verified only up to offset ${p.fetchOffset} of ${p.target} within ${o.reportIntervalMs} ms${behind.length > 0 ? ` (${behind.join(', ')})` : ''}\n`);
   }
   if (active.length > 0) return 1;
-  process.stdout.write(`${stamp()}: all ${parts.length} partitions verified up to their high watermarks: the replicas are identical\n`);
+  say(`${stamp()}: all ${parts.length} partitions verified up to their high watermarks: the replicas are identical`);
   return 0;
 }
 
@@ -193,7 +201,7 @@ async function runForever(cluster: Cluster, parts: PartitionState[], o: Options)
     const w = worst(parts);
     if (w.lag > max.lag) max = { ...w, offset: w.p.fetchOffset };
     if (Date.now() - lastReport >= o.reportIntervalMs) {
-      process.stdout.write(`${stamp()}: max lag is ${max.lag} for partition ${max.p.name} at offset ${max.offset} among ${parts.length} partitions\n`);
+      say(`${stamp()}: max lag is ${max.lag} for partition ${max.p.name} at offset ${max.offset} among ${parts.length} partitions`);
       lastReport = Date.now();
       max = { lag: -1, p: parts[0]!, offset: 0 };
     }
@@ -227,15 +235,16 @@ export async function main(argv: string[]): Promise<void> {
     fail(TOOL, describeError(err));
   }
   let code: number;
+  io = new Output(TOOL);
   try {
     const parts = await partitionsToVerify(cluster, pattern, Number(timeText));
-    process.stdout.write(`${stamp()}: verification process is started.\n`);
+    say(`${stamp()}: verification process is started.`);
     code = o.once ? await runOnce(cluster, parts, o) : await runForever(cluster, parts, o);
   } catch (err) {
-    process.stderr.write(`${TOOL}: ${describeError(err)}\n`);
+    io.err(describeError(err));
     code = 1;
   } finally {
     cluster.close();
   }
-  process.exit(code);
+  await io.exit(code);
 }

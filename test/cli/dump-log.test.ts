@@ -218,6 +218,22 @@ describe('kafka-dump-log', () => {
     ]);
   });
 
+  it('writes every line when stdout is a pipe that fills up (no output lost at exit)', async () => {
+    const d = path.join(root, 'long-0');
+    const log = await PartitionLog.open(d, { ...DEFAULT_LOG_CONFIG, flushIntervalMessages: 1_000_000 });
+    const appends = Array.from({ length: 2000 }, (_, i) => log.append(encodeRecordBatch({ records: [{ value: `long-${i}`, timestamp: T0 }, { value: null, timestamp: T0 }] })));
+    await Promise.all(appends);
+    await log.close();
+    // a reader that starts late: the tool's writes queue up behind a full pipe
+    const r = spawnSync('bash', ['-c', 'set -o pipefail; "$0" --files "$1" --print-data-log | (sleep 0.5; cat)', BIN, file(d, '.log')], { encoding: 'utf8', timeout: 60_000, maxBuffer: 16 << 20 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.length).toBeGreaterThan(256 * 1024); // several pipe buffers
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(2 + 2000 * 3);
+    expect(lines.at(-1)).toBe(`| offset: 3999 CreateTime: ${T0} keysize: -1 valuesize: -1 sequence: -1 headerKeys: [] key: null payload: null`);
+  });
+
   it('refuses a missing, unknown or misnamed file and bad options with exit code 1', () => {
     const cases: [string[], RegExp][] = [
       [['--files', path.join(root, 'nope', SEG + '.log')], /cannot read .*00000000000000000000\.log: .*ENOENT/],
