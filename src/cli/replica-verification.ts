@@ -181,7 +181,7 @@ async function runOnce(cluster: Cluster, parts: PartitionState[], o: Options): P
   } while (active.length > 0 && Date.now() < deadline);
   say(reportLine(worst(parts), parts.length));
   for (const p of active) {
-    const behind = p.replicas.filter((r) => (p.hw.get(r) ?? -1) < p.target!).map((r) => `replica ${r} at high watermark ${p.hw.get(r)}`);
+    const behind = p.replicas.filter((r) => (p.hw.get(r) ?? -1) < p.target!).map((r) => `replica ${r} at high watermark ${p.hw.get(r) ?? 'unknown'}`);
     process.stderr.write(`${stamp()}: partition ${p.name} verified only up to offset ${p.fetchOffset} of ${p.target} within ${o.reportIntervalMs} ms${behind.length > 0 ? ` (${behind.join(', ')})` : ''}\n`);
   }
   if (active.length > 0) return 1;
