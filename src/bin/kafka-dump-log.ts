@@ -1,0 +1,3 @@
+import { main } from '../cli/dump-log.js';
+
+void main(process.argv);

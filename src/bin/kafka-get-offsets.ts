@@ -1,0 +1,3 @@
+import { main } from '../cli/get-offsets.js';
+
+void main(process.argv);

@@ -1,0 +1,3 @@
+import { main } from '../cli/replica-verification.js';
+
+void main(process.argv);
