@@ -81,7 +81,7 @@ export class KafkaServer {
         this.#log.warn('ignoring a bad dynamic broker config', { error: err });
       }
     };
-    applyBrokerConfig(configs.brokerConfig);
+    if (Object.keys(configs.brokerConfig).length > 0) applyBrokerConfig(configs.brokerConfig);
     configs.on('broker', applyBrokerConfig);
     const replicas = new ReplicaManager(
       {

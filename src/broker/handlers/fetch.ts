@@ -45,7 +45,8 @@ async function readAll(ctx: BrokerContext, version: number, req: FetchRequest): 
     for (const fp of t.partitions) {
       let p: Partition | undefined;
       try {
-        p = ctx.replicas.leaderPartition(t.topic, fp.partition);
+        // Kafka's debugging consumer (replica id -2, ReplicaVerificationTool) may read any local replica up to its high watermark
+        p = (req.replicaId === -2 ? ctx.replicas.partition(t.topic, fp.partition) : undefined) ?? ctx.replicas.leaderPartition(t.topic, fp.partition);
         if (isReplica) {
           const replicas = p.state?.replicas ?? [];
           if (!replicas.includes(req.replicaId) || req.replicaId === ctx.config.brokerId || !ctx.metadata.isAlive(req.replicaId)) {
