@@ -1,8 +1,9 @@
 /**
  * Jepsen 2013 ("Call me maybe: Kafka"), reproduced: the ISR shrinks to the leader (both
  * followers paused with SIGSTOP), writes continue, the leader is killed, the followers resume.
- *   unclean.leader.election.enable=true, min ISR 1: a follower outside the ISR becomes leader
- *     and the checker reports the acknowledged writes it never had (the control);
+ *   unclean.leader.election.enable=true as the TOPIC's config (the brokers' default is false:
+ *     the controller reads the topic's override), min ISR 1: a follower outside the ISR becomes
+ *     leader and the checker reports the acknowledged writes it never had (the control);
  *   unclean election off, min ISR 1: the partition waits for a leader from the ISR and, once
  *     the old leader returns, nothing acknowledged is lost;
  *   min ISR 2: the writes after the shrink are refused (error 19) and nothing acknowledged is lost.
@@ -13,16 +14,16 @@ import { check, readAll, startProducer, sleep } from '../helpers/checker.js';
 import { ErrorCode } from '../../src/common/errors.js';
 import { FAST, createReplicated, state } from './helpers.js';
 
-async function scenario(opts: { unclean: boolean; minIsr: number }) {
+async function scenario(opts: { unclean: boolean; minIsr: number; uncleanPerTopic?: boolean }) {
   const cluster = await new TestCluster(`jepsen-${opts.unclean ? 'unclean' : 'clean'}-${opts.minIsr}`, {
     ...FAST,
-    'unclean.leader.election.enable': String(opts.unclean),
+    'unclean.leader.election.enable': String(opts.unclean && !opts.uncleanPerTopic),
     'min.insync.replicas': String(opts.minIsr),
     'controlled.shutdown.enable': 'false',
   }).start(3);
   try {
     const topic = 'jepsen';
-    await createReplicated(cluster, topic, 1, 3);
+    await createReplicated(cluster, topic, 1, 3, opts.uncleanPerTopic ? { 'unclean.leader.election.enable': String(opts.unclean) } : {});
     const run = startProducer(cluster.bootstrap, topic, 1, { prefix: 'j' });
     await until('writes flowing', () => run.acked.length >= 20, 30_000);
     const leader = (await state(cluster, topic, 0))!.leader;
@@ -42,8 +43,8 @@ async function scenario(opts: { unclean: boolean; minIsr: number }) {
 }
 
 describe('Jepsen 2013: the ISR shrinks to the leader, which then dies', () => {
-  it('with unclean leader election on, the checker reports the lost writes (the control)', async () => {
-    const { cluster, run, followers, ackedAfterShrink } = await scenario({ unclean: true, minIsr: 1 });
+  it('with unclean leader election on for the topic (brokers: off), the checker reports the lost writes (the control)', async () => {
+    const { cluster, run, followers, ackedAfterShrink } = await scenario({ unclean: true, minIsr: 1, uncleanPerTopic: true });
     try {
       expect(ackedAfterShrink).toBeGreaterThan(0);
       await until('a follower outside the ISR to be elected', async () => followers.includes((await state(cluster, 'jepsen', 0))?.leader ?? -1), 30_000);
