@@ -80,7 +80,12 @@ export function startProducer(bootstrap: string, topic: string, partitions: numb
 }
 
 /** Reads every partition from its start up to its high watermark. */
-export async function readAll(bootstrap: string, topic: string, partitions: number, timeoutMs = 30_000): Promise<Map<number, { offset: number; value: string }[]>> {
+/**
+ * Every record of the topic up to each partition's high watermark. With `acked`, it also waits
+ * (up to timeoutMs) for the high watermark to pass every acknowledged offset: an acks=1 write is
+ * acknowledged before the followers copy it, so it may not be readable yet.
+ */
+export async function readAll(bootstrap: string, topic: string, partitions: number, timeoutMs = 30_000, acked?: Acked[]): Promise<Map<number, { offset: number; value: string }[]>> {
   const cluster = new Cluster({ brokers: bootstrap });
   const out = new Map<number, { offset: number; value: string }[]>();
   try {
@@ -90,7 +95,8 @@ export async function readAll(bootstrap: string, topic: string, partitions: numb
     for (let p = 0; p < partitions; p++) {
       out.set(p, []);
       await retry(() => consumer.seek(topic, p, 'earliest'), timeoutMs);
-      ends.set(p, await retry(() => consumer.offsetFor(topic, p, -1), timeoutMs));
+      const lastAcked = Math.max(-1, ...(acked ?? []).filter((a) => a.partition === p).map((a) => a.offset));
+      ends.set(p, Math.max(lastAcked + 1, await retry(() => consumer.offsetFor(topic, p, -1), timeoutMs)));
     }
     const deadline = Date.now() + timeoutMs;
     while ([...ends].some(([p, end]) => (consumer.position(topic, p) ?? 0) < end) && Date.now() < deadline) {

@@ -42,7 +42,7 @@ describe('a paused follower', () => {
     cluster.signal(follower, 'SIGCONT');
     await until('the follower to rejoin the ISR', async () => (await state(cluster, 'paused', 0))!.isr.includes(follower), 30_000);
     await run.stop();
-    const consumed = await readAll(cluster.bootstrap, 'paused', 1);
+    const consumed = await readAll(cluster.bootstrap, 'paused', 1, 30_000, run.acked);
     const result = check(run.acked, consumed);
     if (result.misplaced.length > 0) {
       const m = result.misplaced[0]!;
