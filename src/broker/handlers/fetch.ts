@@ -5,7 +5,8 @@
  * follower's log end, which moves the high watermark and the ISR. A replica id that is not a
  * live replica of the partition is refused (REPLICA_NOT_AVAILABLE). Long poll: with fewer than
  * `min_bytes` ready, the request waits for new data on any of its partitions, up to
- * `max_wait_time`. Fetch v0-v3 get MessageSet v0/v1, converted from the stored batches.
+ * `max_wait_time`. Fetch v0-v3 get MessageSet v0/v1, converted from the stored batches; batches
+ * with nothing left to convert (compacted) are read past, so an old client always moves on.
  */
 import type { FetchPartitionResponse, FetchRequest, FetchResponse } from '../../protocol/apis/fetch.js';
 import { fetchRecordMagic } from '../../protocol/apis/fetch.js';
@@ -58,15 +59,25 @@ async function readAll(ctx: BrokerContext, version: number, req: FetchRequest): 
         const upTo = isReplica ? p.log.flushedOffset : p.highWatermark;
         const limit = Math.min(fp.maxBytes, budget);
         let records: Buffer = Buffer.alloc(0);
-        if (fp.fetchOffset < upTo && (limit > 0 || bytes === 0)) {
-          records = (await p.log.read(fp.fetchOffset, Math.max(limit, 1), upTo)).records;
+        let from = fp.fetchOffset;
+        while (from < upTo && (limit > 0 || bytes === 0)) {
+          const read = await p.log.read(from, Math.max(limit, 1), upTo);
+          records = read.records;
           // a response that already carries data stays within max_bytes; the first partition
           // always gets at least one whole batch, so a consumer never gets stuck
           if (bytes > 0 && records.length > limit) records = Buffer.alloc(0);
-        } else if (fp.fetchOffset > p.log.logEndOffset || fp.fetchOffset < p.log.logStartOffset) {
+          if (magic === 2 || records.length === 0) break;
+          records = recordBatchesToMessageSet(records, magic, { fromOffset: fp.fetchOffset });
+          // Compacted: the batches read can hold no record at or after the fetch offset (a batch
+          // keeps its last offset when its last records are gone, and a read ends with its
+          // segment). An empty message set would make an old client fetch this offset forever,
+          // as it can only move on after a message: read on from after those batches.
+          if (records.length > 0) break;
+          from = read.nextOffset;
+        }
+        if (fp.fetchOffset >= upTo && (fp.fetchOffset > p.log.logEndOffset || fp.fetchOffset < p.log.logStartOffset)) {
           throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${fp.fetchOffset} is outside [${p.log.logStartOffset}, ${p.log.logEndOffset}] of ${t.topic}-${fp.partition}`);
         }
-        if (magic !== 2 && records.length > 0) records = recordBatchesToMessageSet(records, magic, { fromOffset: fp.fetchOffset });
         bytes += records.length;
         budget -= records.length;
         partitions.push({ partition: fp.partition, errorCode: ErrorCode.NONE, highWatermark: p.highWatermark, lastStableOffset: p.highWatermark, abortedTransactions: null, records });

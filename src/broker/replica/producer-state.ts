@@ -138,7 +138,11 @@ export class ProducerStateTable {
         // the append failed: forget the producer, so that its resend is not refused (record sets
         // reserved after this one were queued behind it on the log and fail with it)
         if (this.#producers.get(pid) === e) this.#producers.delete(pid);
-        resolveResult(Promise.reject(new KafkaError(ErrorCode.UNKNOWN, 'append failed')));
+        // after commit() `whole` already follows the failed append and ignores this: unhandled,
+        // the rejection would end the broker process
+        const failed = Promise.reject(new KafkaError(ErrorCode.UNKNOWN, 'append failed'));
+        failed.catch(() => undefined);
+        resolveResult(failed);
       },
     };
   }
