@@ -12,7 +12,7 @@
  * the whole request for the partition and nothing is appended.
  */
 import { ErrorCode, KafkaError } from '../common/errors.js';
-import { batchPayload, recompressBatch, scanRecords } from '../protocol/records/batch-rewrite.js';
+import { RecordScan, batchPayload, recompressBatch } from '../protocol/records/batch-rewrite.js';
 import { CompressionCodec } from '../protocol/records/compression.js';
 import { LOG_OVERHEAD, TIMESTAMP_TYPE_MASK, codecOf, type BatchPosition } from '../protocol/records/record-batch.js';
 import { NEVER, isCompacted, type CompressionTypeName, type LogConfig } from './config.js';
@@ -37,14 +37,15 @@ export function validateForLeader(buf: Buffer, list: readonly BatchPosition[], c
   const compacted = isCompacted(config);
   const checkTime = config.messageTimestampType === 'CreateTime' && config.messageTimestampDifferenceMaxMs < NEVER;
   if (compacted || checkTime) {
+    const scan = new RecordScan();
     for (const { at, header } of list) {
-      const records = scanRecords(batchPayload(buf, at, header), header.recordCount);
-      for (const r of records) {
-        if (compacted && r.keyLength < 0) {
-          throw new KafkaError(ErrorCode.INVALID_RECORD, `compacted topic cannot accept a record without a key (${where}, offset delta ${r.offsetDelta})`);
+      scan.scan(batchPayload(buf, at, header), header.recordCount);
+      for (let i = 0; i < scan.count; i++) {
+        if (compacted && scan.keyLength[i]! < 0) {
+          throw new KafkaError(ErrorCode.INVALID_RECORD, `compacted topic cannot accept a record without a key (${where}, offset delta ${scan.offsetDelta[i]})`);
         }
         if (checkTime && (header.attributes & TIMESTAMP_TYPE_MASK) === 0) {
-          const ts = header.firstTimestamp + r.timestampDelta;
+          const ts = header.firstTimestamp + scan.timestampDelta[i]!;
           if (Math.abs(ts - now) > config.messageTimestampDifferenceMaxMs) {
             throw new KafkaError(
               ErrorCode.INVALID_TIMESTAMP,

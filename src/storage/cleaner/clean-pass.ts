@@ -18,7 +18,7 @@
  */
 import fs from 'node:fs';
 import { ErrorCode, KafkaError } from '../../common/errors.js';
-import { batchPayload, rebuildBatch, scanRecords } from '../../protocol/records/batch-rewrite.js';
+import { RecordScan, batchPayload, rebuildBatch } from '../../protocol/records/batch-rewrite.js';
 import { CONTROL_MASK, LOG_OVERHEAD, MIN_BATCH_LENGTH, validateBatch, type RecordBatchHeader } from '../../protocol/records/record-batch.js';
 import { OffsetMap } from './offset-map.js';
 
@@ -134,17 +134,19 @@ class Throttle {
 }
 
 /** Step 1: the key -> last offset map of the dirty part; returns where the pass ends. */
-function buildMap(req: PassRequest, map: OffsetMap, io: Throttle, stats: PassStats): number {
+function buildMap(req: PassRequest, map: OffsetMap, io: Throttle, stats: PassStats, scan: RecordScan): number {
   const last = req.segments[req.segments.length - 1]!;
   for (const seg of req.segments) {
     if (seg.nextOffset <= req.firstDirtyOffset) continue;
     for (const { buf, at, header } of readBatches(seg.path, seg.size, req.ioBufferSize, io)) {
       if (header.baseOffset + header.lastOffsetDelta < req.firstDirtyOffset || (header.attributes & CONTROL_MASK) !== 0) continue;
       const payload = batchPayload(buf, at, header);
-      for (const r of scanRecords(payload, header.recordCount)) {
-        const offset = header.baseOffset + r.offsetDelta;
-        if (offset < req.firstDirtyOffset || r.keyLength < 0) continue;
-        if (!map.put(payload, r.keyStart, r.keyLength, offset)) return offset;
+      scan.scan(payload, header.recordCount);
+      for (let i = 0; i < scan.count; i++) {
+        const offset = header.baseOffset + scan.offsetDelta[i]!;
+        const keyLength = scan.keyLength[i]!;
+        if (offset < req.firstDirtyOffset || keyLength < 0) continue;
+        if (!map.put(payload, scan.keyStart[i]!, keyLength, offset)) return offset;
       }
     }
   }
@@ -173,7 +175,9 @@ export function groupSegments(segments: readonly SegmentFile[], endOffset: numbe
 }
 
 /** Step 2 for one group: writes `<base>.log.cleaned`; returns its size. */
-function cleanGroup(req: PassRequest, group: SegmentFile[], endOffset: number, map: OffsetMap, io: Throttle, stats: PassStats): CleanedGroup {
+function cleanGroup(req: PassRequest, group: SegmentFile[], endOffset: number, map: OffsetMap, io: Throttle, stats: PassStats, scan: RecordScan): CleanedGroup {
+  let keptStart = new Int32Array(1024);
+  let keptEnd = new Int32Array(1024);
   const cleanedPath = group[0]!.path + CLEANED_SUFFIX;
   const fd = fs.openSync(cleanedPath, 'w');
   let size = 0;
@@ -199,28 +203,38 @@ function cleanGroup(req: PassRequest, group: SegmentFile[], endOffset: number, m
         let keep: Buffer | undefined = whole;
         if ((header.attributes & CONTROL_MASK) === 0) {
           const payload = batchPayload(buf, at, header);
-          const records = scanRecords(payload, header.recordCount);
-          const kept: Buffer[] = [];
-          for (const r of records) {
-            const offset = header.baseOffset + r.offsetDelta;
+          scan.scan(payload, header.recordCount);
+          if (keptStart.length < scan.count) {
+            keptStart = new Int32Array(scan.count);
+            keptEnd = new Int32Array(scan.count);
+          }
+          let kept = 0;
+          for (let i = 0; i < scan.count; i++) {
+            const offset = header.baseOffset + scan.offsetDelta[i]!;
+            const keyLength = scan.keyLength[i]!;
             let retain: boolean;
             if (offset >= endOffset) retain = true;
-            else if (r.keyLength < 0) retain = false;
+            else if (keyLength < 0) retain = false;
             else {
-              const latest = map.get(payload, r.keyStart, r.keyLength);
+              const latest = map.get(payload, scan.keyStart[i]!, keyLength);
               retain = latest < 0 || offset >= latest;
-              if (retain && r.valueLength < 0 && dropTombstones) {
+              if (retain && scan.valueLength[i]! < 0 && dropTombstones) {
                 retain = false;
                 stats.tombstonesDropped++;
               }
             }
-            if (retain) kept.push(payload.subarray(r.start, r.end));
+            if (retain) {
+              // compact the kept records' ranges to the front of the scan arrays
+              keptStart[kept] = scan.start[i]!;
+              keptEnd[kept] = scan.end[i]!;
+              kept++;
+            }
           }
-          stats.recordsKept += kept.length;
-          keep = kept.length === records.length ? whole : kept.length === 0 ? undefined : rebuildBatch(buf, at, header, kept);
+          stats.recordsKept += kept;
+          keep = kept === scan.count ? whole : kept === 0 ? undefined : rebuildBatch(buf, at, header, payload, keptStart, keptEnd, kept);
         } else stats.recordsKept += header.recordCount;
         if (keep) {
-          out.push(keep === whole ? Buffer.from(whole) : keep);
+          out.push(keep);
           pending += keep.length;
           if (pending >= req.ioBufferSize) flushOut();
         }
@@ -242,14 +256,15 @@ export function runPass(req: PassRequest): PassResult {
   const stats: PassStats = { bytesRead: 0, bytesWritten: 0, recordsRead: 0, recordsKept: 0, tombstonesDropped: 0, mapKeys: 0, elapsedMs: 0 };
   const io = new Throttle(req.maxIoBytesPerSecond);
   const map = new OffsetMap(req.mapBytes, req.loadFactor);
-  const endOffset = buildMap(req, map, io, stats);
+  const scan = new RecordScan();
+  const endOffset = buildMap(req, map, io, stats, scan);
   stats.mapKeys = map.size;
   if (endOffset <= req.firstDirtyOffset) {
     throw new KafkaError(ErrorCode.UNKNOWN, `${req.log}: the dedupe buffer (log.cleaner.dedupe.buffer.size ${req.mapBytes}) holds no key of the dirty part`);
   }
   const groups: CleanedGroup[] = [];
   try {
-    for (const g of groupSegments(req.segments, endOffset, req.segmentBytes)) groups.push(cleanGroup(req, g, endOffset, map, io, stats));
+    for (const g of groupSegments(req.segments, endOffset, req.segmentBytes)) groups.push(cleanGroup(req, g, endOffset, map, io, stats, scan));
   } catch (err) {
     for (const g of groups) fs.rmSync(g.cleanedPath, { force: true });
     for (const s of req.segments) fs.rmSync(s.path + CLEANED_SUFFIX, { force: true });

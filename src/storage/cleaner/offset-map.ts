@@ -11,19 +11,19 @@ const SLOT = 24;
 
 export class OffsetMap {
   readonly slots: number;
-  readonly #table: Buffer;
-  readonly #view: DataView;
+  /** 4 x uint32 of hash per slot. */
+  readonly #hashes: Uint32Array;
+  /** offset + 1 per slot; 0 = empty. */
+  readonly #offsets: Float64Array;
   readonly #limit: number;
   #size = 0;
   /** Scratch: the last key's hash (4 x uint32). */
   readonly #h = new Uint32Array(4);
-  lookups = 0;
-  probes = 0;
 
   constructor(memoryBytes: number, loadFactor = 0.9) {
     this.slots = Math.max(16, Math.floor(memoryBytes / SLOT));
-    this.#table = Buffer.alloc(this.slots * SLOT);
-    this.#view = new DataView(this.#table.buffer, this.#table.byteOffset, this.#table.byteLength);
+    this.#hashes = new Uint32Array(this.slots * 4);
+    this.#offsets = new Float64Array(this.slots);
     this.#limit = Math.floor(this.slots * loadFactor);
   }
 
@@ -37,16 +37,19 @@ export class OffsetMap {
   /** Finds the slot of the hashed key: its index, or the empty slot where it would go (negative, -index-1). */
   #find(): number {
     const h = this.#h;
-    const v = this.#view;
-    let i = h[0]! % this.slots;
-    this.lookups++;
+    const h0 = h[0]!;
+    const h1 = h[1]!;
+    const h2 = h[2]!;
+    const h3 = h[3]!;
+    const hs = this.#hashes;
+    const os = this.#offsets;
+    const n = this.slots;
+    let i = h0 % n;
     for (;;) {
-      const at = i * SLOT;
-      const stored = v.getFloat64(at + 16, true);
-      if (stored === 0) return -i - 1; // empty (offsets are stored + 1)
-      if (v.getUint32(at, true) === h[0] && v.getUint32(at + 4, true) === h[1] && v.getUint32(at + 8, true) === h[2] && v.getUint32(at + 12, true) === h[3]) return i;
-      this.probes++;
-      i = i + 1 === this.slots ? 0 : i + 1;
+      if (os[i] === 0) return -i - 1;
+      const at = i * 4;
+      if (hs[at] === h0 && hs[at + 1] === h1 && hs[at + 2] === h2 && hs[at + 3] === h3) return i;
+      i = i + 1 === n ? 0 : i + 1;
     }
   }
 
@@ -57,18 +60,13 @@ export class OffsetMap {
   put(key: Uint8Array, start: number, length: number, offset: number): boolean {
     murmur3x86_128(key, start, length, this.#h);
     let i = this.#find();
-    const v = this.#view;
     if (i < 0) {
       if (this.isFull) return false;
       i = -i - 1;
-      const at = i * SLOT;
-      v.setUint32(at, this.#h[0]!, true);
-      v.setUint32(at + 4, this.#h[1]!, true);
-      v.setUint32(at + 8, this.#h[2]!, true);
-      v.setUint32(at + 12, this.#h[3]!, true);
+      this.#hashes.set(this.#h, i * 4);
       this.#size++;
     }
-    v.setFloat64(i * SLOT + 16, offset + 1, true);
+    this.#offsets[i] = offset + 1;
     return true;
   }
 
@@ -76,11 +74,12 @@ export class OffsetMap {
   get(key: Uint8Array, start: number, length: number): number {
     murmur3x86_128(key, start, length, this.#h);
     const i = this.#find();
-    return i < 0 ? -1 : this.#view.getFloat64(i * SLOT + 16, true) - 1;
+    return i < 0 ? -1 : this.#offsets[i]! - 1;
   }
 
   clear(): void {
-    this.#table.fill(0);
+    this.#hashes.fill(0);
+    this.#offsets.fill(0);
     this.#size = 0;
   }
 }
