@@ -124,6 +124,11 @@ export function rebuildBatch(buf: Buffer, at: number, h: RecordBatchHeader, payl
     let w = 0;
     for (let i = 0; i < count; i++) w += payload.copy(records, w, starts[i]!, ends[i]!);
   }
+  return assemble(buf, at, h, records, count, codec);
+}
+
+/** A batch of the header at `at` in `buf` around `records` (raw, `count` of them), compressed with `codec`. */
+function assemble(buf: Buffer, at: number, h: RecordBatchHeader, records: Buffer, count: number, codec: CompressionCodec): Buffer {
   const body = compress(codec, records);
   const out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + body.length);
   buf.copy(out, 0, at, at + BATCH_HEADER_SIZE);
@@ -137,6 +142,5 @@ export function rebuildBatch(buf: Buffer, at: number, h: RecordBatchHeader, payl
 
 /** The batch at `at` with its payload compressed by `codec` instead (records unchanged). */
 export function recompressBatch(buf: Buffer, at: number, h: RecordBatchHeader, codec: CompressionCodec): Buffer {
-  const payload = batchPayload(buf, at, h);
-  return rebuildBatch(buf, at, h, payload, [0], [payload.length], 1, codec);
+  return assemble(buf, at, h, batchPayload(buf, at, h), h.recordCount, codec);
 }
