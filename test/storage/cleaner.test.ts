@@ -121,6 +121,18 @@ describe('log cleaner', () => {
     await m.close();
   });
 
+  it('with two cleaner threads cleans several logs, each once at a time, each equal to its model', async () => {
+    const { m, log } = await openCompacted({}, { threads: 2 });
+    const others = [log, await m.getOrCreate('compacted', 1), await m.getOrCreate('compacted', 2)];
+    const written = await Promise.all(others.map((l, i) => workload(l, 100 + i, 80, 12)));
+    for (const l of others) await l.roll();
+    const ends = others.map((l) => l.logEndOffset);
+    await until('all three cleaned', () => others.every((l, i) => m.cleaner!.cleanedUpTo(l) >= ends[i]!), 20_000, 20);
+    for (const [i, l] of others.entries()) expect((await readAll(l, 0)).map(summary)).toEqual(model(written[i]!, ends[i]!));
+    expect(m.cleaner!.stats.aborted).toBe(0);
+    await m.close();
+  });
+
   it('keeps tombstones for delete.retention.ms, then removes them; never touches the active segment', async () => {
     const { m, log } = await openCompacted({ deleteRetentionMs: 60 * 60_000 });
     const written = await workload(log, 42, 60, 10);

@@ -107,6 +107,7 @@ export class LogCleaner {
   readonly #loops: Promise<void>[] = [];
   readonly #workers: PassWorker[] = [];
   #wakers = new Set<() => void>();
+  #choosing: Promise<unknown> = Promise.resolve();
   #running = false;
   readonly stats: CleanerStats = { passes: 0, aborted: 0, failed: 0, bytesRead: 0, bytesWritten: 0, elapsedMs: 0 };
 
@@ -155,7 +156,10 @@ export class LogCleaner {
     while (this.#running) {
       let job: Job | undefined;
       try {
-        job = await this.#grab();
+        // one thread chooses at a time, so two never take the same log
+        const choice = this.#choosing.then(() => this.#grab());
+        this.#choosing = choice.catch(() => undefined);
+        job = await choice;
       } catch (err) {
         this.#log.warn('choosing a log to clean failed', { error: err });
       }
