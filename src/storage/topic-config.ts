@@ -96,9 +96,9 @@ export function topicOverridesFromConfig(record: Map<string, string> | Record<st
   const keys = record instanceof Map ? [...record.keys()] : Object.keys(record);
   const out: Record<string, unknown> = {};
   for (const key of keys) {
-    const spec = TOPIC_CONFIG_KEYS[key];
+    const spec = Object.hasOwn(TOPIC_CONFIG_KEYS, key) ? TOPIC_CONFIG_KEYS[key] : undefined;
     if (!spec) {
-      if (key in REFUSED) throw new ConfigError(`topic config "${key}" is not supported: ${REFUSED[key]}`, { context: { key } });
+      if (Object.hasOwn(REFUSED, key)) throw new ConfigError(`topic config "${key}" is not supported: ${REFUSED[key]}`, { context: { key } });
       throw new ConfigError(`unknown topic config "${key}" (known: ${Object.keys(TOPIC_CONFIG_KEYS).join(', ')})`, { context: { key } });
     }
     if (!c.has(key)) throw new ConfigError(`config "${key}" has an empty value`, { context: { key } });
