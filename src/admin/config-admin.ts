@@ -79,15 +79,25 @@ export async function writeEntityConfig(zk: ZkClient, type: EntityType, name: st
 }
 
 /**
- * Adds or replaces `add` and removes `remove` in the entity's overrides (kafka-configs --alter).
- * Removing a key that is not set is an error naming it, as in Kafka. Returns the new map.
+ * The overrides after adding or replacing `add` and removing `remove` (kafka-configs --alter),
+ * validated: removing a key that is not set is an error naming it, as in Kafka 2.x, and so is
+ * a key both added and removed. Writes nothing; callers check everything before writing.
  */
-export async function alterEntityConfig(zk: ZkClient, type: EntityType, name: string, add: ConfigMap, remove: readonly string[]): Promise<ConfigMap> {
-  const current = await readEntityConfig(zk, type, name);
-  const missing = remove.filter((k) => !(k in current) && !(k in add));
-  if (missing.length > 0) throw invalid(`invalid config(s) to delete for ${type === 'topics' ? 'topic' : 'broker'} "${name}": ${missing.join(', ')} (not set)`, { keys: missing });
+export function alteredConfig(type: EntityType, name: string, current: ConfigMap, add: ConfigMap, remove: readonly string[]): ConfigMap {
+  const what = `${type === 'topics' ? 'topic' : 'broker'} "${name}"`;
+  const both = remove.filter((k) => Object.hasOwn(add, k));
+  if (both.length > 0) throw invalid(`config(s) both added and deleted for ${what}: ${both.join(', ')}`, { keys: both });
+  const missing = remove.filter((k) => !Object.hasOwn(current, k));
+  if (missing.length > 0) throw invalid(`invalid config(s) to delete for ${what}: ${missing.join(', ')} (not set)`, { keys: missing });
   const next: ConfigMap = { ...current, ...add };
   for (const k of remove) delete next[k];
+  validateEntityConfig(type, name, next);
+  return next;
+}
+
+/** Adds or replaces `add` and removes `remove` in the entity's overrides (alteredConfig), then writes them. Returns the new map. */
+export async function alterEntityConfig(zk: ZkClient, type: EntityType, name: string, add: ConfigMap, remove: readonly string[]): Promise<ConfigMap> {
+  const next = alteredConfig(type, name, await readEntityConfig(zk, type, name), add, remove);
   await writeEntityConfig(zk, type, name, next);
   return next;
 }

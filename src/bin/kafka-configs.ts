@@ -1,0 +1,3 @@
+import { main } from '../cli/kafka-configs.js';
+
+void main(process.argv);
