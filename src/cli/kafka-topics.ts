@@ -5,7 +5,8 @@
 import type { ZkClient } from '../zk/client.js';
 import { partitionStatePath, topicConfigPath } from '../zk/paths.js';
 import { decodePartitionState, decodeTopicConfig } from '../zk/payloads.js';
-import { addPartitions, createTopic, deleteTopic, liveBrokerIds, listTopics, readAssignment, type Assignment } from '../admin/topic-admin.js';
+import { addPartitions, assignReplicasToBrokers, createTopic, deleteTopic, liveBrokerIds, listTopics, readAssignment, type Assignment } from '../admin/topic-admin.js';
+import { alteredConfig, readEntityConfig, writeEntityConfig } from '../admin/config-admin.js';
 import { collect, fail, newProgram, parseKeyValues, positiveInt, runWithZooKeeper } from './common.js';
 import { ErrorCode, KafkaError } from '../common/errors.js';
 
@@ -22,6 +23,7 @@ interface Opts {
   partitions?: number;
   replicationFactor?: number;
   config: string[];
+  deleteConfig: string[];
   replicaAssignment?: string;
   ifNotExists?: boolean;
   ifExists?: boolean;
@@ -35,12 +37,13 @@ export async function main(argv: string[]): Promise<void> {
     .option('--create', 'create a new topic')
     .option('--list', 'list all available topics')
     .option('--describe', 'list details for the given topics (all when --topic is absent)')
-    .option('--alter', 'alter the number of partitions of a topic')
+    .option('--alter', 'add partitions to a topic (--partitions) and/or change its config overrides (--config, --delete-config)')
     .option('--delete', 'delete a topic (the controller performs it)')
     .option('--topic <topic>', 'the topic to create, alter, describe or delete')
     .option('--partitions <n>', 'the number of partitions for the topic being created or altered', positiveInt(TOOL, '--partitions'))
     .option('--replication-factor <n>', 'the replication factor for each partition of the topic being created', positiveInt(TOOL, '--replication-factor'))
-    .option('--config <name=value>', 'a topic configuration override (repeatable)', collect, [])
+    .option('--config <name=value>', 'with --create or --alter: a topic configuration override (repeatable)', collect, [])
+    .option('--delete-config <name>', 'with --alter: a topic configuration override to remove (repeatable)', collect, [])
     .option('--replica-assignment <list>', 'manual assignment: broker_id_for_part1_replica1:broker_id_for_part1_replica2,...')
     .option('--if-not-exists', 'with --create: do nothing if the topic exists')
     .option('--if-exists', 'with --alter/--delete/--describe: do nothing if the topic does not exist')
@@ -53,6 +56,8 @@ export async function main(argv: string[]): Promise<void> {
   if (!o.zookeeper) fail(TOOL, 'missing required argument --zookeeper');
   const action = actions[0]!;
   if ((action === 'create' || action === 'alter' || action === 'delete') && !o.topic) fail(TOOL, `--${action} requires --topic`);
+  if (o.config.length > 0 && action !== 'create' && action !== 'alter') fail(TOOL, '--config is only for --create and --alter');
+  if (o.deleteConfig.length > 0 && action !== 'alter') fail(TOOL, '--delete-config is only for --alter');
 
   await runWithZooKeeper(TOOL, o.zookeeper, async (zk) => {
     switch (action) {
@@ -98,15 +103,38 @@ async function create(zk: ZkClient, o: Opts): Promise<void> {
   process.stdout.write(`Created topic "${topic}".\n`);
 }
 
+/**
+ * 0.8's TopicCommand.alterTopic: config overrides first (printing `Updated config for topic "T".`),
+ * then partitions. Everything is checked before anything is written: a bad config or a
+ * partition count that does not grow changes nothing.
+ */
 async function alter(zk: ZkClient, o: Opts): Promise<void> {
-  if (o.partitions === undefined) fail(TOOL, '--alter requires --partitions (the new, larger count)');
-  const current = await readAssignment(zk, o.topic!);
+  const topic = o.topic!;
+  const changesConfig = o.config.length > 0 || o.deleteConfig.length > 0;
+  if (o.partitions === undefined && !changesConfig) fail(TOOL, '--alter requires --partitions (the new, larger count) and/or --config / --delete-config');
+  const add = parseKeyValues(TOOL, o.config, '--config');
+  const remove = o.deleteConfig.map((k) => k.trim());
+  if (remove.some((k) => k === '' || k.includes('='))) fail(TOOL, '--delete-config takes a config name, without a value');
+  const current = await readAssignment(zk, topic);
   if (!current) {
     if (o.ifExists) return;
-    throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic "${o.topic}" does not exist`);
+    throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic "${topic}" does not exist`);
   }
-  await addPartitions(zk, o.topic!, o.partitions);
-  process.stdout.write(`Adding partitions succeeded!\n`);
+  const config = changesConfig ? alteredConfig('topics', topic, await readEntityConfig(zk, 'topics', topic), add, remove) : undefined;
+  if (o.partitions !== undefined) {
+    const have = current.assignment.size;
+    if (o.partitions <= have) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `topic "${topic}" has ${have} partitions; the number of partitions can only be increased`);
+    // the placement addPartitions will make, tried first: too few live brokers fails before any write
+    assignReplicasToBrokers(await liveBrokerIds(zk), o.partitions - have, current.assignment.get(0)?.length ?? 1);
+  }
+  if (config) {
+    await writeEntityConfig(zk, 'topics', topic, config);
+    process.stdout.write(`Updated config for topic "${topic}".\n`);
+  }
+  if (o.partitions !== undefined) {
+    await addPartitions(zk, topic, o.partitions);
+    process.stdout.write(`Adding partitions succeeded!\n`);
+  }
 }
 
 async function remove(zk: ZkClient, o: Opts): Promise<void> {
