@@ -20,6 +20,7 @@
  * with `endpoints` only. Garbage throws ZkPayloadError naming the path and the field.
  */
 import { ZkPayloadError } from './errors.js';
+import { DEFAULT_BROKER_ENTITY } from './paths.js';
 
 export type ZkData = Buffer | string | Uint8Array;
 
@@ -354,22 +355,25 @@ export function decodeEntityConfigChange(data: ZkData, path = '/config/changes/?
     throw new ZkPayloadError(path, `unsupported version ${JSON.stringify(o.version)}`, 'version');
   }
   if (type !== 'topics' && type !== 'brokers') throw new ZkPayloadError(path, `unsupported entity type ${JSON.stringify(type)}`, 'entity_type');
-  if (typeof name !== 'string' || name === '' || name.includes('/')) throw new ZkPayloadError(path, `bad entity name ${JSON.stringify(name)}`, 'entity_name');
+  if (typeof name !== 'string' || !(type === 'topics' ? LEGAL_TOPIC_NAME.test(name) : name === DEFAULT_BROKER_ENTITY || /^\d+$/.test(name))) throw new ZkPayloadError(path, `bad entity name ${JSON.stringify(name)}`, 'entity_name');
   return { entityType: type, entityName: name };
 }
 
-/** Accepts the JSON string Kafka writes and a bare topic name. */
+/** What a notification may name: a legal topic name (Kafka's characters), a broker id or `<default>`. */
+const LEGAL_TOPIC_NAME = /^(?!\.{1,2}$)[a-zA-Z0-9._-]+$/;
+
+/** Accepts the JSON string Kafka writes and a bare topic name; either must be a legal topic name. */
 export function decodeConfigChange(data: ZkData, path = '/config/changes/?'): string {
   const t = text(data).trim();
   if (t.startsWith('"')) {
     try {
       const v: unknown = JSON.parse(t);
-      if (typeof v === 'string' && v.length > 0) return v;
+      if (typeof v === 'string' && LEGAL_TOPIC_NAME.test(v)) return v;
     } catch {
       /* fall through */
     }
     throw new ZkPayloadError(path, `bad topic name ${JSON.stringify(t.slice(0, 80))}`, 'topic');
   }
-  if (t.length === 0 || t.includes('/')) throw new ZkPayloadError(path, `bad topic name ${JSON.stringify(t.slice(0, 80))}`, 'topic');
+  if (!LEGAL_TOPIC_NAME.test(t)) throw new ZkPayloadError(path, `bad topic name ${JSON.stringify(t.slice(0, 80))}`, 'topic');
   return t;
 }

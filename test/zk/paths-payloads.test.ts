@@ -167,3 +167,68 @@ describe('payload decoders are lenient', () => {
     expect(bad(() => C.decodeReassignment('{"partitions":[{"topic":"t","partition":0}]}')).field).toBe('partitions[0].replicas');
   });
 });
+
+describe('config change notifications (/config/changes/config_change_<seq>)', () => {
+  const topic = (name: string) => ({ entityType: 'topics', entityName: name });
+
+  it('writes a topic change as 0.8.1 does and a broker change as 0.10.1 does', () => {
+    expect(s(C.encodeEntityConfigChange({ entityType: 'topics', entityName: 'my-topic' }))).toBe('"my-topic"');
+    expect(s(C.encodeEntityConfigChange({ entityType: 'brokers', entityName: '<default>' }))).toBe('{"version":2,"entity_path":"brokers/<default>"}');
+    expect(s(C.encodeEntityConfigChange({ entityType: 'brokers', entityName: '3' }))).toBe('{"version":2,"entity_path":"brokers/3"}');
+  });
+
+  it("reads 0.8's JSON string and a bare name", () => {
+    expect(C.decodeEntityConfigChange('"my-topic"')).toEqual(topic('my-topic'));
+    expect(C.decodeEntityConfigChange(Buffer.from('"my.topic_1"'))).toEqual(topic('my.topic_1'));
+    expect(C.decodeEntityConfigChange('my-topic')).toEqual(topic('my-topic'));
+    expect(C.decodeEntityConfigChange(' my-topic\n')).toEqual(topic('my-topic'));
+  });
+
+  it("reads 0.9's version 1 and 0.10.1's version 2", () => {
+    expect(C.decodeEntityConfigChange('{"version":1,"entity_type":"topics","entity_name":"T"}')).toEqual(topic('T'));
+    expect(C.decodeEntityConfigChange('{"entity_name":"T","entity_type":"topics","version":1}')).toEqual(topic('T'));
+    expect(C.decodeEntityConfigChange('{"version":1,"entity_type":"brokers","entity_name":"<default>"}')).toEqual({ entityType: 'brokers', entityName: '<default>' });
+    expect(C.decodeEntityConfigChange('{"version":2,"entity_path":"topics/T"}')).toEqual(topic('T'));
+    expect(C.decodeEntityConfigChange('{"version":2,"entity_path":"brokers/<default>"}')).toEqual({ entityType: 'brokers', entityName: '<default>' });
+    expect(C.decodeEntityConfigChange('{"version":2,"entity_path":"brokers/2"}')).toEqual({ entityType: 'brokers', entityName: '2' });
+    // what the encoder writes reads back
+    for (const c of [topic('t-1'), { entityType: 'brokers', entityName: '<default>' }, { entityType: 'brokers', entityName: '7' }] as const) {
+      expect(C.decodeEntityConfigChange(C.encodeEntityConfigChange(c))).toEqual(c);
+    }
+  });
+
+  it('refuses garbage with a ZkPayloadError naming the path and the field', () => {
+    const refuse = (payload: string, field: string, message: RegExp) => {
+      let err: unknown;
+      try {
+        C.decodeEntityConfigChange(payload, '/config/changes/config_change_0000000004');
+      } catch (e) {
+        err = e;
+      }
+      expect(err, payload).toBeInstanceOf(ZkPayloadError);
+      expect((err as ZkPayloadError).path, payload).toBe('/config/changes/config_change_0000000004');
+      expect((err as ZkPayloadError).field, payload).toBe(field);
+      expect((err as Error).message, payload).toMatch(message);
+    };
+    refuse('', 'topic', /bad topic name/);
+    refuse('""', 'topic', /bad topic name/);
+    refuse('"a/b"', 'topic', /bad topic name/);
+    refuse('a/b', 'topic', /bad topic name/);
+    refuse('"unterminated', 'topic', /bad topic name/);
+    refuse('[1,2]', 'topic', /bad topic name/);
+    refuse('"has space"', 'topic', /bad topic name/);
+    refuse('{"version":1,"entity_type":"topics"', undefined as unknown as string, /not JSON/);
+    refuse('{"version":3,"entity_path":"topics/T"}', 'version', /unsupported version 3/);
+    refuse('{"entity_type":"topics","entity_name":"T"}', 'version', /unsupported version/);
+    refuse('{"version":1,"entity_type":"clients","entity_name":"c"}', 'entity_type', /unsupported entity type "clients"/);
+    refuse('{"version":1,"entity_type":"topics"}', 'entity_name', /bad entity name/);
+    refuse('{"version":1,"entity_type":"topics","entity_name":7}', 'entity_name', /bad entity name 7/);
+    refuse('{"version":2}', 'entity_path', /expected a string/);
+    refuse('{"version":2,"entity_path":"topics"}', 'entity_path', /bad entity path "topics"/);
+    refuse('{"version":2,"entity_path":"/T"}', 'entity_path', /bad entity path/);
+    refuse('{"version":2,"entity_path":"topics/"}', 'entity_name', /bad entity name ""/);
+    refuse('{"version":2,"entity_path":"topics/a/b"}', 'entity_name', /bad entity name "a\/b"/);
+    refuse('{"version":2,"entity_path":"users/alice"}', 'entity_type', /unsupported entity type "users"/);
+    refuse('{"version":2,"entity_path":"brokers/one"}', 'entity_name', /bad entity name "one"/);
+  });
+});
