@@ -58,6 +58,7 @@ export async function main(argv: string[]): Promise<void> {
   if ((action === 'create' || action === 'alter' || action === 'delete') && !o.topic) fail(TOOL, `--${action} requires --topic`);
   if (o.config.length > 0 && action !== 'create' && action !== 'alter') fail(TOOL, '--config is only for --create and --alter');
   if (o.deleteConfig.length > 0 && action !== 'alter') fail(TOOL, '--delete-config is only for --alter');
+  if (o.replicationFactor !== undefined && action !== 'create') fail(TOOL, '--replication-factor is only for --create');
 
   await runWithZooKeeper(TOOL, o.zookeeper, async (zk) => {
     switch (action) {
