@@ -41,6 +41,7 @@ function parseValue(raw: string, key: string): string {
   const v = raw.trim();
   if (!v.includes('[') && !v.includes(']')) return v;
   if (!v.startsWith('[') || !v.endsWith(']')) throw new ConfigArgError(`--add-config "${key}": brackets must enclose the whole value, got "${v}"`);
+  if (v.slice(1, -1).trim() === '') return '';
   const items = v.slice(1, -1).split(',').map((s) => s.trim());
   if (items.some((s) => s === '')) throw new ConfigArgError(`--add-config "${key}": empty item in the list "${v}"`);
   return items.join(',');
