@@ -14,6 +14,8 @@
  * - Notifications older than 15 minutes are deleted (as Kafka's brokers purge them).
  * - topicConfig(T) answers from the cache, reading ZooKeeper once for a topic not seen yet (a
  *   topic created after start: its config is written before its partitions exist).
+ * - knownTopicConfigs: the latest config read of every topic, synchronously (for the logs the
+ *   broker loaded from disk before this manager started).
  */
 import { EventEmitter } from 'node:events';
 import type { ZkClient } from '../zk/client.js';
@@ -31,6 +33,8 @@ export class DynamicConfigManager extends EventEmitter<Events> {
   readonly #brokerId: number;
   readonly #log: Logger;
   readonly #topics = new Map<string, Promise<Record<string, string>>>();
+  /** The latest completed read of each topic's config (reads complete in the order they were made). */
+  readonly #known = new Map<string, Record<string, string>>();
   #broker: Record<string, string> = {};
   #lastExecuted = -1;
   #processing: Promise<void> = Promise.resolve();
@@ -70,15 +74,23 @@ export class DynamicConfigManager extends EventEmitter<Events> {
     return p;
   }
 
+  /** The latest config read of every topic seen (topic-level names), without waiting. */
+  get knownTopicConfigs(): ReadonlyMap<string, Record<string, string>> {
+    return new Map(this.#known);
+  }
+
   /** Forgets a topic (deleted): its next use reads ZooKeeper again. */
   forgetTopic(topic: string): void {
     this.#topics.delete(topic);
+    this.#known.delete(topic);
   }
 
   async #read(topic: string): Promise<Record<string, string>> {
     try {
       const node = await this.#zk.get(topicConfigPath(topic));
-      return node ? decodeTopicConfig(node.data, topicConfigPath(topic)) : {};
+      const config = node ? decodeTopicConfig(node.data, topicConfigPath(topic)) : {};
+      this.#known.set(topic, config);
+      return config;
     } catch (err) {
       this.#log.warn('ignoring an unreadable topic config', { topic, error: err });
       return {};

@@ -3,8 +3,9 @@
  * broker registry; ephemeral, exact 0.8 JSON), follows the cluster through the metadata cache,
  * takes part in controller election and serves the Kafka protocol on its listener.
  *
- * Start-up order: logs (recovery first) -> ZooKeeper -> metadata -> hosted partitions ->
- * listener -> registration, so a broker is visible only once it can serve.
+ * Start-up order: ZooKeeper -> dynamic configs -> logs (recovery, each with its topic's
+ * overrides, as Kafka reads every topic config before loading the logs) -> metadata -> hosted
+ * partitions -> listener -> registration, so a broker is visible only once it can serve.
  * Shutdown order (SIGTERM): stop accepting -> resign -> flush and close the logs (clean-shutdown
  * marker) -> deregister -> close the session.
  */
@@ -15,7 +16,8 @@ import { NodeExistsError } from '../zk/errors.js';
 import { brokerIdPath, persistentZkPaths } from '../zk/paths.js';
 import { decodeBrokerRegistration, encodeBrokerRegistration } from '../zk/payloads.js';
 import { LogManager } from '../storage/log-manager.js';
-import { logConfigFromProperties } from '../storage/config.js';
+import { logConfigFromProperties, type TopicOverrides } from '../storage/config.js';
+import { topicOverridesFromConfig } from '../storage/topic-config.js';
 import { cleanerConfigFromProperties } from '../storage/cleaner/config.js';
 import { SocketServer } from '../network/socket-server.js';
 import { MetadataCache } from './metadata-cache.js';
@@ -58,7 +60,6 @@ export class KafkaServer {
   async start(): Promise<void> {
     const c = this.config;
     this.#log.info('starting', { brokerId: c.brokerId, listener: `${c.host}:${c.port}`, logDirs: c.logDirs.join(',') });
-    this.#logs = await LogManager.open({ logDirs: c.logDirs, defaults: logConfigFromProperties(new Map(c.props)), cleaner: cleanerConfigFromProperties(c.props) });
     const zk = await ZkClient.connect({
       connectString: c.zookeeperConnect,
       sessionTimeoutMs: c.zookeeperSessionTimeoutMs,
@@ -66,12 +67,25 @@ export class KafkaServer {
     });
     this.#zk = zk;
     for (const p of persistentZkPaths) await zk.ensurePath(p);
-    const metadata = new MetadataCache();
-    this.#metadata = metadata;
     const configs = new DynamicConfigManager(zk, c.brokerId, this.#log.child('dynamic-config'));
     this.#configs = configs;
     await configs.start();
+    // Every log is loaded with its topic's overrides (with the broker defaults only, a restarted
+    // broker ignored them until the topic's next change: retention, max.message.bytes, compact...).
+    const loaded = configs.knownTopicConfigs;
+    this.#logs = await LogManager.open({
+      logDirs: c.logDirs,
+      defaults: logConfigFromProperties(new Map(c.props)),
+      cleaner: cleanerConfigFromProperties(c.props),
+      topicOverrides: Object.fromEntries([...loaded].flatMap(([topic, config]) => this.#overrides(topic, config))),
+    });
     const logs = this.#logs;
+    // changes announced while the logs loaded were emitted before anyone listened
+    for (const [topic, config] of configs.knownTopicConfigs) {
+      if (loaded.get(topic) !== config) for (const [, o] of this.#overrides(topic, config)) logs.updateConfig(topic, o);
+    }
+    const metadata = new MetadataCache();
+    this.#metadata = metadata;
     const applyBrokerConfig = (dynamic: Record<string, string>): void => {
       try {
         const merged = new Map([...c.props, ...Object.entries(dynamic)]);
@@ -134,6 +148,16 @@ export class KafkaServer {
     zk.onSessionExpired(() => this.#register());
     controller.start();
     this.#log.info('started', { brokerId: c.brokerId, port: this.port });
+  }
+
+  /** [[topic, overrides]], or [] (with a warning) for a config the broker cannot use. */
+  #overrides(topic: string, config: Record<string, string>): [string, TopicOverrides][] {
+    try {
+      return [[topic, topicOverridesFromConfig(config)]];
+    } catch (err) {
+      this.#log.warn('ignoring a bad topic config', { topic, error: err });
+      return [];
+    }
   }
 
   async #register(): Promise<void> {
