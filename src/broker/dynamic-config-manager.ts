@@ -74,6 +74,17 @@ export class DynamicConfigManager extends EventEmitter<Events> {
     return p;
   }
 
+  /**
+   * Reads a topic's config from ZooKeeper again (the cache may hold a deleted topic's: a topic
+   * created again announces no change) and resolves with the newest read, this one or a later.
+   */
+  async refreshTopic(topic: string): Promise<Record<string, string>> {
+    const p = this.#read(topic);
+    this.#topics.set(topic, p);
+    await p;
+    return this.topicConfig(topic);
+  }
+
   /** The latest config read of every topic seen (topic-level names), without waiting. */
   get knownTopicConfigs(): ReadonlyMap<string, Record<string, string>> {
     return new Map(this.#known);
