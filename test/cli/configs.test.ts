@@ -453,6 +453,44 @@ describe('dynamic configs through kafka-configs and kafka-topics, live on runnin
     await p.close();
   });
 
+  it("a restarted broker applies the topic's overrides to the logs it loads from disk", async () => {
+    const t = 'cfg-restart';
+    await createTopic(t, '2');
+    alter(t, 'max.message.bytes=2000');
+    await applied(t, { 'max.message.bytes': '2000' });
+    const big = Buffer.alloc(5000, 3);
+    let p = new Producer({ brokers: cluster.bootstrap });
+    expect(errorName((await sendError(p, { topic: t, partition: 0, value: big })).code)).toBe('MESSAGE_TOO_LARGE');
+    await p.close();
+    await cluster.stopBroker(2);
+    await cluster.startBroker(2);
+    await cluster.waitForMetadata();
+    p = new Producer({ brokers: cluster.bootstrap });
+    await until(`${t} to be led by broker 2 again`, async () => (await p.send({ topic: t, partition: 0, value: 'small' })).offset >= 0);
+    expect(errorName((await sendError(p, { topic: t, partition: 0, value: big })).code)).toBe('MESSAGE_TOO_LARGE');
+    await p.close();
+  });
+
+  it("a topic deleted and created again does not keep the old topic's overrides", async () => {
+    const t = 'cfg-recreate';
+    await createTopic(t, '1');
+    alter(t, 'max.message.bytes=2000,message.timestamp.type=LogAppendTime');
+    await applied(t, { 'max.message.bytes': '2000', 'message.timestamp.type': 'LogAppendTime' });
+    ok(topics('--delete', '--topic', t), 'delete');
+    const dir = path.join(cluster.brokers.get(1)!.dir, 'logs', `${t}-0`);
+    await until('the topic and its log to be deleted', async () => !(await cluster.zk.exists(topicPath(t))) && !existsSync(dir));
+    // partition 0 on broker 1, which hosted the old topic; partition 1 on broker 2, which only heard of its config
+    await createTopic(t, '1,2');
+    expect(await znode(topicConfigPath(t))).toBe('{"version":1,"config":{}}');
+    const p = new Producer({ brokers: cluster.bootstrap });
+    for (const partition of [0, 1]) {
+      const md = await p.send({ topic: t, partition, value: Buffer.alloc(5000, 4), timestamp: Date.now() - 60_000 });
+      expect(md.offset, `partition ${partition}`).toBe(0);
+      expect(md.logAppendTime, `partition ${partition}`).toBe(-1);
+    }
+    await p.close();
+  });
+
   // stops broker 2: keep last
   it('min.insync.replicas=2 on an RF=2 topic refuses acks=all with one replica down; a topic without it accepts', async () => {
     const guarded = 'cfg-minisr';
