@@ -466,23 +466,38 @@ describe('dynamic configs through kafka-configs and kafka-topics, live on runnin
     await p.close();
   });
 
-  it("a restarted broker applies the topic's overrides to the logs it loads from disk", async () => {
+  it("a restarted broker loads its logs with the topic's overrides, and a restart is no retention pass", async () => {
     const t = 'cfg-restart';
-    await createTopic(t, '2');
-    alter(t, 'max.message.bytes=2000');
-    await applied(t, { 'max.message.bytes': '2000' });
+    await createTopic(t, '2', ['segment.bytes=1024']);
+    alter(t, 'max.message.bytes=2000,segment.bytes=1024');
+    await applied(t, { 'max.message.bytes': '2000', 'segment.bytes': '1024' });
     const big = Buffer.alloc(5000, 3);
-    let p = new Producer({ brokers: cluster.bootstrap });
+    let p = new Producer({ brokers: cluster.bootstrap, lingerMs: 0 });
     expect(errorName((await sendError(p, { topic: t, partition: 0, value: big })).code)).toBe('MESSAGE_TOO_LARGE');
+    // eight days old: past the default retention (7 days), deleted at the next retention check
+    // (every 300 s), not because the broker restarted
+    const old = Date.now() - 8 * 24 * 3_600_000;
+    for (let i = 0; i < 12; i++) await p.send({ topic: t, partition: 0, value: `old ${i} ${'.'.repeat(180)}`, timestamp: old });
     await p.close();
+    const dir = path.join(cluster.brokers.get(2)!.dir, 'logs', `${t}-0`);
+    const segments = () => readdirSync(dir).filter((f) => f.endsWith('.log')).length;
+    expect(segments()).toBeGreaterThanOrEqual(3);
+    const before = segments();
     await cluster.stopBroker(2);
     await cluster.startBroker(2);
     await cluster.waitForMetadata();
     await leadersKnown(t);
     p = new Producer({ brokers: cluster.bootstrap });
-    expect((await p.send({ topic: t, partition: 0, value: 'small' })).offset).toBe(0);
+    expect((await p.send({ topic: t, partition: 0, value: 'small' })).offset).toBe(12);
     expect(errorName((await sendError(p, { topic: t, partition: 0, value: big })).code)).toBe('MESSAGE_TOO_LARGE');
     await p.close();
+    const consumer = new SimpleConsumer(new Cluster({ brokers: cluster.bootstrap }));
+    try {
+      expect(await consumer.offsetFor(t, 0, -2)).toBe(0);
+    } finally {
+      consumer.cluster.close();
+    }
+    expect(segments()).toBeGreaterThanOrEqual(before);
   });
 
   it("a topic deleted and created again does not keep the old topic's overrides", async () => {
