@@ -60,6 +60,9 @@ export class KafkaServer {
   async start(): Promise<void> {
     const c = this.config;
     this.#log.info('starting', { brokerId: c.brokerId, listener: `${c.host}:${c.port}`, logDirs: c.logDirs.join(',') });
+    // bad log settings are an error before anything connects
+    const defaults = logConfigFromProperties(new Map(c.props));
+    const cleaner = cleanerConfigFromProperties(c.props);
     const zk = await ZkClient.connect({
       connectString: c.zookeeperConnect,
       sessionTimeoutMs: c.zookeeperSessionTimeoutMs,
@@ -75,8 +78,8 @@ export class KafkaServer {
     const loaded = configs.knownTopicConfigs;
     this.#logs = await LogManager.open({
       logDirs: c.logDirs,
-      defaults: logConfigFromProperties(new Map(c.props)),
-      cleaner: cleanerConfigFromProperties(c.props),
+      defaults,
+      cleaner,
       topicOverrides: Object.fromEntries([...loaded].flatMap(([topic, config]) => this.#overrides(topic, config))),
     });
     const logs = this.#logs;
