@@ -162,6 +162,12 @@ export class Sender {
           // answer to a request in flight wakes the sender again. A record of a newer flush
           // generation closes it on arrival (RecordAccumulator.append).
           if (q.batches.length === 0 && q.leader >= 0 && this.#canSend(q) && (this.#inFlight.get(q.leader) ?? 0) < this.#cfg.maxInFlight) acc.close(q);
+          else if (q.leader < 0) {
+            // no leader known: ask again (nothing else would), and let delivery.timeout.ms end it
+            needMetadata = true;
+            wakeAt = Math.min(wakeAt, now + this.#cfg.retryBackoffMs);
+            if (now - open.createdMs > this.#cfg.deliveryTimeoutMs) acc.close(q);
+          }
         } else wakeAt = Math.min(wakeAt, open.createdMs + linger);
       }
       if (q.batches.length === 0) {
