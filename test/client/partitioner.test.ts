@@ -50,8 +50,30 @@ describe('murmur2 partitioning', () => {
     expect(murmur2(Buffer.from([0x61, 0x62, 0x63]))).toBe(479470107);
   });
 
+  it('keeps keyless records on one sticky partition with a leader until its batch is full (KIP-480, the default)', () => {
+    const sticky = createPartitioner('default');
+    const first = sticky.choose('t', null, 'v', 4, [0, 1, 3]);
+    expect([0, 1, 3]).toContain(first);
+    for (let i = 0; i < 50; i++) expect(sticky.choose('t', undefined, 'v', 4, [0, 1, 3])).toBe(first);
+    const seen = new Set<number>();
+    let prev = first;
+    for (let i = 0; i < 60; i++) {
+      const next = sticky.onNewBatch!('t', prev, 4, [0, 1, 3]);
+      expect(next).not.toBe(prev);
+      expect([0, 1, 3]).toContain(next);
+      expect(sticky.choose('t', null, 'v', 4, [0, 1, 3])).toBe(next);
+      seen.add(next);
+      prev = next;
+    }
+    expect(seen).toEqual(new Set([0, 1, 3]));
+    // keyed records still hash; another topic has its own sticky partition
+    expect(sticky.choose('t', 'foobar', 'v', 4, [0, 1, 3])).toBe(murmur2Partition(Buffer.from('foobar'), 4));
+    expect(sticky.onNewBatch!('single', 0, 1, [0])).toBe(0);
+    expect(createPartitioner('round-robin').onNewBatch).toBeUndefined();
+  });
+
   it('deals keyless records round-robin over partitions with a leader, or at random, or by a function', () => {
-    const rr = createPartitioner('default');
+    const rr = createPartitioner('round-robin');
     const seen = Array.from({ length: 6 }, () => rr.choose('t', null, 'v', 4, [0, 1, 3]));
     expect(new Set(seen)).toEqual(new Set([0, 1, 3]));
     for (let i = 0; i < 3; i++) expect(seen[i + 3]).toBe(seen[i]);

@@ -95,7 +95,7 @@ describe('Producer', () => {
     }
   });
 
-  it('deals keyless records round-robin, honours explicit partitions and a partitioner function', async () => {
+  it('keeps keyless records on a sticky partition (or deals them round-robin), honours explicit partitions and a partitioner function', async () => {
     await createTopic(cluster.zk, 'p-spread', { partitions: 4, replicationFactor: 1 });
     const producer = new Producer({ brokers: cluster.bootstrap, partitioner: ({ key, partitionCount }) => (key === 'last' ? partitionCount - 1 : -7) });
     await expect(producer.send({ topic: 'p-spread', key: 'other', value: 'x' })).rejects.toThrow(/partition -7 of topic "p-spread" does not exist \(it has 4\)/);
@@ -103,7 +103,14 @@ describe('Producer', () => {
     expect((await producer.send({ topic: 'p-spread', partition: 2, value: 'x' })).partition).toBe(2);
     await expect(producer.send({ topic: 'p-spread', partition: 9, value: 'x' })).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
     await producer.close();
-    const rr = new Producer({ brokers: cluster.bootstrap });
+    // the default is sticky for keyless records (KIP-480): one partition until its batch is full
+    const sticky = new Producer({ brokers: cluster.bootstrap, batchSize: 2048, lingerMs: 50 });
+    const few = await Promise.all(Array.from({ length: 10 }, (_, i) => sticky.send({ topic: 'p-spread', value: `s${i}` })));
+    expect(new Set(few.map((m) => m.partition)).size).toBe(1);
+    const many = await Promise.all(Array.from({ length: 400 }, (_, i) => sticky.send({ topic: 'p-spread', value: `m${i}-${'x'.repeat(50)}` })));
+    expect(new Set(many.map((m) => m.partition)).size).toBeGreaterThan(1); // ~27 batches of 2 KiB, spread
+    await sticky.close();
+    const rr = new Producer({ brokers: cluster.bootstrap, partitioner: 'round-robin' });
     const mds = await Promise.all(Array.from({ length: 40 }, (_, i) => rr.send({ topic: 'p-spread', value: `v${i}` })));
     const counts = [0, 0, 0, 0];
     for (const m of mds) counts[m.partition]!++;

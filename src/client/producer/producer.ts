@@ -247,6 +247,7 @@ export class Producer {
     const parts = t.partitions!;
     const n = parts.length;
     let p: number;
+    const sticky = (partition === undefined || partition === null) && (key === null || key === undefined) && this.#chooser.onNewBatch !== undefined;
     if (partition !== undefined && partition !== null) p = partition;
     else {
       try {
@@ -277,8 +278,14 @@ export class Producer {
         return true;
       }
     }
-    if (this.#blockedHead < this.#blocked.length || !this.#acc.append(q, epoch, timestamp, key, keyLen, value, valueLen, hs, cb)) {
-      this.#blocked.push({ q, epoch, timestamp, key, keyLen, value, valueLen, headers: hs, cb, sinceMs: Date.now() });
+    let target = q;
+    if (sticky && this.#blockedHead === this.#blocked.length && this.#acc.append(q, epoch, timestamp, key, keyLen, value, valueLen, hs, cb, true) === 'new-batch') {
+      // the sticky partition's batch is full: the record opens a batch on the next sticky partition
+      const next = parts[this.#chooser.onNewBatch!(t.name, p, n, t.available)];
+      if (next !== undefined) target = next;
+    } else if (sticky && this.#blockedHead === this.#blocked.length) return true;
+    if (this.#blockedHead < this.#blocked.length || !this.#acc.append(target, epoch, timestamp, key, keyLen, value, valueLen, hs, cb)) {
+      this.#blocked.push({ q: target, epoch, timestamp, key, keyLen, value, valueLen, headers: hs, cb, sinceMs: Date.now() });
       this.#sender?.wake();
       return false;
     }

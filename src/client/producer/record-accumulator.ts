@@ -70,7 +70,8 @@ export class RecordAccumulator {
 
   /**
    * Appends a record to the partition's open batch, closing it and opening another when it is
-   * full. False when no memory is left for a new batch (nothing is written then).
+   * full. False when no memory is left for a new batch (nothing is written then). With
+   * `abortOnNewBatch`, 'new-batch' instead of opening one (the full batch is closed).
    */
   append(
     q: PartitionQueue,
@@ -82,12 +83,15 @@ export class RecordAccumulator {
     valueLen: number,
     headers: { list: EncodedHeader[]; size: number } | undefined,
     cb: SendCallback | undefined,
-  ): boolean {
+    abortOnNewBatch = false,
+  ): boolean | 'new-batch' {
     const open = q.open;
     if (open !== undefined) {
       if (open.epoch === epoch && open.tryAppend(timestamp, key, keyLen, value, valueLen, headers, cb)) return true;
       this.close(q);
     }
+    // a sticky partitioner moves on instead of opening a batch here (KIP-480)
+    if (abortOnNewBatch) return 'new-batch';
     const need = BATCH_HEADER_SIZE + recordSize(0, 0, keyLen, valueLen, headers ? headers.size : 1);
     const size = need > this.batchSize ? need : this.batchSize;
     const buf = this.pool.tryAllocate(size);

@@ -45,7 +45,7 @@ export type PartitionerFn = (args: PartitionerArgs) => number;
 
 /**
  * - 'default': explicit partition, else murmur2(key) (the Java client's and kafkajs' choice),
- *   else round-robin over the partitions that have a leader.
+ *   else a sticky partition (KIP-480): one partition with a leader until its batch is full.
  * - 'round-robin': explicit partition, else round-robin (keys ignored).
  * - 'random': explicit partition, else a random partition (keys ignored).
  * - a function: called for every record without an explicit partition.
