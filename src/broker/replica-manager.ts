@@ -11,7 +11,7 @@
  */
 import type { LogManager } from '../storage/log-manager.js';
 import { tpKey } from '../storage/checkpoint.js';
-import { mergeLogConfig, type LogConfig, type TopicOverrides } from '../storage/config.js';
+import type { TopicOverrides } from '../storage/config.js';
 import { topicOverridesFromConfig } from '../storage/topic-config.js';
 import type { ZkClient } from '../zk/client.js';
 import { BadVersionError } from '../zk/errors.js';
@@ -167,18 +167,14 @@ export class ReplicaManager {
     const have = this.#partitions.get(k);
     if (have) return have;
     // The topic's config is read afresh, as Kafka reads it whenever it creates a log: a topic
-    // deleted and created again announces no change, so a cached config, and the overrides the
-    // log manager keeps (getOrCreate merges into them), may be the deleted topic's.
+    // deleted and created again announces no change, so a cached config may be the deleted topic's.
     let overrides: TopicOverrides = {};
     try {
       overrides = topicOverridesFromConfig(await this.#configs.refreshTopic(topic));
     } catch (err) {
       this.#log.warn('ignoring a bad topic config', { topic, error: err });
     }
-    if (!sameConfig(this.#logs.configFor(topic), mergeLogConfig(this.#logs.config.defaults, overrides))) this.#logs.updateConfig(topic, overrides);
     const log = await this.#logs.getOrCreate(topic, partition, overrides);
-    // a change applied while the log was being opened reached only the logs already open
-    log.config = this.#logs.configFor(topic);
     const epochs = await LeaderEpochCache.load(log.dir);
     const p = new Partition(this.#cfg.brokerId, log, epochs, this.#hwCheckpoint.get(k) ?? 0, (part, isr) => this.#writeIsr(part, isr));
     p.on('error', (err) => this.#log.warn('partition error', { topic, partition, error: err }));
@@ -252,8 +248,4 @@ export class ReplicaManager {
     await this.checkpointHighWatermarks().catch(() => undefined);
     for (const p of this.#partitions.values()) p.close();
   }
-}
-
-function sameConfig(a: LogConfig, b: LogConfig): boolean {
-  return (Object.keys(a) as (keyof LogConfig)[]).every((k) => a[k] === b[k]);
 }

@@ -126,16 +126,25 @@ export class LogManager {
     return [...this.#logs.values()];
   }
 
-  /** The log, created (in the log dir holding the fewest logs) if missing. */
+  /**
+   * The log, created (in the log dir holding the fewest logs) if missing. `overrides`, when
+   * given, become the topic's overrides (replacing the ones kept).
+   */
   async getOrCreate(topic: string, partition: number, overrides?: TopicOverrides): Promise<PartitionLog> {
     if (this.#closed) throw new KafkaError(ErrorCode.UNKNOWN, 'log manager is closed');
     const key = tpKey(topic, partition);
-    const have = this.#logs.get(key) ?? this.#creating.get(key);
-    if (have) return have;
     if (!/^[a-zA-Z0-9._-]+$/.test(topic) || !Number.isInteger(partition) || partition < 0) {
       throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `invalid topic or partition ${topic}-${partition}`);
     }
-    if (overrides) this.#overrides.set(topic, { ...this.#overrides.get(topic), ...overrides });
+    if (overrides) {
+      // the topic's whole config as the caller just read it: it replaces what was kept (which may
+      // be a deleted topic's of the same name), for the topic's open logs too
+      this.#overrides.set(topic, { ...overrides });
+      const cfg = this.configFor(topic);
+      for (const l of this.#logs.values()) if (l.topic === topic) l.config = cfg;
+    }
+    const have = this.#logs.get(key) ?? this.#creating.get(key);
+    if (have) return have;
     const p = (async () => {
       const counts = new Map(this.config.logDirs.map((d) => [d, 0]));
       for (const l of this.#logs.values()) {
@@ -144,6 +153,7 @@ export class LogManager {
       }
       const dir = [...counts].sort((a, b) => a[1] - b[1])[0]![0];
       const log = await PartitionLog.open(path.join(dir, key), this.configFor(topic), this.#clock, { cleanShutdown: true, recoveryPoint: 0 });
+      log.config = this.configFor(topic); // a change applied while the log was being opened
       await syncDir(dir);
       this.#logs.set(key, log);
       return log;
