@@ -1,7 +1,8 @@
 /**
- * Imports point one way (style.md): cli -> client|broker -> admin -> zk|storage|network ->
- * protocol -> common. A file may import from its own folder and from the folders its layer
- * lists; nothing below may reach up.
+ * Imports point one way (style.md): cli -> client|broker -> coordinator|admin ->
+ * zk|storage|network -> protocol -> common (coordinator: the group coordinator and the records
+ * of __consumer_offsets, above protocol and storage, below broker). A file may import from its
+ * own folder and from the folders its layer lists; nothing below may reach up.
  */
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -17,9 +18,10 @@ const ALLOWED: Record<string, string[]> = {
   storage: ['protocol', 'common'],
   zk: ['common'],
   admin: ['zk', 'storage', 'protocol', 'common'],
+  coordinator: ['storage', 'protocol', 'common'],
   client: ['admin', 'zk', 'network', 'protocol', 'common'],
-  broker: ['admin', 'zk', 'storage', 'network', 'protocol', 'common'],
-  cli: ['client', 'broker', 'admin', 'zk', 'storage', 'network', 'protocol', 'common'],
+  broker: ['coordinator', 'admin', 'zk', 'storage', 'network', 'protocol', 'common'],
+  cli: ['client', 'broker', 'coordinator', 'admin', 'zk', 'storage', 'network', 'protocol', 'common'],
   bin: ['cli', 'broker', 'client', 'common'],
 };
 
