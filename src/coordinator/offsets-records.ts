@@ -260,7 +260,7 @@ function decodeKey(key: Buffer | null): { kind: 'offset'; keyVersion: number; gr
     }
     throw new CorruptDataError(`unknown key version ${version} (0 and 1: offset commit, 2: group metadata)`);
   } catch (err) {
-    corrupt('key', err);
+    corrupt('record key', err);
   }
 }
 

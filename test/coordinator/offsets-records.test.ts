@@ -204,7 +204,7 @@ describe('__consumer_offsets keys', () => {
     expectCorrupt(() => decodeOffsetsRecord(hex('FFFF 0002 6731'), null), /unknown key version -1/);
     expectCorrupt(() => decodeOffsetsRecord(hex('0001 FFFF 0001 74 00000005'), null), /null string/);
     for (const k of [KEY_V1, KEY_V0, KEY_GROUP]) {
-      for (let n = 0; n < k.length; n++) expectCorrupt(() => decodeOffsetsRecord(k.subarray(0, n), null), /^key: /);
+      for (let n = 0; n < k.length; n++) expectCorrupt(() => decodeOffsetsRecord(k.subarray(0, n), null), /^record key: /);
       expectCorrupt(() => decodeOffsetsRecord(Buffer.concat([k, Buffer.from([0])]), null), /1 bytes left over/);
     }
   });
