@@ -1,6 +1,6 @@
 /**
  * kafka-dump-log.sh --files F[,F] [--print-data-log] [--deep-iteration] [--index-sanity-check]
- *                   [--max-message-size N]
+ *                   [--offsets-decoder] [--max-message-size N]
  * Kafka's DumpLogSegments (kafka.tools.DumpLogSegments, output as Kafka 0.11+ prints RecordBatch
  * v2). Reads segment files of a partition directory (see storage/segment.ts) without a broker:
  *
@@ -12,6 +12,14 @@
  *   and with --deep-iteration or --print-data-log one line per record:
  *     | offset: O CreateTime: T keysize: K valuesize: V sequence: S headerKeys: [a,b]
  *   followed, with --print-data-log, by ` key: K payload: V` (UTF-8; null as `null`).
+ *   --offsets-decoder (implies --print-data-log) reads the records as __consumer_offsets records
+ *   (coordinator/offsets-records.ts) and prints them as Kafka 2.5+ does:
+ *     key: offset_commit::group=G,partition=T-P payload: offset=O[,metadata=M]
+ *     key: group_metadata::group=G payload: {"protocolType":"consumer","protocol":"range",
+ *       "generationId":N,"assignment":"{member=[t-0, t-1]}"}
+ *   with payload <DELETE> for a tombstone; control batches' records (transaction markers) get no
+ *   key and payload, as in Kafka. A record that does not decode gets
+ *   ` offsets-decoder: cannot decode: <why>` in their place (Kafka stops the tool) and the dump goes on.
  *   <base>.index / <base>.timeindex: see dump-log-index.ts.
  *
  * The batch line's time is the batch's maxTimestamp, its crc the stored one; isvalid says
@@ -21,13 +29,15 @@
  *
  * Exit code (ours, Kafka's tool exits 0): 1 when any file has a problem: invalid bytes at the
  * end of a .log (a truncated file: "Found N invalid bytes at the end of <file>"), a batch that
- * fails validation, an index entry that does not match its log, an unreadable or unknown file;
+ * fails validation, a record --offsets-decoder cannot decode, an index entry that does not match
+ * its log, an unreadable or unknown file;
  * each problem is reported on stderr. 0 otherwise.
  */
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32c } from '../protocol/records/crc.js';
 import { ATTRIBUTES_OFFSET, CONTROL_MASK, MAGIC_V2, TIMESTAMP_TYPE_MASK, TRANSACTIONAL_MASK, codecOf, decodeRecordBatch, type RecordBatchHeader } from '../protocol/records/record-batch.js';
+import { formatOffsetsRecord } from '../coordinator/offsets-records.js';
 import { DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX } from '../storage/segment.js';
 import { describeError, fail, newProgram, positiveInt } from './common.js';
 import { dumpOffsetIndex, dumpTimeIndex, type IndexDumpOptions } from './dump-log-index.js';
@@ -44,6 +54,7 @@ interface Options {
   printDataLog?: boolean;
   deepIteration?: boolean;
   indexSanityCheck?: boolean;
+  offsetsDecoder?: boolean;
   maxMessageSize: number;
 }
 
@@ -82,24 +93,42 @@ function batchProblem(b: ScannedBatch): string | undefined {
 
 const text = (b: Buffer | null): string => (b === null ? 'null' : b.toString('utf8'));
 
-function printRecords(b: ScannedBatch, printData: boolean, out: (line: string) => void): void {
+/** How the records' keys and values are printed: not at all, as UTF-8, or as __consumer_offsets records. */
+type DataFormat = 'none' | 'text' | 'offsets';
+
+/** The records of a batch; returns the ones --offsets-decoder could not decode (offset: why). */
+function printRecords(b: ScannedBatch, format: DataFormat, out: (line: string) => void): string[] {
   const h = b.header;
   const type = timestampType(h);
+  const undecoded: string[] = [];
   for (const r of decodeRecordBatch(b.bytes!).records) {
     let line =
       `| offset: ${r.offset} ${type}: ${r.timestamp} keysize: ${r.key ? r.key.length : -1} valuesize: ${r.value ? r.value.length : -1}` +
       ` sequence: ${sequenceAt(h.baseSequence, r.offset - h.baseOffset)} headerKeys: [${r.headers.map((x) => x.key).join(',')}]`;
-    if (printData) line += ` key: ${text(r.key)} payload: ${text(r.value)}`;
+    if (format === 'text') line += ` key: ${text(r.key)} payload: ${text(r.value)}`;
+    if (format === 'offsets' && (h.attributes & CONTROL_MASK) === 0) {
+      try {
+        const f = formatOffsetsRecord(r.key, r.value);
+        line += ` key: ${f.key} payload: ${f.payload}`;
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        line += ` offsets-decoder: cannot decode: ${why}`;
+        undecoded.push(`offset ${r.offset}: ${why}`);
+      }
+    }
     out(line);
   }
+  return undecoded;
 }
 
 async function dumpLog(file: string, base: number, o: Options, io: Output): Promise<boolean> {
   const fh = await open(file, 'r');
   try {
     io.out(`Starting offset: ${base}`);
-    const deep = Boolean(o.deepIteration || o.printDataLog);
+    const deep = Boolean(o.deepIteration || o.printDataLog || o.offsetsDecoder);
+    const format: DataFormat = o.offsetsDecoder ? 'offsets' : o.printDataLog ? 'text' : 'none';
     const invalid: string[] = [];
+    const undecoded: string[] = [];
     const it = scanLog(fh, { maxBatchSize: o.maxMessageSize, withBytes: true });
     for (;;) {
       const r = await it.next();
@@ -108,7 +137,9 @@ async function dumpLog(file: string, base: number, o: Options, io: Output): Prom
         if (r.value.position < size) io.err(`Found ${size - r.value.position} invalid bytes at the end of ${file}: ${r.value.reason}`);
         for (const line of invalid.slice(0, MAX_INVALID_REPORTED)) io.err(`${file}: ${line}`);
         if (invalid.length > MAX_INVALID_REPORTED) io.err(`${file}: ... and ${invalid.length - MAX_INVALID_REPORTED} more invalid batches`);
-        return r.value.position === size && invalid.length === 0;
+        for (const line of undecoded.slice(0, MAX_INVALID_REPORTED)) io.err(`${file}: --offsets-decoder cannot decode the record at ${line}`);
+        if (undecoded.length > MAX_INVALID_REPORTED) io.err(`${file}: ... and ${undecoded.length - MAX_INVALID_REPORTED} more records --offsets-decoder cannot decode`);
+        return r.value.position === size && invalid.length === 0 && undecoded.length === 0;
       }
       await io.pace();
       const b = r.value;
@@ -116,7 +147,7 @@ async function dumpLog(file: string, base: number, o: Options, io: Output): Prom
       io.out(batchLine(b, reason === undefined));
       if (deep && reason === undefined) {
         try {
-          printRecords(b, Boolean(o.printDataLog), io.out);
+          undecoded.push(...printRecords(b, format, io.out));
         } catch (err) {
           reason = `its records cannot be decoded: ${describeError(err)}`;
         }
@@ -166,13 +197,15 @@ export async function main(argv: string[]): Promise<void> {
     .requiredOption('--files <files>', 'REQUIRED: comma-separated segment files: <base>.log, <base>.index, <base>.timeindex')
     .option('--print-data-log', 'print every record with its key and payload (UTF-8); implies --deep-iteration')
     .option('--deep-iteration', 'print every record of every batch (offset, timestamp, sizes, sequence, header keys)')
+    .option('--offsets-decoder', 'decode the records as __consumer_offsets records (offset commits, group metadata) and print them as Kafka does; implies --print-data-log')
     .option('--index-sanity-check', 'for index files: only check every entry against the log next to it, print "<file> passed sanity check." or the problems')
     .option('--max-message-size <bytes>', 'largest batch believed; a longer length field is reported as corrupt', positiveInt(TOOL, '--max-message-size'), 5 * 1024 * 1024)
     .addHelpText(
       'after',
       '\nExit code: 0 when every file is whole and valid; 1 (unlike Kafka, which exits 0) when a .log ends with invalid bytes\n' +
         '(a truncated file: "Found N invalid bytes at the end of <file>"), holds a batch that fails its CRC (isvalid: false,\n' +
-        'the dump goes on), an index entry does not match its log, or a file is unknown or unreadable. Problems go to stderr.',
+        'the dump goes on), holds a record --offsets-decoder cannot decode (the dump goes on), an index entry does not match\n' +
+        'its log, or a file is unknown or unreadable. Problems go to stderr.',
     )
     .parse(argv)
     .opts<Options>();

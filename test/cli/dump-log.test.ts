@@ -2,7 +2,8 @@
  * bin/kafka-dump-log.sh on segment files written by the real PartitionLog in temporary
  * directories (no broker): the batch and record lines, the index dumps and their checks, and
  * what it says about a truncated file, a flipped byte, a corrupted index and a compacted-looking
- * log (offset gaps, a batch with holes, a batch with no records).
+ * log (offset gaps, a batch with holes, a batch with no records); --offsets-decoder on a
+ * __consumer_offsets segment.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -12,7 +13,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CompressionCodec } from '../../src/protocol/records/compression.js';
 import { crc32c } from '../../src/protocol/records/crc.js';
-import { encodeRecordBatch, readBatchHeader, splitBatches } from '../../src/protocol/records/record-batch.js';
+import {
+  encodeConsumerAssignment,
+  encodeGroupMetadataKey,
+  encodeGroupMetadataValue,
+  encodeOffsetCommitKey,
+  encodeOffsetCommitValue,
+} from '../../src/coordinator/offsets-records.js';
+import { ATTRIBUTES_OFFSET, CONTROL_MASK, CRC_OFFSET, encodeRecordBatch, readBatchHeader, splitBatches } from '../../src/protocol/records/record-batch.js';
 import { Writer } from '../../src/protocol/writer.js';
 import { DEFAULT_LOG_CONFIG } from '../../src/storage/config.js';
 import { PartitionLog } from '../../src/storage/log.js';
@@ -216,6 +224,93 @@ describe('kafka-dump-log', () => {
       'baseOffset: 20 lastOffset: 20 count: 1 baseSequence: -1 lastSequence: -1 producerId: -1 producerEpoch: -1 partitionLeaderEpoch: 3 isTransactional: false isControl: false magic: 2 compresscodec: NONE isvalid: true',
       '| offset: 20 keysize: 1 valuesize: 3 sequence: -1 headerKeys: [] key: d payload: d20',
     ]);
+  });
+
+  it('--offsets-decoder prints __consumer_offsets records as Kafka does and notes the ones that do not decode', () => {
+    const d = path.join(root, '__consumer_offsets-7');
+    mkdirSync(d);
+    const commit = (group: string, topic: string, partition: number, offset: number, metadata = '', expireTimestamp = -1) => ({
+      key: encodeOffsetCommitKey({ group, topic, partition }),
+      value: encodeOffsetCommitValue({ offset, leaderEpoch: 3, metadata, commitTimestamp: T0, expireTimestamp }),
+      timestamp: T0,
+    });
+    const member = (memberId: string, assignment: Buffer) => ({
+      memberId,
+      groupInstanceId: null,
+      clientId: 'consumer-1',
+      clientHost: '/127.0.0.1',
+      rebalanceTimeoutMs: 300_000,
+      sessionTimeoutMs: 10_000,
+      subscription: Buffer.alloc(0),
+      assignment,
+    });
+    const groupValue = encodeGroupMetadataValue({
+      protocolType: 'consumer',
+      generation: 2,
+      protocol: 'range',
+      leader: 'c-1',
+      currentStateTimestamp: T0,
+      members: [
+        member('c-1', encodeConsumerAssignment([{ topic: 'orders', partition: 0 }, { topic: 'orders', partition: 1 }])),
+        member('c-2', encodeConsumerAssignment([{ topic: 'orders', partition: 2 }])),
+      ],
+    });
+    // a transaction marker (control batch): Kafka prints no key or payload for it
+    const marker = encodeRecordBatch({ baseOffset: 9, producerId: 5, producerEpoch: 0, transactional: true, records: [{ key: Buffer.from([0, 0, 0, 1]), value: Buffer.from([0, 0, 0, 0, 0, 0]), timestamp: T0 }] });
+    marker.writeInt16BE(marker.readInt16BE(ATTRIBUTES_OFFSET) | CONTROL_MASK, ATTRIBUTES_OFFSET);
+    marker.writeUInt32BE(crc32c(marker.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET);
+    writeFileSync(
+      file(d, '.log'),
+      Buffer.concat([
+        encodeRecordBatch({ baseOffset: 0, records: [commit('g1', 'orders', 0, 42), commit('g1', 'orders', 1, 17, 'checkpoint', T0 + 86_400_000)] }),
+        encodeRecordBatch({ baseOffset: 2, records: [{ key: encodeGroupMetadataKey('g1'), value: groupValue, timestamp: T0 }] }),
+        encodeRecordBatch({
+          baseOffset: 3,
+          records: [
+            { key: encodeOffsetCommitKey({ group: 'g1', topic: 'orders', partition: 0 }), value: null, timestamp: T0 },
+            { key: encodeGroupMetadataKey('g1'), value: null, timestamp: T0 },
+            { key: Buffer.from([0, 9, 0, 0]), value: 'x', timestamp: T0 }, // key version 9
+            { key: null, value: 'no key', timestamp: T0 },
+            { key: encodeOffsetCommitKey({ group: 'g1', topic: 'orders', partition: 2 }), value: Buffer.from([0, 7]), timestamp: T0 }, // value version 7
+            commit('g2', 'events', 3, 5),
+          ],
+        }),
+        marker,
+      ]),
+    );
+    const r = dump('--files', file(d, '.log'), '--offsets-decoder');
+    expect(r.code).toBe(1);
+    const records = r.out.split('\n').filter((l) => l.startsWith('|')).map((l) => l.replace(/^\| offset: (\d+) .*? headerKeys: \[\]/, '$1:'));
+    expect(records).toEqual([
+      '0: key: offset_commit::group=g1,partition=orders-0 payload: offset=42',
+      '1: key: offset_commit::group=g1,partition=orders-1 payload: offset=17,metadata=checkpoint',
+      '2: key: group_metadata::group=g1 payload: {"protocolType":"consumer","protocol":"range","generationId":2,"assignment":"{c-1=[orders-0, orders-1],c-2=[orders-2]}"}',
+      '3: key: offset_commit::group=g1,partition=orders-0 payload: <DELETE>',
+      '4: key: group_metadata::group=g1 payload: <DELETE>',
+      '5: offsets-decoder: cannot decode: record key: unknown key version 9 (0 and 1: offset commit, 2: group metadata)',
+      '6: offsets-decoder: cannot decode: the record has no key (every __consumer_offsets record has one)',
+      '7: offsets-decoder: cannot decode: offset commit value: unknown offset commit value version 7',
+      '8: key: offset_commit::group=g2,partition=events-3 payload: offset=5',
+      '9:',
+    ]);
+    expect(r.out).toMatch(/\| offset: 0 CreateTime: \d+ keysize: 18 valuesize: 24 sequence: -1 headerKeys: \[\] key: offset_commit/);
+    expect(r.out).toMatch(/^baseOffset: 9 lastOffset: 9 count: 1 .* isTransactional: true isControl: true .* isvalid: true$/m);
+    const why = [
+      'record key: unknown key version 9 (0 and 1: offset commit, 2: group metadata)',
+      'the record has no key (every __consumer_offsets record has one)',
+      'offset commit value: unknown offset commit value version 7',
+    ];
+    expect(r.err).toBe(why.map((w, i) => `kafka-dump-log: ${file(d, '.log')}: --offsets-decoder cannot decode the record at offset ${5 + i}: ${w}\n`).join(''));
+
+    // the decodable records alone: exit 0; without the flag the same file is plain bytes
+    const ok = path.join(root, '__consumer_offsets-8');
+    mkdirSync(ok);
+    writeFileSync(file(ok, '.log'), encodeRecordBatch({ records: [commit('g1', 'orders', 0, 42)] }));
+    const good = dump('--files', file(ok, '.log'), '--offsets-decoder');
+    expect(good.err).toBe('');
+    expect(good.code).toBe(0);
+    expect(good.out).toContain(' key: offset_commit::group=g1,partition=orders-0 payload: offset=42\n');
+    expect(dump('--files', file(ok, '.log'), '--print-data-log').out).not.toContain('offset_commit');
   });
 
   it('writes every line when stdout is a pipe that fills up (no output lost at exit)', async () => {
