@@ -23,6 +23,13 @@ export const ApiKey = {
   OffsetFetch: 9,
   /** Called ConsumerMetadata in 0.8.2 and GroupCoordinator in 0.9. */
   FindCoordinator: 10,
+  /** 11-16: the broker-coordinated consumer group APIs (0.9 group coordinator). */
+  JoinGroup: 11,
+  Heartbeat: 12,
+  LeaveGroup: 13,
+  SyncGroup: 14,
+  DescribeGroups: 15,
+  ListGroups: 16,
   SaslHandshake: 17,
   OffsetsForLeaderEpoch: 23,
   ApiVersions: 18,

@@ -124,6 +124,12 @@ export class Reader {
     if (len < 0) throw new CorruptDataError(`negative bytes length ${len}`, { at: this.#pos });
     return this.raw(len);
   }
+  /** Non-nullable BYTES (group metadata, assignments): a -1 length is corrupt, as in Kafka. */
+  requiredBytes(): Buffer {
+    const b = this.bytes();
+    if (b === null) throw new CorruptDataError('unexpected null bytes', { at: this.#pos });
+    return b;
+  }
   varintBytes(): Buffer | null {
     const len = this.varint();
     if (len === -1) return null;

@@ -23,6 +23,12 @@ import * as offsetFetch from './offset-fetch.js';
 import * as produce from './produce.js';
 import * as offsetsForLeaderEpoch from './offsets-for-leader-epoch.js';
 import * as initProducerId from './init-producer-id.js';
+import * as joinGroup from './join-group.js';
+import * as heartbeat from './heartbeat.js';
+import * as leaveGroup from './leave-group.js';
+import * as syncGroup from './sync-group.js';
+import * as describeGroups from './describe-groups.js';
+import * as listGroups from './list-groups.js';
 
 export * from './api-versions.js';
 export * from './controlled-shutdown.js';
@@ -40,6 +46,12 @@ export * from './offset-fetch.js';
 export * from './produce.js';
 export * from './offsets-for-leader-epoch.js';
 export * from './init-producer-id.js';
+export * from './join-group.js';
+export * from './heartbeat.js';
+export * from './leave-group.js';
+export * from './sync-group.js';
+export * from './describe-groups.js';
+export * from './list-groups.js';
 
 export interface ApiCodec<Req, Res> {
   readonly apiKey: number;
@@ -110,6 +122,48 @@ export const API_CODECS = {
       decodeRequest: findCoordinator.decodeFindCoordinatorRequest,
       encodeResponse: findCoordinator.encodeFindCoordinatorResponse,
       decodeResponse: findCoordinator.decodeFindCoordinatorResponse,
+    }),
+  [ApiKey.JoinGroup]: codec<joinGroup.JoinGroupRequest, joinGroup.JoinGroupResponse>(
+    ApiKey.JoinGroup, joinGroup.JOIN_GROUP_MIN_VERSION, joinGroup.JOIN_GROUP_MAX_VERSION, {
+      encodeRequest: joinGroup.encodeJoinGroupRequest,
+      decodeRequest: joinGroup.decodeJoinGroupRequest,
+      encodeResponse: joinGroup.encodeJoinGroupResponse,
+      decodeResponse: joinGroup.decodeJoinGroupResponse,
+    }),
+  [ApiKey.Heartbeat]: codec<heartbeat.HeartbeatRequest, heartbeat.HeartbeatResponse>(
+    ApiKey.Heartbeat, heartbeat.HEARTBEAT_MIN_VERSION, heartbeat.HEARTBEAT_MAX_VERSION, {
+      encodeRequest: heartbeat.encodeHeartbeatRequest,
+      decodeRequest: heartbeat.decodeHeartbeatRequest,
+      encodeResponse: heartbeat.encodeHeartbeatResponse,
+      decodeResponse: heartbeat.decodeHeartbeatResponse,
+    }),
+  [ApiKey.LeaveGroup]: codec<leaveGroup.LeaveGroupRequest, leaveGroup.LeaveGroupResponse>(
+    ApiKey.LeaveGroup, leaveGroup.LEAVE_GROUP_MIN_VERSION, leaveGroup.LEAVE_GROUP_MAX_VERSION, {
+      encodeRequest: leaveGroup.encodeLeaveGroupRequest,
+      decodeRequest: leaveGroup.decodeLeaveGroupRequest,
+      encodeResponse: leaveGroup.encodeLeaveGroupResponse,
+      decodeResponse: leaveGroup.decodeLeaveGroupResponse,
+    }),
+  [ApiKey.SyncGroup]: codec<syncGroup.SyncGroupRequest, syncGroup.SyncGroupResponse>(
+    ApiKey.SyncGroup, syncGroup.SYNC_GROUP_MIN_VERSION, syncGroup.SYNC_GROUP_MAX_VERSION, {
+      encodeRequest: syncGroup.encodeSyncGroupRequest,
+      decodeRequest: syncGroup.decodeSyncGroupRequest,
+      encodeResponse: syncGroup.encodeSyncGroupResponse,
+      decodeResponse: syncGroup.decodeSyncGroupResponse,
+    }),
+  [ApiKey.DescribeGroups]: codec<describeGroups.DescribeGroupsRequest, describeGroups.DescribeGroupsResponse>(
+    ApiKey.DescribeGroups, describeGroups.DESCRIBE_GROUPS_MIN_VERSION, describeGroups.DESCRIBE_GROUPS_MAX_VERSION, {
+      encodeRequest: describeGroups.encodeDescribeGroupsRequest,
+      decodeRequest: describeGroups.decodeDescribeGroupsRequest,
+      encodeResponse: describeGroups.encodeDescribeGroupsResponse,
+      decodeResponse: describeGroups.decodeDescribeGroupsResponse,
+    }),
+  [ApiKey.ListGroups]: codec<listGroups.ListGroupsRequest, listGroups.ListGroupsResponse>(
+    ApiKey.ListGroups, listGroups.LIST_GROUPS_MIN_VERSION, listGroups.LIST_GROUPS_MAX_VERSION, {
+      encodeRequest: listGroups.encodeListGroupsRequest,
+      decodeRequest: listGroups.decodeListGroupsRequest,
+      encodeResponse: listGroups.encodeListGroupsResponse,
+      decodeResponse: listGroups.decodeListGroupsResponse,
     }),
   [ApiKey.ApiVersions]: codec<apiVersions.ApiVersionsRequest, apiVersions.ApiVersionsResponse>(
     ApiKey.ApiVersions, apiVersions.API_VERSIONS_MIN_VERSION, apiVersions.API_VERSIONS_MAX_VERSION, {

@@ -63,13 +63,17 @@ describe('api keys and the advertised versions', () => {
     expect(supportedRange(99)).toBeUndefined();
   });
 
-  it('every advertised range has a codec with the same bounds, and nothing else has one', () => {
+  it('every advertised range has a codec covering it; only the group APIs have a codec and no range yet', () => {
     for (const range of SUPPORTED_API_VERSIONS) {
       const c = codecFor(range.apiKey);
       expect(c, `codec for ${range.apiKey}`).toBeDefined();
-      expect([c!.minVersion, c!.maxVersion]).toEqual([range.minVersion, range.maxVersion]);
+      // codecs may run ahead of the broker (OffsetCommit/OffsetFetch v0-3, FindCoordinator v0-1)
+      expect(c!.minVersion, `min of ${range.apiKey}`).toBeLessThanOrEqual(range.minVersion);
+      expect(c!.maxVersion, `max of ${range.apiKey}`).toBeGreaterThanOrEqual(range.maxVersion);
     }
-    expect(Object.keys(API_CODECS).length).toBe(SUPPORTED_API_VERSIONS.length);
+    // JoinGroup..ListGroups: codecs written before the coordinator handlers, not advertised yet
+    const unadvertised = Object.keys(API_CODECS).map(Number).filter((k) => supportedRange(k) === undefined);
+    expect(unadvertised.sort((a, b) => a - b)).toEqual([11, 12, 13, 14, 15, 16]);
     expect(codecFor(ApiKey.SaslHandshake)).toBeUndefined();
     expect(codecFor(ApiKey.Produce)!.name).toBe('Produce');
   });
