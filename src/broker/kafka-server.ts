@@ -25,6 +25,8 @@ import { ReplicaManager } from './replica-manager.js';
 import { KafkaController } from './controller/controller.js';
 import { createDispatcher } from './request-dispatcher.js';
 import { DynamicConfigManager } from './dynamic-config-manager.js';
+import { createGroupCoordinator } from './group-coordination.js';
+import { groupCoordinatorConfigFromProperties } from '../coordinator/config.js';
 import { KafkaConnection } from '../network/client-connection.js';
 import { API_CODECS } from '../protocol/apis/index.js';
 import { ApiKey } from '../protocol/api-keys.js';
@@ -44,6 +46,7 @@ export class KafkaServer {
   #configs: DynamicConfigManager | undefined;
   #replicas: ReplicaManager | undefined;
   #controller: KafkaController | undefined;
+  #groups: { stop(): void } | undefined;
   #server: SocketServer | undefined;
   #stopping: Promise<void> | undefined;
   #registered = false;
@@ -63,6 +66,7 @@ export class KafkaServer {
     // bad log settings are an error before anything connects
     const defaults = logConfigFromProperties(new Map(c.props));
     const cleaner = cleanerConfigFromProperties(c.props);
+    const groupConfig = groupCoordinatorConfigFromProperties(c.props);
     const zk = await ZkClient.connect({
       connectString: c.zookeeperConnect,
       sessionTimeoutMs: c.zookeeperSessionTimeoutMs,
@@ -115,6 +119,8 @@ export class KafkaServer {
     );
     this.#replicas = replicas;
     await replicas.start();
+    const groups = createGroupCoordinator(groupConfig, replicas, this.#log.child('group-coordinator'));
+    this.#groups = groups;
     const controller = new KafkaController(
       zk,
       {
@@ -133,6 +139,7 @@ export class KafkaServer {
       metadata,
       replicas,
       controller,
+      groups: { coordinator: groups.coordinator, config: groupConfig },
       producerIds: new ProducerIdManager(zk, c.brokerId),
       logger: this.#log.child('requests'),
       controllerId: () => (controller.elector.leaderId >= 0 ? controller.elector.leaderId : metadata.controllerId),
@@ -253,6 +260,7 @@ export class KafkaServer {
       if (this.config.controlledShutdownEnable && this.#controller && this.#registered) await this.#controlledShutdown();
       this.#server?.stopAccepting();
       await this.#controller?.stop().catch(() => undefined);
+      this.#groups?.stop();
       await this.#replicas?.shutdown();
       this.#configs?.stop();
       await this.#server?.close();

@@ -29,6 +29,9 @@ import { LeaderEpochCache } from './replica/leader-epoch-cache.js';
 import { ReplicaFetcherManager } from './replica/replica-fetcher.js';
 import { notifyIsrChange } from './controller/isr-change.js';
 
+/** Told when this broker becomes a partition's leader (true) or stops being it (false). */
+export type LeadershipListener = (topic: string, partition: number, leader: boolean) => void;
+
 export interface ReplicaManagerConfig {
   brokerId: number;
   replicaLagTimeMaxMs: number;
@@ -52,6 +55,7 @@ export class ReplicaManager {
   #hwCheckpoint = new Map<string, number>();
   #timers: NodeJS.Timeout[] = [];
   #serial: Promise<unknown> = Promise.resolve();
+  readonly #leadershipListeners: LeadershipListener[] = [];
 
   constructor(cfg: ReplicaManagerConfig, logs: LogManager, zk: ZkClient, metadata: MetadataCache, configs: DynamicConfigManager, logger = new Logger('replica-manager')) {
     this.#cfg = cfg;
@@ -68,6 +72,21 @@ export class ReplicaManager {
         this.#log.warn('ignoring a bad topic config', { topic, error: err });
       }
     });
+  }
+
+  /** Calls `fn` whenever this broker becomes a partition's leader or stops leading it (the group coordinator follows its partitions so). */
+  onLeadershipChange(fn: LeadershipListener): void {
+    this.#leadershipListeners.push(fn);
+  }
+
+  #leadershipChanged(topic: string, partition: number, leader: boolean): void {
+    for (const fn of this.#leadershipListeners) {
+      try {
+        fn(topic, partition, leader);
+      } catch (err) {
+        this.#log.warn('a leadership listener failed', { topic, partition, error: err });
+      }
+    }
   }
 
   get controllerEpoch(): number {
@@ -115,12 +134,15 @@ export class ReplicaManager {
             this.#fetchers.remove(p);
             await p.makeLeader(s, Date.now());
             this.#log.info('became leader', { topic: s.topic, partition: s.partition, leaderEpoch: s.leaderEpoch, isr: s.isr.join(',') });
+            this.#leadershipChanged(s.topic, s.partition, true);
           } else {
             const changed = p.leaderId !== s.leader || p.leaderEpoch !== s.leaderEpoch || !p.state;
+            const wasLeader = p.isLeader;
             p.makeFollower(s);
             const leader = req.liveLeaders.find((b) => b.id === s.leader) ?? this.#metadata.broker(s.leader);
             if (s.leader < 0 || !leader) this.#fetchers.remove(p);
             else if (changed) this.#fetchers.add(p, leader);
+            if (wasLeader) this.#leadershipChanged(s.topic, s.partition, false);
           }
         } catch (err) {
           errorCode = err instanceof KafkaError ? err.code : ErrorCode.UNKNOWN;
@@ -139,6 +161,7 @@ export class ReplicaManager {
       for (const { topic, partition } of req.partitions) {
         const p = this.#partitions.get(key(topic, partition));
         if (p) {
+          if (p.isLeader) this.#leadershipChanged(topic, partition, false);
           this.#fetchers.remove(p);
           p.close();
           this.#partitions.delete(key(topic, partition));

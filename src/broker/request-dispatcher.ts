@@ -6,7 +6,7 @@
  * protocol, so the connection is closed and the reason logged.
  */
 import { decodeRequestHeader } from '../protocol/header.js';
-import { ApiKey, apiName } from '../protocol/api-keys.js';
+import { ApiKey, apiName, supportedRange } from '../protocol/api-keys.js';
 import { codecFor } from '../protocol/apis/index.js';
 import { encodeFetchResponseChunks, type FetchResponse } from '../protocol/apis/fetch.js';
 import { apiVersionsResponse, encodeApiVersionsResponse, API_VERSIONS_MAX_VERSION } from '../protocol/apis/api-versions.js';
@@ -14,13 +14,22 @@ import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
 import { ErrorCode, ProjectError } from '../common/errors.js';
 import type { ConnectionInfo } from '../network/socket-server.js';
-import type { BrokerContext } from './handlers/context.js';
+import type { BrokerContext, RequestMeta } from './handlers/context.js';
 import { handleProduce } from './handlers/produce.js';
 import { handleFetch } from './handlers/fetch.js';
 import { handleListOffsets } from './handlers/list-offsets.js';
 import { handleMetadata } from './handlers/metadata.js';
 import { handleOffsetCommit, handleOffsetFetch } from './handlers/offsets.js';
-import { handleCreateTopics, handleDeleteTopics, handleFindCoordinator, handleInitProducerId } from './handlers/admin.js';
+import { handleCreateTopics, handleDeleteTopics, handleInitProducerId } from './handlers/admin.js';
+import {
+  handleDescribeGroups,
+  handleFindCoordinator,
+  handleHeartbeat,
+  handleJoinGroup,
+  handleLeaveGroup,
+  handleListGroups,
+  handleSyncGroup,
+} from './handlers/groups.js';
 import {
   handleControlledShutdown,
   handleLeaderAndIsr,
@@ -31,16 +40,22 @@ import {
 
 export class UnsupportedRequestError extends ProjectError {}
 
-type Handler = (ctx: BrokerContext, version: number, req: never) => Promise<unknown> | unknown;
+type Handler = (ctx: BrokerContext, version: number, req: never, meta: RequestMeta) => Promise<unknown> | unknown;
 
 const HANDLERS: Partial<Record<number, Handler>> = {
   [ApiKey.Produce]: (ctx, _v, req) => handleProduce(ctx, req),
   [ApiKey.Fetch]: (ctx, v, req) => handleFetch(ctx, v, req),
   [ApiKey.ListOffsets]: (ctx, v, req) => handleListOffsets(ctx, v, req),
   [ApiKey.Metadata]: (ctx, v, req) => handleMetadata(ctx, v, req),
-  [ApiKey.OffsetCommit]: (ctx, _v, req) => handleOffsetCommit(ctx, req),
-  [ApiKey.OffsetFetch]: (ctx, _v, req) => handleOffsetFetch(ctx, req),
-  [ApiKey.FindCoordinator]: (ctx, _v, req) => handleFindCoordinator(ctx, req),
+  [ApiKey.OffsetCommit]: (ctx, v, req) => handleOffsetCommit(ctx, v, req),
+  [ApiKey.OffsetFetch]: (ctx, v, req) => handleOffsetFetch(ctx, v, req),
+  [ApiKey.FindCoordinator]: (ctx, v, req) => handleFindCoordinator(ctx, v, req),
+  [ApiKey.JoinGroup]: (ctx, v, req, meta) => handleJoinGroup(ctx, v, req, meta),
+  [ApiKey.SyncGroup]: (ctx, v, req) => handleSyncGroup(ctx, v, req),
+  [ApiKey.Heartbeat]: (ctx, v, req) => handleHeartbeat(ctx, v, req),
+  [ApiKey.LeaveGroup]: (ctx, v, req) => handleLeaveGroup(ctx, v, req),
+  [ApiKey.DescribeGroups]: (ctx, v, req) => handleDescribeGroups(ctx, v, req),
+  [ApiKey.ListGroups]: (ctx) => handleListGroups(ctx),
   [ApiKey.ApiVersions]: () => apiVersionsResponse(),
   [ApiKey.CreateTopics]: (ctx, _v, req) => handleCreateTopics(ctx, req),
   [ApiKey.DeleteTopics]: (ctx, _v, req) => handleDeleteTopics(ctx, req),
@@ -66,13 +81,15 @@ export function createDispatcher(ctx: BrokerContext) {
     if (!codec || !handler) {
       throw new UnsupportedRequestError(`unsupported API ${apiName(apiKey)} from ${conn.remote} (client ${header.clientId})`);
     }
-    if (apiVersion < codec.minVersion || apiVersion > codec.maxVersion) {
+    // what the broker advertises, which may be narrower than what the codec can read
+    const range = supportedRange(apiKey) ?? codec;
+    if (apiVersion < range.minVersion || apiVersion > range.maxVersion) {
       throw new UnsupportedRequestError(
-        `unsupported version ${apiVersion} of ${apiName(apiKey)} from ${conn.remote} (supported ${codec.minVersion}-${codec.maxVersion})`,
+        `unsupported version ${apiVersion} of ${apiName(apiKey)} from ${conn.remote} (supported ${range.minVersion}-${range.maxVersion})`,
       );
     }
     const req = codec.decodeRequest(new Reader(frame, header.bodyOffset), apiVersion);
-    const res = await handler(ctx, apiVersion, req as never);
+    const res = await handler(ctx, apiVersion, req as never, { clientId: header.clientId ?? '', clientHost: `/${hostOf(conn.remote)}` });
     if (res === undefined) return undefined;
     const w = new Writer(256).int32(correlationId);
     // Fetch: the record sets go to the socket as chunks of their own, not copied
@@ -80,4 +97,11 @@ export function createDispatcher(ctx: BrokerContext) {
     codec.encodeResponse(w, apiVersion, res);
     return w.finish();
   };
+}
+
+/** The host of "host:port" or "[v6]:port". */
+function hostOf(remote: string): string {
+  const i = remote.lastIndexOf(':');
+  const host = i > 0 ? remote.slice(0, i) : remote;
+  return host.replace(/^\[(.*)\]$/, '$1');
 }

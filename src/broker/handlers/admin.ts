@@ -1,12 +1,9 @@
 /**
  * CreateTopics and DeleteTopics do what `kafka-topics.sh` does (src/admin/topic-admin.ts),
  * then wait, up to the request's timeout, until this broker's metadata shows the change.
- * FindCoordinator: every live broker can serve a group's offsets (they live in ZooKeeper), so
- * the broker that is asked answers with itself.
  */
 import type { CreateTopicsRequest, CreateTopicsResponse } from '../../protocol/apis/create-topics.js';
 import type { DeleteTopicsRequest, DeleteTopicsResponse } from '../../protocol/apis/delete-topics.js';
-import type { FindCoordinatorRequest, FindCoordinatorResponse } from '../../protocol/apis/find-coordinator.js';
 import type { InitProducerIdRequest, InitProducerIdResponse } from '../../protocol/apis/init-producer-id.js';
 import { createTopic, deleteTopic } from '../../admin/topic-admin.js';
 import { ErrorCode } from '../../common/errors.js';
@@ -48,10 +45,6 @@ export async function handleDeleteTopics(ctx: BrokerContext, req: DeleteTopicsRe
     }),
   );
   return { topics };
-}
-
-export function handleFindCoordinator(ctx: BrokerContext, _req: FindCoordinatorRequest): FindCoordinatorResponse {
-  return { errorCode: ErrorCode.NONE, nodeId: ctx.config.brokerId, host: ctx.config.advertisedHost, port: ctx.config.advertisedPort };
 }
 
 async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<boolean> {

@@ -6,6 +6,8 @@ import type { KafkaController } from '../controller/controller.js';
 import type { ZkClient } from '../../zk/client.js';
 import type { ProducerIdManager } from '../producer-ids.js';
 import type { Logger } from '../../common/logger.js';
+import type { GroupCoordinator } from '../../coordinator/group-coordinator.js';
+import type { GroupCoordinatorConfig } from '../../coordinator/config.js';
 import { ErrorCode, KafkaError } from '../../common/errors.js';
 
 export interface BrokerContext {
@@ -22,6 +24,14 @@ export interface BrokerContext {
   autoCreateTopic(topic: string): Promise<void>;
   /** The controller, when this broker runs the election (ControlledShutdown is answered by it). */
   controller: KafkaController;
+  /** The group coordinator of the __consumer_offsets partitions this broker leads, and its settings. */
+  readonly groups: { readonly coordinator: GroupCoordinator; readonly config: GroupCoordinatorConfig };
+}
+
+/** Who sent a request: its header's client id and the connection's remote host ("/127.0.0.1", as Kafka prints it). */
+export interface RequestMeta {
+  clientId: string;
+  clientHost: string;
 }
 
 /** The Kafka error code of anything a handler caught. */
