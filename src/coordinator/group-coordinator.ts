@@ -447,7 +447,10 @@ export class GroupCoordinator {
     return code;
   }
 
-  /** Offsets past their retention, of groups without members, are removed (tombstoned). */
+  /**
+   * Offsets past their retention, of groups without members, are removed (tombstoned); an
+   * empty group left with no offsets is deleted (Kafka's cleanupGroupMetadata).
+   */
   async expireOffsets(): Promise<number> {
     const now = this.#now();
     let removed = 0;
@@ -459,7 +462,14 @@ export class GroupCoordinator {
         const expiresAt = o.expireTimestamp >= 0 ? o.expireTimestamp : base + this.#cfg.offsetsRetentionMs;
         if (expiresAt <= now) expired.push(k);
       }
-      if (expired.length === 0) continue;
+      if (expired.length === 0) {
+        // an empty group with nothing committed is forgotten (memory stays bounded by live groups)
+        if (group.offsets.size === 0) {
+          group.transitionTo('Dead', now);
+          await this.#groups.deleteGroup(group);
+        }
+        continue;
+      }
       const code = await this.#groups.removeOffsets(group, expired);
       if (code === ErrorCode.NONE) {
         removed += expired.length;

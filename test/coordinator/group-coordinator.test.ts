@@ -215,8 +215,15 @@ describe('GroupCoordinator', () => {
     await c.commitOffsets({ groupId: 'g', generationId: a.generationId, memberId: a.memberId, retentionMs: -1, offsets: [{ topic: 't', partition: 0, offset: 5, leaderEpoch: -1, metadata: null }] });
     // an explicit retention (OffsetCommit v2) expires on its own clock
     await c.commitOffsets({ groupId: 'short', generationId: -1, memberId: '', retentionMs: 0, offsets: [{ topic: 't', partition: 0, offset: 3, leaderEpoch: -1, metadata: null }] });
+    // a group whose only member joined and left again, with nothing committed
+    const gone = await join(c, { groupId: 'gone' });
+    expect(c.leaveGroup('gone', gone.memberId)).toBe(ErrorCode.NONE);
+    await until(() => c.describeGroup('gone').state === 'Empty');
     expect(await c.expireOffsets()).toBe(1);
     expect(c.fetchOffsets('short', null).offsets).toEqual([]);
     expect(c.fetchOffsets('old', null).offsets.length).toBe(1);
+    expect(c.fetchOffsets('g', null).offsets.length).toBe(1);
+    // the empty groups without offsets are gone; the others stay
+    expect(c.listGroups().groups.map((x) => x.groupId).sort()).toEqual(['g', 'old']);
   });
 });
