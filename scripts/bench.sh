@@ -13,7 +13,9 @@
 #   e2e           end-to-end latency at 10,000 msg/s (produce -> consumer receive)
 #   replication   three brokers: RF=3 acks=1 and RF=3 acks=all throughput as ratios to RF=1
 #                 (same run), and the time from SIGKILL of a leader to the next acknowledged write
-#   rebalance     rebalance time for 8 consumers on 64 partitions (ZooKeeper connector)
+#   rebalance     rebalance time for 8 consumers on 64 partitions: the ZooKeeper connector, then
+#                 a broker-coordinated group of kafkajs consumers (join, leave, add), and offset
+#                 commit throughput to __consumer_offsets against ZooKeeper
 #   scale         producer throughput with 1, 8, 64 and 512 partitions, and over a long run as
 #                 the stored data grows (the 5-second lines of one 20 M record run)
 #   log           the storage benchmark: npm run bench:log (log append vs raw sequential write)
@@ -35,7 +37,7 @@ while [ $# -gt 0 ]; do
     --records) RECORDS=$2; shift 2 ;;
     --kafkajs-records) KAFKAJS_RECORDS=$2; shift 2 ;;
     --only) shift; while [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; do ONLY="$ONLY $1"; shift; done ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -159,6 +161,8 @@ fi
 if want rebalance; then
   section "rebalance: 8 consumers on 64 partitions (ZooKeeper connector)"
   node dist/bench/rebalance-bench.js --zookeeper "$ZK" --consumers 8 --partitions 64 --runs "$RUNS" 2>&1 | sed 's/^/  /'
+  section "rebalance: 8 consumers on 64 partitions (broker-coordinated group), and offset commits"
+  node dist/bench/group-bench.js --broker "$BROKER" --zookeeper "$ZK" --consumers 8 --partitions 64 --runs "$RUNS" 2>&1 | sed 's/^/  /'
 fi
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,189 @@
+/**
+ * Broker-coordinated groups against ZooKeeper-coordinated ones, on the same cluster:
+ *
+ *   rebalance   how long a group of N consumers (default 8) on a topic of M partitions (64)
+ *               takes until every member holds its final assignment, all partitions owned
+ *               exactly once: join (N start at once on a fresh group), leave (one member leaves
+ *               cleanly), add (a new member joins the settled group). Members: kafkajs 2.2.4
+ *               `consumer.run()` (heartbeat.interval 300 ms, fetch max wait 100 ms, so a member
+ *               notices a rebalance quickly). The broker's group.initial.rebalance.delay.ms
+ *               (Kafka's default 3000) is printed with the join figure: it is a wait by design.
+ *               The ZooKeeper connector's figures for the same group sizes come from
+ *               rebalance-bench.ts (scripts/bench.sh prints both sections side by side).
+ *   commit      offset commit throughput for one group, M partitions per commit, one commit
+ *               in flight: OffsetCommit v2 to the coordinator (one __consumer_offsets append
+ *               waited for by the ISR) against 0.8's ZooKeeper writes (M znode sets per commit),
+ *               commits/s and partition-offsets/s.
+ *
+ *   node dist/bench/group-bench.js --broker H:P --zookeeper H:P [--consumers 8] [--partitions 64]
+ *        [--runs 3] [--commit-seconds 5] [--only rebalance|commit]
+ *
+ * It creates topic group-bench-<ms> and deletes it afterwards. Numbers only, never pass/fail.
+ */
+import { createRequire } from 'node:module';
+import { Cluster } from '../src/client/cluster.js';
+import { CoordinatorClient } from '../src/client/group/coordinator-client.js';
+import { commitOffset } from '../src/client/connector/offsets.js';
+import { ZkClient } from '../src/zk/client.js';
+import { consumerGroupPath } from '../src/zk/paths.js';
+import { createTopic, deleteTopic } from '../src/admin/topic-admin.js';
+
+process.env.KAFKA_LOG_LEVEL ??= 'error';
+const require = createRequire(import.meta.url);
+const { Kafka, logLevel } = require('kafkajs');
+
+const args = new Map<string, string>();
+for (let i = 2; i < process.argv.length; i++) {
+  const m = /^--([^=]+)(?:=(.*))?$/.exec(process.argv[i]!);
+  if (!m) throw new Error(`unexpected argument ${process.argv[i]}`);
+  args.set(m[1]!, m[2] ?? (process.argv[i + 1]?.startsWith('--') ? 'true' : process.argv[++i] ?? 'true'));
+}
+if (args.has('help') || !args.has('broker') || !args.has('zookeeper')) {
+  console.log('node dist/bench/group-bench.js --broker H:P --zookeeper H:P [--consumers 8] [--partitions 64] [--runs 3] [--commit-seconds 5] [--only rebalance|commit]');
+  process.exit(args.has('help') ? 0 : 2);
+}
+const BROKER = args.get('broker')!;
+const ZK = args.get('zookeeper')!;
+const CONSUMERS = Number(args.get('consumers') ?? 8);
+const PARTITIONS = Number(args.get('partitions') ?? 64);
+const RUNS = Number(args.get('runs') ?? 3);
+const COMMIT_SECONDS = Number(args.get('commit-seconds') ?? 5);
+const ONLY = args.get('only');
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1]! : Math.round((s[s.length / 2 - 1]! + s[s.length / 2]!) / 2);
+};
+
+// ---- rebalance with kafkajs members -----------------------------------------------------------
+
+interface Member {
+  consumer: any;
+  /** The member's latest assignment of the topic, and when it came (kafkajs does not report the generation). */
+  partitions: number[];
+  joinedAt: number;
+}
+
+async function startMember(kafka: any, group: string, topic: string, members: Member[]): Promise<Member> {
+  const consumer = kafka.consumer({ groupId: group, sessionTimeout: 10_000, heartbeatInterval: 300, rebalanceTimeout: 30_000, maxWaitTimeInMs: 100 });
+  const m: Member = { consumer, partitions: [], joinedAt: -1 };
+  consumer.on(consumer.events.GROUP_JOIN, (e: any) => {
+    m.partitions = e.payload.memberAssignment[topic] ?? [];
+    m.joinedAt = performance.now();
+  });
+  members.push(m);
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: false });
+  await consumer.run({ eachMessage: async () => undefined });
+  return m;
+}
+
+/** Resolves when every member joined since `since` and their assignments cover every partition exactly once. */
+async function settled(members: Member[], since: number): Promise<void> {
+  for (;;) {
+    const all = members.flatMap((m) => m.partitions);
+    if (members.every((m) => m.joinedAt >= since) && all.length === PARTITIONS && new Set(all).size === PARTITIONS) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function rebalanceRun(kafka: any, topic: string, run: number): Promise<{ join: number; leave: number; add: number }> {
+  const group = `group-bench-${Date.now()}-${run}`;
+  const members: Member[] = [];
+  try {
+    let t0 = performance.now();
+    await Promise.all(Array.from({ length: CONSUMERS }, () => startMember(kafka, group, topic, members)));
+    await settled(members, t0);
+    const join = performance.now() - t0;
+
+    const leaving = members.splice(Math.floor(Math.random() * members.length), 1)[0]!;
+    t0 = performance.now();
+    await leaving.consumer.disconnect();
+    await settled(members, t0);
+    const leave = performance.now() - t0;
+
+    t0 = performance.now();
+    await startMember(kafka, group, topic, members);
+    await settled(members, t0);
+    const add = performance.now() - t0;
+    return { join, leave, add };
+  } finally {
+    await Promise.all(members.map((m) => m.consumer.disconnect().catch(() => undefined)));
+  }
+}
+
+// ---- offset commit throughput -----------------------------------------------------------------
+
+async function commitToTopic(topic: string): Promise<number> {
+  const cluster = new Cluster({ brokers: BROKER, clientId: 'group-bench' });
+  const cc = new CoordinatorClient(cluster);
+  const group = `group-bench-commit-${Date.now()}`;
+  try {
+    await cc.findCoordinator(group);
+    let n = 0;
+    const end = performance.now() + COMMIT_SECONDS * 1000;
+    while (performance.now() < end) {
+      await cc.commitOffsets(group, Array.from({ length: PARTITIONS }, (_, p) => ({ topic, partition: p, offset: n })));
+      n++;
+    }
+    return n / COMMIT_SECONDS;
+  } finally {
+    cluster.close();
+  }
+}
+
+async function commitToZooKeeper(topic: string): Promise<number> {
+  const zk = await ZkClient.connect({ connectString: ZK });
+  const group = `group-bench-commit-zk-${Date.now()}`;
+  try {
+    let n = 0;
+    const end = performance.now() + COMMIT_SECONDS * 1000;
+    while (performance.now() < end) {
+      await Promise.all(Array.from({ length: PARTITIONS }, (_, p) => commitOffset(zk, group, topic, p, n)));
+      n++;
+    }
+    await zk.deleteRecursive(consumerGroupPath(group)).catch(() => undefined);
+    return n / COMMIT_SECONDS;
+  } finally {
+    await zk.close();
+  }
+}
+
+// ---- main -------------------------------------------------------------------------------------
+
+const zk = await ZkClient.connect({ connectString: ZK });
+const topic = `group-bench-${Date.now()}`;
+await createTopic(zk, topic, { partitions: PARTITIONS, replicationFactor: 1 });
+const probe = new Cluster({ brokers: BROKER });
+for (let i = 0; i < 300; i++) {
+  const meta = await probe.refresh([topic]);
+  if (meta.topics.find((t) => t.topic === topic)?.partitions.filter((p) => p.leader >= 0).length === PARTITIONS) break;
+  await new Promise((r) => setTimeout(r, 100));
+}
+probe.close();
+try {
+  if (!ONLY || ONLY === 'rebalance') {
+    const kafka = new Kafka({ clientId: 'group-bench', brokers: [BROKER], logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 50, maxRetryTime: 1000 } });
+    // the first FindCoordinator creates __consumer_offsets: not part of any run
+    const warm = new CoordinatorClient(new Cluster({ brokers: BROKER }));
+    await warm.findCoordinator(`group-bench-warm-${Date.now()}`, { timeoutMs: 60_000 });
+    const runs: { join: number; leave: number; add: number }[] = [];
+    for (let r = 1; r <= RUNS; r++) {
+      const x = await rebalanceRun(kafka, topic, r);
+      runs.push(x);
+      console.log(`run ${r}: join ${Math.round(x.join)} ms, leave ${Math.round(x.leave)} ms, add ${Math.round(x.add)} ms`);
+    }
+    console.log(
+      `broker-coordinated rebalance (${CONSUMERS} kafkajs consumers, ${PARTITIONS} partitions; join includes group.initial.rebalance.delay.ms): ` +
+        `join ${median(runs.map((x) => x.join))} ms, leave ${median(runs.map((x) => x.leave))} ms, add ${median(runs.map((x) => x.add))} ms (median of ${RUNS})`,
+    );
+  }
+  if (!ONLY || ONLY === 'commit') {
+    const topicRate = await commitToTopic(topic);
+    const zkRate = await commitToZooKeeper(topic);
+    console.log(`offset commits, ${PARTITIONS} partitions each, one in flight: __consumer_offsets ${topicRate.toFixed(1)} commits/s (${Math.round(topicRate * PARTITIONS)} offsets/s), ZooKeeper ${zkRate.toFixed(1)} commits/s (${Math.round(zkRate * PARTITIONS)} offsets/s), ratio topic/ZooKeeper ${(topicRate / zkRate).toFixed(2)}`);
+  }
+} finally {
+  await deleteTopic(zk, topic).catch(() => undefined);
+  await zk.close();
+}
