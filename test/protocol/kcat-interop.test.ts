@@ -1,7 +1,7 @@
 /**
  * The codecs against librdkafka: a throwaway in-memory, one-partition broker made only of the
  * protocol codecs (no storage, no ZooKeeper) answers kcat, which negotiates versions (ApiVersions
- * v3 -> error 35 -> v0), produces MessageSet v0/v1 and RecordBatch v2 with gzip and snappy, and
+ * v3 -> error 35 -> v0) and reads Metadata v4 (v1 when capped), produces MessageSet v0/v1 and RecordBatch v2 with gzip and snappy, and
  * fetches with Fetch v0 (magic 0), v3 (magic 1) and v4 (batches). Skipped when kcat is absent.
  */
 import { execFile, execFileSync } from 'node:child_process';
@@ -139,11 +139,15 @@ describe.skipIf(!hasKcat())('codecs against kcat (librdkafka)', () => {
   });
   afterAll(() => broker.close());
 
-  it('negotiates versions (error 35 fallback) and reads Metadata v1', async () => {
+  it('negotiates versions (error 35 fallback) and reads Metadata v4, and v1 when capped', async () => {
     const out = await kcat(['-L', '-b', b]);
     expect(out).toContain('broker 0 at 127.0.0.1');
     expect(out).toContain('topic "t" with 1 partitions');
     expect(broker.seen).toContain('18v0');
+    expect(broker.seen).toContain('3v4');
+    broker.maxVersions = new Map([[ApiKey.Metadata, 1]]);
+    expect(await kcat(['-L', '-b', b])).toContain('topic "t" with 1 partitions');
+    broker.maxVersions = new Map();
     expect(broker.seen).toContain('3v1');
   });
 

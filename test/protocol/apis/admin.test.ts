@@ -43,7 +43,7 @@ describe('api keys and the advertised versions', () => {
       0: [0, 3],
       1: [0, 4],
       2: [0, 1],
-      3: [0, 1],
+      3: [0, 5],
       4: [0, 0],
       5: [0, 0],
       6: [0, 0],
@@ -233,6 +233,6 @@ describe('headers and frames', () => {
     expect(frame.readInt32BE(0)).toBe(frame.length - 4);
     const h = decodeRequestHeader(frame, 4);
     expect(h).toEqual({ apiKey: 3, apiVersion: 1, correlationId: 42, clientId: 'kafkajs', bodyOffset: 4 + 17 });
-    expect(codecFor(h.apiKey)!.decodeRequest(new Reader(frame, h.bodyOffset), h.apiVersion)).toEqual({ topics: ['t'] });
+    expect(codecFor(h.apiKey)!.decodeRequest(new Reader(frame, h.bodyOffset), h.apiVersion)).toEqual({ topics: ['t'], allowAutoTopicCreation: true });
   });
 });
