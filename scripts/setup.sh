@@ -3,6 +3,7 @@
 #   - ZooKeeper (Debian's `zookeeper` package, which brings a headless JRE) unless one is found
 #     through $ZOOKEEPER_HOME or Debian's jars;
 #   - kcat (the librdkafka CLI the interop tests use);
+#   - python3-kafka (kafka-python 2.0.2, Debian's, for test/interop/kafka-python.test.ts);
 #   - node_modules (npm ci) when package-lock.json is newer than the install;
 #   - dist/ (tsc) when a source file is newer than the build.
 # As root it installs system packages itself; otherwise it prints the exact command to run.
@@ -14,6 +15,7 @@ missing_pkgs=()
 if ! zk_classpath >/dev/null 2>&1; then missing_pkgs+=(zookeeper); fi
 if ! command -v java >/dev/null 2>&1; then missing_pkgs+=(default-jre-headless); fi
 if ! command -v kcat >/dev/null 2>&1; then missing_pkgs+=(kcat); fi
+if ! /usr/bin/python3 -c 'import kafka' >/dev/null 2>&1; then missing_pkgs+=(python3-kafka); fi
 
 if [ ${#missing_pkgs[@]} -gt 0 ]; then
   cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${missing_pkgs[*]}"

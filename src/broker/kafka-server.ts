@@ -10,6 +10,7 @@
  * marker) -> deregister -> close the session.
  */
 import { ProducerIdManager } from './producer-ids.js';
+import { getOrCreateClusterId } from './cluster-id.js';
 import type { BrokerConfig } from './config.js';
 import { ZkClient } from '../zk/client.js';
 import { NodeExistsError } from '../zk/errors.js';
@@ -142,6 +143,7 @@ export class KafkaServer {
       groups: { coordinator: groups.coordinator, config: groupConfig },
       producerIds: new ProducerIdManager(zk, c.brokerId),
       logger: this.#log.child('requests'),
+      clusterId: await getOrCreateClusterId(zk),
       controllerId: () => (controller.elector.leaderId >= 0 ? controller.elector.leaderId : metadata.controllerId),
       autoCreateTopic: async (topic) => {
         const live = await liveBrokerIds(zk);

@@ -54,10 +54,10 @@ export interface ApiVersionRange {
 
 /** Client-facing APIs, with the version ranges whose codecs live in `apis/`. */
 export const CLIENT_API_VERSIONS: readonly ApiVersionRange[] = [
-  { apiKey: ApiKey.Produce, minVersion: 0, maxVersion: 3 },
-  { apiKey: ApiKey.Fetch, minVersion: 0, maxVersion: 4 },
-  { apiKey: ApiKey.ListOffsets, minVersion: 0, maxVersion: 1 },
-  { apiKey: ApiKey.Metadata, minVersion: 0, maxVersion: 1 },
+  { apiKey: ApiKey.Produce, minVersion: 0, maxVersion: 5 },
+  { apiKey: ApiKey.Fetch, minVersion: 0, maxVersion: 6 },
+  { apiKey: ApiKey.ListOffsets, minVersion: 0, maxVersion: 2 },
+  { apiKey: ApiKey.Metadata, minVersion: 0, maxVersion: 5 },
   { apiKey: ApiKey.OffsetCommit, minVersion: 0, maxVersion: 3 },
   { apiKey: ApiKey.OffsetFetch, minVersion: 0, maxVersion: 3 },
   { apiKey: ApiKey.FindCoordinator, minVersion: 0, maxVersion: 1 },

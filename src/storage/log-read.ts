@@ -44,6 +44,15 @@ export async function readBatches(segments: readonly LogSegment[], offset: numbe
 
 /** The first offset below `upTo` whose record timestamp is >= ts; undefined if none. */
 export async function findOffsetForTimestamp(segments: readonly LogSegment[], ts: number, upTo: number): Promise<number | undefined> {
+  return (await findRecordForTimestamp(segments, ts, upTo))?.offset;
+}
+
+/** The first record below `upTo` whose timestamp is >= ts, as its offset and timestamp; undefined if none. */
+export async function findRecordForTimestamp(
+  segments: readonly LogSegment[],
+  ts: number,
+  upTo: number,
+): Promise<{ offset: number; timestamp: number } | undefined> {
   for (const seg of segments) {
     if (seg.baseOffset >= upTo) break;
     if (seg.maxTimestamp >= 0 && seg.maxTimestamp < ts) continue;
@@ -53,7 +62,7 @@ export async function findOffsetForTimestamp(segments: readonly LogSegment[], ts
       if (loc.maxTimestamp >= ts) {
         const batch = await seg.readAt(loc.position, loc.size);
         const found = decodeRecordBatch(batch).records.find((r) => r.timestamp >= ts);
-        if (found) return found.offset;
+        if (found) return { offset: found.offset, timestamp: found.timestamp };
       }
       loc = await seg.findBatch(loc.lastOffset + 1, seg.size, loc.position + loc.size);
     }

@@ -30,7 +30,7 @@ import {
 import { CLEAN_SHUTDOWN_FILE, RECOVERY_POINT_CHECKPOINT, readCheckpoint, tpKey } from './checkpoint.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import type { LogConfig } from './config.js';
-import { findOffsetForTimestamp, readBatches } from './log-read.js';
+import { findOffsetForTimestamp, findRecordForTimestamp, readBatches } from './log-read.js';
 import { SWAP_SUFFIX, loadSegments, recoverSegment } from './recovery.js';
 import { syncDir } from './checkpoint.js';
 import type { SegmentFile } from './cleaner/clean-pass.js';
@@ -439,6 +439,11 @@ export class PartitionLog {
   /** The first offset whose record timestamp is >= ts, among flushed records; undefined if none. */
   offsetForTimestamp(ts: number): Promise<number | undefined> {
     return findOffsetForTimestamp(this.#segments, ts, this.#flushed.value);
+  }
+
+  /** The same record as offsetForTimestamp, with its timestamp (ListOffsets v1+ answers both). */
+  recordForTimestamp(ts: number): Promise<{ offset: number; timestamp: number } | undefined> {
+    return findRecordForTimestamp(this.#segments, ts, this.#flushed.value);
   }
 
   /** Drops every batch with an offset >= `offset` (a batch holding it goes whole). */

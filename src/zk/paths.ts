@@ -18,6 +18,7 @@
  *   /config/brokers/<id>|<default>                       persistent  dynamic broker config overrides
  *   /config/changes/config_change_<seq>                  persistent sequential, what changed
  *   /latest_producer_id_block                            persistent  last producer id block (Kafka 0.11+)
+ *   /cluster/id                                          persistent  the cluster id (Kafka 0.10.1+)
  */
 
 export const brokersPath = '/brokers';
@@ -38,6 +39,8 @@ export const configBrokersPath = '/config/brokers';
 export const DEFAULT_BROKER_ENTITY = '<default>';
 /** The last block of producer ids handed out (Kafka 0.11's ProducerIdBlockZNode). */
 export const latestProducerIdBlockPath = '/latest_producer_id_block';
+/** The cluster id (Kafka 0.10.1's ClusterIdZNode), written once by the first broker to start. */
+export const clusterIdPath = '/cluster/id';
 /** Name prefix of the persistent-sequential change notifications under configChangesPath. */
 export const configChangeSeqPrefix = 'config_change_';
 

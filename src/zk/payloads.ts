@@ -14,6 +14,7 @@
  *   /admin/preferred_replica_election  {"version":1,"partitions":[{"topic":"t","partition":0}]}
  *   /config/topics/<T>           {"version":1,"config":{"retention.ms":"1000"}}
  *   /config/changes/config_change_<seq>  "<topic>"                  (a JSON string)
+ *   /cluster/id                  {"version":"1","id":"<22 chars>"}    (Kafka 0.10.1+; version a string)
  *
  * Decoders are lenient, as other clients write variants: any key order, numbers given as
  * strings, a missing version, kafka-node's `"pattern":"white_list"`, 0.9+ broker registrations
@@ -376,4 +377,19 @@ export function decodeConfigChange(data: ZkData, path = '/config/changes/?'): st
   }
   if (!LEGAL_TOPIC_NAME.test(t)) throw new ZkPayloadError(path, `bad topic name ${JSON.stringify(t.slice(0, 80))}`, 'topic');
   return t;
+}
+
+// ---- /cluster/id --------------------------------------------------------------------------
+
+/** Kafka 0.10.1+'s ClusterIdZNode: the version is a string there. */
+export function encodeClusterId(id: string): Buffer {
+  return json({ version: '1', id });
+}
+
+export function decodeClusterId(data: ZkData, path = '/cluster/id'): string {
+  const o = parseObject(data, path);
+  checkVersion(o, path);
+  const id = str(o.id, path, 'id');
+  if (id.length === 0) throw new ZkPayloadError(path, 'empty cluster id', 'id');
+  return id;
 }

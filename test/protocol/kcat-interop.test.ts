@@ -1,8 +1,9 @@
 /**
  * The codecs against librdkafka: a throwaway in-memory, one-partition broker made only of the
  * protocol codecs (no storage, no ZooKeeper) answers kcat, which negotiates versions (ApiVersions
- * v3 -> error 35 -> v0), produces MessageSet v0/v1 and RecordBatch v2 with gzip and snappy, and
- * fetches with Fetch v0 (magic 0), v3 (magic 1) and v4 (batches). Skipped when kcat is absent.
+ * v3 -> error 35 -> v0) and reads Metadata v4 (v1 when capped), produces MessageSet v0/v1 and
+ * RecordBatch v2 (Produce v5, and v3 when capped) with gzip and snappy, and fetches with Fetch v0
+ * (magic 0), v3 (magic 1), v4 and v6 (batches). Skipped when kcat is absent.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import net from 'node:net';
@@ -139,16 +140,23 @@ describe.skipIf(!hasKcat())('codecs against kcat (librdkafka)', () => {
   });
   afterAll(() => broker.close());
 
-  it('negotiates versions (error 35 fallback) and reads Metadata v1', async () => {
+  it('negotiates versions (error 35 fallback) and reads Metadata v4, and v1 when capped', async () => {
     const out = await kcat(['-L', '-b', b]);
     expect(out).toContain('broker 0 at 127.0.0.1');
     expect(out).toContain('topic "t" with 1 partitions');
     expect(broker.seen).toContain('18v0');
+    expect(broker.seen).toContain('3v4');
+    broker.maxVersions = new Map([[ApiKey.Metadata, 1]]);
+    expect(await kcat(['-L', '-b', b])).toContain('topic "t" with 1 partitions');
+    broker.maxVersions = new Map();
     expect(broker.seen).toContain('3v1');
   });
 
-  it('produces RecordBatch (v3, snappy), MessageSet v0 (0.8.2, gzip) and MessageSet v1 (v2, snappy)', async () => {
-    await kcat(['-P', '-b', b, '-t', 't', '-K:', '-z', 'snappy'], 'k0:v0\nk1:v1\n');
+  it('produces RecordBatch (v5 and v3, snappy), MessageSet v0 (0.8.2, gzip) and MessageSet v1 (v2, snappy)', async () => {
+    await kcat(['-P', '-b', b, '-t', 't', '-K:', '-z', 'snappy'], 'k0:v0\n');
+    broker.maxVersions = new Map([[ApiKey.Produce, 3]]);
+    await kcat(['-P', '-b', b, '-t', 't', '-K:', '-z', 'snappy'], 'k1:v1\n');
+    broker.maxVersions = new Map();
     await kcat(['-P', '-b', b, '-t', 't', '-z', 'gzip', ...OLD], 'old2\nold3\n');
     broker.maxVersions = new Map([
       [ApiKey.Produce, 2],
@@ -156,20 +164,23 @@ describe.skipIf(!hasKcat())('codecs against kcat (librdkafka)', () => {
     ]);
     await kcat(['-P', '-b', b, '-t', 't', '-K:', '-z', 'snappy'], 'k4:v4\n');
     broker.maxVersions = new Map();
+    expect(broker.seen).toContain('0v5');
     expect(broker.seen).toContain('0v3');
     expect(broker.seen).toContain('0v0');
     expect(broker.seen).toContain('0v2');
     expect(broker.nextOffset).toBe(5);
   });
 
-  it('fetches them back with Fetch v4, v3 (magic 1, from inside a batch) and v0 (magic 0)', async () => {
+  it('fetches them back with Fetch v6, v4, v3 (magic 1, from inside a batch) and v0 (magic 0)', async () => {
     const fmt = ['-f', '%o %k=%s\n'];
     const all = '0 k0=v0\n1 k1=v1\n2 =old2\n3 =old3\n4 k4=v4\n';
     expect(await kcat(['-C', '-b', b, '-t', 't', '-o', 'beginning', '-c', '5', ...fmt])).toBe(all);
     expect(await kcat(['-C', '-b', b, '-t', 't', '-o', 'beginning', '-c', '5', ...fmt, ...OLD])).toBe(all);
+    broker.maxVersions = new Map([[ApiKey.Fetch, 4]]);
+    expect(await kcat(['-C', '-b', b, '-t', 't', '-o', 'beginning', '-c', '5', ...fmt])).toBe(all);
     broker.maxVersions = new Map([[ApiKey.Fetch, 3]]);
     expect(await kcat(['-C', '-b', b, '-t', 't', '-o', '1', '-c', '4', ...fmt])).toBe(all.split('\n').slice(1).join('\n'));
     broker.maxVersions = new Map();
-    for (const v of ['1v4', '1v3', '1v0']) expect(broker.seen).toContain(v);
+    for (const v of ['1v6', '1v4', '1v3', '1v0']) expect(broker.seen).toContain(v);
   });
 });

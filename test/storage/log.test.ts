@@ -190,6 +190,11 @@ describe('PartitionLog append and read', () => {
     expect(await log.offsetForTimestamp(1500)).toBe(50);
     expect(await log.offsetForTimestamp(1990)).toBe(99);
     expect(await log.offsetForTimestamp(1991)).toBeUndefined();
+    // with the timestamp of the record found (ListOffsets v1+ answers it)
+    expect(await log.recordForTimestamp(0)).toEqual({ offset: 0, timestamp: 1000 });
+    expect(await log.recordForTimestamp(1001)).toEqual({ offset: 1, timestamp: 1010 });
+    expect(await log.recordForTimestamp(1500)).toEqual({ offset: 50, timestamp: 1500 });
+    expect(await log.recordForTimestamp(1991)).toBeUndefined();
     await log.close();
   });
 

@@ -18,6 +18,8 @@ export interface BrokerContext {
   /** Hands out producer ids (InitProducerId). */
   readonly producerIds: ProducerIdManager;
   readonly logger: Logger;
+  /** The cluster id from `/cluster/id` (Metadata v2+). */
+  readonly clusterId: string;
   /** The id of the current controller, or -1. */
   controllerId(): number;
   /** Creates a topic with the broker's defaults (auto.create.topics.enable). */

@@ -7,6 +7,8 @@
  * `min_bytes` ready, the request waits for new data on any of its partitions, up to
  * `max_wait_time`. Fetch v0-v3 get MessageSet v0/v1, converted from the stored batches; batches
  * with nothing left to convert (compacted) are read past, so an old client always moves on.
+ * v5+ answers carry the leader's log start offset; the log start offset a v5+ follower sends is
+ * not used (it only matters to DeleteRecords, which we do not have).
  */
 import type { FetchPartitionResponse, FetchRequest, FetchResponse } from '../../protocol/apis/fetch.js';
 import { fetchRecordMagic } from '../../protocol/apis/fetch.js';
@@ -80,7 +82,15 @@ async function readAll(ctx: BrokerContext, version: number, req: FetchRequest): 
         }
         bytes += records.length;
         budget -= records.length;
-        partitions.push({ partition: fp.partition, errorCode: ErrorCode.NONE, highWatermark: p.highWatermark, lastStableOffset: p.highWatermark, abortedTransactions: null, records });
+        partitions.push({
+          partition: fp.partition,
+          errorCode: ErrorCode.NONE,
+          highWatermark: p.highWatermark,
+          lastStableOffset: p.highWatermark,
+          logStartOffset: p.log.logStartOffset,
+          abortedTransactions: null,
+          records,
+        });
       } catch (err) {
         errors = true;
         partitions.push({
@@ -88,6 +98,7 @@ async function readAll(ctx: BrokerContext, version: number, req: FetchRequest): 
           errorCode: errorCodeOf(err),
           highWatermark: p ? p.highWatermark : -1,
           lastStableOffset: -1,
+          logStartOffset: -1,
           abortedTransactions: null,
           records: Buffer.alloc(0),
         });

@@ -1,6 +1,8 @@
 /**
  * ListOffsets: -1 is the latest exposed offset (the high watermark; for replicas, the flushed end), -2 the earliest; any other
- * timestamp finds the first offset whose record timestamp is at or after it.
+ * timestamp finds the first offset whose record timestamp is at or after it, answered (v1+) with that record's timestamp, as
+ * Kafka does. v2's isolation_level changes nothing: there are no transactions, so the last stable offset is the high
+ * watermark.
  */
 import type { ListOffsetsRequest, ListOffsetsResponse, ListOffsetsPartitionResponse } from '../../protocol/apis/list-offsets.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../../protocol/apis/list-offsets.js';
@@ -22,9 +24,10 @@ export async function handleListOffsets(ctx: BrokerContext, version: number, req
             if (p.timestamp === LATEST_TIMESTAMP) offset = end;
             else if (p.timestamp === EARLIEST_TIMESTAMP) offset = log.logStartOffset;
             else {
-              const found = await log.offsetForTimestamp(p.timestamp);
-              offset = found === undefined ? (version === 0 ? end : -1) : Math.min(found, end);
-              if (found !== undefined) timestamp = p.timestamp;
+              const found = await log.recordForTimestamp(p.timestamp);
+              offset = found === undefined ? (version === 0 ? end : -1) : Math.min(found.offset, end);
+              // (a record past `end` is not exposed yet: the answer is `end`, without a timestamp)
+              if (found !== undefined && found.offset < end) timestamp = found.timestamp;
             }
             if (version === 0) {
               // v0 answers up to max_num_offsets offsets, newest first; the latest request also lists the start.
@@ -39,5 +42,5 @@ export async function handleListOffsets(ctx: BrokerContext, version: number, req
       ),
     })),
   );
-  return { topics };
+  return { throttleTimeMs: 0, topics };
 }

@@ -1,7 +1,8 @@
 /**
  * Produce: each partition's record set is checked and appended by the partition's leader.
  * MessageSet v0/v1 (Produce v0-v2) is converted to one RecordBatch v2 on the way in; v2
- * batches (Produce v3) are stored as they came, stamped with the leader epoch.
+ * batches (Produce v3+) are stored as they came, stamped with the leader epoch. v5 answers carry
+ * the partition's log start offset.
  * The answer follows durability:
  *   acks=0   no response at all;
  *   acks=1   once the batch is flushed on the leader (and so exposed);
@@ -34,7 +35,7 @@ export async function handleProduce(ctx: BrokerContext, req: ProduceRequest): Pr
 }
 
 function failed(partition: number, errorCode: number): ProducePartitionResponse {
-  return { partition, errorCode, baseOffset: -1, logAppendTime: -1 };
+  return { partition, errorCode, baseOffset: -1, logAppendTime: -1, logStartOffset: -1 };
 }
 
 async function appendPartition(
@@ -47,7 +48,7 @@ async function appendPartition(
 ): Promise<ProducePartitionResponse> {
   try {
     const p = ctx.replicas.leaderPartition(topic, partition);
-    if (!records || records.length === 0) return { partition, errorCode: ErrorCode.NONE, baseOffset: p.log.logEndOffset, logAppendTime: -1 };
+    if (!records || records.length === 0) return { partition, errorCode: ErrorCode.NONE, baseOffset: p.log.logEndOffset, logAppendTime: -1, logStartOffset: p.log.logStartOffset };
     const maxBytes = p.log.config.maxMessageBytes; // max.message.bytes of the topic, else message.max.bytes
     if (records.length > maxBytes + 61) {
       throw new KafkaError(ErrorCode.MESSAGE_TOO_LARGE, `record set of ${records.length} bytes exceeds max.message.bytes (${maxBytes}) of ${topic}`);
@@ -68,7 +69,7 @@ async function appendPartition(
         throw new KafkaError(ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, `${topic}-${partition}: ISR shrank to ${p.isr.join(',')} below min.insync.replicas ${minIsr}`);
       }
     }
-    return { partition, errorCode: ErrorCode.NONE, baseOffset: info.firstOffset, logAppendTime: info.logAppendTime };
+    return { partition, errorCode: ErrorCode.NONE, baseOffset: info.firstOffset, logAppendTime: info.logAppendTime, logStartOffset: p.log.logStartOffset };
   } catch (err) {
     const code = errorCodeOf(err);
     if (code === ErrorCode.UNKNOWN || code === ErrorCode.CORRUPT_MESSAGE) ctx.logger.warn('produce refused', { topic, partition, error: err });

@@ -1,9 +1,9 @@
 /**
- * Fetch (api key 1), versions 0-4.
+ * Fetch (api key 1), versions 0-6.
  *
  * Fetch Request (Version: 0-2) => replica_id max_wait_time min_bytes [topics]
  * Fetch Request (Version: 3)   => replica_id max_wait_time min_bytes max_bytes [topics]
- * Fetch Request (Version: 4)   => replica_id max_wait_time min_bytes max_bytes isolation_level [topics]
+ * Fetch Request (Version: 4-6) => replica_id max_wait_time min_bytes max_bytes isolation_level [topics]
  *   replica_id => INT32 (-1 for a consumer, the broker id for a follower)
  *   max_wait_time => INT32
  *   min_bytes => INT32
@@ -11,41 +11,47 @@
  *   isolation_level => INT8 (v4+; 0 read_uncommitted, 1 read_committed)
  *   topics => topic [partitions]
  *     topic => STRING
- *     partitions => partition fetch_offset max_bytes
+ *     partitions => partition fetch_offset [log_start_offset (v5+)] max_bytes
  *       partition => INT32
  *       fetch_offset => INT64
+ *       log_start_offset => INT64 (v5+; a follower's log start offset, -1 from a consumer)
  *       max_bytes => INT32
  *
  * Fetch Response (Version: 0)   => [responses]
- * Fetch Response (Version: 1-4) => throttle_time_ms [responses]
+ * Fetch Response (Version: 1-6) => throttle_time_ms [responses]
  *   throttle_time_ms => INT32 (v1+)
  *   responses => topic [partition_responses]
  *     topic => STRING
  *     partition_responses => partition_header record_set
  *       partition_header => partition error_code high_watermark
- *                           [last_stable_offset (v4+)] [aborted_transactions (v4+)]
+ *                           [last_stable_offset (v4+)] [log_start_offset (v5+)] [aborted_transactions (v4+)]
  *         partition => INT32
  *         error_code => INT16
  *         high_watermark => INT64
  *         last_stable_offset => INT64 (v4+)
+ *         log_start_offset => INT64 (v5+; the leader's first offset, -1 with an error)
  *         aborted_transactions => NULLABLE ARRAY of producer_id first_offset (v4+)
  *           producer_id => INT64
  *           first_offset => INT64
  *       record_set => RECORDS (BYTES: MessageSet magic 0 for v0-v1, magic 1 for v2-v3,
- *                     RecordBatches for v4; may end with a partial entry)
+ *                     RecordBatches for v4+; may end with a partial entry)
+ *
+ * v6 is v5 on the wire (it tells the broker the client knows KAFKA_STORAGE_ERROR).
  */
 import { ApiKey, checkVersion } from '../api-keys.js';
 import type { Reader } from '../reader.js';
 import type { Writer } from '../writer.js';
 
 export const FETCH_MIN_VERSION = 0;
-export const FETCH_MAX_VERSION = 4;
+export const FETCH_MAX_VERSION = 6;
 
 export const IsolationLevel = { READ_UNCOMMITTED: 0, READ_COMMITTED: 1 } as const;
 
 export interface FetchPartitionRequest {
   partition: number;
   fetchOffset: number;
+  /** v5+; encoding treats absent as -1, decoding v0-v4 gives -1. */
+  logStartOffset?: number;
   maxBytes: number;
 }
 export interface FetchTopicRequest {
@@ -73,6 +79,8 @@ export interface FetchPartitionResponse {
   highWatermark: number;
   /** v4+; -1 when unknown. */
   lastStableOffset: number;
+  /** v5+; -1 when unknown. Encoding treats absent as -1. */
+  logStartOffset?: number;
   /** v4+; null when none (the usual case). */
   abortedTransactions: AbortedTransaction[] | null;
   /**
@@ -105,7 +113,11 @@ export function encodeFetchRequest(w: Writer, version: number, req: FetchRequest
   if (version >= 4) w.int8(req.isolationLevel);
   return w.array(req.topics, (w, t) => {
     w.string(t.topic);
-    w.array(t.partitions, (w, p) => w.int32(p.partition).int64(p.fetchOffset).int32(p.maxBytes));
+    w.array(t.partitions, (w, p) => {
+      w.int32(p.partition).int64(p.fetchOffset);
+      if (version >= 5) w.int64(p.logStartOffset ?? -1);
+      w.int32(p.maxBytes);
+    });
   });
 }
 
@@ -119,7 +131,10 @@ export function decodeFetchRequest(r: Reader, version: number): FetchRequest {
   const topics = r.array(
     (r) => ({
       topic: r.requiredString(),
-      partitions: r.array((r) => ({ partition: r.int32(), fetchOffset: r.int64(), maxBytes: r.int32() }), 16),
+      partitions: r.array(
+        (r) => ({ partition: r.int32(), fetchOffset: r.int64(), logStartOffset: version >= 5 ? r.int64() : -1, maxBytes: r.int32() }),
+        version >= 5 ? 24 : 16,
+      ),
     }),
     6,
   );
@@ -131,6 +146,7 @@ function writePartitionHeader(w: Writer, version: number, p: FetchResponse['topi
   w.int32(p.partition).int16(p.errorCode).int64(p.highWatermark);
   if (version >= 4) {
     w.int64(p.lastStableOffset);
+    if (version >= 5) w.int64(p.logStartOffset ?? -1);
     w.array(p.abortedTransactions, (w, a) => w.int64(a.producerId).int64(a.firstOffset));
   }
 }
@@ -159,12 +175,13 @@ export function decodeFetchResponse(r: Reader, version: number): FetchResponse {
           const errorCode = r.int16();
           const highWatermark = r.int64();
           const lastStableOffset = version >= 4 ? r.int64() : -1;
+          const logStartOffset = version >= 5 ? r.int64() : -1;
           const abortedTransactions =
             version >= 4 ? r.nullableArray((r) => ({ producerId: r.int64(), firstOffset: r.int64() }), 16) : null;
           const records = r.bytes();
-          return { partition, errorCode, highWatermark, lastStableOffset, abortedTransactions, records };
+          return { partition, errorCode, highWatermark, lastStableOffset, logStartOffset, abortedTransactions, records };
         },
-        version >= 4 ? 30 : 18,
+        version >= 5 ? 38 : version >= 4 ? 30 : 18,
       ),
     }),
     6,

@@ -1,5 +1,5 @@
 /**
- * ListOffsets (api key 2; "Offsets" in 0.8), versions 0-1.
+ * ListOffsets (api key 2; "Offsets" in 0.8), versions 0-2.
  *
  * ListOffsets Request (Version: 0) => replica_id [topics]
  *   replica_id => INT32
@@ -12,6 +12,8 @@
  * ListOffsets Request (Version: 1) => replica_id [topics]
  *   topics => topic [partitions]
  *     partitions => partition timestamp
+ * ListOffsets Request (Version: 2) => replica_id isolation_level [topics]
+ *   isolation_level => INT8 (0 read_uncommitted, 1 read_committed)
  *
  * ListOffsets Response (Version: 0) => [responses]
  *   responses => topic [partition_responses]
@@ -25,13 +27,15 @@
  *     partition_responses => partition error_code timestamp offset
  *       timestamp => INT64
  *       offset => INT64
+ * ListOffsets Response (Version: 2) => throttle_time_ms [responses]   (responses as v1)
+ *   throttle_time_ms => INT32
  */
 import { ApiKey, checkVersion } from '../api-keys.js';
 import type { Reader } from '../reader.js';
 import type { Writer } from '../writer.js';
 
 export const LIST_OFFSETS_MIN_VERSION = 0;
-export const LIST_OFFSETS_MAX_VERSION = 1;
+export const LIST_OFFSETS_MAX_VERSION = 2;
 
 export const LATEST_TIMESTAMP = -1;
 export const EARLIEST_TIMESTAMP = -2;
@@ -48,6 +52,8 @@ export interface ListOffsetsTopicRequest {
 }
 export interface ListOffsetsRequest {
   replicaId: number;
+  /** v2+ (0 read_uncommitted, 1 read_committed); encoding treats absent as 0, decoding v0-v1 gives 0. */
+  isolationLevel?: number;
   topics: ListOffsetsTopicRequest[];
 }
 
@@ -66,6 +72,8 @@ export interface ListOffsetsTopicResponse {
   partitions: ListOffsetsPartitionResponse[];
 }
 export interface ListOffsetsResponse {
+  /** v2+; encoding treats absent as 0. */
+  throttleTimeMs?: number;
   topics: ListOffsetsTopicResponse[];
 }
 
@@ -75,6 +83,7 @@ const check = (v: number): void =>
 export function encodeListOffsetsRequest(w: Writer, version: number, req: ListOffsetsRequest): Writer {
   check(version);
   w.int32(req.replicaId);
+  if (version >= 2) w.int8(req.isolationLevel ?? 0);
   return w.array(req.topics, (w, t) => {
     w.string(t.topic);
     w.array(t.partitions, (w, p) => {
@@ -87,6 +96,7 @@ export function encodeListOffsetsRequest(w: Writer, version: number, req: ListOf
 export function decodeListOffsetsRequest(r: Reader, version: number): ListOffsetsRequest {
   check(version);
   const replicaId = r.int32();
+  const isolationLevel = version >= 2 ? r.int8() : 0;
   const topics = r.array(
     (r) => ({
       topic: r.requiredString(),
@@ -97,11 +107,12 @@ export function decodeListOffsetsRequest(r: Reader, version: number): ListOffset
     }),
     6,
   );
-  return { replicaId, topics };
+  return { replicaId, isolationLevel, topics };
 }
 
 export function encodeListOffsetsResponse(w: Writer, version: number, res: ListOffsetsResponse): Writer {
   check(version);
+  if (version >= 2) w.int32(res.throttleTimeMs ?? 0);
   return w.array(res.topics, (w, t) => {
     w.string(t.topic);
     w.array(t.partitions, (w, p) => {
@@ -118,6 +129,7 @@ export function encodeListOffsetsResponse(w: Writer, version: number, res: ListO
 
 export function decodeListOffsetsResponse(r: Reader, version: number): ListOffsetsResponse {
   check(version);
+  const throttleTimeMs = version >= 2 ? r.int32() : 0;
   const topics = r.array(
     (r) => ({
       topic: r.requiredString(),
@@ -131,5 +143,5 @@ export function decodeListOffsetsResponse(r: Reader, version: number): ListOffse
     }),
     6,
   );
-  return { topics };
+  return { throttleTimeMs, topics };
 }

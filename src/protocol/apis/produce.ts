@@ -1,8 +1,8 @@
 /**
- * Produce (api key 0), versions 0-3.
+ * Produce (api key 0), versions 0-5.
  *
  * Produce Request (Version: 0-2) => acks timeout [topic_data]
- * Produce Request (Version: 3)   => transactional_id acks timeout [topic_data]
+ * Produce Request (Version: 3-5) => transactional_id acks timeout [topic_data]
  *   transactional_id => NULLABLE_STRING
  *   acks => INT16
  *   timeout => INT32
@@ -11,20 +11,23 @@
  *     data => partition record_set
  *       partition => INT32
  *       record_set => RECORDS (BYTES: INT32 size, then a MessageSet (magic 0 in v0-v1,
- *                     magic 0/1 in v2) or RecordBatches (magic 2, v3))
+ *                     magic 0/1 in v2) or RecordBatches (magic 2, v3+))
  *
  * Produce Response (Version: 0) => [responses]
  * Produce Response (Version: 1) => [responses] throttle_time_ms
- * Produce Response (Version: 2-3) => [responses] throttle_time_ms   (partitions add log_append_time)
+ * Produce Response (Version: 2-4) => [responses] throttle_time_ms   (partitions add log_append_time)
+ * Produce Response (Version: 5) => [responses] throttle_time_ms     (partitions add log_start_offset)
  *   responses => topic [partition_responses]
  *     topic => STRING
- *     partition_responses => partition error_code base_offset [log_append_time (v2+)]
+ *     partition_responses => partition error_code base_offset [log_append_time (v2+)] [log_start_offset (v5+)]
  *       partition => INT32
  *       error_code => INT16
  *       base_offset => INT64
  *       log_append_time => INT64 (-1 when the topic uses CreateTime)
+ *       log_start_offset => INT64 (the partition's first offset; -1 with an error)
  *   throttle_time_ms => INT32 (v1+)
  *
+ * v4 is v3 on the wire (it tells the broker the client knows KAFKA_STORAGE_ERROR).
  * The record set stays a Buffer view into the request: this module does not parse it.
  * acks = 0 means the broker sends no response at all.
  */
@@ -33,7 +36,7 @@ import type { Reader } from '../reader.js';
 import type { Writer } from '../writer.js';
 
 export const PRODUCE_MIN_VERSION = 0;
-export const PRODUCE_MAX_VERSION = 3;
+export const PRODUCE_MAX_VERSION = 5;
 
 export interface ProducePartitionData {
   partition: number;
@@ -58,6 +61,8 @@ export interface ProducePartitionResponse {
   baseOffset: number;
   /** v2+: the broker's append time when the topic uses LogAppendTime, else -1. */
   logAppendTime: number;
+  /** v5+: the partition's log start offset; -1 when unknown. Encoding treats absent as -1. */
+  logStartOffset?: number;
 }
 export interface ProduceTopicResponse {
   topic: string;
@@ -103,6 +108,7 @@ export function encodeProduceResponse(w: Writer, version: number, res: ProduceRe
     w.array(t.partitions, (w, p) => {
       w.int32(p.partition).int16(p.errorCode).int64(p.baseOffset);
       if (version >= 2) w.int64(p.logAppendTime);
+      if (version >= 5) w.int64(p.logStartOffset ?? -1);
     });
   });
   if (version >= 1) w.int32(res.throttleTimeMs);
@@ -120,8 +126,9 @@ export function decodeProduceResponse(r: Reader, version: number): ProduceRespon
           errorCode: r.int16(),
           baseOffset: r.int64(),
           logAppendTime: version >= 2 ? r.int64() : -1,
+          logStartOffset: version >= 5 ? r.int64() : -1,
         }),
-        version >= 2 ? 22 : 14,
+        version >= 5 ? 30 : version >= 2 ? 22 : 14,
       ),
     }),
     6,

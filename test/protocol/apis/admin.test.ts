@@ -40,10 +40,10 @@ describe('api keys and the advertised versions', () => {
   it('lists the ranges the brief and the clients need', () => {
     const table = Object.fromEntries(SUPPORTED_API_VERSIONS.map((r) => [r.apiKey, [r.minVersion, r.maxVersion]]));
     expect(table).toEqual({
-      0: [0, 3],
-      1: [0, 4],
-      2: [0, 1],
-      3: [0, 1],
+      0: [0, 5],
+      1: [0, 6],
+      2: [0, 2],
+      3: [0, 5],
       4: [0, 0],
       5: [0, 0],
       6: [0, 0],
@@ -63,8 +63,8 @@ describe('api keys and the advertised versions', () => {
       22: [0, 0],
       23: [0, 1],
     });
-    expect(isSupportedVersion(ApiKey.Fetch, 4)).toBe(true);
-    expect(isSupportedVersion(ApiKey.Fetch, 5)).toBe(false);
+    expect(isSupportedVersion(ApiKey.Fetch, 6)).toBe(true);
+    expect(isSupportedVersion(ApiKey.Fetch, 7)).toBe(false);
     expect(isSupportedVersion(ApiKey.SaslHandshake, 0)).toBe(false);
     expect(supportedRange(99)).toBeUndefined();
   });
@@ -242,6 +242,6 @@ describe('headers and frames', () => {
     expect(frame.readInt32BE(0)).toBe(frame.length - 4);
     const h = decodeRequestHeader(frame, 4);
     expect(h).toEqual({ apiKey: 3, apiVersion: 1, correlationId: 42, clientId: 'kafkajs', bodyOffset: 4 + 17 });
-    expect(codecFor(h.apiKey)!.decodeRequest(new Reader(frame, h.bodyOffset), h.apiVersion)).toEqual({ topics: ['t'] });
+    expect(codecFor(h.apiKey)!.decodeRequest(new Reader(frame, h.bodyOffset), h.apiVersion)).toEqual({ topics: ['t'], allowAutoTopicCreation: true });
   });
 });

@@ -12,7 +12,7 @@ function response(): FetchResponse {
       {
         topic: 'a',
         partitions: [
-          { partition: 0, errorCode: 0, highWatermark: 10, lastStableOffset: 10, abortedTransactions: null, records: big },
+          { partition: 0, errorCode: 0, highWatermark: 10, lastStableOffset: 10, logStartOffset: 2, abortedTransactions: null, records: big },
           { partition: 1, errorCode: 0, highWatermark: 5, lastStableOffset: 5, abortedTransactions: null, records: Buffer.from('small') },
           { partition: 2, errorCode: 6, highWatermark: -1, lastStableOffset: -1, abortedTransactions: [{ producerId: 1, firstOffset: 2 }], records: Buffer.alloc(0) },
         ],
@@ -24,7 +24,7 @@ function response(): FetchResponse {
 }
 
 describe('encodeFetchResponseChunks', () => {
-  for (const version of [0, 1, 2, 3, 4]) {
+  for (const version of [0, 1, 2, 3, 4, 5, 6]) {
     it(`v${version}: chunks concatenated equal encodeFetchResponse, after the header already in the writer`, () => {
       const res = response();
       const expected = encodeFetchResponse(new Writer(16).int32(42), version, res).finish();

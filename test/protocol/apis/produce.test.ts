@@ -53,6 +53,7 @@ const V0_RESPONSE = hex(`
 `);
 const V1_RESPONSE = Buffer.concat([V0_RESPONSE, hex('00000064')]); // throttle_time_ms 100 at the end
 const V2_RESPONSE = Buffer.concat([V0_RESPONSE, hex('ffffffffffffffff 00000064')]); // + log_append_time -1
+const V5_RESPONSE = Buffer.concat([V0_RESPONSE, hex('ffffffffffffffff 0000000000000003 00000064')]); // + log_start_offset 3
 
 describe('Produce codec: fixed bytes', () => {
   it('encodes and decodes the v0-v2 request (no transactional_id)', () => {
@@ -62,13 +63,15 @@ describe('Produce codec: fixed bytes', () => {
     }
   });
 
-  it('v3 puts the nullable transactional_id first', () => {
+  it('v3-v5 put the nullable transactional_id first (v4 and v5 requests are v3 on the wire)', () => {
     const req = { ...REQUEST, transactionalId: 'tx' };
-    expect(encode((w) => encodeProduceRequest(w, 3, req))).toEqual(V3_REQUEST);
-    expect(decode(V3_REQUEST, (r) => decodeProduceRequest(r, 3))).toEqual(req);
     const nullTx = Buffer.concat([hex('ffff'), V0_REQUEST]);
-    expect(encode((w) => encodeProduceRequest(w, 3, REQUEST))).toEqual(nullTx);
-    expect(decode(nullTx, (r) => decodeProduceRequest(r, 3)).transactionalId).toBeNull();
+    for (const v of [3, 4, 5]) {
+      expect(encode((w) => encodeProduceRequest(w, v, req))).toEqual(V3_REQUEST);
+      expect(decode(V3_REQUEST, (r) => decodeProduceRequest(r, v))).toEqual(req);
+      expect(encode((w) => encodeProduceRequest(w, v, REQUEST))).toEqual(nullTx);
+      expect(decode(nullTx, (r) => decodeProduceRequest(r, v)).transactionalId).toBeNull();
+    }
   });
 
   it('keeps a null record set null and the record set a view into the input', () => {
@@ -80,17 +83,25 @@ describe('Produce codec: fixed bytes', () => {
     expect(decoded.topics[0]!.partitions[0]!.records!.buffer).toBe(V0_REQUEST.buffer);
   });
 
-  it('responses: v1 appends throttle_time_ms, v2-v3 add log_append_time per partition', () => {
-    const expected = [V0_RESPONSE, V1_RESPONSE, V2_RESPONSE, V2_RESPONSE];
-    for (const v of [0, 1, 2, 3]) {
-      expect(encode((w) => encodeProduceResponse(w, v, RESPONSE))).toEqual(expected[v]);
+  it('responses: v1 appends throttle_time_ms, v2-v4 add log_append_time per partition, v5 log_start_offset', () => {
+    const res: ProduceResponse = { ...RESPONSE, topics: [{ topic: 't', partitions: [{ ...RESPONSE.topics[0]!.partitions[0]!, logStartOffset: 3 }] }] };
+    const expected = [V0_RESPONSE, V1_RESPONSE, V2_RESPONSE, V2_RESPONSE, V2_RESPONSE, V5_RESPONSE];
+    for (const v of [0, 1, 2, 3, 4, 5]) {
+      expect(encode((w) => encodeProduceResponse(w, v, res)), `v${v}`).toEqual(expected[v]);
       const back = decode(expected[v]!, (r) => decodeProduceResponse(r, v));
-      expect(back).toEqual(v === 0 ? { ...RESPONSE, throttleTimeMs: 0 } : RESPONSE);
+      const p = back.topics[0]!.partitions[0]!;
+      expect(back.throttleTimeMs).toBe(v === 0 ? 0 : 100);
+      expect(p).toEqual({ partition: 0, errorCode: 0, baseOffset: 5, logAppendTime: -1, logStartOffset: v >= 5 ? 3 : -1 });
     }
+    // log_start_offset is optional to the encoder: absent is -1
+    expect(encode((w) => encodeProduceResponse(w, 5, RESPONSE))).toEqual(
+      Buffer.concat([V0_RESPONSE, hex('ffffffffffffffff ffffffffffffffff 00000064')]),
+    );
   });
 
-  it('rejects versions outside 0-3 with UNSUPPORTED_VERSION', () => {
-    expect(() => encode((w) => encodeProduceRequest(w, 4, REQUEST))).toThrow(KafkaError);
+  it('rejects versions outside 0-5 with UNSUPPORTED_VERSION', () => {
+    expect(() => encode((w) => encodeProduceRequest(w, 6, REQUEST))).toThrow(KafkaError);
+    expect(() => encode((w) => encodeProduceResponse(w, 6, RESPONSE))).toThrow(KafkaError);
     expect(() => decode(V0_REQUEST, (r) => decodeProduceRequest(r, 7))).toThrow(expect.objectContaining({ code: 35 }));
   });
 });
@@ -99,10 +110,12 @@ describe('Produce codec: bounds', () => {
   it('every truncation and hostile count of a request throws CorruptDataError', () => {
     expectBoundsChecked(V0_REQUEST, (r) => decodeProduceRequest(r, 0), 6);
     expectBoundsChecked(V3_REQUEST, (r) => decodeProduceRequest(r, 3), 10);
+    expectBoundsChecked(V3_REQUEST, (r) => decodeProduceRequest(r, 5), 10);
   });
   it('every truncation of a response throws CorruptDataError', () => {
     expectBoundsChecked(V2_RESPONSE, (r) => decodeProduceResponse(r, 2), 0);
     expectBoundsChecked(V1_RESPONSE, (r) => decodeProduceResponse(r, 1), 7);
+    expectBoundsChecked(V5_RESPONSE, (r) => decodeProduceResponse(r, 5), 7);
   });
 });
 
@@ -140,27 +153,27 @@ describe('Produce codec: kafkajs cross-checks', () => {
     }
   });
 
-  it('decodes a kafkajs v3 request: transactional_id, then RecordBatch v2 record sets', async () => {
-    const body = await kafkajsRequestBody('produce', 3, { acks: 1, timeout: 100, transactionalId: 'my-tx', topicData });
-    const req = decode(body, (r) => decodeProduceRequest(r, 3));
+  it.each([3, 4, 5])('decodes a kafkajs v%i request: transactional_id, then RecordBatch v2 record sets', async (v) => {
+    const body = await kafkajsRequestBody('produce', v, { acks: 1, timeout: 100, transactionalId: 'my-tx', topicData });
+    const req = decode(body, (r) => decodeProduceRequest(r, v));
     expect(req.transactionalId).toBe('my-tx');
     const { records } = decodeRecordBatch(req.topics[0]!.partitions[0]!.records!);
     expect(records.map((r) => [r.offset, r.key?.toString() ?? null, r.value?.toString(), r.timestamp])).toEqual([
       [0, 'k1', 'v1', 1_600_000_000_000],
       [1, null, 'v2', 1_600_000_000_001],
     ]);
-    expect(encode((w) => encodeProduceRequest(w, 3, req))).toEqual(body);
+    expect(encode((w) => encodeProduceRequest(w, v, req))).toEqual(body);
   });
 
-  it('kafkajs decodes our v0-v3 responses', async () => {
+  it('kafkajs decodes our v0-v5 responses', async () => {
     const res: ProduceResponse = {
       topics: [
-        { topic: 'topic-a', partitions: [{ partition: 0, errorCode: 0, baseOffset: 2 ** 40, logAppendTime: 1_600_000_000_000 }] },
-        { topic: 'topic-b', partitions: [{ partition: 1, errorCode: 6, baseOffset: -1, logAppendTime: -1 }] },
+        { topic: 'topic-a', partitions: [{ partition: 0, errorCode: 0, baseOffset: 2 ** 40, logAppendTime: 1_600_000_000_000, logStartOffset: 2 ** 39 }] },
+        { topic: 'topic-b', partitions: [{ partition: 1, errorCode: 6, baseOffset: -1, logAppendTime: -1, logStartOffset: -1 }] },
       ],
       throttleTimeMs: 7,
     };
-    for (const v of [0, 1, 2, 3]) {
+    for (const v of [0, 1, 2, 3, 4, 5]) {
       const got = await kafkajsDecodeResponse('produce', v, encode((w) => encodeProduceResponse(w, v, res)));
       const p0 = got.topics[0].partitions[0];
       expect(got.topics.map((t: { topicName: string }) => t.topicName)).toEqual(['topic-a', 'topic-b']);
@@ -168,6 +181,7 @@ describe('Produce codec: kafkajs cross-checks', () => {
       expect(p0.errorCode).toBe(0);
       expect(p0.offset ?? p0.baseOffset).toBe(String(2 ** 40));
       if (v >= 2) expect(p0.timestamp ?? p0.logAppendTime).toBe('1600000000000');
+      if (v >= 5) expect(p0.logStartOffset).toBe(String(2 ** 39));
       if (v >= 1) expect(got.throttleTime).toBe(7);
       expect(got.topics[1].partitions[0].errorCode).toBe(6);
       await expect(kafkajsParseResponse('produce', v, encode((w) => encodeProduceResponse(w, v, res)))).rejects.toThrow(
