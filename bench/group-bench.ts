@@ -52,7 +52,7 @@ const ONLY = args.get('only');
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) >> 1]! : Math.round((s[s.length / 2 - 1]! + s[s.length / 2]!) / 2);
+  return Math.round(s.length % 2 ? s[(s.length - 1) >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2);
 };
 
 // ---- rebalance with kafkajs members -----------------------------------------------------------
@@ -165,8 +165,9 @@ try {
   if (!ONLY || ONLY === 'rebalance') {
     const kafka = new Kafka({ clientId: 'group-bench', brokers: [BROKER], logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 50, maxRetryTime: 1000 } });
     // the first FindCoordinator creates __consumer_offsets: not part of any run
-    const warm = new CoordinatorClient(new Cluster({ brokers: BROKER }));
-    await warm.findCoordinator(`group-bench-warm-${Date.now()}`, { timeoutMs: 60_000 });
+    const warmCluster = new Cluster({ brokers: BROKER });
+    await new CoordinatorClient(warmCluster).findCoordinator(`group-bench-warm-${Date.now()}`, { timeoutMs: 60_000 });
+    warmCluster.close();
     const runs: { join: number; leave: number; add: number }[] = [];
     for (let r = 1; r <= RUNS; r++) {
       const x = await rebalanceRun(kafka, topic, r);
@@ -187,3 +188,5 @@ try {
   await deleteTopic(zk, topic).catch(() => undefined);
   await zk.close();
 }
+// kafkajs keeps timers of disconnected consumers alive for a while: do not wait for them
+process.exit(0);
