@@ -186,6 +186,8 @@ export class GroupCoordinator {
       this.#scheduleJoin(group, timeout);
     }
     this.#log.info('preparing to rebalance', { group: group.groupId, generation: group.generationId, reason });
+    // nobody left to wait for (the last member left): the group is Empty before the answer, as in Kafka
+    this.#tryCompleteJoin(group);
   }
 
   #scheduleJoin(group: GroupMetadata, delayMs: number): void {
