@@ -43,7 +43,8 @@ interface Opts {
   timeoutMs?: string;
   property: string[];
   consumerProperty: string[];
-  consumerConfig?: string;
+  /** commander keeps the dot: `--consumer.config` is opts()['consumer.config']. */
+  'consumer.config'?: string;
 }
 
 interface Formatter {
@@ -102,11 +103,12 @@ export async function main(argv: string[]): Promise<void> {
   if (!(idleMs > 0)) fail(TOOL, `--timeout-ms must be a positive integer, got "${o.timeoutMs}"`);
 
   let consumerProps: Record<string, string> = {};
-  if (o.consumerConfig) {
+  const configFile = o['consumer.config'];
+  if (configFile) {
     try {
-      consumerProps = Object.fromEntries(readPropertiesFile(o.consumerConfig));
+      consumerProps = Object.fromEntries(readPropertiesFile(configFile));
     } catch (err) {
-      fail(TOOL, `cannot read --consumer.config ${o.consumerConfig}: ${(err as Error).message}`);
+      fail(TOOL, `cannot read --consumer.config ${configFile}: ${(err as Error).message}`);
     }
   }
   consumerProps = { ...consumerProps, ...parseKeyValues(TOOL, o.consumerProperty, '--consumer-property') };
