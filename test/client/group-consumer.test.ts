@@ -9,11 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCluster, until } from '../helpers/broker-cluster.js';
 import { produce, type Produced } from '../helpers/consumer-process.js';
 import { startMember, type Consumed, type Member } from '../helpers/group-member.js';
-import { createTopic } from '../../src/admin/topic-admin.js';
+import { addPartitions, createTopic } from '../../src/admin/topic-admin.js';
 import { Cluster } from '../../src/client/cluster.js';
 import { CoordinatorClient } from '../../src/client/group/coordinator-client.js';
 import { GroupConsumer } from '../../src/client/group/group-consumer.js';
 import { ErrorCode, KafkaError } from '../../src/common/errors.js';
+import { partitionForGroup } from '../../src/coordinator/offsets-records.js';
 
 const BROKER = { 'offsets.topic.num.partitions': '4', 'group.initial.rebalance.delay.ms': '0', 'group.min.session.timeout.ms': '500' };
 
@@ -165,5 +166,75 @@ describe('GroupConsumer in a broker-coordinated group', () => {
     const err2 = await tooShort.poll(100).catch((e) => e);
     expect(err2.code).toBe(ErrorCode.INVALID_SESSION_TIMEOUT);
     await tooShort.close();
+  });
+
+  it('the leader sees partitions added (metadata.max.age.ms) and rebalances: the new partitions are consumed too', async () => {
+    const topic = 'gc-grow';
+    await createTopic(cluster.zk, topic, { partitions: 2, replicationFactor: 1 });
+    await client.topicMetadata(topic);
+    const p = props('gc-g5', { 'metadata.max.age.ms': '500' });
+    const a = start('grow-a', p, [topic]);
+    const b = start('grow-b', p, [topic]);
+    await until('a and b to share two partitions', () => stableOver([a, b], [`${topic}-0`, `${topic}-1`]), 30_000);
+    await addPartitions(cluster.zk, topic, 4);
+    const four = Array.from({ length: 4 }, (_, q) => `${topic}-${q}`);
+    await until('a and b to share four partitions', () => stableOver([a, b], four), 30_000);
+    await client.topicMetadata(topic);
+    const produced = await produce(cluster.bootstrap, topic, 4, 5, 'g');
+    await until('every record consumed', () => new Set([a, b].flatMap((m) => m.records.map(id))).size === produced.length, 30_000);
+    for (const m of [a, b]) for (const r of m.records) expect(m.owned()).toContain(tp(r));
+    await a.stop();
+    await b.stop();
+  });
+
+  it('a consumer not polled for max.poll.interval.ms leaves the group; its next poll rejoins as a new member', async () => {
+    const topic = 'gc-slow';
+    await createTopic(cluster.zk, topic, { partitions: 2, replicationFactor: 1 });
+    await client.topicMetadata(topic);
+    const busy = start('slow-busy', props('gc-g6'), [topic]);
+    const slow = new GroupConsumer({ ...props('gc-g6', { 'max.poll.interval.ms': '1500' }), 'client.id': 'slow' });
+    const slowAssigned: string[][] = [];
+    slow.on('assigned', (e) => slowAssigned.push(e.partitions.map(tp)));
+    slow.subscribe([topic]);
+    await until('slow to get a partition', async () => (await slow.poll(100), slowAssigned.length > 0 && busy.owned().length === 1), 30_000);
+    const firstId = slow.memberId;
+    // slow does not poll: after 1.5 s its heartbeat leaves the group and busy gets both partitions
+    const t0 = Date.now();
+    await until('busy to own both partitions', () => busy.owned().length === 2, 30_000);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
+    await until('slow to rejoin as a new member', async () => (await slow.poll(100), busy.owned().length === 1 && slowAssigned.length === 2), 30_000);
+    expect(slow.memberId).not.toBe(firstId);
+    await slow.close();
+    await busy.stop();
+  });
+
+  it('members follow the group to a new coordinator when its broker stops, and go on consuming', async () => {
+    const topic = 'gc-move';
+    await createTopic(cluster.zk, topic, { partitions: 4, replicationFactor: 2 });
+    await client.topicMetadata(topic);
+    const four = Array.from({ length: 4 }, (_, q) => `${topic}-${q}`);
+    const group = 'gc-g7';
+    const a = start('move-a', props(group), [topic]);
+    const b = start('move-b', props(group), [topic]);
+    await until('a and b to share', () => stableOver([a, b], four), 30_000);
+    const first = await produce(cluster.bootstrap, topic, 4, 10, 'a');
+    await until('the first records consumed', () => new Set([a, b].flatMap((m) => m.records.map(id))).size === first.length, 30_000);
+    const coordinator = (await new CoordinatorClient(client).findCoordinator(group)).nodeId;
+    const offsetsPartition = partitionForGroup(group, 4);
+    await cluster.stopBroker(coordinator);
+    const other = [...cluster.brokers.keys()].find((k) => k !== coordinator)!;
+    await until('the other broker to lead the group', async () => (await client.refresh(['__consumer_offsets', topic]), client.leaderOf('__consumer_offsets', offsetsPartition) === other), 30_000);
+    await until('the data partitions led by the live broker', async () => (await client.refresh([topic]), [0, 1, 2, 3].every((q) => client.leaderOf(topic, q) === other)), 30_000);
+    const second = await produce(`127.0.0.1:${cluster.brokers.get(other)!.port}`, topic, 4, 10, 'b');
+    const everything = [...first, ...second];
+    await until('every record consumed', () => new Set([a, b].flatMap((m) => m.records.map(id))).size === everything.length, 60_000);
+    consumedOnce([...a.records, ...b.records], everything);
+    await until('a and b to share again under the new coordinator', () => stableOver([a, b], four), 30_000);
+    expect((await new CoordinatorClient(client).findCoordinator(group)).nodeId).toBe(other);
+    for (const m of [a, b]) expect(m.error()).toBeUndefined();
+    await a.stop();
+    await b.stop();
+    const committed = await new CoordinatorClient(client).fetchOffsets(group, null);
+    expect(committed.map((x) => x.offset)).toEqual(Array(4).fill(20));
   });
 });

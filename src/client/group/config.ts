@@ -21,6 +21,7 @@
  * | max.poll.records               | 500       |
  * | request.timeout.ms             | 30000     |
  * | retry.backoff.ms               | 100       |
+ * | metadata.max.age.ms            | 300000    (how often the leader looks for partition count changes) |
  * | group.protocol                 | (read by the console consumer: broker for this consumer; ignored here) |
  */
 import { ConfigError } from '../../common/errors.js';
@@ -48,6 +49,7 @@ export interface GroupConsumerConfig {
   maxPollRecords: number;
   requestTimeoutMs: number;
   retryBackoffMs: number;
+  metadataMaxAgeMs: number;
 }
 
 export type GroupConsumerProperties = Record<string, string | number | boolean> | ReadonlyMap<string, string>;
@@ -69,6 +71,7 @@ const KNOWN = new Set([
   'max.poll.records',
   'request.timeout.ms',
   'retry.backoff.ms',
+  'metadata.max.age.ms',
   'group.protocol',
   // Java consumer settings with no meaning here
   'key.deserializer',
@@ -137,5 +140,6 @@ export function groupConsumerConfig(props: GroupConsumerProperties, warn: (msg: 
     maxPollRecords: int('max.poll.records', 500, 1),
     requestTimeoutMs: int('request.timeout.ms', 30_000, 1),
     retryBackoffMs: int('retry.backoff.ms', 100, 0),
+    metadataMaxAgeMs: int('metadata.max.age.ms', 300_000, 0),
   };
 }

@@ -23,9 +23,10 @@
  * The position of a partition is the offset after the last record poll() returned (records
  * fetched ahead are held back, not counted); commitSync() without arguments commits these.
  *
- * Not done: cooperative rebalancing, static membership, pattern subscriptions, pause/resume,
- * a leader watching partition counts change other than on its own metadata checks (every
- * 5 s while a subscribed topic is missing, else every 5 minutes, as metadata.max.age.ms).
+ * The leader looks at the subscribed topics' partition counts every metadata.max.age.ms (every
+ * 5 s at most while a subscribed topic is missing) and rebalances the group when they changed.
+ *
+ * Not done: cooperative rebalancing, static membership, pattern subscriptions, pause/resume.
  */
 import { EventEmitter } from 'node:events';
 import { Cluster } from '../cluster.js';
@@ -105,7 +106,6 @@ export class NoOffsetForPartitionError extends ProjectError {}
 const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 const byTp = (a: TopicPartition, b: TopicPartition): number => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const METADATA_MAX_AGE_MS = 300_000;
 const MISSING_TOPIC_RECHECK_MS = 5000;
 
 export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
@@ -287,7 +287,8 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
         await this.#reset(topic, partition, `offset ${offset} is out of range`);
         return [];
       }
-      if ((err instanceof KafkaError && err.retriable) || isConnectionFailure(err) || err instanceof ProjectError) {
+      // a leader moving, a broker down, no broker reachable: later rounds may do better
+      if (err instanceof KafkaError ? err.retriable : isConnectionFailure(err) || err instanceof ProjectError) {
         if (this.#closing) return [];
         this.#log.debug('fetch failed; trying again', { group: this.config.groupId, error: err as Error });
         await this.cluster.refresh(this.#assignedTopics()).catch(() => undefined);
@@ -431,7 +432,7 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
     const counts = await this.#partitionCounts(topics);
     const result = assignor.assign(subs, counts);
     this.#assignedFrom = counts;
-    this.#nextMetadataCheck = Date.now() + (counts.size < topics.length ? MISSING_TOPIC_RECHECK_MS : METADATA_MAX_AGE_MS);
+    this.#nextMetadataCheck = Date.now() + this.#metadataCheckInterval(counts.size < topics.length);
     this.#log.debug('assigned the group', {
       group: this.config.groupId,
       protocol,
@@ -454,17 +455,21 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
   async #maybeCheckMetadata(): Promise<void> {
     const from = this.#assignedFrom;
     if (!from || !this.#membership.generation?.isLeader || Date.now() < this.#nextMetadataCheck) return;
-    this.#nextMetadataCheck = Date.now() + METADATA_MAX_AGE_MS;
+    this.#nextMetadataCheck = Date.now() + this.#metadataCheckInterval(false);
     try {
       const topics = [...new Set([...from.keys(), ...this.#topics])].sort();
       const now = await this.#partitionCounts(topics);
       const changed = topics.some((t) => now.get(t) !== from.get(t) && (now.has(t) || from.has(t)));
       if (changed) this.#membership.requestRejoin('partition counts of subscribed topics changed');
-      else if (now.size < topics.length) this.#nextMetadataCheck = Date.now() + MISSING_TOPIC_RECHECK_MS;
+      else if (now.size < topics.length) this.#nextMetadataCheck = Date.now() + this.#metadataCheckInterval(true);
     } catch (err) {
-      this.#nextMetadataCheck = Date.now() + MISSING_TOPIC_RECHECK_MS;
+      this.#nextMetadataCheck = Date.now() + this.#metadataCheckInterval(true);
       this.#log.debug('metadata check failed', { group: this.config.groupId, error: err as Error });
     }
+  }
+
+  #metadataCheckInterval(missing: boolean): number {
+    return missing ? Math.min(MISSING_TOPIC_RECHECK_MS, this.config.metadataMaxAgeMs) : this.config.metadataMaxAgeMs;
   }
 
   // ------------------------------------------------------------ commits
