@@ -1,7 +1,7 @@
 /**
  * kafkajs 2.2.4 judges ApiVersions negotiation, Metadata v1, CreateTopics, Produce v3 record
- * batches with headers and gzip, and Fetch (through our own consumer, as kafkajs' consumer
- * needs the 0.9 group APIs, out of scope by design).
+ * batches with headers and gzip, and Fetch (through our own consumer; kafkajs' group consumer,
+ * on the broker's 0.9 group coordinator, is in kafkajs-group.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
