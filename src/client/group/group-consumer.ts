@@ -13,7 +13,8 @@
  * poll() does the group work in the caller's turn, as the Java consumer does: it (re)joins
  * when needed (membership.ts: JoinGroup, the leader assigns with the chosen assignor,
  * SyncGroup), sets the positions of newly assigned partitions from the committed offsets or
- * auto.offset.reset, commits every auto.commit.interval.ms, and returns up to max.poll.records
+ * auto.offset.reset, starts a commit every auto.commit.interval.ms (not waited for, but
+ * before any later commit goes), and returns up to max.poll.records
  * records. Heartbeats run on a timer between polls. A rebalance is eager: before rejoining,
  * the member commits what poll() has returned so far (with enable.auto.commit), then revokes
  * every partition ('revoked'); after it, every assigned partition starts again from its
@@ -125,6 +126,8 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
   /** Fetched, not yet returned. */
   #buffer: ConsumedRecord[] = [];
   #nextAutoCommit = 0;
+  /** The auto commit under way (poll() does not wait for it; a revocation, commitSync and close do). */
+  #autoCommit: Promise<void> | undefined;
   /** Leader only: partition counts its assignment was computed from, and when to look again. */
   #assignedFrom: Map<string, number> | undefined;
   #nextMetadataCheck = 0;
@@ -246,7 +249,7 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
       if (this.#closing) return [];
       await this.#ensureActive();
       if (this.#closing) return [];
-      await this.#maybeAutoCommit();
+      this.#maybeAutoCommit();
       await this.#maybeCheckMetadata();
       if (this.#membership.needsJoin) continue;
       if (this.#buffer.length === 0) {
@@ -389,6 +392,7 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
 
   /** Commits (when `commit`) while the generation is current, then gives every partition up. */
   async #revoke(commit: boolean): Promise<void> {
+    await this.#settleAutoCommit();
     const gen = this.#membership.generation;
     const positions = this.#committable();
     if (commit && gen && !this.#needPositions && positions.length > 0) {
@@ -478,18 +482,22 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
     return [...this.#positions.values()].filter((p) => p.offset >= 0).map((p) => ({ ...p })).sort(byTp);
   }
 
-  async #maybeAutoCommit(): Promise<void> {
-    if (!this.config.enableAutoCommit || Date.now() < this.#nextAutoCommit || this.#needPositions) return;
+  /** Starts a commit of the positions every auto.commit.interval.ms (one at a time; poll() goes on meanwhile). */
+  #maybeAutoCommit(): void {
+    if (!this.config.enableAutoCommit || Date.now() < this.#nextAutoCommit || this.#needPositions || this.#autoCommit) return;
     this.#nextAutoCommit = Date.now() + this.config.autoCommitIntervalMs;
     const gen = this.#membership.generation;
     if (!gen || this.#membership.needsJoin) return; // the commit before the rejoin covers it
     const positions = this.#committable();
     if (positions.length === 0) return;
-    try {
-      await this.#commit(positions, gen);
-    } catch (err) {
-      this.#log.warn('auto commit failed', { group: this.config.groupId, error: err as Error });
-    }
+    this.#autoCommit = this.#commit(positions, gen)
+      .catch((err) => this.#log.warn('auto commit failed', { group: this.config.groupId, error: err as Error }))
+      .finally(() => (this.#autoCommit = undefined));
+  }
+
+  /** Lets an auto commit under way land first, so that it cannot overwrite a later commit. */
+  async #settleAutoCommit(): Promise<void> {
+    while (this.#autoCommit) await this.#autoCommit;
   }
 
   /**
@@ -505,6 +513,7 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
     if (!gen) {
       throw new CommitFailedError(`group "${this.config.groupId}": the commit cannot go, this consumer is not a member of a current generation (the group rebalanced; poll() rejoins)`, ErrorCode.ILLEGAL_GENERATION);
     }
+    await this.#settleAutoCommit();
     await this.#commit(offsets ?? this.#committable(), gen);
   }
 
@@ -548,6 +557,7 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
       await Promise.race([running.catch(() => undefined), sleep(this.config.fetchMaxWaitMs + this.config.requestTimeoutMs)]);
     }
     try {
+      await this.#settleAutoCommit();
       if (this.#membership.state === 'stable') await this.#revoke(opts.commit ?? this.config.enableAutoCommit);
       await this.#membership.close({ leaveGroup: opts.leaveGroup ?? true });
     } finally {

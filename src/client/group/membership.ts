@@ -230,7 +230,18 @@ export class GroupMembership {
         isLeader: joined.leader === joined.memberId,
       };
       this.#log.debug('joined', { group: this.#o.groupId, ...generation });
-      const assignments = generation.isLeader ? await handler.assign(generation.protocol, joined.members) : [];
+      let assignments: SyncGroupAssignment[] = [];
+      if (generation.isLeader) {
+        try {
+          assignments = await handler.assign(generation.protocol, joined.members);
+        } catch (err) {
+          this.#checkOpen();
+          // no metadata now (a broker down): join again; the coordinator waits for the leader's SyncGroup meanwhile
+          if (!this.#retriable(err) && !(err instanceof KafkaError && err.retriable)) throw err;
+          await retry(`the assignment failed: ${(err as Error).message}`);
+          continue;
+        }
+      }
       this.#checkOpen();
       let synced;
       try {
