@@ -12,7 +12,7 @@ import { startMember, type Consumed, type Member } from '../helpers/group-member
 import { addPartitions, createTopic } from '../../src/admin/topic-admin.js';
 import { Cluster } from '../../src/client/cluster.js';
 import { CoordinatorClient } from '../../src/client/group/coordinator-client.js';
-import { GroupConsumer } from '../../src/client/group/group-consumer.js';
+import { GroupConsumer, NoOffsetForPartitionError } from '../../src/client/group/group-consumer.js';
 import { ErrorCode, KafkaError } from '../../src/common/errors.js';
 import { partitionForGroup } from '../../src/coordinator/offsets-records.js';
 
@@ -166,6 +166,26 @@ describe('GroupConsumer in a broker-coordinated group', () => {
     const err2 = await tooShort.poll(100).catch((e) => e);
     expect(err2.code).toBe(ErrorCode.INVALID_SESSION_TIMEOUT);
     await tooShort.close();
+  });
+
+  it('a committed offset out of range is reset by auto.offset.reset; with none, poll() says which partition has no offset', async () => {
+    const topic = 'gc-range';
+    await createTopic(cluster.zk, topic, { partitions: 1, replicationFactor: 1 });
+    await client.topicMetadata(topic);
+    const produced = await produce(cluster.bootstrap, topic, 1, 5, 'r');
+    await new CoordinatorClient(client).commitOffsets('gc-g8', [{ topic, partition: 0, offset: 1000 }]);
+    const m = start('range-m', props('gc-g8'), [topic]);
+    await until('the records consumed from the earliest offset', () => m.records.length === produced.length, 30_000);
+    expect(m.assigned.at(-1)!.positions).toEqual([{ topic, partition: 0, offset: 1000, from: 'committed' }]);
+    expect(m.records.map((r) => r.offset)).toEqual([0, 1, 2, 3, 4]);
+    await m.stop();
+
+    const none = new GroupConsumer(props('gc-g9', { 'auto.offset.reset': 'none' }));
+    none.subscribe([topic]);
+    const err = await none.poll(100).catch((e) => e);
+    expect(err).toBeInstanceOf(NoOffsetForPartitionError);
+    expect(err.message).toBe(`${topic}-0: no committed offset and auto.offset.reset is none`);
+    await none.close();
   });
 
   it('the leader sees partitions added (metadata.max.age.ms) and rebalances: the new partitions are consumed too', async () => {

@@ -219,8 +219,8 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
   }
 
   /**
-   * Joins or rejoins the group when needed, commits when auto.commit.interval.ms has passed,
-   * and returns up to max.poll.records records: those fetched ahead, else one fetch round
+   * Joins or rejoins the group when needed, starts an auto commit when auto.commit.interval.ms
+   * has passed, and returns up to max.poll.records records: those fetched ahead, else one fetch round
    * (a long poll of up to fetch.max.wait.ms), repeated until records come or `timeoutMs` has
    * passed (0: one round). Joining waits for the group, however long that takes. Not to be
    * called again before it returns; after close() it returns [].
