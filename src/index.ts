@@ -1,7 +1,7 @@
 /**
  * The package's public, typed API: the producer, the simple consumer (assigned partitions,
  * seek, never-ending iteration), the ZooKeeper consumer connector (consumer groups without a
- * master), topic administration through ZooKeeper, and the broker itself for embedding.
+ * master), the group consumer and coordinator client (groups the brokers coordinate, 0.9+), topic administration through ZooKeeper, and the broker itself for embedding.
  */
 export * from './client/producer/index.js';
 export { SimpleConsumer, type ConsumedRecord, type FetchOptions } from './client/simple-consumer.js';
@@ -9,6 +9,28 @@ export { ConsumerConnector, OwnerConflictError, ConnectorClosedError, type Conne
 export { consumerConfig, type ConsumerConfig, type ConsumerProperties } from './client/connector/config.js';
 export { rangeAssign, roundRobinAssign, type AssignmentStrategy, type PartitionOwner } from './client/connector/assignors.js';
 export { KafkaStream, ConsumerTimeoutError, type ConsumerRecord } from './client/connector/stream.js';
+export {
+  GroupConsumer,
+  CommitFailedError,
+  NoOffsetForPartitionError,
+  type AssignedEvent,
+  type RevokedEvent,
+  type StartPosition,
+  type GroupConsumerOptions,
+} from './client/group/group-consumer.js';
+export { groupConsumerConfig, type GroupConsumerConfig, type GroupConsumerProperties } from './client/group/config.js';
+export { rangeAssignor, roundRobinAssignor, type ConsumerAssignor } from './client/group/assignors.js';
+export {
+  CoordinatorClient,
+  OffsetCommitError,
+  type CoordinatorNode,
+  type TopicPartition,
+  type OffsetToCommit,
+  type CommittedOffset,
+  type GroupDescription,
+  type GroupMemberDescription,
+  type ListGroupsResult,
+} from './client/group/coordinator-client.js';
 export { createTopic, deleteTopic, addPartitions, listTopics, assignReplicasToBrokers } from './admin/topic-admin.js';
 export { KafkaServer } from './broker/kafka-server.js';
 export { brokerConfigFromProperties, type BrokerConfig } from './broker/config.js';

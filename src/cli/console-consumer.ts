@@ -2,15 +2,26 @@
  * kafka-console-consumer.sh: prints each record's value, one per line (with
  * `--property print.key=true`, `key<separator>value`), then "Processed a total of N messages".
  *
- * Two ways to consume, as Kafka's tool had:
- *  - In a consumer group, through the ZooKeeper consumer connector (src/client/connector):
- *    `--zookeeper H:P [--group G]` (0.8's form; without --group a console-consumer-<n> group is
- *    made and deleted at exit), or `--bootstrap-server H:P` with a group (`--group G` or
- *    `--consumer-property group.id=G`). With only --bootstrap-server, the ensemble is found as
- *    zookeeper-locator.ts says: the `zookeeper.connect` consumer property, else the ensemble
- *    `scripts/cluster.sh up` recorded in data/cluster.env, else 127.0.0.1:2181, and it must
- *    list the bootstrap broker. Offsets are committed to /consumers/<G>/offsets; the group
- *    starts at the latest offset unless --from-beginning (auto.offset.reset=smallest).
+ * Three ways to consume:
+ *  - In a consumer group coordinated through ZooKeeper (the default for a group), through the
+ *    ZooKeeper consumer connector (src/client/connector): `--zookeeper H:P [--group G]` (0.8's
+ *    form; without --group a console-consumer-<n> group is made and deleted at exit), or
+ *    `--bootstrap-server H:P` with a group (`--group G` or `--consumer-property group.id=G`).
+ *    With only --bootstrap-server, the ensemble is found as zookeeper-locator.ts says: the
+ *    `zookeeper.connect` consumer property, else the ensemble `scripts/cluster.sh up` recorded
+ *    in data/cluster.env, else 127.0.0.1:2181, and it must list the bootstrap broker. Offsets
+ *    are committed to /consumers/<G>/offsets; the group starts at the latest offset unless
+ *    --from-beginning (auto.offset.reset=smallest).
+ *  - In a group coordinated by the brokers (Kafka 0.9+'s group coordinator), with the consumer
+ *    property `group.protocol=broker` (--consumer-property or --consumer.config) and
+ *    --bootstrap-server: the group consumer (src/client/group/group-consumer.ts) joins the
+ *    group (`--group G` or group.id; without one a console-consumer-<n> group that commits
+ *    nothing), consumes its share of the topic's partitions and commits to __consumer_offsets
+ *    (every auto.commit.interval.ms and at exit, exactly the records printed). A new group
+ *    starts at the latest offset unless --from-beginning (auto.offset.reset=earliest). The
+ *    Java consumer's properties apply (session.timeout.ms, partition.assignment.strategy,
+ *    ...); KAFKA_LOG_LEVEL=info shows each assignment. `group.protocol=zookeeper` is the
+ *    default; any other value is an error.
  *  - Without a group: reads every partition from the latest (or --from-beginning earliest)
  *    offset, or one partition (--partition P --offset O|earliest|latest), straight from the
  *    brokers (SimpleConsumer); nothing is registered.
@@ -19,6 +30,7 @@
 import { Cluster } from '../client/cluster.js';
 import { SimpleConsumer } from '../client/simple-consumer.js';
 import { ConsumerConnector } from '../client/connector/consumer-connector.js';
+import { GroupConsumer } from '../client/group/group-consumer.js';
 import { ConsumerTimeoutError, type ConsumerRecord } from '../client/connector/stream.js';
 import { locateZooKeeper } from '../client/connector/zookeeper-locator.js';
 import { ZkClient } from '../zk/client.js';
@@ -43,7 +55,8 @@ interface Opts {
   timeoutMs?: string;
   property: string[];
   consumerProperty: string[];
-  consumerConfig?: string;
+  /** commander keeps the dot: `--consumer.config` is opts()['consumer.config']. */
+  'consumer.config'?: string;
 }
 
 interface Formatter {
@@ -80,7 +93,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--bootstrap-server <list>', 'the brokers to bootstrap from, host1:port1,host2:port2')
     .option('--broker-list <list>', 'the same as --bootstrap-server (0.8 spelling)')
     .option('--zookeeper <connect>', 'consume in a group coordinated by this ZooKeeper, host:port[,host:port...][/chroot]')
-    .option('--group <group>', 'the consumer group (the same as --consumer-property group.id=<group>)')
+    .option('--group <group>', 'the consumer group (the same as --consumer-property group.id=<group>); coordinated through ZooKeeper unless group.protocol=broker')
     .requiredOption('--topic <topic>', 'REQUIRED: the topic to consume')
     .option('--from-beginning', 'start with the earliest record instead of the latest (a group: when it has no committed offset)')
     .option('--delete-consumer-offsets', "delete the group's committed offsets first (with --from-beginning: start over)")
@@ -89,7 +102,12 @@ export async function main(argv: string[]): Promise<void> {
     .option('--max-messages <n>', 'exit after this many records')
     .option('--timeout-ms <ms>', 'exit when no record arrived for this long')
     .option('--property <name=value>', 'formatter properties: print.key=true, key.separator=<sep>, print.offset=true, print.partition=true (repeatable)', collect, [])
-    .option('--consumer-property <name=value>', 'a consumer property, e.g. group.id=G, zookeeper.connect=H:P, auto.commit.interval.ms=1000 (repeatable)', collect, [])
+    .option(
+      '--consumer-property <name=value>',
+      'a consumer property (repeatable), e.g. group.id=G, zookeeper.connect=H:P, auto.commit.interval.ms=1000; group.protocol=broker joins a group the brokers coordinate (with --bootstrap-server; Java consumer properties such as session.timeout.ms apply), group.protocol=zookeeper (the default) one coordinated through ZooKeeper',
+      collect,
+      [],
+    )
     .option('--consumer.config <file>', 'consumer properties from a Java properties file')
     .parse(argv)
     .opts<Opts>();
@@ -102,16 +120,30 @@ export async function main(argv: string[]): Promise<void> {
   if (!(idleMs > 0)) fail(TOOL, `--timeout-ms must be a positive integer, got "${o.timeoutMs}"`);
 
   let consumerProps: Record<string, string> = {};
-  if (o.consumerConfig) {
+  const configFile = o['consumer.config'];
+  if (configFile) {
     try {
-      consumerProps = Object.fromEntries(readPropertiesFile(o.consumerConfig));
+      consumerProps = Object.fromEntries(readPropertiesFile(configFile));
     } catch (err) {
-      fail(TOOL, `cannot read --consumer.config ${o.consumerConfig}: ${(err as Error).message}`);
+      fail(TOOL, `cannot read --consumer.config ${configFile}: ${(err as Error).message}`);
     }
   }
   consumerProps = { ...consumerProps, ...parseKeyValues(TOOL, o.consumerProperty, '--consumer-property') };
   if (o.group !== undefined) consumerProps['group.id'] = o.group;
   if (o.zookeeper !== undefined) consumerProps['zookeeper.connect'] = o.zookeeper;
+
+  const protocol = consumerProps['group.protocol'] ?? 'zookeeper';
+  if (protocol !== 'zookeeper' && protocol !== 'broker') {
+    fail(TOOL, `unknown group.protocol "${protocol}": zookeeper (a group coordinated through ZooKeeper, the default) or broker (a group coordinated by the brokers)`);
+  }
+  if (protocol === 'broker') {
+    if (o.zookeeper !== undefined) fail(TOOL, 'group.protocol=broker joins a group through the brokers: use --bootstrap-server, not --zookeeper');
+    if (!brokers) fail(TOOL, 'group.protocol=broker needs --bootstrap-server');
+    if (o.partition !== undefined) fail(TOOL, '--partition reads one partition without a group; it cannot be used with group.protocol=broker');
+    if (o.deleteConsumerOffsets) fail(TOOL, '--delete-consumer-offsets deletes offsets kept in ZooKeeper; it cannot be used with group.protocol=broker');
+    return consumeInBrokerGroup(o, consumerProps, brokers, format, max, idleMs);
+  }
+  delete consumerProps['group.protocol'];
 
   const grouped = o.zookeeper !== undefined || consumerProps['group.id'] !== undefined;
   if (!brokers && o.zookeeper === undefined) fail(TOOL, 'missing required argument --bootstrap-server (or --zookeeper)');
@@ -185,6 +217,66 @@ async function consumeInGroup(o: Opts, props: Record<string, string>, brokers: s
     }
   }
   await finish(exitCode);
+}
+
+/** Through the group consumer: a group the brokers coordinate. */
+async function consumeInBrokerGroup(o: Opts, props: Record<string, string>, brokers: string, format: Formatter, max: number, idleMs: number): Promise<void> {
+  props['bootstrap.servers'] = brokers;
+  delete props['group.protocol'];
+  if (props['group.id'] === undefined) {
+    // as Kafka's tool: a made-up group, whose offsets are worth nothing to anyone
+    props['group.id'] = `console-consumer-${Math.floor(Math.random() * 100_000)}`;
+    props['enable.auto.commit'] ??= 'false';
+  }
+  const reset = props['auto.offset.reset'];
+  if (o.fromBeginning && reset !== undefined && reset !== 'earliest' && reset !== 'smallest') {
+    fail(TOOL, `--from-beginning cannot be used with auto.offset.reset=${reset}`);
+  }
+  props['auto.offset.reset'] ??= o.fromBeginning ? 'earliest' : 'latest';
+  props['client.id'] ??= 'console-consumer';
+  process.env.KAFKA_LOG_LEVEL ??= 'warn'; // the assignment lines only on request
+  const log = new Logger('console-consumer');
+  let consumer: GroupConsumer;
+  try {
+    consumer = new GroupConsumer(props, { logger: log });
+    consumer.subscribe([o.topic]);
+  } catch (err) {
+    fail(TOOL, describeError(err));
+  }
+  let count = 0;
+  let finishing: Promise<never> | undefined;
+  const finish = (code: number): Promise<never> =>
+    (finishing ??= (async () => {
+      // commits the positions (what was printed) and leaves the group
+      await consumer.close().catch((err) => log.warn('close failed', { error: err as Error }));
+      process.stderr.write(`Processed a total of ${count} messages\n`);
+      exitAfterFlush(code);
+      return new Promise<never>(() => {});
+    })());
+  process.on('SIGINT', () => void finish(0));
+  process.on('SIGTERM', () => void finish(0));
+  try {
+    let last = Date.now();
+    while (count < max && !finishing) {
+      // never more records than are still to print: the commit at exit covers exactly those
+      const left = max - count;
+      const records = await consumer.poll(Math.min(1000, idleMs), { maxRecords: Number.isFinite(left) ? left : undefined });
+      if (finishing) break;
+      if (records.length === 0) {
+        if (Date.now() - last >= idleMs) break;
+        continue;
+      }
+      last = Date.now();
+      for (const r of records) {
+        await write(format.format(r));
+        count++;
+      }
+    }
+  } catch (err) {
+    process.stderr.write(`${TOOL}: ${describeError(err)}\n`);
+    return finish(1);
+  }
+  return finish(0);
 }
 
 function zkOf(props: Record<string, string>): Promise<ZkClient> {

@@ -1,7 +1,7 @@
 /**
  * kafkajs 2.2.4 judges ApiVersions negotiation, Metadata, CreateTopics, Produce record
  * batches with headers and gzip, and Fetch (through our own consumer; kafkajs' own group
- * consumer is judged in groups-kafkajs.test.ts).
+ * consumer is judged in groups-kafkajs.test.ts and, sharing a group with ours, kafkajs-group.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';

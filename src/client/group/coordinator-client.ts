@@ -139,6 +139,8 @@ export interface CoordinatorRequestOptions {
   timeoutMs?: number;
   /** Timeout of one request (default: the cluster's requestTimeoutMs); JoinGroup needs the rebalance timeout and more. */
   requestTimeoutMs?: number;
+  /** Once aborted, no further attempt is made: the call throws the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** The errors after which a request is sent again (to the coordinator found anew for the first two). */
@@ -270,7 +272,8 @@ export class CoordinatorClient {
    * is forgotten when it moved or did not answer, and the request sent again after a backoff,
    * until the deadline (which throws a KafkaError with the last coordinator error, or
    * REQUEST_TIMED_OUT for connections). Any other code is returned with the answer. The
-   * building block of every call here and of the group consumer's membership requests.
+   * building block of every call here and of the group consumer's membership requests; an
+   * aborted `signal` stops the retries (a closed member must not rejoin).
    */
   async send<Req, Res>(
     groupId: string,
@@ -284,7 +287,9 @@ export class CoordinatorClient {
     let lastCode: number = ErrorCode.COORDINATOR_NOT_AVAILABLE;
     let lastWhy = '';
     for (let attempt = 0; ; attempt++) {
+      if (opts.signal?.aborted) throw opts.signal.reason;
       const coordinator = await this.findCoordinator(groupId, { timeoutMs: Math.max(deadline - Date.now(), 1) });
+      if (opts.signal?.aborted) throw opts.signal.reason;
       try {
         const res = (await call(this.connectionTo(coordinator), codec, version, req, { timeoutMs: opts.requestTimeoutMs }))!;
         const code = errorOf(res);
