@@ -6,7 +6,8 @@
  *               exactly once: join (N start at once on a fresh group), leave (one member leaves
  *               cleanly), add (a new member joins the settled group). Members: kafkajs 2.2.4
  *               `consumer.run()` (heartbeat.interval 300 ms, fetch max wait 100 ms, so a member
- *               notices a rebalance quickly). The broker's group.initial.rebalance.delay.ms
+ *               notices a rebalance quickly), then our GroupConsumer (src/client/group, the
+ *               same settings, polled in a loop). The broker's group.initial.rebalance.delay.ms
  *               (Kafka's default 3000) is printed with the join figure: it is a wait by design.
  *               The ZooKeeper connector's figures for the same group sizes come from
  *               rebalance-bench.ts (scripts/bench.sh prints both sections side by side).
@@ -23,6 +24,7 @@
 import { createRequire } from 'node:module';
 import { Cluster } from '../src/client/cluster.js';
 import { CoordinatorClient } from '../src/client/group/coordinator-client.js';
+import { GroupConsumer } from '../src/client/group/group-consumer.js';
 import { commitOffset } from '../src/client/connector/offsets.js';
 import { ZkClient } from '../src/zk/client.js';
 import { consumerGroupPath } from '../src/zk/paths.js';
@@ -58,25 +60,54 @@ const median = (xs: number[]): number => {
 // ---- rebalance with kafkajs members -----------------------------------------------------------
 
 interface Member {
-  consumer: any;
+  stop(): Promise<void>;
   /** The member's latest assignment of the topic, and when it came (kafkajs does not report the generation). */
   partitions: number[];
   joinedAt: number;
 }
 
-async function startMember(kafka: any, group: string, topic: string, members: Member[]): Promise<Member> {
-  const consumer = kafka.consumer({ groupId: group, sessionTimeout: 10_000, heartbeatInterval: 300, rebalanceTimeout: 30_000, maxWaitTimeInMs: 100 });
-  const m: Member = { consumer, partitions: [], joinedAt: -1 };
-  consumer.on(consumer.events.GROUP_JOIN, (e: any) => {
-    m.partitions = e.payload.memberAssignment[topic] ?? [];
+type StartMember = (group: string, topic: string, members: Member[]) => Promise<Member>;
+
+function kafkajsMember(kafka: any): StartMember {
+  return async (group, topic, members) => {
+    const consumer = kafka.consumer({ groupId: group, sessionTimeout: 10_000, heartbeatInterval: 300, rebalanceTimeout: 30_000, maxWaitTimeInMs: 100 });
+    const m: Member = { stop: () => consumer.disconnect(), partitions: [], joinedAt: -1 };
+    consumer.on(consumer.events.GROUP_JOIN, (e: any) => {
+      m.partitions = e.payload.memberAssignment[topic] ?? [];
+      m.joinedAt = performance.now();
+    });
+    members.push(m);
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: false });
+    await consumer.run({ eachMessage: async () => undefined });
+    return m;
+  };
+}
+
+/** Our GroupConsumer (src/client/group), polled in a loop as an application would. */
+const ourMember: StartMember = async (group, topic, members) => {
+  const c = new GroupConsumer({ 'bootstrap.servers': BROKER, 'group.id': group, 'session.timeout.ms': '10000', 'heartbeat.interval.ms': '300', 'fetch.max.wait.ms': '100', 'partition.assignment.strategy': 'range' });
+  let running = true;
+  const m: Member = {
+    partitions: [],
+    joinedAt: -1,
+    stop: async () => {
+      running = false;
+      await loop;
+      await c.close();
+    },
+  };
+  c.on('assigned', (e) => {
+    m.partitions = e.partitions.filter((p) => p.topic === topic).map((p) => p.partition);
     m.joinedAt = performance.now();
   });
   members.push(m);
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: false });
-  await consumer.run({ eachMessage: async () => undefined });
+  c.subscribe([topic]);
+  const loop = (async () => {
+    while (running) await c.poll(100).catch(() => undefined);
+  })();
   return m;
-}
+};
 
 /** Resolves when every member joined since `since` and their assignments cover every partition exactly once. */
 async function settled(members: Member[], since: number): Promise<void> {
@@ -87,28 +118,28 @@ async function settled(members: Member[], since: number): Promise<void> {
   }
 }
 
-async function rebalanceRun(kafka: any, topic: string, run: number): Promise<{ join: number; leave: number; add: number }> {
+async function rebalanceRun(startMember: StartMember, topic: string, run: number): Promise<{ join: number; leave: number; add: number }> {
   const group = `group-bench-${Date.now()}-${run}`;
   const members: Member[] = [];
   try {
     let t0 = performance.now();
-    await Promise.all(Array.from({ length: CONSUMERS }, () => startMember(kafka, group, topic, members)));
+    await Promise.all(Array.from({ length: CONSUMERS }, () => startMember(group, topic, members)));
     await settled(members, t0);
     const join = performance.now() - t0;
 
     const leaving = members.splice(Math.floor(Math.random() * members.length), 1)[0]!;
     t0 = performance.now();
-    await leaving.consumer.disconnect();
+    await leaving.stop();
     await settled(members, t0);
     const leave = performance.now() - t0;
 
     t0 = performance.now();
-    await startMember(kafka, group, topic, members);
+    await startMember(group, topic, members);
     await settled(members, t0);
     const add = performance.now() - t0;
     return { join, leave, add };
   } finally {
-    await Promise.all(members.map((m) => m.consumer.disconnect().catch(() => undefined)));
+    await Promise.all(members.map((m) => m.stop().catch(() => undefined)));
   }
 }
 
@@ -168,16 +199,18 @@ try {
     const warmCluster = new Cluster({ brokers: BROKER });
     await new CoordinatorClient(warmCluster).findCoordinator(`group-bench-warm-${Date.now()}`, { timeoutMs: 60_000 });
     warmCluster.close();
-    const runs: { join: number; leave: number; add: number }[] = [];
-    for (let r = 1; r <= RUNS; r++) {
-      const x = await rebalanceRun(kafka, topic, r);
-      runs.push(x);
-      console.log(`run ${r}: join ${Math.round(x.join)} ms, leave ${Math.round(x.leave)} ms, add ${Math.round(x.add)} ms`);
+    for (const [name, start] of [['kafkajs', kafkajsMember(kafka)], ['ours', ourMember]] as const) {
+      const runs: { join: number; leave: number; add: number }[] = [];
+      for (let r = 1; r <= RUNS; r++) {
+        const x = await rebalanceRun(start, topic, r);
+        runs.push(x);
+        console.log(`${name} run ${r}: join ${Math.round(x.join)} ms, leave ${Math.round(x.leave)} ms, add ${Math.round(x.add)} ms`);
+      }
+      console.log(
+        `broker-coordinated rebalance (${CONSUMERS} ${name} consumers, ${PARTITIONS} partitions; join includes group.initial.rebalance.delay.ms): ` +
+          `join ${median(runs.map((x) => x.join))} ms, leave ${median(runs.map((x) => x.leave))} ms, add ${median(runs.map((x) => x.add))} ms (median of ${RUNS})`,
+      );
     }
-    console.log(
-      `broker-coordinated rebalance (${CONSUMERS} kafkajs consumers, ${PARTITIONS} partitions; join includes group.initial.rebalance.delay.ms): ` +
-        `join ${median(runs.map((x) => x.join))} ms, leave ${median(runs.map((x) => x.leave))} ms, add ${median(runs.map((x) => x.add))} ms (median of ${RUNS})`,
-    );
   }
   if (!ONLY || ONLY === 'commit') {
     const topicRate = await commitToTopic(topic);
