@@ -22,6 +22,7 @@ import { handleMetadata } from './handlers/metadata.js';
 import { handleOffsetCommit, handleOffsetFetch } from './handlers/offsets.js';
 import { handleCreateTopics, handleDeleteTopics, handleInitProducerId } from './handlers/admin.js';
 import {
+  handleDeleteGroups,
   handleDescribeGroups,
   handleFindCoordinator,
   handleHeartbeat,
@@ -56,6 +57,7 @@ const HANDLERS: Partial<Record<number, Handler>> = {
   [ApiKey.LeaveGroup]: (ctx, v, req) => handleLeaveGroup(ctx, v, req),
   [ApiKey.DescribeGroups]: (ctx, v, req) => handleDescribeGroups(ctx, v, req),
   [ApiKey.ListGroups]: (ctx) => handleListGroups(ctx),
+  [ApiKey.DeleteGroups]: (ctx, v, req) => handleDeleteGroups(ctx, v, req),
   [ApiKey.ApiVersions]: () => apiVersionsResponse(),
   [ApiKey.CreateTopics]: (ctx, _v, req) => handleCreateTopics(ctx, req),
   [ApiKey.DeleteTopics]: (ctx, _v, req) => handleDeleteTopics(ctx, req),

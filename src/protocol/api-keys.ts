@@ -36,6 +36,8 @@ export const ApiKey = {
   CreateTopics: 19,
   DeleteTopics: 20,
   InitProducerId: 22,
+  /** Kafka 1.1+: removes empty broker-coordinated groups and their offsets. */
+  DeleteGroups: 42,
 } as const;
 export type ApiKey = (typeof ApiKey)[keyof typeof ApiKey];
 
@@ -71,6 +73,7 @@ export const CLIENT_API_VERSIONS: readonly ApiVersionRange[] = [
   { apiKey: ApiKey.CreateTopics, minVersion: 0, maxVersion: 0 },
   { apiKey: ApiKey.DeleteTopics, minVersion: 0, maxVersion: 0 },
   { apiKey: ApiKey.InitProducerId, minVersion: 0, maxVersion: 0 },
+  { apiKey: ApiKey.DeleteGroups, minVersion: 0, maxVersion: 1 },
 ];
 
 /** Controller-to-broker APIs (0.8 design), version 0 only. */

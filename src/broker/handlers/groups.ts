@@ -11,6 +11,7 @@ import type { HeartbeatRequest, HeartbeatResponse } from '../../protocol/apis/he
 import type { LeaveGroupRequest, LeaveGroupResponse } from '../../protocol/apis/leave-group.js';
 import type { DescribeGroupsRequest, DescribeGroupsResponse } from '../../protocol/apis/describe-groups.js';
 import type { ListGroupsResponse } from '../../protocol/apis/list-groups.js';
+import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../../protocol/apis/delete-groups.js';
 import { ErrorCode } from '../../common/errors.js';
 import { OFFSETS_TOPIC } from '../../coordinator/config.js';
 import { ensureOffsetsTopic } from '../group-coordination.js';
@@ -86,4 +87,16 @@ export function handleDescribeGroups(ctx: BrokerContext, _version: number, req: 
 export function handleListGroups(ctx: BrokerContext): ListGroupsResponse {
   const r = ctx.groups.coordinator.listGroups();
   return { throttleTimeMs: 0, errorCode: r.errorCode, groups: r.groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType })) };
+}
+
+/**
+ * DeleteGroups: each group (once, however often it is named) goes to this broker's
+ * coordinator: NONE when it was deleted with its offsets, GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP
+ * while it has members, NOT_COORDINATOR for a group another broker coordinates,
+ * COORDINATOR_LOAD_IN_PROGRESS while its partition loads, INVALID_GROUP_ID for ''.
+ */
+export async function handleDeleteGroups(ctx: BrokerContext, _version: number, req: DeleteGroupsRequest): Promise<DeleteGroupsResponse> {
+  const groups = [...new Set(req.groups)];
+  const codes = await Promise.all(groups.map((g) => ctx.groups.coordinator.deleteGroup(g)));
+  return { throttleTimeMs: 0, results: groups.map((groupId, i) => ({ groupId, errorCode: codes[i]! })) };
 }

@@ -29,6 +29,7 @@ import * as leaveGroup from './leave-group.js';
 import * as syncGroup from './sync-group.js';
 import * as describeGroups from './describe-groups.js';
 import * as listGroups from './list-groups.js';
+import * as deleteGroups from './delete-groups.js';
 
 export * from './api-versions.js';
 export * from './controlled-shutdown.js';
@@ -52,6 +53,7 @@ export * from './leave-group.js';
 export * from './sync-group.js';
 export * from './describe-groups.js';
 export * from './list-groups.js';
+export * from './delete-groups.js';
 
 export interface ApiCodec<Req, Res> {
   readonly apiKey: number;
@@ -164,6 +166,13 @@ export const API_CODECS = {
       decodeRequest: listGroups.decodeListGroupsRequest,
       encodeResponse: listGroups.encodeListGroupsResponse,
       decodeResponse: listGroups.decodeListGroupsResponse,
+    }),
+  [ApiKey.DeleteGroups]: codec<deleteGroups.DeleteGroupsRequest, deleteGroups.DeleteGroupsResponse>(
+    ApiKey.DeleteGroups, deleteGroups.DELETE_GROUPS_MIN_VERSION, deleteGroups.DELETE_GROUPS_MAX_VERSION, {
+      encodeRequest: deleteGroups.encodeDeleteGroupsRequest,
+      decodeRequest: deleteGroups.decodeDeleteGroupsRequest,
+      encodeResponse: deleteGroups.encodeDeleteGroupsResponse,
+      decodeResponse: deleteGroups.decodeDeleteGroupsResponse,
     }),
   [ApiKey.ApiVersions]: codec<apiVersions.ApiVersionsRequest, apiVersions.ApiVersionsResponse>(
     ApiKey.ApiVersions, apiVersions.API_VERSIONS_MIN_VERSION, apiVersions.API_VERSIONS_MAX_VERSION, {

@@ -62,6 +62,7 @@ describe('api keys and the advertised versions', () => {
       20: [0, 0],
       22: [0, 0],
       23: [0, 1],
+      42: [0, 1],
     });
     expect(isSupportedVersion(ApiKey.Fetch, 6)).toBe(true);
     expect(isSupportedVersion(ApiKey.Fetch, 7)).toBe(false);
