@@ -73,52 +73,56 @@ describe('group coordinator bad input', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
+    beating.catch(() => undefined); // awaited below; a failure before that must not go unhandled
+    try {
 
-    const { conn, nodeId } = await coordinatorOf('bad');
-    const any = connect([...cluster.brokers.values()][0]!.port);
-    expect((await send(any, ApiKey.FindCoordinator, 1, { groupId: '', keyType: 0 })).errorCode).toBe(ErrorCode.INVALID_GROUP_ID);
-    expect((await join(conn, 'bad', { protocols: [] })).errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
-    expect((await join(conn, 'bad', { protocolType: '' })).errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
-    expect((await join(conn, 'bad', { sessionTimeoutMs: 1 })).errorCode).toBe(ErrorCode.INVALID_SESSION_TIMEOUT);
-    expect((await join(conn, 'bad', { memberId: 'made-up' })).errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
-    expect((await join(conn, '')).errorCode).toBe(ErrorCode.INVALID_GROUP_ID);
-    // the healthy group's protocol type cannot be joined with another
-    expect((await join(healthy.conn, 'healthy', { protocolType: 'connect' })).errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+      const { conn, nodeId } = await coordinatorOf('bad');
+      const any = connect([...cluster.brokers.values()][0]!.port);
+      expect((await send(any, ApiKey.FindCoordinator, 1, { groupId: '', keyType: 0 })).errorCode).toBe(ErrorCode.INVALID_GROUP_ID);
+      expect((await join(conn, 'bad', { protocols: [] })).errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+      expect((await join(conn, 'bad', { protocolType: '' })).errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+      expect((await join(conn, 'bad', { sessionTimeoutMs: 1 })).errorCode).toBe(ErrorCode.INVALID_SESSION_TIMEOUT);
+      expect((await join(conn, 'bad', { memberId: 'made-up' })).errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+      expect((await join(conn, '')).errorCode).toBe(ErrorCode.INVALID_GROUP_ID);
+      // the healthy group's protocol type cannot be joined with another
+      expect((await join(healthy.conn, 'healthy', { protocolType: 'connect' })).errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
 
-    const m = await join(conn, 'bad', { sessionTimeoutMs: 300 });
-    expect(m.errorCode).toBe(ErrorCode.NONE);
-    expect((await send(conn, ApiKey.SyncGroup, 1, { groupId: 'bad', generationId: m.generationId + 1, memberId: m.memberId, assignments: [] })).errorCode).toBe(ErrorCode.ILLEGAL_GENERATION);
-    expect((await send(conn, ApiKey.Heartbeat, 1, { groupId: 'bad', generationId: m.generationId, memberId: 'nobody' })).errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
-    expect((await send(conn, ApiKey.LeaveGroup, 1, { groupId: 'bad', memberId: 'nobody' })).errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+      const m = await join(conn, 'bad', { sessionTimeoutMs: 300 });
+      expect(m.errorCode).toBe(ErrorCode.NONE);
+      expect((await send(conn, ApiKey.SyncGroup, 1, { groupId: 'bad', generationId: m.generationId + 1, memberId: m.memberId, assignments: [] })).errorCode).toBe(ErrorCode.ILLEGAL_GENERATION);
+      expect((await send(conn, ApiKey.Heartbeat, 1, { groupId: 'bad', generationId: m.generationId, memberId: 'nobody' })).errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+      expect((await send(conn, ApiKey.LeaveGroup, 1, { groupId: 'bad', memberId: 'nobody' })).errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
 
-    // commits: a partition that does not exist; a broker that is not the coordinator
-    const commit = (c: KafkaConnection, groupId: string, t: string, partition: number) =>
-      send(c, ApiKey.OffsetCommit, 2, { groupId, generationId: -1, memberId: '', retentionTimeMs: -1, topics: [{ topic: t, partitions: [{ partition, offset: 5, timestamp: -1, metadata: null }] }] });
-    const simple = await coordinatorOf('simple-committer');
-    const res = await commit(simple.conn, 'simple-committer', topic, 7);
-    expect(res.topics[0].partitions[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-    expect((await commit(simple.conn, 'simple-committer', 'no-such-topic', 0)).topics[0].partitions[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-    expect((await commit(simple.conn, 'simple-committer', topic, 1)).topics[0].partitions[0].errorCode).toBe(ErrorCode.NONE);
-    const other = [...cluster.brokers.values()].find((b) => b.id !== simple.nodeId)!;
-    expect((await commit(connect(other.port), 'simple-committer', topic, 1)).topics[0].partitions[0].errorCode).toBe(ErrorCode.NOT_COORDINATOR);
+      // commits: a partition that does not exist; a broker that is not the coordinator
+      const commit = (c: KafkaConnection, groupId: string, t: string, partition: number) =>
+        send(c, ApiKey.OffsetCommit, 2, { groupId, generationId: -1, memberId: '', retentionTimeMs: -1, topics: [{ topic: t, partitions: [{ partition, offset: 5, timestamp: -1, metadata: null }] }] });
+      const simple = await coordinatorOf('simple-committer');
+      const res = await commit(simple.conn, 'simple-committer', topic, 7);
+      expect(res.topics[0].partitions[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      expect((await commit(simple.conn, 'simple-committer', 'no-such-topic', 0)).topics[0].partitions[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      expect((await commit(simple.conn, 'simple-committer', topic, 1)).topics[0].partitions[0].errorCode).toBe(ErrorCode.NONE);
+      const other = [...cluster.brokers.values()].find((b) => b.id !== simple.nodeId)!;
+      expect((await commit(connect(other.port), 'simple-committer', topic, 1)).topics[0].partitions[0].errorCode).toBe(ErrorCode.NOT_COORDINATOR);
 
-    // a 32 KiB group id works like any other
-    const huge = 'g'.repeat(32_000);
-    const hc = await coordinatorOf(huge);
-    expect((await join(hc.conn, huge, { sessionTimeoutMs: 300 })).errorCode).toBe(ErrorCode.NONE);
+      // a 32 KiB group id works like any other
+      const huge = 'g'.repeat(32_000);
+      const hc = await coordinatorOf(huge);
+      expect((await join(hc.conn, huge, { sessionTimeoutMs: 300 })).errorCode).toBe(ErrorCode.NONE);
 
-    // clients that join and never sync (nor heartbeat): 50 groups on the coordinator of 'bad'
-    const abandoned = Array.from({ length: 200 }, (_, i) => `abandoned-${i}`).filter((g) => partitionForGroup(g, 4) === partitionForGroup('bad', 4)).slice(0, 50);
-    for (const g of abandoned) expect((await join(conn, g, { sessionTimeoutMs: 300 })).errorCode).toBe(ErrorCode.NONE);
-    const listed = async () => (await send(conn, ApiKey.ListGroups, 1, {})).groups.map((g: { groupId: string }) => g.groupId) as string[];
-    expect((await listed()).filter((g) => g.startsWith('abandoned-'))).toHaveLength(abandoned.length);
-    // their members expire, then the empty groups are forgotten
-    await until('the abandoned groups forgotten', async () => (await listed()).every((g) => !g.startsWith('abandoned-') && g !== 'bad'), 20_000);
-    const described = await send(conn, ApiKey.DescribeGroups, 1, { groups: ['bad', abandoned[0]] });
-    expect(described.groups.map((g: { groupState: string }) => g.groupState)).toEqual(['Dead', 'Dead']);
-    expect(nodeId).toBeGreaterThan(0);
+      // clients that join and never sync (nor heartbeat): 50 groups on the coordinator of 'bad'
+      const abandoned = Array.from({ length: 200 }, (_, i) => `abandoned-${i}`).filter((g) => partitionForGroup(g, 4) === partitionForGroup('bad', 4)).slice(0, 50);
+      for (const g of abandoned) expect((await join(conn, g, { sessionTimeoutMs: 3000 })).errorCode).toBe(ErrorCode.NONE);
+      const listed = async () => (await send(conn, ApiKey.ListGroups, 1, {})).groups.map((g: { groupId: string }) => g.groupId) as string[];
+      expect((await listed()).filter((g) => g.startsWith('abandoned-'))).toHaveLength(abandoned.length);
+      // their members expire, then the empty groups are forgotten
+      await until('the abandoned groups forgotten', async () => (await listed()).every((g) => !g.startsWith('abandoned-') && g !== 'bad'), 20_000);
+      const described = await send(conn, ApiKey.DescribeGroups, 1, { groups: ['bad', abandoned[0]] });
+      expect(described.groups.map((g: { groupState: string }) => g.groupState)).toEqual(['Dead', 'Dead']);
+      expect(nodeId).toBeGreaterThan(0);
 
-    stop = true;
+    } finally {
+      stop = true;
+    }
     await beating;
     // the healthy member heard NONE on every heartbeat while all of this went on
     expect(beats.length).toBeGreaterThan(5);

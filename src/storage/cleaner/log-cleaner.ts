@@ -102,6 +102,7 @@ export class LogCleaner {
   readonly #log: Logger;
   /** log dir -> (topic-partition -> first dirty offset). */
   readonly #checkpoints = new Map<string, Map<string, number>>();
+  readonly #checkpointWrites = new Map<string, Promise<void>>();
   readonly #inProgress = new Set<PartitionLog>();
   readonly #uncleanable = new Set<string>();
   readonly #loops: Promise<void>[] = [];
@@ -276,10 +277,24 @@ export class LogCleaner {
     await this.#writeCheckpoint(dir);
   }
 
-  async #writeCheckpoint(dir: string): Promise<void> {
-    const live = new Set(this.#deps.logs().map((l) => tpKey(l.topic, l.partition)));
-    const m = this.#checkpoints.get(dir) ?? new Map<string, number>();
-    await writeCheckpoint(path.join(dir, CLEANER_CHECKPOINT), new Map([...m].filter(([k]) => live.has(k))));
+  /**
+   * Writes one log dir's checkpoint. Writes to one dir run one at a time (cleaner threads share
+   * its .tmp file: two at once renamed it from under each other); a failed write is logged and
+   * the next pass writes again.
+   */
+  #writeCheckpoint(dir: string): Promise<void> {
+    const write = async (): Promise<void> => {
+      const live = new Set(this.#deps.logs().map((l) => tpKey(l.topic, l.partition)));
+      const m = this.#checkpoints.get(dir) ?? new Map<string, number>();
+      try {
+        await writeCheckpoint(path.join(dir, CLEANER_CHECKPOINT), new Map([...m].filter(([k]) => live.has(k))));
+      } catch (err) {
+        this.#log.warn('cannot write the cleaner checkpoint', { dir, error: err });
+      }
+    };
+    const next = (this.#checkpointWrites.get(dir) ?? Promise.resolve()).then(write);
+    this.#checkpointWrites.set(dir, next);
+    return next;
   }
 
   /** Forgets a deleted log's checkpoint. */
