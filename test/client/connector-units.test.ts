@@ -55,7 +55,7 @@ describe('consumerConfig', () => {
       [{ ...base, 'auto.commit.enable': 'yes' }, /auto.commit.enable must be true or false/],
       [{ ...base, 'rebalance.max.retries': '0' }, /rebalance.max.retries must be an integer >= 1/],
       [{ ...base, 'zookeeper.session.timeout.ms': '-5' }, /zookeeper.session.timeout.ms must be an integer >= 1/],
-      [{ ...base, 'offsets.storage': 'kafka' }, /offsets.storage must be zookeeper/],
+      [{ ...base, 'offsets.storage': 'cassandra' }, /offsets.storage must be zookeeper or kafka, got "cassandra"/],
       [{ ...base, 'consumer.id': 'a b' }, /consumer.id "a b" must not contain/],
       [{ ...base, 'group.id': '..' }, /not a valid group name/],
     ];

@@ -25,7 +25,18 @@
  * | refresh.leader.backoff.ms        | 200      |
  * | socket.timeout.ms                | 30000    |
  * | consumer.timeout.ms              | -1       (the stream iterator throws ConsumerTimeoutError after this long without a record) |
- * | offsets.storage                  | zookeeper (the only one) |
+ * | offsets.storage                  | zookeeper (zookeeper or kafka; see offset-storage.ts) |
+ * | dual.commit.enabled              | true with offsets.storage=kafka, else false (true with zookeeper is refused: it means nothing there) |
+ * | offsets.channel.backoff.ms       | 1000     (longest pause between retries of the offset manager; between commit retries at close) |
+ * | offsets.channel.socket.timeout.ms| 10000    (a request to the offset manager; also the deadline of one commit or fetch, retries included) |
+ * | offsets.commit.max.retries       | 5        (offsets.storage=kafka: retries of the commit at close) |
+ *
+ * offsets.storage and dual.commit.enabled are 0.8.2's: with kafka the group's offsets are
+ * committed to and fetched from its offset manager (the broker's group coordinator, which keeps
+ * them in __consumer_offsets); membership, ownership and rebalancing stay in ZooKeeper. To move
+ * a group's offsets from ZooKeeper to Kafka without a gap, restart its members with
+ * offsets.storage=kafka (dual.commit.enabled is then true by default): they resume at the larger
+ * of the two offsets and commit to both; once every member runs so, dual.commit.enabled=false.
  */
 import { ConfigError } from '../../common/errors.js';
 import { ASSIGNMENT_STRATEGIES, type AssignmentStrategy } from './assignors.js';
@@ -53,7 +64,17 @@ export interface ConsumerConfig {
   refreshLeaderBackoffMs: number;
   socketTimeoutMs: number;
   consumerTimeoutMs: number;
+  /** Where offsets are committed and fetched from. */
+  offsetsStorage: OffsetsStorageName;
+  /** offsets.storage=kafka: commit to ZooKeeper too, and resume at the larger of the two offsets. */
+  dualCommitEnabled: boolean;
+  offsetsChannelBackoffMs: number;
+  offsetsChannelSocketTimeoutMs: number;
+  offsetsCommitMaxRetries: number;
 }
+
+export const OFFSETS_STORAGES = ['zookeeper', 'kafka'] as const;
+export type OffsetsStorageName = (typeof OFFSETS_STORAGES)[number];
 
 export type ConsumerProperties = Record<string, string | number | boolean> | ReadonlyMap<string, string>;
 
@@ -81,6 +102,9 @@ const KNOWN = new Set([
   'consumer.timeout.ms',
   'offsets.storage',
   'dual.commit.enabled',
+  'offsets.channel.backoff.ms',
+  'offsets.channel.socket.timeout.ms',
+  'offsets.commit.max.retries',
   'exclude.internal.topics',
 ]);
 
@@ -137,8 +161,18 @@ export function consumerConfig(props: ConsumerProperties, warn: (msg: string) =>
       context: { key: 'partition.assignment.strategy' },
     });
   }
-  const storage = get('offsets.storage') ?? 'zookeeper';
-  if (storage !== 'zookeeper') throw new ConfigError(`consumer property offsets.storage must be zookeeper (the only storage of this connector), got "${storage}"`);
+  const storageRaw = get('offsets.storage') ?? 'zookeeper';
+  const storage = storageRaw.toLowerCase(); // as 0.8.2
+  if (!(OFFSETS_STORAGES as readonly string[]).includes(storage)) {
+    throw new ConfigError(`consumer property offsets.storage must be zookeeper or kafka, got "${storageRaw}"`, { context: { key: 'offsets.storage' } });
+  }
+  const dualCommit = bool('dual.commit.enabled', storage === 'kafka');
+  if (dualCommit && storage !== 'kafka') {
+    throw new ConfigError(
+      'consumer property dual.commit.enabled=true needs offsets.storage=kafka: it commits to ZooKeeper as well as to Kafka while a group moves its offsets to Kafka; with offsets.storage=zookeeper offsets go to ZooKeeper only',
+      { context: { key: 'dual.commit.enabled' } },
+    );
+  }
   const consumerTimeoutMs = int('consumer.timeout.ms', -1, -1);
 
   return {
@@ -162,6 +196,11 @@ export function consumerConfig(props: ConsumerProperties, warn: (msg: string) =>
     refreshLeaderBackoffMs: int('refresh.leader.backoff.ms', 200, 0),
     socketTimeoutMs: int('socket.timeout.ms', 30_000, 1),
     consumerTimeoutMs: consumerTimeoutMs === 0 ? -1 : consumerTimeoutMs,
+    offsetsStorage: storage as OffsetsStorageName,
+    dualCommitEnabled: dualCommit,
+    offsetsChannelBackoffMs: int('offsets.channel.backoff.ms', 1000, 0),
+    offsetsChannelSocketTimeoutMs: int('offsets.channel.socket.timeout.ms', 10_000, 1),
+    offsetsCommitMaxRetries: int('offsets.commit.max.retries', 5, 0),
   };
 }
 

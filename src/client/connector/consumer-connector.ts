@@ -7,6 +7,9 @@
  *   /consumers/<G>/offsets/<T>/<P>    persistent: the next offset to consume, decimal text
  *   /brokers/ids, /brokers/topics/<T> read (and watched) to find partitions and brokers
  *
+ * (With offsets.storage=kafka the offsets are kept by the group's offset manager, a broker,
+ * instead, or as well with dual.commit.enabled: offset-storage.ts. Everything else stays.)
+ *
  * Watches on the children of `/consumers/<G>/ids` and `/brokers/ids` and the data of each
  * subscribed `/brokers/topics/<T>` only mark a rebalance as needed; one loop performs it, when
  * what the watches see differs from what the last successful rebalance saw. An attempt:
@@ -43,7 +46,7 @@ import { assign, ownedBy, type PartitionOwner } from './assignors.js';
 import { consumerConfig, validateSubscription, type ConsumerConfig, type ConsumerProperties } from './config.js';
 import { newConsumerId } from './consumer-id.js';
 import { Fetcher } from './fetcher.js';
-import { commitOffset, readOffset } from './offsets.js';
+import { offsetStorageFor, type OffsetStorage } from './offset-storage.js';
 import { groupViewKey, readBrokers, readMembers, readTopicPartitions, type Subscription } from './registry.js';
 import { OwnerConflictError, claimPartition, describeOwned, releasePartitions } from './ownership.js';
 import { WakeableSleep, backOff, watchForChange } from './waits.js';
@@ -76,6 +79,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
   readonly consumerId: string;
   readonly log: Logger;
   readonly #zk: ZkClient;
+  readonly #offsets: OffsetStorage;
   #subscription: Subscription | undefined;
   #registration: Buffer | undefined;
   readonly #streams = new Map<string, KafkaStream[]>();
@@ -151,6 +155,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     this.#zk = zk;
     this.consumerId = newConsumerId(config.groupId, { consumerId: config.consumerId });
     this.log = log;
+    this.#offsets = offsetStorageFor(config, zk, log);
     zk.on('state', (s) => {
       if (s === 'expired') this.#onSessionExpired();
     });
@@ -198,7 +203,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     }
     this.#registration = encodeConsumerRegistration({ subscription, pattern: 'static' });
     await this.#register();
-    this.log.info('registered', { group: this.groupId, consumer: this.consumerId, subscription });
+    this.log.info('registered', { group: this.groupId, consumer: this.consumerId, subscription, offsets: this.#offsets.name });
     this.#watch();
     if (this.config.autoCommitEnable) {
       this.#autoCommit = setInterval(() => void this.commitOffsets().catch((err) => this.log.warn('auto-commit failed; will retry', { error: err as Error })), this.config.autoCommitIntervalMs);
@@ -213,7 +218,17 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     KafkaStream.markProcessed(record);
   }
 
-  /** Writes the processed offsets of the owned partitions to /consumers/<G>/offsets (only changed ones). */
+  /** Where the offsets are kept: 'zookeeper', 'kafka' or 'kafka+zookeeper' (dual commit). */
+  get offsetsStorage(): string {
+    return this.#offsets.name;
+  }
+
+  /**
+   * Commits the processed offsets of the owned partitions: to /consumers/<G>/offsets (only
+   * changed ones), or with offsets.storage=kafka to the group's offset manager (all of them;
+   * to ZooKeeper as well with dual.commit.enabled). Rejects with the first failure; the
+   * partitions that were committed are, the others go again with the next commit.
+   */
   commitOffsets(): Promise<void> {
     const run = this.#commitChain.then(() => this.#commit(this.#registry));
     this.#commitChain = run.catch(() => undefined);
@@ -221,15 +236,40 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
   }
 
   async #commit(infos: readonly PartitionTopicInfo[]): Promise<void> {
-    const todo = infos.filter((i) => i.active && i.consumedOffset >= 0 && i.consumedOffset !== i.committedOffset);
-    await Promise.all(
-      todo.map(async (i) => {
-        const offset = i.consumedOffset;
-        await commitOffset(this.#zk, this.groupId, i.topic, i.partition, offset);
-        i.committedOffset = offset;
-        this.log.debug('committed', { topic: i.topic, partition: i.partition, offset });
-      }),
-    );
+    const todo = infos.filter((i) => i.active && i.consumedOffset >= 0);
+    if (todo.length === 0) return;
+    const offsets = todo.map((i) => ({ topic: i.topic, partition: i.partition, offset: i.consumedOffset }));
+    const { committed, error } = await this.#offsets.commit(offsets);
+    const byKey = new Map(todo.map((i) => [`${i.topic}/${i.partition}`, i]));
+    for (const c of committed) {
+      const i = byKey.get(`${c.topic}/${c.partition}`);
+      if (i && i.committedOffset !== c.offset) {
+        i.committedOffset = c.offset;
+        this.log.debug('committed', { topic: c.topic, partition: c.partition, offset: c.offset, to: this.#offsets.name });
+      }
+    }
+    if (error) throw error;
+  }
+
+  /**
+   * The commit at close: with offsets.storage=kafka a failure is retried up to
+   * offsets.commit.max.retries times, offsets.channel.backoff.ms apart (as 0.8.2 did at shutdown).
+   */
+  async #commitAtClose(): Promise<void> {
+    const retries = this.config.offsetsStorage === 'kafka' ? this.config.offsetsCommitMaxRetries : 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.commitOffsets();
+        return;
+      } catch (err) {
+        if (attempt >= retries || !this.#offsets.retriable(err as Error)) {
+          this.log.warn('commit at close failed', { error: err as Error, attempts: attempt + 1 });
+          return;
+        }
+        this.log.info(`commit at close failed; retrying in ${this.config.offsetsChannelBackoffMs} ms`, { error: err as Error });
+        await new Promise((r) => setTimeout(r, this.config.offsetsChannelBackoffMs));
+      }
+    }
   }
 
   /** Stops fetching, commits (auto-commit on) and closes the session (its znodes go at once). */
@@ -249,14 +289,13 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     await this.#loop.catch(() => undefined);
     try {
       await this.#stopFetching();
-      if (this.config.autoCommitEnable && this.#registry.length > 0) {
-        await this.commitOffsets().catch((err) => this.log.warn('commit at close failed', { error: err as Error }));
-      }
+      if (this.config.autoCommitEnable && this.#registry.length > 0) await this.#commitAtClose();
       if (this.#owned.length > 0) this.emit('revoked', [...this.#owned]);
       for (const i of this.#registry) i.active = false;
     } finally {
       for (const list of this.#streams.values()) for (const s of list) s.close();
       await this.#zk.close();
+      this.#offsets.close();
       this.#cluster?.cluster.close();
       this.log.info('closed', { consumer: this.consumerId });
     }
@@ -479,8 +518,8 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     await this.#revoke();
     if (this.#closing || epoch !== this.#sessionEpoch) return false;
 
-    // 4. Offsets of the new partitions.
-    const offsets = await Promise.all(mine.map((o) => readOffset(zk, group, o.topic, o.partition)));
+    // 4. Offsets of the new partitions (from ZooKeeper, the offset manager, or the larger of both).
+    const offsets = await this.#offsets.fetch(mine);
 
     // 5. Claim them.
     const claimed: PartitionOwner[] = [];

@@ -3,7 +3,8 @@
  * offset to consume as decimal text (e.g. `1234`), written directly as 0.8's
  * ZookeeperConsumerConnector did (ZkUtils.updatePersistentPath: set, or create with parents
  * when missing). Reads are lenient (payloads.decodeOffset); a missing or unreadable node is
- * "no offset" (undefined), and the caller applies auto.offset.reset.
+ * "no offset" (undefined), and the caller applies auto.offset.reset. The connector reaches it
+ * through offset-storage.ts (offsets.storage=zookeeper, or kafka with dual.commit.enabled).
  */
 import type { ZkClient } from '../../zk/client.js';
 import { NodeExistsError, NoNodeError, ZkPayloadError } from '../../zk/errors.js';

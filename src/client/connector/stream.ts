@@ -36,7 +36,7 @@ export class PartitionTopicInfo {
   fetchOffset: number;
   /** The offset after the last processed record: what a commit writes (-1: nothing to commit). */
   consumedOffset: number;
-  /** The last offset written to ZooKeeper (or read from it at the start of the generation). */
+  /** The last offset committed (or read at the start of the generation). */
   committedOffset: number;
   /** False once the generation ended: late marks are ignored. */
   active = true;
