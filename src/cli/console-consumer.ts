@@ -10,8 +10,9 @@
  *    With only --bootstrap-server, the ensemble is found as zookeeper-locator.ts says: the
  *    `zookeeper.connect` consumer property, else the ensemble `scripts/cluster.sh up` recorded
  *    in data/cluster.env, else 127.0.0.1:2181, and it must list the bootstrap broker. Offsets
- *    are committed to /consumers/<G>/offsets; the group starts at the latest offset unless
- *    --from-beginning (auto.offset.reset=smallest).
+ *    are committed to /consumers/<G>/offsets (with `--consumer-property offsets.storage=kafka`,
+ *    0.8.2's, to the group's coordinator instead, and to both with dual.commit.enabled); the
+ *    group starts at the latest offset unless --from-beginning (auto.offset.reset=smallest).
  *  - In a group coordinated by the brokers (Kafka 0.9+'s group coordinator), with the consumer
  *    property `group.protocol=broker` (--consumer-property or --consumer.config) and
  *    --bootstrap-server: the group consumer (src/client/group/group-consumer.ts) joins the
