@@ -103,9 +103,13 @@ export class GroupMetadataManager {
 
   // ---------------------------------------------------------------- leadership
 
-  /** This broker now leads `partition`: load its groups (again, if it led it before). */
+  /**
+   * This broker now leads `partition`: load its groups. A new leader epoch while it already
+   * leads (the controller dropped a dead follower from the ISR, say) changes nothing here: the
+   * groups in memory are newer than the log (Kafka: "Already loading/loaded").
+   */
   onElection(partition: number): Promise<void> {
-    if (this.#closed) return Promise.resolve();
+    if (this.#closed || this.#partitions.has(partition)) return Promise.resolve();
     const epoch = ++this.#epochs;
     this.#unload(partition);
     this.#partitions.set(partition, { status: 'loading', epoch });

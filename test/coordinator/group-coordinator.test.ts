@@ -184,6 +184,11 @@ describe('GroupCoordinator', () => {
     expect([...failed.values()]).toEqual([ErrorCode.NOT_COORDINATOR]);
     log.failWith = undefined;
 
+    // leading the partition again (a new leader epoch, same leader) keeps the groups as they are
+    await manager.onElection(0);
+    expect(c.describeGroup('g').state).toBe('Stable');
+    expect(c.heartbeat('g', a.memberId, a.generationId)).toBe(ErrorCode.NONE);
+
     // the partition moves to another broker: it loads what was written
     manager.onResignation(0);
     expect(c.heartbeat('g', a.memberId, a.generationId)).toBe(ErrorCode.NOT_COORDINATOR);
