@@ -37,6 +37,7 @@ import type { SegmentFile } from './cleaner/clean-pass.js';
 import { expiredPrefix } from './retention.js';
 import { LOG_SUFFIX, LogSegment, segmentFileName } from './segment.js';
 import { FlushedOffset } from './flushed-offset.js';
+import { defaultFlushScheduler, type FlushScheduler } from './flush-scheduler.js';
 
 /** A cleaning pass whose segments changed under it (truncated or deleted): nothing was swapped. */
 export class CleanAbortedError extends Error {}
@@ -80,6 +81,8 @@ interface PendingAppend {
 export interface OpenOptions {
   cleanShutdown?: boolean;
   recoveryPoint?: number;
+  /** Where this log's fsyncs take their turn (default: the process's, flush-scheduler.ts). */
+  flushScheduler?: FlushScheduler;
 }
 
 /** `topic-partition` directory name -> (topic, partition). */
@@ -110,11 +113,13 @@ export class PartitionLog {
   #epoch = 0;
   #pendingDeletes = new Map<LogSegment, TimerHandle>();
   #stats: FlushStats = { appends: 0, fsyncs: 0, groups: 0, maxGroup: 0 };
+  readonly #flushScheduler: FlushScheduler;
   #closed = false;
   /** What opening found: segments recovered, bytes cut, leftovers removed. */
   readonly loadInfo: { recoveredSegments: number; truncatedBytes: number; deletedLeftovers: string[] };
 
-  private constructor(dir: string, config: LogConfig, clock: Clock, segments: LogSegment[], info: PartitionLog['loadInfo']) {
+  private constructor(dir: string, config: LogConfig, clock: Clock, segments: LogSegment[], info: PartitionLog['loadInfo'], flushScheduler: FlushScheduler) {
+    this.#flushScheduler = flushScheduler;
     const tp = parseLogDirName(path.basename(dir));
     if (!tp) throw new KafkaError(ErrorCode.UNKNOWN, `"${dir}" is not named <topic>-<partition>`);
     this.dir = dir;
@@ -142,7 +147,7 @@ export class PartitionLog {
       recoveryPoint = tp ? (cp.get(tpKey(tp.topic, tp.partition)) ?? 0) : 0;
     }
     const r = await loadSegments(dir, config, clock.now(), { cleanShutdown, recoveryPoint });
-    return new PartitionLog(dir, config, clock, r.segments, r);
+    return new PartitionLog(dir, config, clock, r.segments, r, opts.flushScheduler ?? defaultFlushScheduler);
   }
 
   get logStartOffset(): number {
@@ -387,33 +392,36 @@ export class PartitionLog {
   }
 
   async #flushLoop(): Promise<void> {
-    while (this.#flushRequested) {
-      this.#flushRequested = false;
-      this.#flushTimer?.cancel();
-      this.#flushTimer = undefined;
-      const target = this.#logEndOffset;
-      const epoch = this.#epoch;
-      const segs = [...this.#dirty];
-      this.#dirty.clear();
-      const group = this.#appendsSinceFlush;
-      this.#appendsSinceFlush = 0;
-      this.#unflushedMessages = 0;
-      try {
-        await Promise.all(segs.map((s) => s.flush()));
-      } catch (e) {
-        for (const s of segs) this.#dirty.add(s);
-        this.#flushed.failWaiters(e);
-        throw e;
-      }
-      this.#stats.fsyncs += segs.length;
-      this.#stats.groups++;
-      this.#stats.maxGroup = Math.max(this.#stats.maxGroup, group);
-      if (epoch !== this.#epoch) {
-        this.#flushRequested = true; // a truncation ran meanwhile: flush again
-        continue;
-      }
-      if (target > this.#flushed.value) this.#flushed.advance(target);
+    while (this.#flushRequested) await this.#flushScheduler.run(() => this.#flushRound());
+  }
+
+  /** One group commit, in a slot of the flush scheduler: what is appended by now goes to disk. */
+  async #flushRound(): Promise<{ appends: number; fsyncs: number }> {
+    if (!this.#flushRequested) return { appends: 0, fsyncs: 0 };
+    this.#flushRequested = false;
+    this.#flushTimer?.cancel();
+    this.#flushTimer = undefined;
+    const target = this.#logEndOffset;
+    const epoch = this.#epoch;
+    const segs = [...this.#dirty];
+    this.#dirty.clear();
+    const group = this.#appendsSinceFlush;
+    this.#appendsSinceFlush = 0;
+    this.#unflushedMessages = 0;
+    try {
+      await Promise.all(segs.map((s) => s.flush()));
+    } catch (e) {
+      for (const s of segs) this.#dirty.add(s);
+      this.#flushed.failWaiters(e);
+      throw e;
     }
+    this.#stats.fsyncs += segs.length;
+    this.#stats.groups++;
+    this.#stats.maxGroup = Math.max(this.#stats.maxGroup, group);
+    if (epoch !== this.#epoch) {
+      this.#flushRequested = true; // a truncation ran meanwhile: flush again
+    } else if (target > this.#flushed.value) this.#flushed.advance(target);
+    return { appends: group, fsyncs: segs.length };
   }
 
   /** Resolves when flushedOffset > offset (the record at `offset` is on disk and visible). */
