@@ -36,6 +36,8 @@ export interface BrokerConfig {
   controlledShutdownRetryBackoffMs: number;
   autoLeaderRebalanceEnable: boolean;
   leaderImbalanceCheckIntervalMs: number;
+  /** metrics.port: where /metrics is served (Prometheus text); undefined = off, 0 = a free port. */
+  metricsPort: number | undefined;
   /** Every property as given, for the storage layer's `log.*` reader. */
   props: ReadonlyMap<string, string>;
 }
@@ -94,6 +96,7 @@ export function brokerConfigFromProperties(props: ReadonlyMap<string, string>): 
     controlledShutdownRetryBackoffMs: c.int('controlled.shutdown.retry.backoff.ms', 5000, { min: 0 }),
     autoLeaderRebalanceEnable: c.bool('auto.leader.rebalance.enable', true),
     leaderImbalanceCheckIntervalMs: c.int('leader.imbalance.check.interval.seconds', 300, { min: 1 }) * 1000,
+    metricsPort: c.has('metrics.port') ? c.int('metrics.port', 0, { min: 0, max: 65535 }) : undefined,
     props,
   };
 }

@@ -35,6 +35,9 @@ import type { BrokerContext } from './handlers/context.js';
 import { createTopic, liveBrokerIds } from '../admin/topic-admin.js';
 import { ProjectError } from '../common/errors.js';
 import { Logger } from '../common/logger.js';
+import { BrokerMetrics } from './metrics.js';
+import { MetricsServer } from './metrics-server.js';
+import { defaultFlushScheduler } from '../storage/flush-scheduler.js';
 
 export class BrokerIdInUseError extends ProjectError {}
 
@@ -49,6 +52,8 @@ export class KafkaServer {
   #controller: KafkaController | undefined;
   #groups: { stop(): void } | undefined;
   #server: SocketServer | undefined;
+  #metrics: BrokerMetrics | undefined;
+  #metricsServer: MetricsServer | undefined;
   #stopping: Promise<void> | undefined;
   #registered = false;
 
@@ -134,8 +139,11 @@ export class KafkaServer {
     );
     this.#controller = controller;
 
+    const metrics = new BrokerMetrics({ flushScheduler: defaultFlushScheduler, replicas: () => this.#replicas, isController: () => controller.isActive });
+    this.#metrics = metrics;
     const ctx: BrokerContext = {
       config: c,
+      metrics,
       zk,
       metadata,
       replicas,
@@ -156,6 +164,10 @@ export class KafkaServer {
       createDispatcher(ctx),
     );
     await this.#server.start();
+    if (c.metricsPort !== undefined) {
+      this.#metricsServer = await MetricsServer.start(metrics.registry, c.host, c.metricsPort);
+      this.#log.info('serving metrics', { url: `http://${c.host}:${this.#metricsServer.port}/metrics` });
+    }
     await this.#register();
     zk.onSessionExpired(() => this.#register());
     controller.start();
@@ -266,6 +278,8 @@ export class KafkaServer {
       await this.#replicas?.shutdown();
       this.#configs?.stop();
       await this.#server?.close();
+      await this.#metricsServer?.close();
+      this.#metrics?.close();
       await this.#logs?.close();
       if (this.#zk) {
         if (this.#registered) await this.#deregister().catch(() => undefined);

@@ -91,7 +91,9 @@ export function createDispatcher(ctx: BrokerContext) {
       );
     }
     const req = codec.decodeRequest(new Reader(frame, header.bodyOffset), apiVersion);
+    const started = performance.now();
     const res = await handler(ctx, apiVersion, req as never, { clientId: header.clientId ?? '', clientHost: `/${hostOf(conn.remote)}` });
+    ctx.metrics.request(apiKey, performance.now() - started);
     if (res === undefined) return undefined;
     const w = new Writer(256).int32(correlationId);
     // Fetch: the record sets go to the socket as chunks of their own, not copied

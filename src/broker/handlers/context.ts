@@ -9,9 +9,12 @@ import type { Logger } from '../../common/logger.js';
 import type { GroupCoordinator } from '../../coordinator/group-coordinator.js';
 import type { GroupCoordinatorConfig } from '../../coordinator/config.js';
 import { ErrorCode, KafkaError } from '../../common/errors.js';
+import type { BrokerMetrics } from '../metrics.js';
 
 export interface BrokerContext {
   readonly config: BrokerConfig;
+  /** Counts for /metrics (metrics.ts). */
+  readonly metrics: BrokerMetrics;
   readonly zk: ZkClient;
   readonly metadata: MetadataCache;
   readonly replicas: ReplicaManager;

@@ -20,6 +20,7 @@ const MAGIC_AT = 16; // both MessageSet and RecordBatch keep magic at byte 16
 
 export async function handleProduce(ctx: BrokerContext, req: ProduceRequest): Promise<ProduceResponse | undefined> {
   const validAcks = req.acks === 0 || req.acks === 1 || req.acks === -1;
+  ctx.metrics.producePartitions(req.topics.reduce((n, t) => n + t.partitions.length, 0));
   const topics = await Promise.all(
     req.topics.map(async (t) => ({
       topic: t.topic,
@@ -61,6 +62,7 @@ async function appendPartition(
     const magic = records[MAGIC_AT]!;
     const batches = magic >= 2 ? records : messageSetToRecordBatch(records);
     const info = await p.appendAsLeader(batches);
+    ctx.metrics.messagesIn(topic, info.recordCount, batches.length);
     const ms = timeoutMs > 0 ? timeoutMs : 30_000;
     if (acks === 1) await withTimeout(p.log.waitForFlush(info.lastOffset), ms, topic, partition);
     if (acks === -1) {

@@ -95,6 +95,9 @@ export class Partition extends EventEmitter {
   get isr(): number[] {
     return this.#state?.isr ?? [];
   }
+  get replicas(): number[] {
+    return this.#state?.replicas ?? [];
+  }
   get highWatermark(): number {
     return this.#hw;
   }

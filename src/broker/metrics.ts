@@ -1,0 +1,120 @@
+/**
+ * The broker's metrics, in Prometheus text through prom-client, named as the Prometheus JMX
+ * exporter renders Kafka's JMX beans (`kafka_server_...`, `kafka_network_...`, `kafka_log_...`),
+ * with a few of our own where Kafka has none (the flush scheduler's queue and fsync counts).
+ * Served at `/metrics` on `metrics.port` when that is set (metrics-server.ts); counted always
+ * (a counter's increment is cheap, and the counts are per request or per flush, never per record).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { apiName } from '../protocol/api-keys.js';
+import type { FlushScheduler } from '../storage/flush-scheduler.js';
+import type { ReplicaManager } from './replica-manager.js';
+
+const MS_BUCKETS = [0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
+
+export interface MetricsSources {
+  flushScheduler: FlushScheduler;
+  replicas: () => ReplicaManager | undefined;
+  isController: () => boolean;
+}
+
+export class BrokerMetrics {
+  readonly registry = new Registry();
+  readonly #requests: Counter<'request'>;
+  readonly #requestTime: Histogram<'request'>;
+  readonly #messagesIn: Counter<'topic'>;
+  readonly #bytesIn: Counter<'topic'>;
+  readonly #produceRequestPartitions: Histogram;
+  readonly #unsubscribe: () => void;
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.#requests = new Counter({ name: 'kafka_network_requestmetrics_requests_total', help: 'Requests handled, by API', labelNames: ['request'], registers });
+    this.#requestTime = new Histogram({
+      name: 'kafka_network_requestmetrics_totaltimems',
+      help: 'Time from a request read to its response ready, ms, by API (long-polled fetches included)',
+      labelNames: ['request'],
+      buckets: MS_BUCKETS,
+      registers,
+    });
+    this.#messagesIn = new Counter({ name: 'kafka_server_brokertopicmetrics_messagesin_total', help: 'Records appended as leader, by topic', labelNames: ['topic'], registers });
+    this.#bytesIn = new Counter({ name: 'kafka_server_brokertopicmetrics_bytesin_total', help: 'Record-set bytes appended as leader, by topic', labelNames: ['topic'], registers });
+    this.#produceRequestPartitions = new Histogram({
+      name: 'kafka_server_produce_partitions_per_request',
+      help: 'Partitions written by one Produce request',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+      registers,
+    });
+    const flushTime = new Histogram({ name: 'kafka_log_logflushstats_logflushrateandtimems', help: 'Time of one log flush (its fsyncs), ms', buckets: MS_BUCKETS, registers });
+    const flushWait = new Histogram({ name: 'kafka_log_logflushstats_flushqueuetimems', help: 'Time a log waited for a flush slot, ms', buckets: MS_BUCKETS, registers });
+    const groupSize = new Histogram({
+      name: 'kafka_log_logflushstats_groupcommitsize',
+      help: 'Appends made durable by one flush (group commit size)',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+      registers,
+    });
+    const fsyncs = new Counter({ name: 'kafka_log_logflushstats_fsyncs_total', help: 'fdatasync calls on segment files', registers });
+    this.#unsubscribe = sources.flushScheduler.observe((o) => {
+      flushTime.observe(o.flushMs);
+      flushWait.observe(o.waitMs);
+      groupSize.observe(o.appends);
+      fsyncs.inc(o.fsyncs);
+    });
+    new Gauge({
+      name: 'kafka_log_logflushstats_flushqueuelength',
+      help: 'Logs waiting for a flush slot now',
+      registers,
+      collect() {
+        this.set(sources.flushScheduler.stats.queued);
+      },
+    });
+    const leaders = () => sources.replicas()?.leaderships() ?? [];
+    new Gauge({
+      name: 'kafka_server_replicamanager_leadercount',
+      help: 'Partitions this broker leads',
+      registers,
+      collect() {
+        this.set(leaders().length);
+      },
+    });
+    new Gauge({
+      name: 'kafka_server_replicamanager_underreplicatedpartitions',
+      help: 'Partitions this broker leads whose ISR is smaller than their replica list',
+      registers,
+      collect() {
+        this.set(leaders().filter((p) => p.isr.length < p.replicas.length).length);
+      },
+    });
+    new Gauge({
+      name: 'kafka_controller_kafkacontroller_activecontrollercount',
+      help: '1 on the broker that is the controller',
+      registers,
+      collect() {
+        this.set(sources.isController() ? 1 : 0);
+      },
+    });
+  }
+
+  /** One request handled: its API and its time from decode to response. */
+  request(apiKey: number, ms: number): void {
+    const name = apiName(apiKey);
+    this.#requests.inc({ request: name });
+    this.#requestTime.observe({ request: name }, ms);
+  }
+
+  /** Records appended as leader to `topic`. */
+  messagesIn(topic: string, records: number, bytes: number): void {
+    this.#messagesIn.inc({ topic }, records);
+    this.#bytesIn.inc({ topic }, bytes);
+  }
+
+  producePartitions(n: number): void {
+    this.#produceRequestPartitions.observe(n);
+  }
+
+  close(): void {
+    this.#unsubscribe();
+    this.registry.clear();
+  }
+}

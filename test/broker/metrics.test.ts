@@ -1,0 +1,79 @@
+/**
+ * The broker's /metrics (metrics.port): Prometheus text whose values move with the traffic:
+ * records and bytes in per topic, produce requests, fsyncs and group commits of the flush
+ * scheduler, leader count, and under-replicated partitions when a follower dies. Off by default.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestCluster, until } from '../helpers/broker-cluster.js';
+import { createTopic } from '../../src/admin/topic-admin.js';
+import { Producer } from '../../src/client/producer/producer.js';
+
+/** The value of one sample line (`name{labels} value`), summed over lines that match. */
+function sample(text: string, name: string, labels = ''): number {
+  let sum = 0;
+  let found = false;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name || !(m[2] ?? '').includes(labels)) continue;
+    sum += Number(m[3]);
+    found = true;
+  }
+  if (!found) throw new Error(`no sample ${name}${labels} in:\n${text.slice(0, 2000)}`);
+  return sum;
+}
+
+describe('broker metrics', () => {
+  let cluster: TestCluster;
+  const urls = new Map<number, string>();
+  beforeAll(async () => {
+    cluster = await new TestCluster('metrics', { 'metrics.port': '0', 'replica.lag.time.max.ms': '1500' }).start(2);
+    for (const [id, b] of cluster.brokers) {
+      urls.set(id, await until(`broker ${id} to log its metrics url`, () => /serving metrics url=(\S+)/.exec(b.output())?.[1]));
+    }
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  const scrape = async (id: number): Promise<string> => {
+    const r = await fetch(urls.get(id)!);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toMatch(/^text\/plain/);
+    return r.text();
+  };
+
+  it('counts records in, produce requests, fsyncs and group commits as traffic flows', async () => {
+    await createTopic(cluster.zk, 'm-in', { partitions: 1, replicationFactor: 1, assignment: [[1]] });
+    const before = await scrape(1);
+    expect(() => sample(before, 'kafka_server_brokertopicmetrics_messagesin_total', 'topic="m-in"')).toThrow(/no sample/);
+    const fsyncsBefore = sample(before, 'kafka_log_logflushstats_fsyncs_total');
+    const producer = new Producer({ brokers: cluster.bootstrap, acks: 1 });
+    await producer.sendBatch(Array.from({ length: 500 }, (_, i) => ({ topic: 'm-in', value: `v${i}` })));
+    await producer.close();
+    const after = await scrape(1);
+    expect(sample(after, 'kafka_server_brokertopicmetrics_messagesin_total', 'topic="m-in"')).toBe(500);
+    expect(sample(after, 'kafka_server_brokertopicmetrics_bytesin_total', 'topic="m-in"')).toBeGreaterThan(500 * 2);
+    expect(sample(after, 'kafka_network_requestmetrics_requests_total', 'request="Produce"')).toBeGreaterThan(0);
+    expect(sample(after, 'kafka_network_requestmetrics_totaltimems_count', 'request="Produce"')).toBeGreaterThan(0);
+    expect(sample(after, 'kafka_log_logflushstats_fsyncs_total')).toBeGreaterThan(fsyncsBefore);
+    expect(sample(after, 'kafka_log_logflushstats_groupcommitsize_sum')).toBeGreaterThanOrEqual(sample(before, 'kafka_log_logflushstats_groupcommitsize_sum') + 1);
+    expect(sample(after, 'kafka_server_replicamanager_leadercount')).toBeGreaterThanOrEqual(1);
+    expect(sample(after, 'process_resident_memory_bytes')).toBeGreaterThan(10 * 1024 * 1024);
+    expect(sample(after, 'kafka_controller_kafkacontroller_activecontrollercount') + sample(await scrape(2), 'kafka_controller_kafkacontroller_activecontrollercount')).toBe(1);
+  });
+
+  it('shows an under-replicated partition after its follower dies, and 0 again after it returns', async () => {
+    await createTopic(cluster.zk, 'm-urp', { partitions: 1, replicationFactor: 2, assignment: [[1, 2]] });
+    await until('the partition to be fully replicated', async () => sample(await scrape(1), 'kafka_server_replicamanager_underreplicatedpartitions') === 0);
+    await cluster.stopBroker(2, 'SIGKILL');
+    await until('leader 1 to report 1 under-replicated partition', async () => sample(await scrape(1), 'kafka_server_replicamanager_underreplicatedpartitions') === 1, 30_000);
+    await cluster.startBroker(2);
+    await until('the follower to rejoin the ISR', async () => sample(await scrape(1), 'kafka_server_replicamanager_underreplicatedpartitions') === 0, 30_000);
+  });
+
+  it('answers 404 for any other path', async () => {
+    const r = await fetch(urls.get(1)!.replace('/metrics', '/other'));
+    expect(r.status).toBe(404);
+  });
+});
