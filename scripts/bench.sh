@@ -53,6 +53,7 @@ section() { printf '\n== %s ==\n' "$1"; }
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/zkafka-bench-XXXXXX")
 ZK_PORT=$(free_port)
 BROKER_PORT=$(free_port)
+METRICS_PORT=$(free_port)
 cleanup() { scripts/cluster.sh down --dir "$DIR" >/dev/null 2>&1; rm -rf "$DIR"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -66,10 +67,13 @@ steal_ticks() { awk '/^cpu / {print $9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
 STEAL0=$(steal_ticks)
 echo "machine now: crc32c $(cpu_speed) GiB/s on one core (3.7-3.8 when this machine is quiet)"
 report_steal() { read -r s1 t1 <<<"$(steal_ticks)"; read -r s0 t0 <<<"$STEAL0"; awk -v s=$((s1 - s0)) -v t=$((t1 - t0)) 'BEGIN { if (t > 0) printf "\nCPU time stolen by the hypervisor during the run: %.1f%%\n", 100 * s / t }'; }
-scripts/cluster.sh up --dir "$DIR" --zk-nodes 1 --zk-port "$ZK_PORT" --brokers 1 --port "$BROKER_PORT" --topic "" >/dev/null 2>&1 ||
+scripts/cluster.sh up --dir "$DIR" --zk-nodes 1 --zk-port "$ZK_PORT" --brokers 1 --port "$BROKER_PORT" --metrics-port "$METRICS_PORT" --topic "" >/dev/null 2>&1 ||
   { echo "could not start the cluster (see $DIR)" >&2; exit 1; }
 ZK="127.0.0.1:$ZK_PORT"
 BROKER="127.0.0.1:$BROKER_PORT"
+# the broker's flush path between two points: `metrics_mark`, the workload, then `metrics_since`
+metrics_mark() { node dist/bench/broker-metrics.js "http://127.0.0.1:$METRICS_PORT/metrics" >"$DIR/metrics-mark.json"; }
+metrics_since() { node dist/bench/broker-metrics.js "http://127.0.0.1:$METRICS_PORT/metrics" "$DIR/metrics-mark.json"; }
 create_topic() { bin/kafka-topics.sh --zookeeper "$ZK" --create --topic "$1" --partitions "${2:-1}" --replication-factor "${3:-1}" >/dev/null; }
 
 OURS_RPS=""
@@ -171,11 +175,13 @@ if want scale; then
   base=""
   for parts in 1 8 64 512; do
     create_topic "bench-scale-$parts" "$parts"
+    metrics_mark
     line=$(bin/kafka-producer-perf-test.sh --topic "bench-scale-$parts" --num-records "$RECORDS" --record-size 100 --throughput -1 \
       --producer-props "bootstrap.servers=$BROKER" acks=1 | tail -1)
     v=$(sed -E 's/^[0-9]+ records sent, ([0-9.]+) records\/sec.*/\1/' <<<"$line")
     [ -z "$base" ] && base=$v
     echo "  $parts partition(s): $v records/s, ratio to 1 partition $(ratio "$v" "$base")"
+    echo "    broker: $(metrics_since)"
   done
   create_topic bench-scale-long 1
   long=$(( RECORDS * 10 ))

@@ -12,6 +12,7 @@
 #   --brokers N      brokers (default 3, ids 1..N)
 #   --port P         port of broker 1; broker K listens on P+K-1 (default 9092)
 #   --topic T        the demo topic `up` creates (default demo; "" for none)
+#   --metrics-port P serve Prometheus /metrics: broker K on P+K-1 (default: off)
 #
 # Layout: DIR/zk/ (the ensemble, see scripts/zk-ensemble.sh), DIR/broker-K/ with the broker's
 # server.properties, logs (kafka-logs/), its output (broker.log) and pid file (broker.pid).
@@ -31,7 +32,7 @@ case "$cmd" in
   *) echo "unknown command: $cmd" >&2; usage ;;
 esac
 
-dir=./data zk_nodes= zk_port= brokers= port= topic=demo
+dir=./data zk_nodes= zk_port= brokers= port= topic=demo metrics_port=
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) dir=${2:?}; shift 2 ;;
@@ -40,6 +41,7 @@ while [ $# -gt 0 ]; do
     --brokers) brokers=${2:?}; shift 2 ;;
     --port) port=${2:?}; shift 2 ;;
     --topic) topic=${2-}; shift 2 ;;
+    --metrics-port) metrics_port=${2:?}; shift 2 ;;
     *) echo "unknown option: $1" >&2; usage ;;
   esac
 done
@@ -52,6 +54,7 @@ zk_nodes=${zk_nodes:-${SAVED_ZK_NODES:-3}}
 zk_port=${zk_port:-${SAVED_ZK_PORT:-2181}}
 brokers=${brokers:-${SAVED_BROKERS:-3}}
 port=${port:-${SAVED_PORT:-9092}}
+metrics_port=${metrics_port:-${SAVED_METRICS_PORT:-}}
 
 zk_connect() {
   local s= i
@@ -83,6 +86,7 @@ start_broker() {
       -e "s|^zookeeper.connect=.*|zookeeper.connect=$(zk_connect)|" \
       -e "s|^default.replication.factor=.*|default.replication.factor=1|" \
       config/server.properties >"$d/server.properties"
+  if [ -n "$metrics_port" ]; then echo "metrics.port=$((metrics_port + k - 1))" >>"$d/server.properties"; fi
   nohup node dist/src/bin/kafka-server-start.js "$d/server.properties" >>"$d/broker.log" 2>&1 &
   echo $! >"$d/broker.pid"
 }
@@ -124,7 +128,7 @@ stop_broker() {
 case "$cmd" in
   up)
     scripts/setup.sh
-    printf 'SAVED_ZK_NODES=%s\nSAVED_ZK_PORT=%s\nSAVED_BROKERS=%s\nSAVED_PORT=%s\n' "$zk_nodes" "$zk_port" "$brokers" "$port" >"$env_file"
+    printf 'SAVED_ZK_NODES=%s\nSAVED_ZK_PORT=%s\nSAVED_BROKERS=%s\nSAVED_PORT=%s\nSAVED_METRICS_PORT=%s\n' "$zk_nodes" "$zk_port" "$brokers" "$port" "$metrics_port" >"$env_file"
     scripts/zk-ensemble.sh start --nodes "$zk_nodes" --port "$zk_port" --dir "$dir/zk" >/dev/null
     for k in $(seq 1 "$brokers"); do start_broker "$k"; done
     for k in $(seq 1 "$brokers"); do wait_broker "$k"; done

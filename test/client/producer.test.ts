@@ -103,13 +103,27 @@ describe('Producer', () => {
     expect((await producer.send({ topic: 'p-spread', partition: 2, value: 'x' })).partition).toBe(2);
     await expect(producer.send({ topic: 'p-spread', partition: 9, value: 'x' })).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
     await producer.close();
-    // the default is sticky for keyless records (KIP-480): one partition until its batch is full
+    // the default is sticky for keyless records (KIP-480): one partition while its batches wait
+    // for the sender (up to one request's worth), then another
     const sticky = new Producer({ brokers: cluster.bootstrap, batchSize: 2048, lingerMs: 50 });
     const few = await Promise.all(Array.from({ length: 10 }, (_, i) => sticky.send({ topic: 'p-spread', value: `s${i}` })));
     expect(new Set(few.map((m) => m.partition)).size).toBe(1);
-    const many = await Promise.all(Array.from({ length: 400 }, (_, i) => sticky.send({ topic: 'p-spread', value: `m${i}-${'x'.repeat(50)}` })));
-    expect(new Set(many.map((m) => m.partition)).size).toBeGreaterThan(1); // ~27 batches of 2 KiB, spread
+    // a burst of ~11 batches of 2 KiB, all waiting for the sender at once: one partition, one request
+    const burst = await Promise.all(Array.from({ length: 400 }, (_, i) => sticky.send({ topic: 'p-spread', value: `m${i}-${'x'.repeat(50)}` })));
+    expect(new Set(burst.map((m) => m.partition)).size).toBe(1);
+    // the sender took that partition's batches: the next records go to another partition
+    const next = await sticky.send({ topic: 'p-spread', value: 'after' });
+    expect(next.partition).not.toBe(burst[0]!.partition);
     await sticky.close();
+    // with a small max.request.size, a sticky partition takes one request's worth, then the next one does
+    const small = new Producer({ brokers: cluster.bootstrap, batchSize: 2048, maxRequestSize: 6000, lingerMs: 50 });
+    const spread = await Promise.all(Array.from({ length: 400 }, (_, i) => small.send({ topic: 'p-spread', value: `m${i}-${'x'.repeat(50)}` })));
+    expect(new Set(spread.map((m) => m.partition)).size).toBeGreaterThan(1);
+    for (let i = 1; i < spread.length; i++) {
+      // each partition's share is contiguous in send order, at most ~3 batches of 2 KiB
+      if (spread[i]!.partition === spread[i - 1]!.partition) expect(spread[i]!.offset).toBe(spread[i - 1]!.offset + 1);
+    }
+    await small.close();
     const rr = new Producer({ brokers: cluster.bootstrap, partitioner: 'round-robin' });
     const mds = await Promise.all(Array.from({ length: 40 }, (_, i) => rr.send({ topic: 'p-spread', value: `v${i}` })));
     const counts = [0, 0, 0, 0];

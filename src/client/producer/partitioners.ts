@@ -3,9 +3,12 @@
  * key with murmur2 exactly as the Java client and kafkajs do (so keyed records land where
  * those clients would put them) and sends keyless records to a STICKY partition (KIP-480, the
  * Java client's default since 2.4): every keyless record of a topic goes to one partition, with
- * a leader, until that partition needs a new batch; then another partition is picked at random.
- * Batches fill up instead of every partition getting a few records each, so throughput with many
- * partitions stays that of one. 'round-robin' deals them one by one, as the default did before.
+ * a leader, then another partition is picked at random. Where the Java client moves on at every
+ * new batch (batch.size), ours (producer.ts #nextSticky) moves on when the sender has taken the
+ * partition's batches, or when one request's worth waits there: every partition a request
+ * writes costs our broker an fsync, so a loaded producer fills one partition per request and
+ * throughput with many partitions stays that of one; an idle one still spreads record by record.
+ * 'round-robin' deals them one by one, as the default did before.
  */
 import { murmur2, murmur2Partition } from '../partitioner.js';
 import type { Bytes } from '../../protocol/records/record-batch.js';

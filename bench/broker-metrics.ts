@@ -1,0 +1,47 @@
+/**
+ * `node dist/bench/broker-metrics.js URL [BEFORE.json]`: scrapes a broker's /metrics and prints
+ * the flush path's counters as JSON; given the JSON of an earlier scrape, prints what happened
+ * in between instead, one line: produce requests, partitions per request, fsyncs per request,
+ * appends per fsync (group commit), mean flush and queue times.
+ */
+import { readFileSync } from 'node:fs';
+
+const NAMES = {
+  requests: ['kafka_network_requestmetrics_requests_total', 'request="Produce"'],
+  partitions: ['kafka_server_produce_partitions_per_request_sum', ''],
+  fsyncs: ['kafka_log_logflushstats_fsyncs_total', ''],
+  appends: ['kafka_log_logflushstats_groupcommitsize_sum', ''],
+  flushes: ['kafka_log_logflushstats_groupcommitsize_count', ''],
+  flushMs: ['kafka_log_logflushstats_logflushrateandtimems_sum', ''],
+  waitMs: ['kafka_log_logflushstats_flushqueuetimems_sum', ''],
+  produceMs: ['kafka_network_requestmetrics_totaltimems_sum', 'request="Produce"'],
+} as const;
+type Snapshot = Record<keyof typeof NAMES, number>;
+
+function value(text: string, name: string, labels: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = /^([\w:]+)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (m && m[1] === name && (m[2] ?? '').includes(labels)) sum += Number(m[3]);
+  }
+  return sum;
+}
+
+const [url, beforeFile] = process.argv.slice(2);
+if (!url) {
+  process.stderr.write('usage: broker-metrics.js URL [BEFORE.json]\n');
+  process.exit(2);
+}
+const text = await (await fetch(url)).text();
+const now = Object.fromEntries(Object.entries(NAMES).map(([k, [n, l]]) => [k, value(text, n, l)])) as Snapshot;
+if (!beforeFile) {
+  process.stdout.write(JSON.stringify(now) + '\n');
+} else {
+  const b = JSON.parse(readFileSync(beforeFile, 'utf8')) as Snapshot;
+  const d = Object.fromEntries(Object.keys(NAMES).map((k) => [k, now[k as keyof Snapshot] - b[k as keyof Snapshot]])) as Snapshot;
+  const per = (a: number, c: number, digits = 2) => (c > 0 ? (a / c).toFixed(digits) : 'n/a');
+  process.stdout.write(
+    `${d.requests} produce requests, ${per(d.partitions, d.requests, 1)} partitions/request, ${per(d.fsyncs, d.requests)} fsyncs/request, ` +
+      `${per(d.appends, d.flushes, 1)} appends/flush, flush ${per(d.flushMs, d.flushes)} ms + queue ${per(d.waitMs, d.flushes)} ms, produce ${per(d.produceMs, d.requests)} ms\n`,
+  );
+}
