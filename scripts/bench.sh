@@ -16,8 +16,10 @@
 #   rebalance     rebalance time for 8 consumers on 64 partitions: the ZooKeeper connector, then
 #                 a broker-coordinated group of kafkajs consumers (join, leave, add), and offset
 #                 commit throughput to __consumer_offsets against ZooKeeper
-#   scale         producer throughput with 1, 8, 64 and 512 partitions, and over a long run as
-#                 the stored data grows (the 5-second lines of one 20 M record run)
+#   scale         producer throughput with 1, 8, 64 and 512 partitions (keyless: the sticky
+#                 partitioner), 512 with keyed records, each with the broker's fsyncs per produce
+#                 request (from /metrics), and over a long run as the stored data grows (the
+#                 5-second lines of one run of 10x the records)
 #   log           the storage benchmark: npm run bench:log (log append vs raw sequential write)
 #   cleaner       the log cleaner on a 1 GiB dirty log with 10% distinct keys: MB/s, and our
 #                 producer's throughput on another topic while it cleans, as a ratio to alone
@@ -37,7 +39,7 @@ while [ $# -gt 0 ]; do
     --records) RECORDS=$2; shift 2 ;;
     --kafkajs-records) KAFKAJS_RECORDS=$2; shift 2 ;;
     --only) shift; while [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; do ONLY="$ONLY $1"; shift; done ;;
-    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -183,6 +185,13 @@ if want scale; then
     echo "  $parts partition(s): $v records/s, ratio to 1 partition $(ratio "$v" "$base")"
     echo "    broker: $(metrics_since)"
   done
+  create_topic bench-scale-keyed 512
+  metrics_mark
+  line=$(bin/kafka-producer-perf-test.sh --topic bench-scale-keyed --num-records "$RECORDS" --record-size 100 --throughput -1 --keys 100000 \
+    --producer-props "bootstrap.servers=$BROKER" acks=1 | tail -1)
+  v=$(sed -E 's/^[0-9]+ records sent, ([0-9.]+) records\/sec.*/\1/' <<<"$line")
+  echo "  512 partitions, keyed records (100,000 keys): $v records/s, ratio to 1 partition $(ratio "$v" "$base") (target >= 0.5)"
+  echo "    broker: $(metrics_since)"
   create_topic bench-scale-long 1
   long=$(( RECORDS * 10 ))
   echo "  one run of $long records into one partition (a line per 5 s; flat means stored data does not slow appends):"

@@ -3,7 +3,7 @@
  *
  *   --topic T --num-records N --record-size S --throughput R (-1: unthrottled)
  *   --producer-props bootstrap.servers=H:P acks=1 batch.size=16384 linger.ms=0 compression.type=none ...
- *   [--producer.config FILE] [--print-metrics]
+ *   [--producer.config FILE] [--print-metrics] [--keys N (ours: keyed records key-0..key-N-1)]
  *
  * Every 5 s: `N records sent, X records/sec (Y MB/sec), A ms avg latency, M ms max latency.`
  * At the end: the same totals plus `P50 ms 50th, P95 ms 95th, P99 ms 99th, P999 ms 99.9th.`
@@ -102,13 +102,14 @@ export async function main(argv: string[]): Promise<void> {
     .requiredOption('--num-records <n>', 'REQUIRED: how many records to send', positiveInt(TOOL, '--num-records'))
     .option('--record-size <bytes>', 'record size in bytes', positiveInt(TOOL, '--record-size'))
     .option('--payload-file <file>', 'send lines of this file as values (at random) instead of random bytes')
+    .option('--keys <n>', 'ours: give the records keys, key-0 .. key-<n-1> in turn (the default partitioner hashes them); default keyless', positiveInt(TOOL, '--keys'))
     .requiredOption('--throughput <n>', 'REQUIRED: throttle to about this many records/sec; -1 for no throttling')
     .option('--producer-props <k=v...>', 'producer configs (bootstrap.servers=..., acks, batch.size, linger.ms, compression.type, ...)', (v: string, prev: string[]) => [...prev, ...v.split(/\s+/).filter(Boolean)], [])
     .option('--producer.config <file>', 'a producer config properties file')
     .option('--print-metrics', 'print the producer metrics at the end')
     .option('--property <k=v>', 'ignored (compatibility)', collect, [])
     .parse(argv)
-    .opts<{ topic: string; numRecords: number; recordSize?: number; payloadFile?: string; throughput: string; producerProps: string[]; 'producer.config'?: string; printMetrics?: boolean }>();
+    .opts<{ topic: string; numRecords: number; recordSize?: number; payloadFile?: string; keys?: number; throughput: string; producerProps: string[]; 'producer.config'?: string; printMetrics?: boolean }>();
 
   const throughput = Number(o.throughput);
   if (!Number.isFinite(throughput) || throughput === 0 || (throughput < 0 && throughput !== -1)) fail(TOOL, `--throughput must be a positive number or -1, got "${o.throughput}"`);
@@ -163,10 +164,12 @@ export async function main(argv: string[]): Promise<void> {
   const topic = o.topic;
   // produce() copies a record into its batch at once, so one record object per payload serves
   // every send (no allocation per record)
-  const records = payloads.map((value) => ({ topic, value }));
+  const keys = o.keys === undefined ? undefined : Array.from({ length: o.keys }, (_, k) => Buffer.from(`key-${k}`));
+  const records: { topic: string; value: Buffer; key?: Buffer }[] = payloads.map((value) => ({ topic, value }));
   for (let i = 0; i < n; i++) {
     const j = payloads.length === 1 ? 0 : Math.floor(Math.random() * payloads.length);
     const value = payloads[j]!;
+    if (keys) records[j]!.key = keys[i % keys.length];
     let room: boolean;
     if (i % every === 0) {
       const sendStart = Date.now();

@@ -45,6 +45,26 @@ describe('perf tools', () => {
     expect(missing.err).toMatch(/perf-missing/);
   });
 
+  it('the producer perf test gives records keys with --keys (ours): each key stays in the partition it hashes to', async () => {
+    await createTopic(cluster.zk, 'perf-keyed', { partitions: 4, replicationFactor: 1 });
+    const r = run('kafka-producer-perf-test.sh', ['--topic', 'perf-keyed', '--num-records', '600', '--record-size', '20', '--throughput', '-1', '--keys', '6', '--producer-props', `bootstrap.servers=${cluster.bootstrap}`]);
+    expect(r.code).toBe(0);
+    const seen = new Map<string, Set<number>>();
+    let total = 0;
+    for (const p of [0, 1, 2, 3]) {
+      const c = run('kafka-console-consumer.sh', ['--bootstrap-server', cluster.bootstrap, '--topic', 'perf-keyed', '--partition', String(p), '--offset', 'earliest', '--timeout-ms', '3000', '--property', 'print.key=true']);
+      for (const line of c.out.split('\n').filter(Boolean)) {
+        const key = line.split('\t')[0]!;
+        (seen.get(key) ?? seen.set(key, new Set()).get(key)!).add(p);
+        total++;
+      }
+    }
+    expect(total).toBe(600);
+    expect([...seen.keys()].sort()).toEqual(['key-0', 'key-1', 'key-2', 'key-3', 'key-4', 'key-5']);
+    for (const parts of seen.values()) expect(parts.size).toBe(1);
+    expect(run('kafka-producer-perf-test.sh', ['--topic', 'perf-keyed', '--num-records', '1', '--record-size', '1', '--throughput', '-1', '--keys', '0', '--producer-props', `bootstrap.servers=${cluster.bootstrap}`]).code).not.toBe(0);
+  });
+
   it('the consumer perf test reads the topic from offset 0 and prints the CSV header and line', () => {
     const r = run('kafka-consumer-perf-test.sh', ['--broker-list', cluster.bootstrap, '--topic', 'perf', '--messages', '20300', '--threads', '1']);
     expect(r.code).toBe(0);
