@@ -129,10 +129,8 @@ class LeaderFetcher {
       await sleep(100);
       return;
     }
-    for (const s of ready) {
-      const log = s.partition.log;
-      if (log.flushedOffset < log.logEndOffset) await log.waitForFlush(log.logEndOffset - 1);
-    }
+    // what the leader will record for us must be on our disk
+    await Promise.all(ready.map(({ partition: { log } }) => (log.flushedOffset < log.logEndOffset ? log.waitForFlush(log.logEndOffset - 1) : undefined)));
     const byTopic = new Map<string, { partition: number; fetchOffset: number; maxBytes: number }[]>();
     for (const s of ready) {
       const list = byTopic.get(s.partition.topic) ?? [];
@@ -150,12 +148,14 @@ class LeaderFetcher {
     const codec = API_CODECS[ApiKey.Fetch];
     const r = await this.#conn.request(codec.apiKey, 4, (w) => void codec.encodeRequest(w, 4, req));
     const res = codec.decodeResponse(r!, 4);
+    // every partition appends and flushes at once (their fsyncs share the flush scheduler), each
+    // in its own order; the next fetch goes when all of them are on disk
     let backoff = false;
+    const work: Promise<void>[] = [];
     for (const t of res.topics) {
       for (const pr of t.partitions) {
         const s = this.#parts.get(`${t.topic}\u0000${pr.partition}`);
         if (!s) continue;
-        const p = s.partition;
         if (pr.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
           s.needsTruncation = true;
           continue;
@@ -164,13 +164,11 @@ class LeaderFetcher {
           backoff = true;
           continue;
         }
-        if (pr.records && pr.records.length > 0) {
-          const info = await p.appendAsFollower(Buffer.from(pr.records));
-          if (info) await p.log.waitForFlush(info.lastOffset);
-        }
-        p.updateFollowerHighWatermark(pr.highWatermark);
+        work.push(copy(s.partition, pr.records, pr.highWatermark));
       }
     }
+    const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
     if (backoff) await sleep(200);
   }
 }
@@ -231,6 +229,16 @@ export class ReplicaFetcherManager {
     await Promise.all([...this.#fetchers.values()].map((f) => f.stop()));
     this.#fetchers.clear();
   }
+}
+
+/** A follower's part of one fetch answer: append, wait until flushed, then learn the high watermark. */
+async function copy(p: Partition, records: Buffer | null, leaderHw: number): Promise<void> {
+  if (records && records.length > 0) {
+    // a view of the response frame, as a leader appends a view of the produce request's
+    const info = await p.appendAsFollower(records);
+    if (info) await p.log.waitForFlush(info.lastOffset);
+  }
+  p.updateFollowerHighWatermark(leaderHw);
 }
 
 function sleep(ms: number): Promise<void> {
