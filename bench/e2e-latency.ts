@@ -1,28 +1,81 @@
 /**
- * End-to-end latency at a fixed rate: a Producer sends R records/s for D seconds (acks=1,
- * linger 0), each value carrying its send time; a SimpleConsumer long-polls the partition and
- * measures receive time - send time. Prints
+ * End-to-end latency at a fixed rate: a Producer sends R records/s for D seconds (linger 0,
+ * acks=1 or all), each value carrying its send time; a SimpleConsumer long-polls the partition
+ * and measures receive time - send time. Prints
  *   `e2e R msg/s: N records, p50 X ms, p99 Y ms, p99.9 Z ms, max M ms`
+ * and, below it, where the time goes:
+ *   `  send->ack ...` the producer's view (batching, network, the broker's append and flush, and
+ *                     for acks=all the followers' fetch and flush, the answer);
+ *   `  broker ...`    with the leader's /metrics URL: its Produce time, fsync time and flush
+ *                     queue time (percentiles from the histograms' buckets: upper bounds).
  * The broker exposes a record only after it is flushed (log.flush.interval.messages=1), so
  * this includes the fsync.
  *
- *   node dist/bench/e2e-latency.js BROKERS TOPIC RATE SECONDS
+ *   node dist/bench/e2e-latency.js BROKERS TOPIC RATE SECONDS [--acks 1|all] [--metrics URL]
  */
+import { pathToFileURL } from 'node:url';
 import { Producer } from '../src/client/producer/producer.js';
 import { Cluster } from '../src/client/cluster.js';
 import { SimpleConsumer } from '../src/client/simple-consumer.js';
 
-async function main(): Promise<void> {
-  const [brokers, topic, rateArg, secondsArg] = process.argv.slice(2);
-  const rate = Number(rateArg ?? 10_000);
-  const seconds = Number(secondsArg ?? 10);
-  const total = rate * seconds;
-  const producer = new Producer({ brokers: brokers!, acks: 1 });
-  await producer.partitionsFor(topic!);
-  const cluster = new Cluster({ brokers: brokers! });
+export interface E2eOptions {
+  brokers: string;
+  topic: string;
+  rate: number;
+  seconds: number;
+  acks: 1 | -1;
+  /** The partition leader's /metrics, for the broker's share. */
+  metricsUrl?: string;
+}
+
+const HISTOGRAMS = {
+  produce: ['kafka_network_requestmetrics_totaltimems', 'request="Produce"'],
+  fsync: ['kafka_log_logflushstats_logflushrateandtimems', ''],
+  queue: ['kafka_log_logflushstats_flushqueuetimems', ''],
+} as const;
+type Buckets = Map<number, number>;
+
+async function scrape(url: string): Promise<Record<keyof typeof HISTOGRAMS, Buckets>> {
+  const text = await (await fetch(url)).text();
+  const out = {} as Record<keyof typeof HISTOGRAMS, Buckets>;
+  for (const [k, [name, labels]] of Object.entries(HISTOGRAMS)) {
+    const b: Buckets = new Map();
+    for (const line of text.split('\n')) {
+      const m = /^([\w:]+)_bucket\{([^}]*)\} (\S+)$/.exec(line);
+      if (!m || m[1] !== name || !m[2]!.includes(labels)) continue;
+      const le = /le="([^"]+)"/.exec(m[2]!)![1]!;
+      b.set(le === '+Inf' ? Infinity : Number(le), (b.get(le === '+Inf' ? Infinity : Number(le)) ?? 0) + Number(m[3]));
+    }
+    out[k as keyof typeof HISTOGRAMS] = b;
+  }
+  return out;
+}
+
+/** `q`-quantile of the observations between two scrapes: the upper bound of its bucket. */
+function bucketQuantile(before: Buckets, after: Buckets, q: number): string {
+  const les = [...after.keys()].sort((a, b) => a - b);
+  const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0);
+  if (total <= 0) return 'n/a';
+  for (const le of les) if ((after.get(le) ?? 0) - (before.get(le) ?? 0) >= q * total) return le === Infinity ? `>${les[les.length - 2]}` : `<=${le}`;
+  return 'n/a';
+}
+
+function percentiles(xs: number[]): { p50: string; p99: string; p999: string; max: string } {
+  const s = Float64Array.from(xs).sort();
+  const pct = (p: number): string => (s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))]!.toFixed(2) : 'n/a');
+  return { p50: pct(0.5), p99: pct(0.99), p999: pct(0.999), max: s.length ? s[s.length - 1]!.toFixed(2) : 'n/a' };
+}
+
+export async function runE2e(o: E2eOptions): Promise<string[]> {
+  const total = o.rate * o.seconds;
+  const producer = new Producer({ brokers: o.brokers, acks: o.acks });
+  await producer.partitionsFor(o.topic);
+  const cluster = new Cluster({ brokers: o.brokers });
   const consumer = new SimpleConsumer(cluster, { maxWaitMs: 100, minBytes: 1 });
-  await consumer.seek(topic!, 0, 'latest');
+  await consumer.seek(o.topic, 0, 'latest');
+  const before = o.metricsUrl ? await scrape(o.metricsUrl) : undefined;
   const latencies: number[] = [];
+  const acks: number[] = [];
   let done = false;
   const reading = (async () => {
     while (!done && latencies.length < total) {
@@ -35,13 +88,16 @@ async function main(): Promise<void> {
   const start = performance.now();
   const pad = Buffer.alloc(92, 66);
   for (let i = 0; i < total; i++) {
-    const due = start + (i * 1000) / rate;
+    const due = start + (i * 1000) / o.rate;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     const v = Buffer.allocUnsafe(100);
-    v.writeDoubleBE(performance.timeOrigin + performance.now(), 0);
+    const sentAt = performance.now();
+    v.writeDoubleBE(performance.timeOrigin + sentAt, 0);
     pad.copy(v, 8);
-    producer.produce({ topic: topic!, partition: 0, value: v });
+    producer.produce({ topic: o.topic, partition: 0, value: v }, (err) => {
+      if (!err) acks.push(performance.now() - sentAt);
+    });
   }
   await producer.flush();
   const deadline = Date.now() + 10_000;
@@ -50,12 +106,43 @@ async function main(): Promise<void> {
   await reading;
   await producer.close();
   cluster.close();
-  const sorted = Float64Array.from(latencies).sort();
-  const pct = (p: number): string => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!.toFixed(2) : 'n/a');
-  console.log(`e2e ${rate} msg/s: ${sorted.length} records, p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms, p99.9 ${pct(0.999)} ms, max ${sorted.length ? sorted[sorted.length - 1]!.toFixed(2) : 'n/a'} ms`);
+  const e = percentiles(latencies);
+  const a = percentiles(acks);
+  const lines = [
+    `e2e ${o.rate} msg/s: ${latencies.length} records, p50 ${e.p50} ms, p99 ${e.p99} ms, p99.9 ${e.p999} ms, max ${e.max} ms`,
+    `  send->ack (acks=${o.acks === -1 ? 'all' : 1}): p50 ${a.p50} ms, p99 ${a.p99} ms, p99.9 ${a.p999} ms, max ${a.max} ms`,
+  ];
+  if (o.metricsUrl && before) {
+    const after = await scrape(o.metricsUrl);
+    const part = (k: keyof typeof HISTOGRAMS) => `p50 ${bucketQuantile(before[k], after[k], 0.5)}, p99 ${bucketQuantile(before[k], after[k], 0.99)}, p99.9 ${bucketQuantile(before[k], after[k], 0.999)} ms`;
+    lines.push(`  broker (leader): Produce request ${part('produce')}; fsync ${part('fsync')}; flush queue ${part('queue')}`);
+  }
+  return lines;
 }
 
-void main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const opt = (name: string): string | undefined => {
+    const i = args.indexOf(`--${name}`);
+    if (i < 0) return undefined;
+    const v = args[i + 1];
+    args.splice(i, 2);
+    return v;
+  };
+  const acks = opt('acks');
+  const metricsUrl = opt('metrics');
+  const [brokers, topic, rateArg, secondsArg] = args;
+  if (!brokers || !topic) {
+    process.stderr.write('usage: e2e-latency.js BROKERS TOPIC [RATE] [SECONDS] [--acks 1|all] [--metrics URL]\n');
+    process.exit(2);
+  }
+  const lines = await runE2e({ brokers, topic, rate: Number(rateArg ?? 10_000), seconds: Number(secondsArg ?? 10), acks: acks === 'all' || acks === '-1' ? -1 : 1, metricsUrl });
+  for (const l of lines) console.log(l);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  void main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

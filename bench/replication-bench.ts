@@ -4,9 +4,11 @@
  *   - produce throughput for RF=1 acks=1, RF=3 acks=1 and RF=3 acks=all, and the ratios of
  *     the replicated runs to RF=1 measured in the same run (Kreps 2014 on dedicated machines:
  *     0.96 for async and 0.51 for acks=all; here three brokers share two cores);
+ *   - end-to-end latency at 10,000 msg/s, RF=3 acks=all, with a breakdown (e2e-latency.ts);
  *   - failover: the time from SIGKILL of a partition leader to the next acknowledged write
  *     (acks=all), against the session timeout (target: session timeout + 1 s).
- * Options: --records N (per run, default 300000), --runs N (default 3), --session-ms N (6000).
+ * Options: --records N (per run, default 300000), --runs N (default 3), --session-ms N (6000),
+ * --e2e-runs N (1).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +21,7 @@ import { ZkClient } from '../src/zk/client.js';
 import { createTopic } from '../src/admin/topic-admin.js';
 import { brokerIdPath, partitionStatePath } from '../src/zk/paths.js';
 import { decodeBrokerRegistration, decodePartitionState } from '../src/zk/payloads.js';
+import { runE2e } from './e2e-latency.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const arg = (name: string, def: number) => {
@@ -28,6 +31,7 @@ const arg = (name: string, def: number) => {
 const RECORDS = arg('records', 300_000);
 const RUNS = arg('runs', 3);
 const SESSION_MS = arg('session-ms', 6000);
+const E2E_RUNS = arg('e2e-runs', 1);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -65,9 +69,23 @@ async function main(): Promise<void> {
     execFileSync(path.join(ROOT, 'scripts/zk-ensemble.sh'), ['start', '--nodes', '1', '--port', String(zkPort), '--dir', zkDir], { stdio: 'ignore' });
     const zkConnect = `127.0.0.1:${zkPort}`;
     zk = await ZkClient.connect({ connectString: zkConnect });
+    const metricsPorts = new Map<number, number>();
+    for (const id of [1, 2, 3]) metricsPorts.set(id, await freePort());
     const startBroker = (id: number) => {
       const file = path.join(dir, `server-${id}.properties`);
-      writeFileSync(file, [`broker.id=${id}`, 'listeners=PLAINTEXT://127.0.0.1:0', `log.dirs=${path.join(dir, `logs-${id}`)}`, `zookeeper.connect=${zkConnect}`, `zookeeper.session.timeout.ms=${SESSION_MS}`, 'replica.fetch.wait.max.ms=100', 'controlled.shutdown.enable=false'].join('\n'));
+      writeFileSync(
+        file,
+        [
+          `broker.id=${id}`,
+          'listeners=PLAINTEXT://127.0.0.1:0',
+          `log.dirs=${path.join(dir, `logs-${id}`)}`,
+          `zookeeper.connect=${zkConnect}`,
+          `zookeeper.session.timeout.ms=${SESSION_MS}`,
+          'replica.fetch.wait.max.ms=100',
+          'controlled.shutdown.enable=false',
+          `metrics.port=${metricsPorts.get(id)}`,
+        ].join('\n'),
+      );
       brokers.set(id, spawn(process.execPath, [path.join(ROOT, 'dist/src/bin/kafka-server-start.js'), file], { stdio: 'ignore' }));
     };
     for (const id of [1, 2, 3]) startBroker(id);
@@ -111,6 +129,17 @@ async function main(): Promise<void> {
     for (const c of cases) {
       const m = median(results.get(c.name)!);
       console.log(`median ${c.name}: ${Math.round(m).toLocaleString('en-US')} records/s, ratio to RF=1: ${(m / base).toFixed(2)}`);
+    }
+
+    // end-to-end latency at 10,000 msg/s with RF=3 acks=all (the consumer sees a record once
+    // every ISR member flushed it), with the leader's share from its /metrics
+    for (let run = 0; run < E2E_RUNS; run++) {
+      const topic = `e2e-rf3-${run}`;
+      await createTopic(zk, topic, { partitions: 1, replicationFactor: 3, assignment: new Map([[0, [1, 2, 3]]]) });
+      await waitFor(`${topic} ISR`, async () => ((await leaderOf(topic)).isr.length === 3 ? true : undefined));
+      const lines = await runE2e({ brokers: bootstrap, topic, rate: 10_000, seconds: 10, acks: -1, metricsUrl: `http://127.0.0.1:${metricsPorts.get(1)}/metrics` });
+      console.log(`run ${run + 1} RF=3 acks=all ${lines[0]}`);
+      for (const l of lines.slice(1)) console.log(`     ${l}`);
     }
 
     // failover: SIGKILL the leader of rf3 under acks=all single-record sends
