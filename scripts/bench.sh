@@ -20,6 +20,10 @@
 #                 partitioner), 512 with keyed records, each with the broker's fsyncs per produce
 #                 request (from /metrics), and over a long run as the stored data grows (the
 #                 5-second lines of one run of 10x the records)
+#   stability     five consecutive producer runs into one broker: each run's throughput and the
+#                 broker's RSS, and slowest/fastest (target: within 10%)
+#   soak          (long, only with --only soak) 10 minutes at full speed: throughput per 5 s and
+#                 broker RSS per 30 s, which should stay flat
 #   log           the storage benchmark: npm run bench:log (log append vs raw sequential write)
 #   cleaner       the log cleaner on a 1 GiB dirty log with 10% distinct keys: MB/s, and our
 #                 producer's throughput on another topic while it cleans, as a ratio to alone
@@ -39,11 +43,13 @@ while [ $# -gt 0 ]; do
     --records) RECORDS=$2; shift 2 ;;
     --kafkajs-records) KAFKAJS_RECORDS=$2; shift 2 ;;
     --only) shift; while [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; do ONLY="$ONLY $1"; shift; done ;;
-    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 want() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
+# long sections run only when named
+wanted() { [[ " $ONLY " == *" $1 "* ]]; }
 
 [ -f dist/.built ] || scripts/setup.sh >/dev/null || { echo "setup failed" >&2; exit 1; }
 
@@ -69,7 +75,8 @@ steal_ticks() { awk '/^cpu / {print $9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
 STEAL0=$(steal_ticks)
 echo "machine now: crc32c $(cpu_speed) GiB/s on one core (3.7-3.8 when this machine is quiet)"
 report_steal() { read -r s1 t1 <<<"$(steal_ticks)"; read -r s0 t0 <<<"$STEAL0"; awk -v s=$((s1 - s0)) -v t=$((t1 - t0)) 'BEGIN { if (t > 0) printf "\nCPU time stolen by the hypervisor during the run: %.1f%%\n", 100 * s / t }'; }
-scripts/cluster.sh up --dir "$DIR" --zk-nodes 1 --zk-port "$ZK_PORT" --brokers 1 --port "$BROKER_PORT" --metrics-port "$METRICS_PORT" --topic "" >/dev/null 2>&1 ||
+scripts/cluster.sh up --dir "$DIR" --zk-nodes 1 --zk-port "$ZK_PORT" --brokers 1 --port "$BROKER_PORT" --metrics-port "$METRICS_PORT" \
+  --broker-prop log.retention.check.interval.ms=5000 --topic "" >/dev/null 2>&1 ||
   { echo "could not start the cluster (see $DIR)" >&2; exit 1; }
 ZK="127.0.0.1:$ZK_PORT"
 BROKER="127.0.0.1:$BROKER_PORT"
@@ -201,6 +208,39 @@ if want scale; then
   echo "  one run of $long records into one partition (a line per 5 s; flat means stored data does not slow appends):"
   bin/kafka-producer-perf-test.sh --topic bench-scale-long --num-records "$long" --record-size 100 --throughput -1 \
     --producer-props "bootstrap.servers=$BROKER" acks=1 | sed -E 's/^/    /; s/, [0-9.]+ ms avg latency.*//'
+  echo "  stored: $(du -sh "$DIR"/broker-1 2>/dev/null | cut -f1)"
+fi
+
+# ---------------------------------------------------------------------------------------------
+if want stability; then
+  section "stability: five consecutive producer runs into one broker ($RECORDS records each, 1 partition, acks=1)"
+  rss() { node -e 'fetch(process.argv[1]).then(r=>r.text()).then(t=>{const m=/^process_resident_memory_bytes (\S+)$/m.exec(t);console.log(m?(Number(m[1])/1048576).toFixed(0):"n/a")})' "http://127.0.0.1:$METRICS_PORT/metrics"; }
+  st=()
+  for r in 1 2 3 4 5; do
+    create_topic "bench-stab-$r"
+    line=$(bin/kafka-producer-perf-test.sh --topic "bench-stab-$r" --num-records "$RECORDS" --record-size 100 --throughput -1 \
+      --producer-props "bootstrap.servers=$BROKER" acks=1 | tail -1)
+    v=$(sed -E 's/^[0-9]+ records sent, ([0-9.]+) records\/sec.*/\1/' <<<"$line")
+    st+=("$v")
+    echo "  run $r: $v records/s; broker RSS $(rss) MiB"
+  done
+  lo=$(printf '%s\n' "${st[@]}" | sort -g | head -1); hi=$(printf '%s\n' "${st[@]}" | sort -g | tail -1)
+  echo "  slowest/fastest: $(ratio "$lo" "$hi") (target >= 0.9: within 10%)"
+fi
+
+# ---------------------------------------------------------------------------------------------
+if wanted soak; then
+  # long (10 minutes): only with --only soak
+  section "soak: 10 minutes of our producer at full speed into one partition (acks=1); throughput per 5 s and broker RSS per 30 s"
+  soak_records=$(( 3000000 * 600 ))
+  # bounded on disk: 2 GiB kept, checked every 5 s (the cluster's log.retention.check.interval.ms)
+  bin/kafka-topics.sh --zookeeper "$ZK" --create --topic bench-soak --partitions 1 --replication-factor 1 \
+    --config retention.bytes=2147483648 --config segment.bytes=268435456 >/dev/null
+  ( while sleep 30; do echo "  broker RSS $(node -e 'fetch(process.argv[1]).then(r=>r.text()).then(t=>{const m=/^process_resident_memory_bytes (\S+)$/m.exec(t);console.log(m?(Number(m[1])/1048576).toFixed(0):"n/a")})' "http://127.0.0.1:$METRICS_PORT/metrics") MiB"; done ) &
+  rss_pid=$!
+  timeout 600 bin/kafka-producer-perf-test.sh --topic bench-soak --num-records "$soak_records" --record-size 100 --throughput -1 \
+    --producer-props "bootstrap.servers=$BROKER" acks=1 | sed -E 's/^/  /; s/, [0-9.]+ ms avg latency.*//'
+  kill "$rss_pid" 2>/dev/null; wait "$rss_pid" 2>/dev/null
   echo "  stored: $(du -sh "$DIR"/broker-1 2>/dev/null | cut -f1)"
 fi
 

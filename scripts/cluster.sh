@@ -13,6 +13,7 @@
 #   --port P         port of broker 1; broker K listens on P+K-1 (default 9092)
 #   --topic T        the demo topic `up` creates (default demo; "" for none)
 #   --metrics-port P serve Prometheus /metrics: broker K on P+K-1 (default: off)
+#   --broker-prop K=V  one more line for every broker's server.properties (repeatable)
 #
 # Layout: DIR/zk/ (the ensemble, see scripts/zk-ensemble.sh), DIR/broker-K/ with the broker's
 # server.properties, logs (kafka-logs/), its output (broker.log) and pid file (broker.pid).
@@ -22,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/common.sh
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 cmd=${1:-}; [ -n "$cmd" ] || usage; shift
 broker_arg=
 case "$cmd" in
@@ -32,7 +33,7 @@ case "$cmd" in
   *) echo "unknown command: $cmd" >&2; usage ;;
 esac
 
-dir=./data zk_nodes= zk_port= brokers= port= topic=demo metrics_port=
+dir=./data zk_nodes= zk_port= brokers= port= topic=demo metrics_port= broker_props=
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) dir=${2:?}; shift 2 ;;
@@ -42,6 +43,7 @@ while [ $# -gt 0 ]; do
     --port) port=${2:?}; shift 2 ;;
     --topic) topic=${2-}; shift 2 ;;
     --metrics-port) metrics_port=${2:?}; shift 2 ;;
+    --broker-prop) case "${2:-}" in *=*) broker_props="$broker_props ${2// /}" ;; *) echo "--broker-prop needs key=value" >&2; usage ;; esac; shift 2 ;;
     *) echo "unknown option: $1" >&2; usage ;;
   esac
 done
@@ -55,6 +57,7 @@ zk_port=${zk_port:-${SAVED_ZK_PORT:-2181}}
 brokers=${brokers:-${SAVED_BROKERS:-3}}
 port=${port:-${SAVED_PORT:-9092}}
 metrics_port=${metrics_port:-${SAVED_METRICS_PORT:-}}
+broker_props=${broker_props:-${SAVED_BROKER_PROPS:-}}
 
 zk_connect() {
   local s= i
@@ -87,6 +90,7 @@ start_broker() {
       -e "s|^default.replication.factor=.*|default.replication.factor=1|" \
       config/server.properties >"$d/server.properties"
   if [ -n "$metrics_port" ]; then echo "metrics.port=$((metrics_port + k - 1))" >>"$d/server.properties"; fi
+  local kv; for kv in $broker_props; do echo "$kv" >>"$d/server.properties"; done
   nohup node dist/src/bin/kafka-server-start.js "$d/server.properties" >>"$d/broker.log" 2>&1 &
   echo $! >"$d/broker.pid"
 }
@@ -128,7 +132,7 @@ stop_broker() {
 case "$cmd" in
   up)
     scripts/setup.sh
-    printf 'SAVED_ZK_NODES=%s\nSAVED_ZK_PORT=%s\nSAVED_BROKERS=%s\nSAVED_PORT=%s\nSAVED_METRICS_PORT=%s\n' "$zk_nodes" "$zk_port" "$brokers" "$port" "$metrics_port" >"$env_file"
+    printf 'SAVED_ZK_NODES=%s\nSAVED_ZK_PORT=%s\nSAVED_BROKERS=%s\nSAVED_PORT=%s\nSAVED_METRICS_PORT=%s\nSAVED_BROKER_PROPS="%s"\n' "$zk_nodes" "$zk_port" "$brokers" "$port" "$metrics_port" "$broker_props" >"$env_file"
     scripts/zk-ensemble.sh start --nodes "$zk_nodes" --port "$zk_port" --dir "$dir/zk" >/dev/null
     for k in $(seq 1 "$brokers"); do start_broker "$k"; done
     for k in $(seq 1 "$brokers"); do wait_broker "$k"; done

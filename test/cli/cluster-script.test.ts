@@ -15,9 +15,9 @@ import { until } from '../helpers/broker-cluster.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** A base below the ephemeral range with ZooKeeper's client, quorum and election ports and the brokers' (base+10..12) free. */
+/** A base below the ephemeral range with ZooKeeper's client, quorum and election ports, the brokers' (base+10..12) and their metrics ports (base+20..22) free. */
 async function freeBase(): Promise<number> {
-  const offsets = [0, 1, 2, 707, 708, 709, 1707, 1708, 1709, 10, 11, 12];
+  const offsets = [0, 1, 2, 707, 708, 709, 1707, 1708, 1709, 10, 11, 12, 20, 21, 22];
   for (;;) {
     const base = 20_000 + Math.floor(Math.random() * 10_000);
     const ok = await Promise.all(offsets.map((o) => new Promise<boolean>((resolve) => {
@@ -40,8 +40,11 @@ describe('scripts/cluster.sh', () => {
   it('brings a cluster up, survives a killed broker, and takes everything down', { timeout: 240_000 }, async () => {
     const zkPort = await freeBase();
     const port = zkPort + 10;
-    const up = sh(['up', '--zk-port', String(zkPort), '--port', String(port)]);
+    const up = sh(['up', '--zk-port', String(zkPort), '--port', String(port), '--metrics-port', String(zkPort + 20), '--broker-prop', 'log.retention.check.interval.ms=5000']);
     expect(up.status, up.stderr).toBe(0);
+    // --metrics-port: broker K serves /metrics on P+K-1
+    const metrics = await (await fetch(`http://127.0.0.1:${zkPort + 22}/metrics`)).text();
+    expect(metrics).toContain('kafka_server_replicamanager_leadercount');
     expect(up.stdout).toContain('Cluster up');
     const zk = `127.0.0.1:${zkPort}`;
     const describe = () => spawnSync(path.join(ROOT, 'bin/kafka-topics.sh'), ['--zookeeper', zk, '--describe', '--topic', 'demo'], { encoding: 'utf8' }).stdout;
@@ -60,6 +63,10 @@ describe('scripts/cluster.sh', () => {
     }, 30_000, 500);
     expect(sh(['start-broker', '2']).status).toBe(0);
     pids[1] = Number(readFileSync(path.join(dir, 'broker-2', 'broker.pid'), 'utf8'));
+    // a broker started later keeps the cluster's settings (saved by `up`)
+    const props = readFileSync(path.join(dir, 'broker-2', 'server.properties'), 'utf8');
+    expect(props).toContain(`metrics.port=${zkPort + 21}`);
+    expect(props).toContain('log.retention.check.interval.ms=5000');
     await until('broker 2 back in every ISR', () => {
       const l = isr();
       return l.length === 3 && l.every((x) => /Isr: .*2/.test(x));
