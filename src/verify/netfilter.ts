@@ -18,6 +18,10 @@
  * each other's rules; the table is deleted when the run ends.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+/** Debian puts nft in /usr/sbin, which a non-login PATH may lack. */
+const NFT = existsSync('/usr/sbin/nft') ? '/usr/sbin/nft' : 'nft';
 
 export interface Cut {
   id: number;
@@ -43,7 +47,7 @@ export class NetFilter {
   /** Is nft usable here (root, netfilter in the kernel)? Returns the reason when not. */
   static unavailable(): string | undefined {
     try {
-      execFileSync('nft', ['list', 'tables'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      execFileSync(NFT, ['list', 'tables'], { stdio: ['ignore', 'ignore', 'pipe'] });
       return undefined;
     } catch (err) {
       const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
@@ -93,7 +97,7 @@ export class NetFilter {
       '}',
     ];
     const prefix = this.#created ? [`flush table inet ${this.table}`] : [];
-    execFileSync('nft', ['-f', '-'], { input: [...prefix, ...script].join('\n') + '\n', stdio: ['pipe', 'ignore', 'pipe'] });
+    execFileSync(NFT, ['-f', '-'], { input: [...prefix, ...script].join('\n') + '\n', stdio: ['pipe', 'ignore', 'pipe'] });
     this.#created = true;
   }
 
@@ -102,7 +106,7 @@ export class NetFilter {
     this.#cuts.clear();
     if (!this.#created) return;
     try {
-      execFileSync('nft', ['delete', 'table', 'inet', this.table], { stdio: 'ignore' });
+      execFileSync(NFT, ['delete', 'table', 'inet', this.table], { stdio: 'ignore' });
     } catch {
       // already gone
     }

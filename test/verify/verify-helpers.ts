@@ -1,6 +1,7 @@
 /** Runs bin/kafka-verify.sh as a user does, in a directory of its own, and reads its results. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { afterAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,8 +21,15 @@ export interface VerifyRun {
   };
 }
 
+const dirs: string[] = [];
+// each run's directory (report, events, broker logs) goes at the end; KEEP_VERIFY=1 keeps it
+afterAll(() => {
+  if (!process.env.KEEP_VERIFY) for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
 export function runVerify(name: string, args: string[], timeoutMs = 400_000): Promise<VerifyRun> {
   const dir = mkdtempSync(path.join(tmpdir(), `zkafka-verify-${name}-`));
+  dirs.push(dir);
   return new Promise((resolve, reject) => {
     const p = spawn(path.join(BIN, 'kafka-verify.sh'), ['--dir', dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KAFKA_LOG_LEVEL: 'warn' } });
     let out = '';
