@@ -72,7 +72,9 @@ export class VerifyCluster {
 
   /** scripts/cluster.sh with this cluster's --dir. */
   async clusterSh(args: string[], timeoutMs = 120_000): Promise<string> {
-    const { stdout, stderr } = await run(path.join(this.l.root, 'scripts/cluster.sh'), [...args, '--dir', this.l.dir], { cwd: this.l.root, timeout: timeoutMs, maxBuffer: 16 << 20 });
+    // the brokers log at info (their logs are part of the results), whatever the caller's level
+    const env = { ...process.env, KAFKA_LOG_LEVEL: 'info' };
+    const { stdout, stderr } = await run(path.join(this.l.root, 'scripts/cluster.sh'), [...args, '--dir', this.l.dir], { cwd: this.l.root, timeout: timeoutMs, maxBuffer: 16 << 20, env });
     return stdout + stderr;
   }
 
