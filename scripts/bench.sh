@@ -76,7 +76,7 @@ STEAL0=$(steal_ticks)
 echo "machine now: crc32c $(cpu_speed) GiB/s on one core (3.7-3.8 when this machine is quiet)"
 report_steal() { read -r s1 t1 <<<"$(steal_ticks)"; read -r s0 t0 <<<"$STEAL0"; awk -v s=$((s1 - s0)) -v t=$((t1 - t0)) 'BEGIN { if (t > 0) printf "\nCPU time stolen by the hypervisor during the run: %.1f%%\n", 100 * s / t }'; }
 scripts/cluster.sh up --dir "$DIR" --zk-nodes 1 --zk-port "$ZK_PORT" --brokers 1 --port "$BROKER_PORT" --metrics-port "$METRICS_PORT" \
-  --broker-prop log.retention.check.interval.ms=5000 --topic "" >/dev/null 2>&1 ||
+  --override log.retention.check.interval.ms=5000 --topic "" >/dev/null 2>&1 ||
   { echo "could not start the cluster (see $DIR)" >&2; exit 1; }
 ZK="127.0.0.1:$ZK_PORT"
 BROKER="127.0.0.1:$BROKER_PORT"

@@ -12,8 +12,11 @@
 #   --brokers N      brokers (default 3, ids 1..N)
 #   --port P         port of broker 1; broker K listens on P+K-1 (default 9092)
 #   --topic T        the demo topic `up` creates (default demo; "" for none)
+#   --override K=V   a broker property for every broker (repeatable; kept for later start-broker)
 #   --metrics-port P serve Prometheus /metrics: broker K on P+K-1 (default: off)
-#   --broker-prop K=V  one more line for every broker's server.properties (repeatable)
+#   --host-prefix A.B.C  broker K listens on A.B.C.K (a loopback address of its own, e.g. 127.0.7)
+#                    and opens its connections from it (KAFKA_SOURCE_ADDRESS), so packet filters
+#                    can cut the links between two brokers by address (bin/kafka-verify.sh)
 #
 # Layout: DIR/zk/ (the ensemble, see scripts/zk-ensemble.sh), DIR/broker-K/ with the broker's
 # server.properties, logs (kafka-logs/), its output (broker.log) and pid file (broker.pid).
@@ -23,7 +26,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/common.sh
 
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 cmd=${1:-}; [ -n "$cmd" ] || usage; shift
 broker_arg=
 case "$cmd" in
@@ -33,7 +36,7 @@ case "$cmd" in
   *) echo "unknown command: $cmd" >&2; usage ;;
 esac
 
-dir=./data zk_nodes= zk_port= brokers= port= topic=demo metrics_port= broker_props=
+dir=./data zk_nodes= zk_port= brokers= port= topic=demo metrics_port= host_prefix= overrides=() overrides_given=
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) dir=${2:?}; shift 2 ;;
@@ -43,7 +46,8 @@ while [ $# -gt 0 ]; do
     --port) port=${2:?}; shift 2 ;;
     --topic) topic=${2-}; shift 2 ;;
     --metrics-port) metrics_port=${2:?}; shift 2 ;;
-    --broker-prop) case "${2:-}" in *=*) broker_props="$broker_props ${2// /}" ;; *) echo "--broker-prop needs key=value" >&2; usage ;; esac; shift 2 ;;
+    --override) [[ ${2:-} == ?*=* ]] || die "--override wants key=value, got '${2:-}'"; overrides+=("$2"); overrides_given=1; shift 2 ;;
+    --host-prefix) [[ ${2:-} =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || die "--host-prefix wants 127.B.C, got '${2:-}'"; host_prefix=$2; shift 2 ;;
     *) echo "unknown option: $1" >&2; usage ;;
   esac
 done
@@ -56,8 +60,9 @@ zk_nodes=${zk_nodes:-${SAVED_ZK_NODES:-3}}
 zk_port=${zk_port:-${SAVED_ZK_PORT:-2181}}
 brokers=${brokers:-${SAVED_BROKERS:-3}}
 port=${port:-${SAVED_PORT:-9092}}
+host_prefix=${host_prefix:-${SAVED_HOST_PREFIX:-}}
 metrics_port=${metrics_port:-${SAVED_METRICS_PORT:-}}
-broker_props=${broker_props:-${SAVED_BROKER_PROPS:-}}
+if [ -z "$overrides_given" ] && [ -n "${SAVED_OVERRIDES:-}" ]; then eval "overrides=($SAVED_OVERRIDES)"; fi
 
 zk_connect() {
   local s= i
@@ -66,39 +71,44 @@ zk_connect() {
 }
 bdir() { printf '%s/broker-%s\n' "$dir" "$1"; }
 bport() { printf '%s\n' $((port + $1 - 1)); }
+bhost() { if [ -n "$host_prefix" ]; then printf '%s.%s\n' "$host_prefix" "$1"; else printf '127.0.0.1\n'; fi; }
 bpid() { cat "$(bdir "$1")/broker.pid" 2>/dev/null || true; }
 
 # Is something answering Kafka requests on this port? (an ApiVersions round trip)
 broker_answers() {
   node -e '
-    const s = require("net").connect(+process.argv[1], "127.0.0.1");
+    const s = require("net").connect(+process.argv[1], process.argv[2] || "127.0.0.1");
     const b = Buffer.from([0,0,0,10, 0,18, 0,0, 0,0,0,1, 0,0]);
     s.setTimeout(2000, () => process.exit(1));
     s.on("connect", () => s.write(b)); s.on("data", () => process.exit(0)); s.on("error", () => process.exit(1));
-  ' "$1"
+  ' "$1" "${2:-}"
 }
 
 start_broker() {
-  local k=$1 d p pid
-  d=$(bdir "$k"); p=$(bport "$k"); pid=$(bpid "$k")
+  local k=$1 d p pid h o
+  d=$(bdir "$k"); p=$(bport "$k"); pid=$(bpid "$k"); h=$(bhost "$k")
   if pid_alive "$pid"; then log "broker $k already running (pid $pid)"; return 0; fi
   mkdir -p "$d/kafka-logs"
   sed -e "s|^broker.id=.*|broker.id=$k|" \
-      -e "s|^listeners=.*|listeners=PLAINTEXT://127.0.0.1:$p|" \
+      -e "s|^listeners=.*|listeners=PLAINTEXT://$h:$p|" \
       -e "s|^log.dirs=.*|log.dirs=$d/kafka-logs|" \
       -e "s|^zookeeper.connect=.*|zookeeper.connect=$(zk_connect)|" \
       -e "s|^default.replication.factor=.*|default.replication.factor=1|" \
       config/server.properties >"$d/server.properties"
   if [ -n "$metrics_port" ]; then echo "metrics.port=$((metrics_port + k - 1))" >>"$d/server.properties"; fi
-  local kv; for kv in $broker_props; do echo "$kv" >>"$d/server.properties"; done
-  nohup node dist/src/bin/kafka-server-start.js "$d/server.properties" >>"$d/broker.log" 2>&1 &
+  for o in ${overrides[@]+"${overrides[@]}"}; do printf '%s\n' "$o" >>"$d/server.properties"; done
+  if [ -n "$host_prefix" ]; then
+    KAFKA_SOURCE_ADDRESS=$h nohup node dist/src/bin/kafka-server-start.js "$d/server.properties" >>"$d/broker.log" 2>&1 &
+  else
+    nohup node dist/src/bin/kafka-server-start.js "$d/server.properties" >>"$d/broker.log" 2>&1 &
+  fi
   echo $! >"$d/broker.pid"
 }
 
 wait_broker() {
   local k=$1 i
   for i in $(seq 1 300); do
-    broker_answers "$(bport "$k")" && return 0
+    broker_answers "$(bport "$k")" "$(bhost "$k")" && return 0
     pid_alive "$(bpid "$k")" || { tail -20 "$(bdir "$k")/broker.log" >&2; die "broker $k exited during start (log: $(bdir "$k")/broker.log)"; }
     sleep 0.1
   done
@@ -109,7 +119,7 @@ wait_broker() {
 wait_metadata() {
   node --input-type=module -e '
     const { Cluster } = await import(process.cwd() + "/dist/src/client/cluster.js");
-    const c = new Cluster({ brokers: "127.0.0.1:" + process.argv[1] });
+    const c = new Cluster({ brokers: process.argv[3] + ":" + process.argv[1] });
     const deadline = Date.now() + 30000;
     for (;;) {
       try { if ((await c.refresh([])).brokers.length >= +process.argv[2]) break; } catch {}
@@ -117,7 +127,7 @@ wait_metadata() {
       await new Promise((r) => setTimeout(r, 100));
     }
     c.close();
-  ' "$port" "$1"
+  ' "$port" "$1" "$(bhost 1)"
 }
 
 stop_broker() {
@@ -132,7 +142,10 @@ stop_broker() {
 case "$cmd" in
   up)
     scripts/setup.sh
-    printf 'SAVED_ZK_NODES=%s\nSAVED_ZK_PORT=%s\nSAVED_BROKERS=%s\nSAVED_PORT=%s\nSAVED_METRICS_PORT=%s\nSAVED_BROKER_PROPS="%s"\n' "$zk_nodes" "$zk_port" "$brokers" "$port" "$metrics_port" "$broker_props" >"$env_file"
+    printf 'SAVED_ZK_NODES=%s\nSAVED_ZK_PORT=%s\nSAVED_BROKERS=%s\nSAVED_PORT=%s\n' "$zk_nodes" "$zk_port" "$brokers" "$port" >"$env_file"
+    if [ -n "$host_prefix" ]; then printf 'SAVED_HOST_PREFIX=%s\n' "$host_prefix" >>"$env_file"; fi
+    if [ -n "$metrics_port" ]; then printf 'SAVED_METRICS_PORT=%s\n' "$metrics_port" >>"$env_file"; fi
+    if [ ${#overrides[@]} -gt 0 ]; then printf 'SAVED_OVERRIDES=%q\n' "$(printf '%q ' "${overrides[@]}")" >>"$env_file"; fi
     scripts/zk-ensemble.sh start --nodes "$zk_nodes" --port "$zk_port" --dir "$dir/zk" >/dev/null
     for k in $(seq 1 "$brokers"); do start_broker "$k"; done
     for k in $(seq 1 "$brokers"); do wait_broker "$k"; done
@@ -143,14 +156,14 @@ case "$cmd" in
         --partitions "$brokers" --replication-factor "$rf" >/dev/null
     fi
     cat <<MSG
-Cluster up: ZooKeeper $(zk_connect); brokers $(for k in $(seq 1 "$brokers"); do printf '127.0.0.1:%s ' "$(bport "$k")"; done)
+Cluster up: ZooKeeper $(zk_connect); brokers $(for k in $(seq 1 "$brokers"); do printf '%s:%s ' "$(bhost "$k")" "$(bport "$k")"; done)
 Try:
   bin/kafka-topics.sh --zookeeper $(zk_connect) --describe${topic:+ --topic $topic}
   scripts/cluster.sh kill-broker 2; bin/kafka-topics.sh --zookeeper $(zk_connect) --describe   (leaders move, the ISR shrinks)
   scripts/cluster.sh start-broker 2                                                          (and grows back)
-  echo hello | bin/kafka-console-producer.sh --broker-list 127.0.0.1:$port --topic ${topic:-demo}
-  bin/kafka-console-consumer.sh --bootstrap-server 127.0.0.1:$port --topic ${topic:-demo} --from-beginning
-  kcat -b 127.0.0.1:$port -L
+  echo hello | bin/kafka-console-producer.sh --broker-list $(bhost 1):$port --topic ${topic:-demo}
+  bin/kafka-console-consumer.sh --bootstrap-server $(bhost 1):$port --topic ${topic:-demo} --from-beginning
+  kcat -b $(bhost 1):$port -L
 Stop with: scripts/cluster.sh down${dir:+ --dir $dir}
 MSG
     ;;

@@ -4,6 +4,8 @@
 #     through $ZOOKEEPER_HOME or Debian's jars;
 #   - kcat (the librdkafka CLI the interop tests use);
 #   - python3-kafka (kafka-python 2.0.2, Debian's, for test/interop/kafka-python.test.ts);
+#   - nftables (`nft`, for bin/kafka-verify.sh's network partitions);
+#   - strace (test/verify/fsync-durability.test.ts traces the brokers' fdatasync calls);
 #   - node_modules (npm ci) when package-lock.json is newer than the install;
 #   - dist/ (tsc) when a source file is newer than the build.
 # As root it installs system packages itself; otherwise it prints the exact command to run.
@@ -16,6 +18,8 @@ if ! zk_classpath >/dev/null 2>&1; then missing_pkgs+=(zookeeper); fi
 if ! command -v java >/dev/null 2>&1; then missing_pkgs+=(default-jre-headless); fi
 if ! command -v kcat >/dev/null 2>&1; then missing_pkgs+=(kcat); fi
 if ! /usr/bin/python3 -c 'import kafka' >/dev/null 2>&1; then missing_pkgs+=(python3-kafka); fi
+if ! command -v nft >/dev/null 2>&1 && [ ! -x /usr/sbin/nft ]; then missing_pkgs+=(nftables); fi
+if ! command -v strace >/dev/null 2>&1; then missing_pkgs+=(strace); fi
 
 if [ ${#missing_pkgs[@]} -gt 0 ]; then
   cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${missing_pkgs[*]}"

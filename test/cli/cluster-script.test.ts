@@ -40,7 +40,7 @@ describe('scripts/cluster.sh', () => {
   it('brings a cluster up, survives a killed broker, and takes everything down', { timeout: 240_000 }, async () => {
     const zkPort = await freeBase();
     const port = zkPort + 10;
-    const up = sh(['up', '--zk-port', String(zkPort), '--port', String(port), '--metrics-port', String(zkPort + 20), '--broker-prop', 'log.retention.check.interval.ms=5000']);
+    const up = sh(['up', '--zk-port', String(zkPort), '--port', String(port), '--metrics-port', String(zkPort + 20), '--override', 'log.retention.check.interval.ms=5000']);
     expect(up.status, up.stderr).toBe(0);
     // --metrics-port: broker K serves /metrics on P+K-1
     const metrics = await (await fetch(`http://127.0.0.1:${zkPort + 22}/metrics`)).text();

@@ -4,22 +4,21 @@
  * from the start. Pass: every acknowledged value is read at its acknowledged offset, each
  * producer's acknowledged values keep their order within a partition; duplicates are counted.
  *
+ * The checks themselves live in src/verify/checker.ts (bin/kafka-verify.sh uses them too).
+ *
  * The producer here is deliberately plain (one record per Produce v3 request, no batching):
  * it talks to the leader it last learned, refreshes metadata and retries on any error, so
  * what it records as acknowledged is exactly what the broker acknowledged.
  */
 import { Cluster, call } from '../../src/client/cluster.js';
-import { SimpleConsumer } from '../../src/client/simple-consumer.js';
 import { API_CODECS } from '../../src/protocol/apis/index.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import { encodeRecordBatch } from '../../src/protocol/records/record-batch.js';
 import { ErrorCode } from '../../src/common/errors.js';
 
-export interface Acked {
-  partition: number;
-  offset: number;
-  value: string;
-}
+import type { Acked } from '../../src/verify/checker.js';
+
+export type { Acked };
 
 export interface ProducerRun {
   acked: Acked[];
@@ -79,88 +78,7 @@ export function startProducer(bootstrap: string, topic: string, partitions: numb
   return run;
 }
 
-/** Reads every partition from its start up to its high watermark. */
-/**
- * Every record of the topic up to each partition's high watermark. With `acked`, it also waits
- * (up to timeoutMs) for the high watermark to pass every acknowledged offset: an acks=1 write is
- * acknowledged before the followers copy it, so it may not be readable yet.
- */
-export async function readAll(bootstrap: string, topic: string, partitions: number, timeoutMs = 30_000, acked?: Acked[]): Promise<Map<number, { offset: number; value: string }[]>> {
-  const cluster = new Cluster({ brokers: bootstrap });
-  const out = new Map<number, { offset: number; value: string }[]>();
-  try {
-    await cluster.topicMetadata(topic, timeoutMs);
-    const consumer = new SimpleConsumer(cluster, { maxWaitMs: 100 });
-    const ends = new Map<number, number>();
-    for (let p = 0; p < partitions; p++) {
-      out.set(p, []);
-      await retry(() => consumer.seek(topic, p, 'earliest'), timeoutMs);
-      const lastAcked = Math.max(-1, ...(acked ?? []).filter((a) => a.partition === p).map((a) => a.offset));
-      ends.set(p, Math.max(lastAcked + 1, await retry(() => consumer.offsetFor(topic, p, -1), timeoutMs)));
-    }
-    const deadline = Date.now() + timeoutMs;
-    while ([...ends].some(([p, end]) => (consumer.position(topic, p) ?? 0) < end) && Date.now() < deadline) {
-      let recs;
-      try {
-        recs = await consumer.poll();
-      } catch {
-        await cluster.refresh([topic]).catch(() => undefined);
-        continue;
-      }
-      for (const r of recs) out.get(r.partition)!.push({ offset: r.offset, value: r.value?.toString() ?? '' });
-    }
-  } finally {
-    cluster.close();
-  }
-  return out;
-}
-
-export interface CheckResult {
-  acked: number;
-  lost: Acked[];
-  misplaced: Acked[];
-  reordered: number;
-  duplicates: number;
-}
-
-export function check(acked: Acked[], consumed: Map<number, { offset: number; value: string }[]>): CheckResult {
-  const byOffset = new Map<string, string>();
-  const seen = new Map<string, number>();
-  for (const [p, recs] of consumed) {
-    for (const r of recs) {
-      byOffset.set(`${p}:${r.offset}`, r.value);
-      seen.set(r.value, (seen.get(r.value) ?? 0) + 1);
-    }
-  }
-  const lost: Acked[] = [];
-  const misplaced: Acked[] = [];
-  for (const a of acked) {
-    const v = byOffset.get(`${a.partition}:${a.offset}`);
-    if (v === undefined) lost.push(a);
-    else if (v !== a.value) misplaced.push(a);
-  }
-  let reordered = 0;
-  const lastOffset = new Map<number, number>();
-  for (const a of acked) {
-    if (a.offset <= (lastOffset.get(a.partition) ?? -1)) reordered++;
-    lastOffset.set(a.partition, a.offset);
-  }
-  let duplicates = 0;
-  for (const n of seen.values()) if (n > 1) duplicates += n - 1;
-  return { acked: acked.length, lost, misplaced, reordered, duplicates };
-}
-
-async function retry<T>(fn: () => Promise<T>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(200);
-    }
-  }
-}
+export { check, readAll, verifyHistory, type CheckResult, type Verdict } from '../../src/verify/checker.js';
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

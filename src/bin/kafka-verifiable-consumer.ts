@@ -1,0 +1,3 @@
+import { main } from '../cli/verifiable-consumer.js';
+
+void main(process.argv);

@@ -1,0 +1,3 @@
+import { main } from '../cli/verifiable-producer.js';
+
+void main(process.argv);

@@ -1,0 +1,3 @@
+import { main } from '../cli/verify.js';
+
+void main(process.argv);
