@@ -128,7 +128,8 @@ export class LogSegment {
   async appendMany(bufs: readonly Buffer[], batches: readonly (readonly BatchPosition[])[]): Promise<void> {
     const position = this.size;
     const total = bufs.reduce((n, b) => n + b.length, 0);
-    let written = (await this.#fh.writev(bufs as Buffer[], position)).bytesWritten;
+    // one buffer: write(), which costs the main thread less than writev() of a one-element list
+    let written = (bufs.length === 1 ? await this.#fh.write(bufs[0]!, 0, total, position) : await this.#fh.writev(bufs as Buffer[], position)).bytesWritten;
     if (written < total) {
       const rest = Buffer.concat(bufs as Buffer[]).subarray(written);
       while (written < total) written += (await this.#fh.write(rest, written - (total - rest.length), total - written, position + written)).bytesWritten;
