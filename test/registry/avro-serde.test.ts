@@ -6,6 +6,9 @@
  * it encoded; an unknown schema id is a clear error on that record, and later records still come.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { createTopic } from '../../src/admin/topic-admin.js';
 import { Cluster } from '../../src/client/cluster.js';
@@ -15,6 +18,12 @@ import { DeserializingGroupConsumer, SerializationError, SerializingProducer, fr
 import { ConfigError } from '../../src/common/errors.js';
 import { TestCluster, until } from '../helpers/broker-cluster.js';
 import { startRegistry, type RegistryProcess } from '../helpers/registry.js';
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin');
+function tool(name: string, args: string[], input = '') {
+  const r = spawnSync(path.join(BIN, `${name}.sh`), args, { input, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
 
 const V1 = JSON.stringify({ type: 'record', name: 'User', namespace: 'demo', fields: [{ name: 'name', type: 'string' }, { name: 'age', type: 'int' }] });
 const V2 = JSON.stringify({ type: 'record', name: 'User', namespace: 'demo', fields: [{ name: 'name', type: 'string' }, { name: 'age', type: 'int' }, { name: 'phone', type: ['null', 'string'], default: null }] });
@@ -108,5 +117,45 @@ describe('Avro serdes end to end', () => {
     expect(() => SerializingProducer.fromProperties({ 'bootstrap.servers': cluster.bootstrap, 'value.serializer': 'avro', 'schema.registry.url': reg.url })).toThrow(/value.schema/);
     expect(() => SerializingProducer.fromProperties({ 'bootstrap.servers': cluster.bootstrap, 'value.serializer': 'io.confluent.kafka.serializers.KafkaAvroDeserializer' })).toThrow(/is a deserializer/);
     expect(() => SerializingProducer.fromProperties({ 'bootstrap.servers': cluster.bootstrap, 'value.serializer': 'avro', 'value.schema': V1 })).toThrow(/schema.registry.url/);
+  });
+
+  it('console tools: the Avro console producer stops at a bad line naming it; the Avro console consumer prints JSON, keys and schema ids', async () => {
+    const t = 'console-users';
+    await createTopic(cluster.zk, t, { partitions: 1, replicationFactor: 1 });
+    await client.topicMetadata(t);
+    const common = ['--broker-list', cluster.bootstrap, '--topic', t, '--property', `schema.registry.url=${reg.url}`, '--property', `value.schema=${V2}`];
+    const input = ['a\t{"name":"Ann","age":30,"phone":null}', 'b\t{"name":"Bob","age":31,"phone":{"string":"555"}}', 'c\t{"name":"Cy","age":"old","phone":null}', 'd\t{"name":"Di","age":33,"phone":null}', ''].join('\n');
+    const r = tool('kafka-avro-console-producer', [...common, '--property', 'parse.key=true'], input);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/line 3: the value does not match the schema: .*"old".*nothing after it is sent/);
+    const bad = tool('kafka-avro-console-producer', common, 'not json\n');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/line 1: the value is not JSON/);
+
+    const c = tool('kafka-avro-console-consumer', ['--bootstrap-server', cluster.bootstrap, '--topic', t, '--from-beginning', '--max-messages', '2',
+      '--property', `schema.registry.url=${reg.url}`, '--property', 'print.key=true', '--property', 'key.deserializer=org.apache.kafka.common.serialization.StringDeserializer', '--property', 'print.schema.ids=true']);
+    const id = await new SchemaRegistry({ host: reg.url }).getLatestSchemaId(`${t}-value`);
+    expect(c.out.split('\n').filter(Boolean)).toEqual([`a\t{"name":"Ann","age":30,"phone":null}\t${id}`, `b\t{"name":"Bob","age":31,"phone":{"string":"555"}}\t${id}`]);
+    expect(c.err).toContain('Processed a total of 2 messages');
+
+    // the consumer reports an undecodable record and goes on
+    const raw = new Producer({ cluster: client });
+    await raw.send({ topic: t, value: frame(424242, Buffer.from([0])) });
+    await raw.send({ topic: t, value: await new SchemaRegistry({ host: reg.url }).encode(id, { name: 'Eve', age: 5, phone: null }) });
+    await raw.close();
+    const c2 = tool('kafka-avro-console-consumer', ['--bootstrap-server', cluster.bootstrap, '--topic', t, '--from-beginning', '--max-messages', '4', '--property', `schema.registry.url=${reg.url}`]);
+    expect(c2.err).toMatch(/console-users-0 offset 2: schema id 424242 is unknown to the schema registry/);
+    expect(c2.out.split('\n').filter(Boolean)).toEqual(['{"name":"Ann","age":30,"phone":null}', '{"name":"Bob","age":31,"phone":{"string":"555"}}', '{"name":"Eve","age":5,"phone":null}']);
+
+    for (const name of ['kafka-avro-console-producer', 'kafka-avro-console-consumer']) {
+      const h = tool(name, ['--help']);
+      expect(h.code).toBe(0);
+      expect(h.out).toContain('schema.registry.url');
+    }
+    const noUrl = tool('kafka-avro-console-producer', ['--broker-list', cluster.bootstrap, '--topic', t, '--property', `value.schema=${V2}`]);
+    expect([noUrl.code, noUrl.err]).toEqual([1, 'kafka-avro-console-producer: missing --property schema.registry.url=<url of the schema registry>\n']);
+    const badSchema = tool('kafka-avro-console-producer', ['--broker-list', cluster.bootstrap, '--topic', t, '--property', `schema.registry.url=${reg.url}`, '--property', 'value.schema={"type":"integer"}']);
+    expect(badSchema.code).toBe(1);
+    expect(badSchema.err).toMatch(/value.schema is not a valid Avro schema/);
   });
 });
