@@ -28,7 +28,7 @@ afterAll(async () => {
 
 describe('registry instances', () => {
   it('agree on ids when registering the same and different schemas at once', async () => {
-    const N = 15;
+    const N = 10;
     const jobs: Promise<{ who: string; i: number; id: number }>[] = [];
     for (let i = 0; i < N; i++) {
       // the same schema through both instances, under two subjects and under the same one
