@@ -14,7 +14,7 @@
 import { parseAvroSchema, storedSchemaText, type AvroType } from '../../common/avro.js';
 import { ConfigError } from '../../common/errors.js';
 import { SchemaRegistryClient, SchemaRegistryError } from './registry-client.js';
-import { frame, SerializationError, unframe } from './wire.js';
+import { SerializationError, unframe } from './wire.js';
 
 export interface Serializer {
   serialize(topic: string, data: unknown): Promise<Buffer | null>;
@@ -96,6 +96,8 @@ function schemaProp(props: Record<string, string>, key: string): AvroType | unde
   }
 }
 
+const SLAB_BYTES = 64 * 1024;
+
 export class AvroSerializer implements Serializer {
   readonly type: AvroType;
   readonly #text: string;
@@ -128,13 +130,31 @@ export class AvroSerializer implements Serializer {
     }
   }
 
+  /** Encoded records are slices of a slab, never overwritten (a full slab is left to the GC). */
+  #slab = Buffer.allocUnsafe(SLAB_BYTES);
+  #slabPos = 0;
+
   /** Encodes with an id already known; throws SerializationError naming the offending field. */
   encode(id: number, data: unknown): Buffer {
-    const bad: string[] = [];
-    if (!this.type.isValid(data, { errorHook: (path, v) => bad.push(`${path.join('.') || '(value)'}=${JSON.stringify(v)}`) })) {
+    if (!this.type.isValid(data)) {
+      const bad: string[] = [];
+      this.type.isValid(data, { errorHook: (path, v) => bad.push(`${path.join('.') || '(value)'}=${JSON.stringify(v)}`) });
       throw new SerializationError(`value does not match the ${this.type.name ?? String(this.type.typeName)} schema: ${bad.join(', ')}`);
     }
-    return frame(id, this.type.toBuffer(data));
+    for (let size = SLAB_BYTES; ; ) {
+      const start = this.#slabPos;
+      const end = this.type.encode(data, this.#slab, start + 5);
+      if (end >= 0) {
+        this.#slab[start] = 0;
+        this.#slab.writeInt32BE(id, start + 1);
+        this.#slabPos = end;
+        return this.#slab.subarray(start, end);
+      }
+      // not enough room: a fresh slab (larger if one record needs it)
+      if (start === 0) size = Math.max(size * 2, this.#slab.length - end + 5);
+      this.#slab = Buffer.allocUnsafe(size);
+      this.#slabPos = 0;
+    }
   }
 
   async serialize(topic: string, data: unknown): Promise<Buffer | null> {
