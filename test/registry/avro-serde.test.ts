@@ -158,4 +158,22 @@ describe('Avro serdes end to end', () => {
     expect(badSchema.code).toBe(1);
     expect(badSchema.err).toMatch(/value.schema is not a valid Avro schema/);
   });
+
+  it('subject name strategies, and the Avro perf tool', async () => {
+    const base = { 'bootstrap.servers': cluster.bootstrap, 'schema.registry.url': reg.url, 'value.serializer': 'avro', 'value.schema': V1 };
+    for (const [strategy, subject] of [['RecordNameStrategy', 'demo.User'], ['io.confluent.kafka.serializers.subject.TopicRecordNameStrategy', `${topic}-demo.User`]]) {
+      const p = SerializingProducer.fromProperties({ ...base, 'value.subject.name.strategy': strategy });
+      await p.send({ topic, value: { name: 's', age: 1 } });
+      await p.close();
+      const kjs = new SchemaRegistry({ host: reg.url });
+      expect(await kjs.getLatestSchemaId(subject)).toBeGreaterThan(0);
+    }
+    await createTopic(cluster.zk, 'perf', { partitions: 1, replicationFactor: 1 });
+    await client.topicMetadata('perf');
+    const r = tool('kafka-avro-producer-perf-test', ['--topic', 'perf', '--num-records', '2000', '--schema-registry-url', reg.url, '--producer-props', `bootstrap.servers=${cluster.bootstrap}`]);
+    expect(r.code, r.err).toBe(0);
+    const out = JSON.parse(r.out) as { records: number; raw_records_per_sec: number; avro_records_per_sec: number; ratio: number };
+    expect(out.records).toBe(2000);
+    expect(out.ratio).toBeGreaterThan(0);
+  });
 });
