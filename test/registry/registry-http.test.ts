@@ -130,6 +130,16 @@ describe('schema registry REST API', () => {
     expect((await call(`${u}/subjects/full/versions`, 'POST', { schema: c2 })).status).toBe(200);
   });
 
+  it('deletes a subject: its versions are listed back, then it is gone (ids stay)', async () => {
+    const u = reg.url;
+    const id = ((await call(`${u}/subjects/chain-step/versions/1`, 'GET')).json as { id: number }).id;
+    expect((await call(`${u}/subjects/chain-step`, 'DELETE')).text).toBe('[1,2,3]');
+    expect((await call(`${u}/subjects/chain-step/versions`, 'GET')).json).toMatchObject({ error_code: 40401 });
+    expect((await call(`${u}/subjects/chain-step`, 'POST', { schema: '"string"' })).json).toMatchObject({ error_code: 40401 });
+    expect((await call(`${u}/subjects`, 'GET')).json).not.toContain('chain-step');
+    expect((await call(`${u}/schemas/ids/${id}`, 'GET')).status).toBe(200);
+  });
+
   it('keeps the documented ZooKeeper layout', async () => {
     const ids = (await zk.children('/schema_registry/ids'))!.map(Number).sort((a, b) => a - b);
     const counter = Number((await zk.get('/schema_registry/id_counter'))!.data.toString());
