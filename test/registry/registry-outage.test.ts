@@ -30,10 +30,14 @@ describe('registry with ZooKeeper away', () => {
     expect((await call(`${reg.url}/schemas/ids/1`, 'GET')).text).toBe('{"schema":"\\"string\\""}'); // cached: ids never change
     expect(reg.proc.exitCode).toBe(null);
     await zk.startNodes([1]);
+    let last = '';
     const back = await until('the registry to reach ZooKeeper again', async () => {
-      const x = await call(`${reg.url}/subjects/t-value/versions`, 'POST', { schema: '"int"', }).catch(() => undefined);
+      const x = await call(`${reg.url}/subjects/t-value/versions`, 'POST', { schema: '"int"' }).catch((e: unknown) => ((last = String(e)), undefined));
+      if (x) last = `${x.status} ${x.text}`;
       return x && x.status !== 500 ? x : undefined;
-    }, 60_000, 200);
+    }, 120_000, 200).catch((e: Error) => {
+      throw new Error(`${e.message}; last answer ${last}; registry output: ${reg.output()}`);
+    });
     // "int" cannot read "string" data: BACKWARD refuses it, which shows the store answered
     expect(back.status).toBe(409);
     expect((await call(`${reg.url}/subjects`, 'GET')).text).toBe('["t-value"]');
