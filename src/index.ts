@@ -37,3 +37,7 @@ export { brokerConfigFromProperties, type BrokerConfig } from './broker/config.j
 export { ZkClient } from './zk/client.js';
 export { KafkaError, ErrorCode, ProjectError, ConfigError, CorruptDataError, errorName } from './common/errors.js';
 export { CompressionCodec } from './protocol/records/compression.js';
+// Schemas: serdes by key.serializer / value.serializer (Avro in Confluent's wire format), and the schema registry.
+export * from './client/serde/index.js';
+export { SchemaStore } from './registry/store.js';
+export { RegistryHttp } from './registry/http.js';

@@ -60,8 +60,15 @@ interface Opts {
   'consumer.config'?: string;
 }
 
-interface Formatter {
-  format(r: { partition: number; offset: number; key: Buffer | null; value: Buffer | null }): string;
+/** Turns a record into its output line; null prints nothing (the formatter reported why). */
+export interface Formatter {
+  format(r: { partition: number; offset: number; timestamp: number; key: Buffer | null; value: Buffer | null }): string | null | Promise<string | null>;
+}
+/** Another tool built on this one (kafka-avro-console-consumer): its name and its formatter. */
+export interface ConsoleConsumerVariant {
+  name: string;
+  description: string;
+  formatter(props: Record<string, string>, topic: string): Formatter;
 }
 
 function formatter(props: Record<string, string>): Formatter {
@@ -89,8 +96,13 @@ async function write(line: string): Promise<void> {
   if (!process.stdout.write(line + '\n')) await new Promise((res) => process.stdout.once('drain', res));
 }
 
-export async function main(argv: string[]): Promise<void> {
-  const o = newProgram('kafka-console-consumer.sh', 'Read records from a topic and print them to standard output')
+async function emit(format: Formatter, r: Parameters<Formatter['format']>[0]): Promise<void> {
+  const line = await format.format(r);
+  if (line !== null) await write(line);
+}
+
+export async function main(argv: string[], variant?: ConsoleConsumerVariant): Promise<void> {
+  const o = newProgram(variant?.name ?? 'kafka-console-consumer.sh', variant?.description ?? 'Read records from a topic and print them to standard output')
     .option('--bootstrap-server <list>', 'the brokers to bootstrap from, host1:port1,host2:port2')
     .option('--broker-list <list>', 'the same as --bootstrap-server (0.8 spelling)')
     .option('--zookeeper <connect>', 'consume in a group coordinated by this ZooKeeper, host:port[,host:port...][/chroot]')
@@ -114,7 +126,7 @@ export async function main(argv: string[]): Promise<void> {
     .opts<Opts>();
 
   const brokers = o.bootstrapServer ?? o.brokerList;
-  const format = formatter(parseKeyValues(TOOL, o.property, '--property'));
+  const format = (variant?.formatter ?? formatter)(parseKeyValues(TOOL, o.property, '--property'), o.topic);
   const max = o.maxMessages === undefined ? Infinity : Number(o.maxMessages);
   if (!(max > 0) || (o.maxMessages !== undefined && !Number.isInteger(max))) fail(TOOL, `--max-messages must be a positive integer, got "${o.maxMessages}"`);
   const idleMs = o.timeoutMs === undefined ? Infinity : Number(o.timeoutMs);
@@ -207,7 +219,7 @@ async function consumeInGroup(o: Opts, props: Record<string, string>, brokers: s
     let last: ConsumerRecord | undefined;
     for await (const r of stream) {
       last = r;
-      await write(format.format(r));
+      await emit(format, r);
       if (++count >= max) break;
     }
     if (last) connector.markProcessed(last);
@@ -269,7 +281,7 @@ async function consumeInBrokerGroup(o: Opts, props: Record<string, string>, brok
       }
       last = Date.now();
       for (const r of records) {
-        await write(format.format(r));
+        await emit(format, r);
         count++;
       }
     }
@@ -339,7 +351,7 @@ async function consumeDirectly(o: Opts, brokers: string, format: Formatter, max:
       if (records.length === 0 && Date.now() - last >= idleMs) break;
       for (const r of records) {
         last = Date.now();
-        await write(format.format(r));
+        await emit(format, r);
         if (++count >= max) break;
       }
     }

@@ -17,13 +17,14 @@ const ALLOWED: Record<string, string[]> = {
   network: ['protocol', 'common'],
   storage: ['protocol', 'common'],
   zk: ['common'],
+  registry: ['zk', 'common'],
   admin: ['zk', 'storage', 'protocol', 'common'],
   coordinator: ['storage', 'protocol', 'common'],
   client: ['admin', 'zk', 'network', 'protocol', 'common'],
   broker: ['coordinator', 'admin', 'zk', 'storage', 'network', 'protocol', 'common'],
   verify: ['client', 'admin', 'zk', 'network', 'protocol', 'common'],
-  cli: ['verify', 'client', 'broker', 'coordinator', 'admin', 'zk', 'storage', 'network', 'protocol', 'common'],
-  bin: ['cli', 'broker', 'client', 'network', 'common'],
+  cli: ['registry', 'verify', 'client', 'broker', 'coordinator', 'admin', 'zk', 'storage', 'network', 'protocol', 'common'],
+  bin: ['cli', 'registry', 'broker', 'client', 'network', 'common'],
 };
 
 function files(dir: string): string[] {

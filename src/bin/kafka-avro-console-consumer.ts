@@ -1,0 +1,3 @@
+import { main } from '../cli/avro-console-consumer.js';
+
+void main(process.argv);

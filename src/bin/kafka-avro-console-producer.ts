@@ -1,0 +1,3 @@
+import { main } from '../cli/avro-console-producer.js';
+
+void main(process.argv);

@@ -1,0 +1,3 @@
+import { main } from '../cli/avro-producer-perf-test.js';
+
+void main(process.argv);

@@ -1,0 +1,3 @@
+import { schemaRegistryMain } from '../cli/schema-registry.js';
+
+void schemaRegistryMain(process.argv);
