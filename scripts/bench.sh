@@ -24,6 +24,8 @@
 #                 broker's RSS, and slowest/fastest (target: within 10%)
 #   soak          (long, only with --only soak) 10 minutes at full speed: throughput per 5 s and
 #                 broker RSS per 30 s, which should stay flat
+#   schemas       producer throughput with Avro values through the schema registry, as a ratio to
+#                 the same bytes raw
 #   log           the storage benchmark: npm run bench:log (log append vs raw sequential write)
 #   cleaner       the log cleaner on a 1 GiB dirty log with 10% distinct keys: MB/s, and our
 #                 producer's throughput on another topic while it cleans, as a ratio to alone
@@ -43,7 +45,7 @@ while [ $# -gt 0 ]; do
     --records) RECORDS=$2; shift 2 ;;
     --kafkajs-records) KAFKAJS_RECORDS=$2; shift 2 ;;
     --only) shift; while [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; do ONLY="$ONLY $1"; shift; done ;;
-    -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -242,6 +244,20 @@ if wanted soak; then
     --producer-props "bootstrap.servers=$BROKER" acks=1 | sed -E 's/^/  /; s/, [0-9.]+ ms avg latency.*//'
   kill "$rss_pid" 2>/dev/null; wait "$rss_pid" 2>/dev/null
   echo "  stored: $(du -sh "$DIR"/broker-1 2>/dev/null | cut -f1)"
+fi
+
+# ---------------------------------------------------------------------------------------------
+if want schemas; then
+  section "schemas: producer throughput with Avro values (schema registry in ZooKeeper) vs the same bytes raw"
+  SR_PORT=$(free_port)
+  printf 'listeners=http://127.0.0.1:%s\nkafkastore.connection.url=%s\n' "$SR_PORT" "$ZK" >"$DIR/schema-registry.properties"
+  bin/schema-registry-start.sh "$DIR/schema-registry.properties" >"$DIR/schema-registry.log" 2>&1 &
+  sr_pid=$!
+  for _ in $(seq 1 100); do node -e 'fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))' "http://127.0.0.1:$SR_PORT/subjects" && break; sleep 0.2; done
+  create_topic bench-avro
+  bin/kafka-avro-producer-perf-test.sh --topic bench-avro --num-records $(( RECORDS / 4 )) --schema-registry-url "http://127.0.0.1:$SR_PORT" \
+    --producer-props "bootstrap.servers=$BROKER" 2>&1 | sed 's/^/  /'
+  kill "$sr_pid" 2>/dev/null; wait "$sr_pid" 2>/dev/null
 fi
 
 # ---------------------------------------------------------------------------------------------
