@@ -12,6 +12,10 @@
 #   --brokers N      brokers (default 3, ids 1..N)
 #   --port P         port of broker 1; broker K listens on P+K-1 (default 9092)
 #   --topic T        the demo topic `up` creates (default demo; "" for none)
+#   --chroot /NAME   a second cluster on an ensemble that is already up (the one --zk-port and
+#                    --zk-nodes name): its brokers use zookeeper.connect=<ensemble>/NAME, and
+#                    `up`/`down` start and stop only them, never the ensemble. E.g. next to the
+#                    quick start's cluster:  --dir ./data-b --port 9192 --chroot /cluster-b
 #
 # Layout: DIR/zk/ (the ensemble, see scripts/zk-ensemble.sh), DIR/broker-K/ with the broker's
 # server.properties, logs (kafka-logs/), its output (broker.log) and pid file (broker.pid).
@@ -21,7 +25,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/common.sh
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 cmd=${1:-}; [ -n "$cmd" ] || usage; shift
 broker_arg=
 case "$cmd" in
@@ -31,7 +35,7 @@ case "$cmd" in
   *) echo "unknown command: $cmd" >&2; usage ;;
 esac
 
-dir=./data zk_nodes= zk_port= brokers= port= topic=demo
+dir=./data zk_nodes= zk_port= brokers= port= topic=demo chroot=
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) dir=${2:?}; shift 2 ;;
@@ -40,6 +44,7 @@ while [ $# -gt 0 ]; do
     --brokers) brokers=${2:?}; shift 2 ;;
     --port) port=${2:?}; shift 2 ;;
     --topic) topic=${2-}; shift 2 ;;
+    --chroot) chroot=${2:?}; shift 2 ;;
     *) echo "unknown option: $1" >&2; usage ;;
   esac
 done
@@ -52,12 +57,17 @@ zk_nodes=${zk_nodes:-${SAVED_ZK_NODES:-3}}
 zk_port=${zk_port:-${SAVED_ZK_PORT:-2181}}
 brokers=${brokers:-${SAVED_BROKERS:-3}}
 port=${port:-${SAVED_PORT:-9092}}
+chroot=${chroot:-${SAVED_CHROOT:-}}
+chroot=${chroot%/}
+case "$chroot" in ""|/[A-Za-z0-9_.-]*) ;; *) echo "--chroot must look like /name, got \"$chroot\"" >&2; exit 2 ;; esac
 
-zk_connect() {
+# The ensemble's hosts; zk_connect adds the chroot (what brokers and tools of this cluster use).
+zk_hosts() {
   local s= i
   for i in $(seq 1 "$zk_nodes"); do s="$s${s:+,}127.0.0.1:$((zk_port + i - 1))"; done
   printf '%s\n' "$s"
 }
+zk_connect() { printf '%s%s\n' "$(zk_hosts)" "$chroot"; }
 bdir() { printf '%s/broker-%s\n' "$dir" "$1"; }
 bport() { printf '%s\n' $((port + $1 - 1)); }
 bpid() { cat "$(bdir "$1")/broker.pid" 2>/dev/null || true; }
@@ -124,8 +134,13 @@ stop_broker() {
 case "$cmd" in
   up)
     scripts/setup.sh
-    printf 'SAVED_ZK_NODES=%s\nSAVED_ZK_PORT=%s\nSAVED_BROKERS=%s\nSAVED_PORT=%s\n' "$zk_nodes" "$zk_port" "$brokers" "$port" >"$env_file"
-    scripts/zk-ensemble.sh start --nodes "$zk_nodes" --port "$zk_port" --dir "$dir/zk" >/dev/null
+    printf 'SAVED_ZK_NODES=%s\nSAVED_ZK_PORT=%s\nSAVED_BROKERS=%s\nSAVED_PORT=%s\nSAVED_CHROOT=%s\n' "$zk_nodes" "$zk_port" "$brokers" "$port" "$chroot" >"$env_file"
+    if [ -z "$chroot" ]; then
+      scripts/zk-ensemble.sh start --nodes "$zk_nodes" --port "$zk_port" --dir "$dir/zk" >/dev/null
+    else
+      [ "$(zk_4lw "$zk_port" ruok 2>/dev/null)" = imok ] ||
+        die "no ZooKeeper answers on 127.0.0.1:$zk_port: --chroot puts this cluster on a running ensemble (start one first: scripts/cluster.sh up, or name it with --zk-port/--zk-nodes)"
+    fi
     for k in $(seq 1 "$brokers"); do start_broker "$k"; done
     for k in $(seq 1 "$brokers"); do wait_broker "$k"; done
     wait_metadata "$brokers"
@@ -148,11 +163,11 @@ MSG
     ;;
   down)
     for d in "$dir"/broker-*; do [ -d "$d" ] && stop_broker "${d##*-}"; done
-    scripts/zk-ensemble.sh stop --dir "$dir/zk" >/dev/null 2>&1 || true
-    log "cluster stopped"
+    [ -n "$chroot" ] || scripts/zk-ensemble.sh stop --dir "$dir/zk" >/dev/null 2>&1 || true
+    log "cluster stopped${chroot:+ (its brokers only: the ensemble belongs to another cluster)}"
     ;;
   status)
-    scripts/zk-ensemble.sh status --dir "$dir/zk" || true
+    if [ -z "$chroot" ]; then scripts/zk-ensemble.sh status --dir "$dir/zk" || true; else echo "ZooKeeper $(zk_connect) (a chroot on another cluster's ensemble)"; fi
     for d in "$dir"/broker-*; do
       [ -d "$d" ] || continue
       k=${d##*-}; pid=$(bpid "$k")

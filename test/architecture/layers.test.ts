@@ -1,5 +1,5 @@
 /**
- * Imports point one way (style.md): cli -> client|broker -> coordinator|admin ->
+ * Imports point one way (style.md): cli -> mirror -> client|broker -> coordinator|admin ->
  * zk|storage|network -> protocol -> common (coordinator: the group coordinator and the records
  * of __consumer_offsets, above protocol and storage, below broker). A file may import from its
  * own folder and from the folders its layer lists; nothing below may reach up.
@@ -21,7 +21,8 @@ const ALLOWED: Record<string, string[]> = {
   coordinator: ['storage', 'protocol', 'common'],
   client: ['admin', 'zk', 'network', 'protocol', 'common'],
   broker: ['coordinator', 'admin', 'zk', 'storage', 'network', 'protocol', 'common'],
-  cli: ['client', 'broker', 'coordinator', 'admin', 'zk', 'storage', 'network', 'protocol', 'common'],
+  mirror: ['client', 'admin', 'zk', 'network', 'protocol', 'common'],
+  cli: ['mirror', 'client', 'broker', 'coordinator', 'admin', 'zk', 'storage', 'network', 'protocol', 'common'],
   bin: ['cli', 'broker', 'client', 'common'],
 };
 

@@ -5,8 +5,8 @@
  * into the stream's queue; a rebalance clears it.
  *
  * At-least-once: a record counts as processed when the application asks for the next one
- * (the `for await` body finished), or when it calls `markProcessed(record)`. Only processed
- * records are committed. Leaving a loop with `break` or a throw does not mark the last record:
+ * (the `for await` body finished), or when it calls `markProcessed(record)`; with
+ * `markOnNext: false` only markProcessed counts. Only processed records are committed. Leaving a loop with `break` or a throw does not mark the last record:
  * call markProcessed first if it was handled.
  *
  * PartitionTopicInfo is one partition's state for one rebalance generation: the next offset to
@@ -73,17 +73,20 @@ export class KafkaStream implements AsyncIterable<ConsumerRecord> {
   readonly index: number;
   readonly #timeoutMs: number;
   readonly #onSpace: () => void;
+  readonly #markOnNext: boolean;
   #chunks: Chunk[] = [];
   #current: { chunk: Chunk; at: number } | undefined;
   #pending: ConsumerRecord | undefined;
   #waiter: (() => void) | undefined;
   #closed = false;
 
-  constructor(topic: string, index: number, opts: { consumerTimeoutMs?: number; onSpace?: () => void } = {}) {
+  /** `topic`: the topic, or a label (a wildcard's streams carry records of many topics). */
+  constructor(topic: string, index: number, opts: { consumerTimeoutMs?: number; onSpace?: () => void; markOnNext?: boolean } = {}) {
     this.topic = topic;
     this.index = index;
     this.#timeoutMs = opts.consumerTimeoutMs ?? -1;
     this.#onSpace = opts.onSpace ?? (() => {});
+    this.#markOnNext = opts.markOnNext ?? true;
   }
 
   /** Chunks waiting (the fetcher stops fetching for this stream at queued.max.message.chunks). */
@@ -147,10 +150,10 @@ export class KafkaStream implements AsyncIterable<ConsumerRecord> {
     }
   }
 
-  /** The next record; marks the previous one processed. Waits while none is queued. */
+  /** The next record; marks the previous one processed (unless markOnNext is false). Waits while none is queued. */
   async next(): Promise<IteratorResult<ConsumerRecord, undefined>> {
     if (this.#pending) {
-      KafkaStream.markProcessed(this.#pending);
+      if (this.#markOnNext) KafkaStream.markProcessed(this.#pending);
       this.#pending = undefined;
     }
     const deadline = this.#timeoutMs > 0 ? Date.now() + this.#timeoutMs : Infinity;
