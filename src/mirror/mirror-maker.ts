@@ -31,6 +31,7 @@ import type { TopicFilter } from '../client/connector/topic-filter.js';
 import { Producer, type ProducerOptions } from '../client/producer/index.js';
 import { Logger } from '../common/logger.js';
 import { ProjectError } from '../common/errors.js';
+import { ZkTimeoutError } from '../zk/errors.js';
 import { InFlightRecords, type InFlightEntry } from './in-flight.js';
 import { identityHandler, type MessageHandler, type TargetRecord } from './message-handler.js';
 import { TargetTopics } from './target-topics.js';
@@ -111,6 +112,9 @@ export class MirrorMaker extends EventEmitter<MirrorEvents> {
       await mm.#startConsuming();
     } catch (err) {
       await producer.close().catch(() => undefined);
+      if (err instanceof ZkTimeoutError) {
+        throw new ProjectError(`the source cluster's ZooKeeper (${opts.consumerProps['zookeeper.connect']}) does not answer: ${err.message}`, { cause: err });
+      }
       throw err;
     }
     return mm;
