@@ -41,6 +41,7 @@ interface Opts {
   'preserve.partitions'?: boolean;
   'create.topics': string;
   'progress.interval.ms': string;
+  'queue.size': string;
 }
 
 function bool(flag: string, v: string): boolean {
@@ -75,6 +76,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--preserve.partitions', 'send each record to its source partition number when the target topic has as many partitions')
     .option('--create.topics <bool>', "true: create missing target topics with the source's partition count; false: leave them to the target's auto.create.topics.enable", 'true')
     .option('--progress.interval.ms <ms>', 'how often the progress line is printed (0: never)', '10000')
+    .option('--queue.size <n>', 'records taken from the source and not yet acknowledged by the target, at most', '20000')
     .addHelpText('after', '\nExample:\n  kafka-mirror-maker.sh --consumer.config source.properties --producer.config target.properties --whitelist "clicks|views.*"')
     .parse(argv)
     .opts<Opts>();
@@ -86,6 +88,7 @@ export async function main(argv: string[]): Promise<void> {
   const progressMs = int('progress.interval.ms', o['progress.interval.ms'], 0);
   const abortOnSendFailure = bool('abort.on.send.failure', o['abort.on.send.failure']);
   const createTopics = bool('create.topics', o['create.topics']);
+  const queueSize = int('queue.size', o['queue.size'], 1);
 
   const log = new Logger('mirror-maker');
   let filter: TopicFilter;
@@ -130,6 +133,7 @@ export async function main(argv: string[]): Promise<void> {
       preservePartitions: o['preserve.partitions'] === true,
       createTopics,
       progressIntervalMs: progressMs,
+      queueSize,
       logger: log,
     });
   } catch (err) {

@@ -38,11 +38,8 @@ export interface TargetRecord {
 export type HandlerResult = TargetRecord | TargetRecord[] | null | undefined;
 export type MessageHandlerFn = (record: ConsumerRecord, args: string | undefined) => HandlerResult | Promise<HandlerResult>;
 
-/** What the mirror calls: the target records for one source record. */
+/** What the mirror calls: the target records for one source record (a promise only if the module's function returned one). */
 export type MessageHandler = (record: ConsumerRecord) => TargetRecord[] | Promise<TargetRecord[]>;
-
-/** Without a handler: the same topic, key, value, headers and timestamp. */
-export const identityHandler: MessageHandler = (r) => [{ topic: r.topic, key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp }];
 
 /** Checks what a handler returned, as an array. */
 export function handlerOutput(result: HandlerResult, source: ConsumerRecord): TargetRecord[] {
@@ -70,7 +67,14 @@ export async function loadMessageHandler(file: string, args: string | undefined)
   const fn = typeof mod.default === 'function' ? mod.default : typeof mod.handle === 'function' ? mod.handle : undefined;
   if (!fn) throw new ConfigError(`--message.handler ${file} exports no function (export default function (record) {...}, or export function handle)`);
   const handler = fn as MessageHandlerFn;
-  return async (record) => handlerOutput(await handler(record, args), record);
+  return (record) => {
+    const out = handler(record, args);
+    return isThenable(out) ? Promise.resolve(out).then((r) => handlerOutput(r, record)) : handlerOutput(out, record);
+  };
+}
+
+function isThenable(v: unknown): v is PromiseLike<HandlerResult> {
+  return typeof (v as PromiseLike<unknown> | null)?.then === 'function';
 }
 
 async function importTypeScript(abs: string): Promise<Record<string, unknown>> {

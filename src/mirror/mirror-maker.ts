@@ -28,12 +28,12 @@ import { describeGroup } from '../client/connector/group-describe.js';
 import { readTopicPartitions } from '../client/connector/registry.js';
 import type { ConsumerRecord, KafkaStream } from '../client/connector/stream.js';
 import type { TopicFilter } from '../client/connector/topic-filter.js';
-import { Producer, type ProducerOptions } from '../client/producer/index.js';
+import { Producer, type Bytes, type ProducerOptions } from '../client/producer/index.js';
 import { Logger } from '../common/logger.js';
 import { ProjectError } from '../common/errors.js';
 import { ZkTimeoutError } from '../zk/errors.js';
 import { InFlightRecords, type InFlightEntry } from './in-flight.js';
-import { identityHandler, type MessageHandler, type TargetRecord } from './message-handler.js';
+import type { MessageHandler, TargetRecord } from './message-handler.js';
 import { TargetTopics } from './target-topics.js';
 
 export interface MirrorMakerOptions {
@@ -48,6 +48,12 @@ export interface MirrorMakerOptions {
   preservePartitions?: boolean;
   /** Create missing target topics (default), or leave them to the target's auto-creation. */
   createTopics?: boolean;
+  /**
+   * Source records taken but not yet acknowledged through, at most (then the streams wait until
+   * half are): 0.8's --queue.size, a bound on what the process holds (and on the work of its
+   * garbage collector) while the target catches up. Default 20000.
+   */
+  queueSize?: number;
   /** The progress line's period (default 10 s; 0: none). */
   progressIntervalMs?: number;
   logger?: Logger;
@@ -75,22 +81,20 @@ export class MirrorSendError extends ProjectError {}
 
 export class MirrorMaker extends EventEmitter<MirrorEvents> {
   readonly log: Logger;
-  readonly #o: Required<Omit<MirrorMakerOptions, 'handler' | 'logger'>> & { handler: MessageHandler };
+  readonly #o: Required<Omit<MirrorMakerOptions, 'handler' | 'logger'>> & { handler: MessageHandler | undefined };
   readonly #producer: Producer;
   readonly #targets: TargetTopics;
   #connector!: ConsumerConnector;
-  readonly #inFlight: InFlightRecords;
+  readonly #inFlight = new InFlightRecords();
   #loops: Promise<void>[] = [];
   #stopping = false;
   #wakeLoops!: () => void;
-  readonly #stopped = new Promise<void>((resolve) => (this.#wakeLoops = resolve));
+  readonly #stoppedResult = new Promise<{ done: true; value: undefined }>((resolve) => (this.#wakeLoops = () => resolve({ done: true, value: undefined })));
   #failure: Error | undefined;
   #closing: Promise<void> | undefined;
   #markClosed!: () => void;
   readonly #closed = new Promise<void>((resolve) => (this.#markClosed = resolve));
   #timers: NodeJS.Timeout[] = [];
-  readonly #sourcePartitions = new Map<string, Promise<number>>();
-  readonly #targetPartitions = new Map<string, Promise<number>>();
   readonly #stats = { mirrored: 0, failed: 0, dropped: 0 };
   #lastProgress = { at: Date.now(), mirrored: 0 };
 
@@ -130,14 +134,18 @@ export class MirrorMaker extends EventEmitter<MirrorEvents> {
       numStreams: opts.numStreams ?? 1,
       offsetCommitIntervalMs: opts.offsetCommitIntervalMs ?? 60_000,
       abortOnSendFailure: opts.abortOnSendFailure ?? true,
-      handler: opts.handler ?? identityHandler,
+      handler: opts.handler, // none: the same topic, key, value, headers and timestamp
       preservePartitions: opts.preservePartitions ?? false,
       createTopics: opts.createTopics ?? true,
       progressIntervalMs: opts.progressIntervalMs ?? 10_000,
+      queueSize: Math.max(1, opts.queueSize ?? 20_000),
     };
     this.#producer = producer;
-    this.#targets = new TargetTopics(producer.cluster!, { create: this.#o.createTopics, log });
-    this.#inFlight = new InFlightRecords((r) => this.#connector.markProcessed(r));
+    const sources = {
+      sourcePartitions: async (topic: string) => (await readTopicPartitions(this.#connector.zk, [topic])).get(topic)?.length ?? 1,
+      targetPartitions: async (topic: string) => (await producer.partitionsFor(topic)).length,
+    };
+    this.#targets = new TargetTopics(producer.cluster!, sources, { create: this.#o.createTopics, log });
   }
 
   async #startConsuming(): Promise<void> {
@@ -147,12 +155,7 @@ export class MirrorMaker extends EventEmitter<MirrorEvents> {
       rebalanceListener: { beforeReleasingPartitions: () => this.#flushAndCommit('before releasing partitions') },
     });
     this.#connector = connector;
-    connector.on('assigned', () => {
-      // a source topic may have grown, a target topic may have been created or deleted
-      this.#sourcePartitions.clear();
-      this.#targetPartitions.clear();
-      this.#targets.forget();
-    });
+    connector.on('assigned', () => this.#targets.forget()); // a source topic may have grown, a target topic gone
     this.log.info('mirroring', { filter: `${this.#o.filter}`, group: connector.groupId, consumer: connector.consumerId, streams: this.#o.numStreams });
     this.#loops = streams.map((s) => this.#runStream(s));
     this.#timers.push(setInterval(() => void this.#commit('interval'), this.#o.offsetCommitIntervalMs));
@@ -178,45 +181,76 @@ export class MirrorMaker extends EventEmitter<MirrorEvents> {
   }
 
   // ---- the stream loops ---------------------------------------------------------------------
+  // The per-record path stays synchronous while it can: a record queued in the stream, a known
+  // target topic and room in the producer's buffer cost no promise; only waits are awaited.
 
   async #runStream(stream: KafkaStream): Promise<void> {
-    const stopped = this.#stopped.then(() => ({ done: true as const, value: undefined }));
-    while (!this.#stopping) {
-      const next = await Promise.race([stream.next(), stopped]);
-      if (next.done || this.#stopping) return;
-      try {
-        await this.#mirror(next.value);
-      } catch (err) {
-        this.#fail(new MirrorSendError(`mirroring ${where(next.value)} failed: ${(err as Error).message}`, { cause: err }));
-        return;
+    let record: ConsumerRecord | undefined;
+    try {
+      while (!this.#stopping) {
+        record = stream.poll();
+        if (record === undefined) {
+          const next = await Promise.race([stream.next(), this.#stoppedResult]);
+          if (next.done || this.#stopping) return;
+          record = next.value;
+        }
+        const wait = this.#mirror(record);
+        if (wait !== undefined) await wait;
+        if (this.#inFlight.size >= this.#o.queueSize) await this.#inFlight.room(this.#o.queueSize / 2);
       }
+    } catch (err) {
+      this.#fail(new MirrorSendError(`mirroring ${where(record!)} failed: ${(err as Error).message}`, { cause: err }));
     }
   }
 
-  async #mirror(record: ConsumerRecord): Promise<void> {
-    const out = await this.#o.handler(record);
-    if (this.#stopping) return; // taken but never sent: not processed, so not committed
-    if (out.length === 0) this.#stats.dropped++;
-    const entry = this.#inFlight.add(record, out.length);
-    for (const target of out) {
-      await this.#targets.ensure(target.topic, () => this.#sourcePartitionCount(record.topic));
-      const partition = this.#o.preservePartitions ? await this.#samePartition(record, target) : undefined;
-      const more = this.#producer.produce(
-        { topic: target.topic, partition, key: target.key, value: target.value, headers: target.headers, timestamp: target.timestamp ?? record.timestamp },
-        (err) => this.#onSent(entry, target, err),
-      );
-      if (!more) await this.#producer.ready();
+  #mirror(record: ConsumerRecord): Promise<void> | undefined {
+    const handler = this.#o.handler;
+    if (handler === undefined) {
+      if (this.#stopping) return undefined; // taken but never sent: not processed, so not committed
+      return this.#produce(this.#inFlight.add(record, 1), record.topic, record.key, record.value, record.headers, record.timestamp);
     }
+    const out = handler(record);
+    return out instanceof Promise ? out.then((list) => this.#sendAll(record, list)) : this.#sendAll(record, out);
   }
 
-  #onSent(entry: InFlightEntry, target: TargetRecord, err: Error | null): void {
+  /** Sends the handler's records of one source record, from `from` on (after a wait). */
+  #sendAll(record: ConsumerRecord, list: TargetRecord[], from = 0, entry?: InFlightEntry): Promise<void> | undefined {
+    if (entry === undefined) {
+      if (this.#stopping) return undefined;
+      if (list.length === 0) this.#stats.dropped++;
+      entry = this.#inFlight.add(record, list.length);
+    }
+    for (let i = from; i < list.length; i++) {
+      const t = list[i]!;
+      const wait = this.#produce(entry, t.topic, t.key, t.value, t.headers, t.timestamp ?? record.timestamp);
+      if (wait !== undefined) return i + 1 < list.length ? wait.then(() => this.#sendAll(record, list, i + 1, entry)) : wait;
+    }
+    return undefined;
+  }
+
+  /** Hands one target record to the producer; a promise when it has to wait first or after. */
+  #produce(entry: InFlightEntry, topic: string, key: Bytes, value: Bytes, headers: TargetRecord['headers'], timestamp: number): Promise<void> | undefined {
+    const source = entry.record;
+    if (!this.#targets.known(topic)) return this.#targets.ensure(topic, source.topic).then(() => this.#produce(entry, topic, key, value, headers, timestamp));
+    let partition: number | undefined;
+    if (this.#o.preservePartitions) {
+      const same = this.#targets.samePartition(source.topic, source.partition, topic);
+      if (same instanceof Promise) return same.then(() => this.#produce(entry, topic, key, value, headers, timestamp));
+      partition = same;
+    }
+    if (headers !== undefined && headers.length === 0) headers = undefined;
+    const more = this.#producer.produce({ topic, partition, key, value, headers, timestamp }, (err) => this.#onSent(entry, topic, err));
+    return more ? undefined : this.#producer.ready();
+  }
+
+  #onSent(entry: InFlightEntry, topic: string, err: Error | null): void {
     if (!err) {
       this.#stats.mirrored++;
       this.#inFlight.ack(entry);
       return;
     }
     this.#stats.failed++;
-    const what = `sending ${where(entry.record)} to topic "${target.topic}" of the target failed: ${err.message}`;
+    const what = `sending ${where(entry.record)} to topic "${topic}" of the target failed: ${err.message}`;
     if (this.#o.abortOnSendFailure) {
       this.#fail(new MirrorSendError(what, { cause: err }));
       return;
@@ -225,31 +259,11 @@ export class MirrorMaker extends EventEmitter<MirrorEvents> {
     this.#inFlight.ack(entry);
   }
 
-  #sourcePartitionCount(topic: string): Promise<number> {
-    let p = this.#sourcePartitions.get(topic);
-    if (!p) {
-      p = readTopicPartitions(this.#connector.zk, [topic]).then((m) => m.get(topic)?.length ?? 1);
-      this.#sourcePartitions.set(topic, p);
-      p.catch(() => this.#sourcePartitions.delete(topic));
-    }
-    return p;
-  }
-
-  /** The source partition, when the target topic has as many partitions as the source topic. */
-  async #samePartition(record: ConsumerRecord, target: TargetRecord): Promise<number | undefined> {
-    let p = this.#targetPartitions.get(target.topic);
-    if (!p) {
-      p = this.#producer.partitionsFor(target.topic).then((ids) => ids.length);
-      this.#targetPartitions.set(target.topic, p);
-      p.catch(() => this.#targetPartitions.delete(target.topic));
-    }
-    const [source, count] = await Promise.all([this.#sourcePartitionCount(record.topic), p]);
-    return source === count ? record.partition : undefined;
-  }
-
   // ---- commits, progress, stopping ----------------------------------------------------------
 
+  /** Marks what the target acknowledged through (in-flight.ts), then commits it. */
   async #commit(why: string): Promise<void> {
+    for (const r of this.#inFlight.takeProcessed()) this.#connector.markProcessed(r);
     try {
       await this.#connector.commitOffsets();
     } catch (err) {

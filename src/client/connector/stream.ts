@@ -65,6 +65,28 @@ interface Chunk {
   records: ConsumerRecord[];
 }
 
+/** A record as the fetcher makes it: it knows its partition's generation (for markProcessed). */
+export class FetchedRecord implements ConsumerRecord {
+  readonly #info: PartitionTopicInfo;
+  constructor(
+    info: PartitionTopicInfo,
+    public topic: string,
+    public partition: number,
+    public offset: number,
+    public timestamp: number,
+    public key: Buffer | null,
+    public value: Buffer | null,
+    public headers: { key: string; value: Buffer | null }[],
+  ) {
+    this.#info = info;
+  }
+
+  static infoOf(r: ConsumerRecord): PartitionTopicInfo | undefined {
+    return #info in r ? (r as FetchedRecord).#info : undefined;
+  }
+}
+
+/** Records enqueued as plain objects (tests, other producers of chunks). */
 const infoOf = new WeakMap<ConsumerRecord, PartitionTopicInfo>();
 
 export class KafkaStream implements AsyncIterable<ConsumerRecord> {
@@ -101,7 +123,7 @@ export class KafkaStream implements AsyncIterable<ConsumerRecord> {
   /** Fetcher side: adds the records of one fetch of one partition. */
   enqueue(info: PartitionTopicInfo, records: ConsumerRecord[]): void {
     if (this.#closed || !info.active || records.length === 0) return;
-    for (const r of records) infoOf.set(r, info);
+    if (!(records[0] instanceof FetchedRecord)) for (const r of records) infoOf.set(r, info);
     this.#chunks.push({ info, records });
     this.#wake();
   }
@@ -122,7 +144,7 @@ export class KafkaStream implements AsyncIterable<ConsumerRecord> {
 
   /** Marks a record (from any stream of this connector) as processed, so a commit covers it. */
   static markProcessed(record: ConsumerRecord): void {
-    infoOf.get(record)?.markProcessed(record.offset);
+    (FetchedRecord.infoOf(record) ?? infoOf.get(record))?.markProcessed(record.offset);
   }
 
   markProcessed(record: ConsumerRecord): void {
@@ -148,6 +170,21 @@ export class KafkaStream implements AsyncIterable<ConsumerRecord> {
       this.#current = { chunk: next, at: 0 };
       this.#onSpace();
     }
+  }
+
+  /**
+   * The next record if one is queued, else undefined, without waiting (nor throwing
+   * ConsumerTimeoutError); marks the previous one processed like next().
+   */
+  poll(): ConsumerRecord | undefined {
+    if (this.#pending) {
+      if (this.#markOnNext) KafkaStream.markProcessed(this.#pending);
+      this.#pending = undefined;
+    }
+    if (this.#closed) return undefined;
+    const r = this.#take();
+    if (r) this.#pending = r;
+    return r;
   }
 
   /** The next record; marks the previous one processed (unless markOnNext is false). Waits while none is queued. */
