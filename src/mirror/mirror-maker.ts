@@ -26,7 +26,7 @@ import { EventEmitter } from 'node:events';
 import { ConsumerConnector } from '../client/connector/consumer-connector.js';
 import { describeGroup } from '../client/connector/group-describe.js';
 import { readTopicPartitions } from '../client/connector/registry.js';
-import type { ConsumerRecord, KafkaStream } from '../client/connector/stream.js';
+import type { ConsumerRecord, KafkaStream, PartitionTopicInfo } from '../client/connector/stream.js';
 import type { TopicFilter } from '../client/connector/topic-filter.js';
 import { Producer, type Bytes, type ProducerOptions } from '../client/producer/index.js';
 import { Logger } from '../common/logger.js';
@@ -85,7 +85,7 @@ export class MirrorMaker extends EventEmitter<MirrorEvents> {
   readonly #producer: Producer;
   readonly #targets: TargetTopics;
   #connector!: ConsumerConnector;
-  readonly #inFlight = new InFlightRecords();
+  readonly #inFlight = new InFlightRecords<PartitionTopicInfo>();
   #loops: Promise<void>[] = [];
   #stopping = false;
   #wakeLoops!: () => void;
@@ -207,35 +207,41 @@ export class MirrorMaker extends EventEmitter<MirrorEvents> {
     const handler = this.#o.handler;
     if (handler === undefined) {
       if (this.#stopping) return undefined; // taken but never sent: not processed, so not committed
-      return this.#produce(this.#inFlight.add(record, 1), record.topic, record.key, record.value, record.headers, record.timestamp);
+      return this.#produce(this.#track(record, 1), record, record.topic, record.key, record.value, record.headers, record.timestamp);
     }
     const out = handler(record);
     return out instanceof Promise ? out.then((list) => this.#sendAll(record, list)) : this.#sendAll(record, out);
   }
 
+  /** The record's place in its partition's queue of records in flight. */
+  #track(record: ConsumerRecord, sends: number): InFlightEntry<PartitionTopicInfo> {
+    const partition = this.#connector.partitionOf(record);
+    if (!partition) throw new ProjectError(`${where(record)} did not come from the consumer's streams`);
+    return this.#inFlight.add(partition, `${record.topic}/${record.partition}`, record.offset, sends);
+  }
+
   /** Sends the handler's records of one source record, from `from` on (after a wait). */
-  #sendAll(record: ConsumerRecord, list: TargetRecord[], from = 0, entry?: InFlightEntry): Promise<void> | undefined {
+  #sendAll(record: ConsumerRecord, list: TargetRecord[], from = 0, entry?: InFlightEntry<PartitionTopicInfo>): Promise<void> | undefined {
     if (entry === undefined) {
       if (this.#stopping) return undefined;
       if (list.length === 0) this.#stats.dropped++;
-      entry = this.#inFlight.add(record, list.length);
+      entry = this.#track(record, list.length);
     }
     for (let i = from; i < list.length; i++) {
       const t = list[i]!;
-      const wait = this.#produce(entry, t.topic, t.key, t.value, t.headers, t.timestamp ?? record.timestamp);
+      const wait = this.#produce(entry, record, t.topic, t.key, t.value, t.headers, t.timestamp ?? record.timestamp);
       if (wait !== undefined) return i + 1 < list.length ? wait.then(() => this.#sendAll(record, list, i + 1, entry)) : wait;
     }
     return undefined;
   }
 
   /** Hands one target record to the producer; a promise when it has to wait first or after. */
-  #produce(entry: InFlightEntry, topic: string, key: Bytes, value: Bytes, headers: TargetRecord['headers'], timestamp: number): Promise<void> | undefined {
-    const source = entry.record;
-    if (!this.#targets.known(topic)) return this.#targets.ensure(topic, source.topic).then(() => this.#produce(entry, topic, key, value, headers, timestamp));
+  #produce(entry: InFlightEntry<PartitionTopicInfo>, source: ConsumerRecord, topic: string, key: Bytes, value: Bytes, headers: TargetRecord['headers'], timestamp: number): Promise<void> | undefined {
+    if (!this.#targets.known(topic)) return this.#targets.ensure(topic, source.topic).then(() => this.#produce(entry, source, topic, key, value, headers, timestamp));
     let partition: number | undefined;
     if (this.#o.preservePartitions) {
       const same = this.#targets.samePartition(source.topic, source.partition, topic);
-      if (same instanceof Promise) return same.then(() => this.#produce(entry, topic, key, value, headers, timestamp));
+      if (same instanceof Promise) return same.then(() => this.#produce(entry, source, topic, key, value, headers, timestamp));
       partition = same;
     }
     if (headers !== undefined && headers.length === 0) headers = undefined;
@@ -243,14 +249,14 @@ export class MirrorMaker extends EventEmitter<MirrorEvents> {
     return more ? undefined : this.#producer.ready();
   }
 
-  #onSent(entry: InFlightEntry, topic: string, err: Error | null): void {
+  #onSent(entry: InFlightEntry<PartitionTopicInfo>, topic: string, err: Error | null): void {
     if (!err) {
       this.#stats.mirrored++;
       this.#inFlight.ack(entry);
       return;
     }
     this.#stats.failed++;
-    const what = `sending ${where(entry.record)} to topic "${topic}" of the target failed: ${err.message}`;
+    const what = `sending ${entry.where} to topic "${topic}" of the target failed: ${err.message}`;
     if (this.#o.abortOnSendFailure) {
       this.#fail(new MirrorSendError(what, { cause: err }));
       return;
@@ -263,7 +269,7 @@ export class MirrorMaker extends EventEmitter<MirrorEvents> {
 
   /** Marks what the target acknowledged through (in-flight.ts), then commits it. */
   async #commit(why: string): Promise<void> {
-    for (const r of this.#inFlight.takeProcessed()) this.#connector.markProcessed(r);
+    for (const [partition, offset] of this.#inFlight.takeProcessed((p) => !p.active)) partition.markProcessed(offset);
     try {
       await this.#connector.commitOffsets();
     } catch (err) {
@@ -286,9 +292,10 @@ export class MirrorMaker extends EventEmitter<MirrorEvents> {
     if (this.#connector.offsetsStorage === 'kafka') lag = 'n/a (offsets.storage=kafka)';
     else {
       try {
-        const d = await describeGroup(this.#connector.zk, this.#connector.groupId, { clientId: 'mirror-maker-lag', timeoutMs: 5000 });
-        const lags = d.partitions.map((p) => p.lag);
-        lag = lags.every((l) => l !== undefined) ? String(lags.reduce((a, b) => a! + b!, 0)) : `${lags.reduce((a, b) => a! + (b ?? 0), 0)}+ (${lags.filter((l) => l === undefined).length} partition(s) unknown)`;
+        const { partitions } = await describeGroup(this.#connector.zk, this.#connector.groupId, { clientId: 'mirror-maker-lag', timeoutMs: 5000 });
+        const known = partitions.flatMap((p) => (p.lag === undefined ? [] : [p.lag]));
+        const sum = known.reduce((a, b) => a + b, 0);
+        lag = known.length === partitions.length ? String(sum) : `${sum}+ (${partitions.length - known.length} partition(s) unknown)`;
       } catch (err) {
         lag = `unknown (${(err as Error).message})`;
       }

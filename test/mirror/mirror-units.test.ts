@@ -13,15 +13,19 @@ import { ConfigError } from '../../src/common/errors.js';
 const rec = (topic: string, partition: number, offset: number): ConsumerRecord => ({ topic, partition, offset, timestamp: 5, key: null, value: Buffer.from(`v${offset}`), headers: [] });
 
 describe('InFlightRecords', () => {
-  const taken = (t: InFlightRecords) => t.takeProcessed().map((r) => `${r.topic}/${r.partition}@${r.offset}`);
+  // partition generations: any objects (the connector's PartitionTopicInfo in the mirror)
+  const p0 = { name: 't/0' };
+  const p1 = { name: 't/1' };
+  const taken = (t: InFlightRecords<{ name: string }>, ended?: (p: { name: string }) => boolean) => t.takeProcessed(ended).map(([p, o]) => `${p.name}@${o}`);
 
   it('marks a record processed only once it and every earlier record of its partition are acknowledged', () => {
-    const t = new InFlightRecords();
-    const e0 = t.add(rec('t', 0, 0), 1);
-    const e1 = t.add(rec('t', 0, 1), 2); // the handler made two target records of it
-    const e2 = t.add(rec('t', 0, 2), 1);
-    const f0 = t.add(rec('t', 1, 7), 1);
+    const t = new InFlightRecords<{ name: string }>();
+    const e0 = t.add(p0, 't/0', 0, 1);
+    const e1 = t.add(p0, 't/0', 1, 2); // the handler made two target records of it
+    const e2 = t.add(p0, 't/0', 2, 1);
+    const f0 = t.add(p1, 't/1', 7, 1);
     expect(t.size).toBe(4);
+    expect(e1.where).toBe('t/0@1');
     t.ack(e2); // acknowledged out of order: nothing yet
     t.ack(e1);
     expect(taken(t)).toEqual([]);
@@ -37,20 +41,43 @@ describe('InFlightRecords', () => {
   });
 
   it('a record mapped to nothing is processed as soon as those before it are; one never acknowledged holds its partition back for good', () => {
-    const t = new InFlightRecords();
-    t.add(rec('t', 0, 0), 0);
+    const t = new InFlightRecords<{ name: string }>();
+    t.add(p0, 't/0', 0, 0);
     expect(taken(t)).toEqual(['t/0@0']);
-    t.add(rec('t', 0, 1), 1); // its send failed: never acknowledged
-    const after = t.add(rec('t', 0, 2), 1);
-    t.add(rec('t', 0, 3), 0);
+    t.add(p0, 't/0', 1, 1); // its send failed: never acknowledged
+    const after = t.add(p0, 't/0', 2, 1);
+    t.add(p0, 't/0', 3, 0);
     t.ack(after);
     expect(taken(t)).toEqual([]);
     expect(t.size).toBe(3);
   });
 
+  it('a new generation of a partition has a queue of its own; a drained old one is forgotten once ended', async () => {
+    const t = new InFlightRecords<{ name: string }>();
+    const old = t.add(p0, 't/0', 5, 1);
+    const again = { name: 't/0 (new generation)' };
+    const fresh = t.add(again, 't/0', 5, 1); // re-read from the committed offset
+    t.ack(fresh); // not held back by the old generation's record
+    expect(taken(t)).toEqual(['t/0 (new generation)@5']);
+    t.ack(old);
+    expect(taken(t, (p) => p === p0)).toEqual(['t/0@5']);
+    t.add(p0, 't/0', 6, 0); // a queue made afresh
+    expect(taken(t)).toEqual(['t/0@6']);
+    // room() waits until fewer records are in flight
+    const e = [t.add(p1, 't/1', 0, 1), t.add(p1, 't/1', 1, 1)];
+    let roomy = false;
+    const waiting = t.room(1).then(() => (roomy = true));
+    t.ack(e[0]!);
+    await Promise.resolve();
+    expect(roomy).toBe(false);
+    t.ack(e[1]!);
+    await waiting;
+    expect(roomy).toBe(true);
+  });
+
   it('keeps up with many records of interleaved partitions (the queues are compacted as they go)', () => {
-    const t = new InFlightRecords();
-    const entries = Array.from({ length: 5000 }, (_, i) => t.add(rec('t', i % 2, i), 1));
+    const t = new InFlightRecords<{ name: string }>();
+    const entries = Array.from({ length: 5000 }, (_, i) => t.add(i % 2 ? p1 : p0, `t/${i % 2}`, i, 1));
     for (const e of entries.filter((_, i) => i % 2 === 1)) t.ack(e);
     expect(taken(t)).toEqual(['t/1@4999']);
     for (const e of entries.slice(0, 4000).filter((_, i) => i % 2 === 0)) t.ack(e);

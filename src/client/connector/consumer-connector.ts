@@ -286,6 +286,15 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     KafkaStream.markProcessed(record);
   }
 
+  /**
+   * The partition generation a record belongs to: `markProcessed(offset)` on it marks every
+   * record of that partition through `offset`, without holding the records (a mark after the
+   * generation ended is ignored).
+   */
+  partitionOf(record: ConsumerRecord): PartitionTopicInfo | undefined {
+    return KafkaStream.partitionOf(record);
+  }
+
   /** Where the offsets are kept: 'zookeeper', 'kafka' or 'kafka+zookeeper' (dual commit). */
   get offsetsStorage(): string {
     return this.#offsets.name;

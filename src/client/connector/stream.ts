@@ -144,7 +144,12 @@ export class KafkaStream implements AsyncIterable<ConsumerRecord> {
 
   /** Marks a record (from any stream of this connector) as processed, so a commit covers it. */
   static markProcessed(record: ConsumerRecord): void {
-    (FetchedRecord.infoOf(record) ?? infoOf.get(record))?.markProcessed(record.offset);
+    KafkaStream.partitionOf(record)?.markProcessed(record.offset);
+  }
+
+  /** The partition generation a record was fetched in (undefined for a record not from a stream). */
+  static partitionOf(record: ConsumerRecord): PartitionTopicInfo | undefined {
+    return FetchedRecord.infoOf(record) ?? infoOf.get(record);
   }
 
   markProcessed(record: ConsumerRecord): void {
