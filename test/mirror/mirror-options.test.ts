@@ -14,7 +14,7 @@ import path from 'node:path';
 import { TestCluster, until } from '../helpers/broker-cluster.js';
 import { createTopic } from '../../src/admin/topic-admin.js';
 import { describeGroup } from '../../src/client/connector/group-describe.js';
-import { Producer } from '../../src/client/producer/index.js';
+import { Producer, murmur2Partition } from '../../src/client/producer/index.js';
 import { consumerGroupPath, consumerIdsPath, consumersPath, offsetPath, topicPath } from '../../src/zk/paths.js';
 import { MIRROR_MAIN, SourceWriter, checkMirrored, readTopic, startMirror, writeProperties, type MirrorProcess } from '../helpers/mirror.js';
 
@@ -125,6 +125,25 @@ describe('kafka-mirror-maker options', () => {
     expect(await s.stop()).toBe(0);
     expect(s.stderr()).toMatch(/skipped \(abort\.on\.send\.failure=false\)/);
     expect(s.stderr()).toMatch(/mirrored 29 records \(1 failed, 0 dropped by the handler\)/);
+  });
+
+  it('--preserve.partitions keeps the source partition when the target topic has as many partitions', async () => {
+    await createTopic(a.zk, 'pp.same', { partitions: 3, replicationFactor: 1 });
+    await createTopic(a.zk, 'pp.fewer', { partitions: 3, replicationFactor: 1 });
+    await createTopic(b.zk, 'pp.fewer', { partitions: 2, replicationFactor: 1 }); // counts differ: the key decides
+    const p = new Producer({ brokers: a.bootstrap, acks: 'all' });
+    // one timestamp for all: records of three source partitions meet in the target's batches
+    for (const t of ['pp.same', 'pp.fewer']) for (let i = 0; i < 30; i++) await p.send({ topic: t, partition: i % 3, key: `k${i}`, value: `${i % 3}`, timestamp: 1_600_000_000_000 });
+    await p.close();
+    const m = mirror('mirror-preserve', ['--whitelist', 'pp\\..*', '--preserve.partitions']);
+    await lagZero('mirror-preserve', ['pp.same', 'pp.fewer']);
+    const same = await readTopic(b.bootstrap, 'pp.same');
+    expect(same).toHaveLength(30);
+    for (const r of same) expect(String(r.partition)).toBe(r.value!.toString());
+    const fewer = await readTopic(b.bootstrap, 'pp.fewer');
+    expect(fewer).toHaveLength(30);
+    for (const r of fewer) expect(r.partition).toBe(murmur2Partition(r.key!, 2));
+    expect(await m.stop()).toBe(0);
   });
 
   it('bad input: a clear error, exit 1, nothing registered', async () => {
