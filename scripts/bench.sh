@@ -272,5 +272,11 @@ if want cleaner; then
   node dist/bench/cleaner-bench.js --zookeeper "$ZK" --broker "$BROKER" --log-dir "$DIR/broker-1/kafka-logs" 2>&1 | sed 's/^/  /'
 fi
 
+# ---------------------------------------------------------------------------------------------
+if want mirror; then
+  section "mirror: kafka-mirror-maker to a second cluster (a broker under a chroot of this ZooKeeper), 1 and 4 streams, vs our producer writing the same records there"
+  node --max-semi-space-size=64 dist/bench/mirror-bench.js --zookeeper "$ZK" --broker "$BROKER" --records $(( RECORDS / 4 )) --runs "$RUNS" 2>&1 | sed 's/^/  /'
+fi
+
 echo "machine at the end: crc32c $(cpu_speed) GiB/s on one core"
 report_steal

@@ -17,6 +17,10 @@
 #   --host-prefix A.B.C  broker K listens on A.B.C.K (a loopback address of its own, e.g. 127.0.7)
 #                    and opens its connections from it (KAFKA_SOURCE_ADDRESS), so packet filters
 #                    can cut the links between two brokers by address (bin/kafka-verify.sh)
+#   --chroot /NAME   a second cluster on an ensemble that is already up (the one --zk-port and
+#                    --zk-nodes name): its brokers use zookeeper.connect=<ensemble>/NAME, and
+#                    `up`/`down` start and stop only them, never the ensemble. E.g. next to the
+#                    quick start's cluster:  --dir ./data-b --port 9192 --chroot /cluster-b
 #
 # Layout: DIR/zk/ (the ensemble, see scripts/zk-ensemble.sh), DIR/broker-K/ with the broker's
 # server.properties, logs (kafka-logs/), its output (broker.log) and pid file (broker.pid).
@@ -26,7 +30,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/common.sh
 
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 cmd=${1:-}; [ -n "$cmd" ] || usage; shift
 broker_arg=
 case "$cmd" in
@@ -36,7 +40,7 @@ case "$cmd" in
   *) echo "unknown command: $cmd" >&2; usage ;;
 esac
 
-dir=./data zk_nodes= zk_port= brokers= port= topic=demo metrics_port= host_prefix= overrides=() overrides_given=
+dir=./data zk_nodes= zk_port= brokers= port= topic=demo metrics_port= host_prefix= overrides=() overrides_given= chroot=
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) dir=${2:?}; shift 2 ;;
@@ -48,6 +52,7 @@ while [ $# -gt 0 ]; do
     --metrics-port) metrics_port=${2:?}; shift 2 ;;
     --override) [[ ${2:-} == ?*=* ]] || die "--override wants key=value, got '${2:-}'"; overrides+=("$2"); overrides_given=1; shift 2 ;;
     --host-prefix) [[ ${2:-} =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || die "--host-prefix wants 127.B.C, got '${2:-}'"; host_prefix=$2; shift 2 ;;
+    --chroot) chroot=${2:?}; shift 2 ;;
     *) echo "unknown option: $1" >&2; usage ;;
   esac
 done
@@ -63,12 +68,17 @@ port=${port:-${SAVED_PORT:-9092}}
 host_prefix=${host_prefix:-${SAVED_HOST_PREFIX:-}}
 metrics_port=${metrics_port:-${SAVED_METRICS_PORT:-}}
 if [ -z "$overrides_given" ] && [ -n "${SAVED_OVERRIDES:-}" ]; then eval "overrides=($SAVED_OVERRIDES)"; fi
+chroot=${chroot:-${SAVED_CHROOT:-}}
+chroot=${chroot%/}
+case "$chroot" in ""|/[A-Za-z0-9_.-]*) ;; *) echo "--chroot must look like /name, got \"$chroot\"" >&2; exit 2 ;; esac
 
-zk_connect() {
+# The ensemble's hosts; zk_connect adds the chroot (what brokers and tools of this cluster use).
+zk_hosts() {
   local s= i
   for i in $(seq 1 "$zk_nodes"); do s="$s${s:+,}127.0.0.1:$((zk_port + i - 1))"; done
   printf '%s\n' "$s"
 }
+zk_connect() { printf '%s%s\n' "$(zk_hosts)" "$chroot"; }
 bdir() { printf '%s/broker-%s\n' "$dir" "$1"; }
 bport() { printf '%s\n' $((port + $1 - 1)); }
 bhost() { if [ -n "$host_prefix" ]; then printf '%s.%s\n' "$host_prefix" "$1"; else printf '127.0.0.1\n'; fi; }
@@ -143,10 +153,16 @@ case "$cmd" in
   up)
     scripts/setup.sh
     printf 'SAVED_ZK_NODES=%s\nSAVED_ZK_PORT=%s\nSAVED_BROKERS=%s\nSAVED_PORT=%s\n' "$zk_nodes" "$zk_port" "$brokers" "$port" >"$env_file"
+    printf 'SAVED_CHROOT=%s\n' "$chroot" >>"$env_file"
     if [ -n "$host_prefix" ]; then printf 'SAVED_HOST_PREFIX=%s\n' "$host_prefix" >>"$env_file"; fi
     if [ -n "$metrics_port" ]; then printf 'SAVED_METRICS_PORT=%s\n' "$metrics_port" >>"$env_file"; fi
     if [ ${#overrides[@]} -gt 0 ]; then printf 'SAVED_OVERRIDES=%q\n' "$(printf '%q ' "${overrides[@]}")" >>"$env_file"; fi
-    scripts/zk-ensemble.sh start --nodes "$zk_nodes" --port "$zk_port" --dir "$dir/zk" >/dev/null
+    if [ -z "$chroot" ]; then
+      scripts/zk-ensemble.sh start --nodes "$zk_nodes" --port "$zk_port" --dir "$dir/zk" >/dev/null
+    else
+      [ "$(zk_4lw "$zk_port" ruok 2>/dev/null)" = imok ] ||
+        die "no ZooKeeper answers on 127.0.0.1:$zk_port: --chroot puts this cluster on a running ensemble (start one first: scripts/cluster.sh up, or name it with --zk-port/--zk-nodes)"
+    fi
     for k in $(seq 1 "$brokers"); do start_broker "$k"; done
     for k in $(seq 1 "$brokers"); do wait_broker "$k"; done
     wait_metadata "$brokers"
@@ -169,11 +185,11 @@ MSG
     ;;
   down)
     for d in "$dir"/broker-*; do [ -d "$d" ] && stop_broker "${d##*-}"; done
-    scripts/zk-ensemble.sh stop --dir "$dir/zk" >/dev/null 2>&1 || true
-    log "cluster stopped"
+    [ -n "$chroot" ] || scripts/zk-ensemble.sh stop --dir "$dir/zk" >/dev/null 2>&1 || true
+    log "cluster stopped${chroot:+ (its brokers only: the ensemble belongs to another cluster)}"
     ;;
   status)
-    scripts/zk-ensemble.sh status --dir "$dir/zk" || true
+    if [ -z "$chroot" ]; then scripts/zk-ensemble.sh status --dir "$dir/zk" || true; else echo "ZooKeeper $(zk_connect) (a chroot on another cluster's ensemble)"; fi
     for d in "$dir"/broker-*; do
       [ -d "$d" ] || continue
       k=${d##*-}; pid=$(bpid "$k")

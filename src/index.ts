@@ -1,11 +1,19 @@
 /**
  * The package's public, typed API: the producer, the simple consumer (assigned partitions,
  * seek, never-ending iteration), the ZooKeeper consumer connector (consumer groups without a
- * master), the group consumer and coordinator client (groups the brokers coordinate, 0.9+), topic administration through ZooKeeper, and the broker itself for embedding.
+ * master, with wildcard subscriptions), the group consumer and coordinator client (groups the brokers coordinate, 0.9+), MirrorMaker, topic administration through ZooKeeper, and the broker itself for embedding.
  */
 export * from './client/producer/index.js';
 export { SimpleConsumer, type ConsumedRecord, type FetchOptions } from './client/simple-consumer.js';
-export { ConsumerConnector, OwnerConflictError, ConnectorClosedError, type ConnectorEvents } from './client/connector/consumer-connector.js';
+export {
+  ConsumerConnector,
+  OwnerConflictError,
+  ConnectorClosedError,
+  TopicFilter,
+  type ConnectorEvents,
+  type ConnectorOptions,
+  type ConsumerRebalanceListener,
+} from './client/connector/consumer-connector.js';
 export { consumerConfig, type ConsumerConfig, type ConsumerProperties } from './client/connector/config.js';
 export { rangeAssign, roundRobinAssign, type AssignmentStrategy, type PartitionOwner } from './client/connector/assignors.js';
 export { KafkaStream, ConsumerTimeoutError, type ConsumerRecord } from './client/connector/stream.js';
@@ -31,6 +39,8 @@ export {
   type GroupMemberDescription,
   type ListGroupsResult,
 } from './client/group/coordinator-client.js';
+export { MirrorMaker, MirrorSendError, type MirrorMakerOptions, type MirrorStats } from './mirror/mirror-maker.js';
+export { loadMessageHandler, type MessageHandler, type TargetRecord } from './mirror/message-handler.js';
 export { createTopic, deleteTopic, addPartitions, listTopics, assignReplicasToBrokers } from './admin/topic-admin.js';
 export { KafkaServer } from './broker/kafka-server.js';
 export { brokerConfigFromProperties, type BrokerConfig } from './broker/config.js';

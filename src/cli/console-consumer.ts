@@ -27,12 +27,19 @@
  *    offset, or one partition (--partition P --offset O|earliest|latest), straight from the
  *    brokers (SimpleConsumer); nothing is registered.
  * Stops after --max-messages or --timeout-ms without records.
+ *
+ * `--whitelist R` or `--blacklist R` instead of `--topic T` (0.8's wildcard consumer): every
+ * topic the regular expression allows (`,` and `|` both separate alternatives; internal topics
+ * left out unless exclude.internal.topics=false), including topics created while it runs. Only
+ * through the ZooKeeper connector: without a group a console-consumer-<n> group is made, as
+ * above.
  */
 import { Cluster } from '../client/cluster.js';
 import { SimpleConsumer } from '../client/simple-consumer.js';
 import { ConsumerConnector } from '../client/connector/consumer-connector.js';
 import { GroupConsumer } from '../client/group/group-consumer.js';
-import { ConsumerTimeoutError, type ConsumerRecord } from '../client/connector/stream.js';
+import { ConsumerTimeoutError, type ConsumerRecord, type KafkaStream } from '../client/connector/stream.js';
+import { TopicFilter } from '../client/connector/topic-filter.js';
 import { locateZooKeeper } from '../client/connector/zookeeper-locator.js';
 import { ZkClient } from '../zk/client.js';
 import { consumerGroupPath } from '../zk/paths.js';
@@ -47,7 +54,9 @@ interface Opts {
   brokerList?: string;
   zookeeper?: string;
   group?: string;
-  topic: string;
+  topic?: string;
+  whitelist?: string;
+  blacklist?: string;
   fromBeginning?: boolean;
   deleteConsumerOffsets?: boolean;
   partition?: string;
@@ -62,7 +71,7 @@ interface Opts {
 
 /** Turns a record into its output line; null prints nothing (the formatter reported why). */
 export interface Formatter {
-  format(r: { partition: number; offset: number; timestamp: number; key: Buffer | null; value: Buffer | null }): string | null | Promise<string | null>;
+  format(r: { topic: string; partition: number; offset: number; timestamp: number; key: Buffer | null; value: Buffer | null }): string | null | Promise<string | null>;
 }
 /** Another tool built on this one (kafka-avro-console-consumer): its name and its formatter. */
 export interface ConsoleConsumerVariant {
@@ -75,10 +84,12 @@ function formatter(props: Record<string, string>): Formatter {
   const printKey = props['print.key'] === 'true';
   const printOffset = props['print.offset'] === 'true';
   const printPartition = props['print.partition'] === 'true';
+  const printTopic = props['print.topic'] === 'true';
   const sep = props['key.separator'] ?? '\t';
   return {
     format(r) {
       let line = '';
+      if (printTopic) line += `${r.topic}${sep}`;
       if (printPartition) line += `${r.partition}${sep}`;
       if (printOffset) line += `${r.offset}${sep}`;
       if (printKey) line += `${r.key === null ? 'null' : r.key.toString('utf8')}${sep}`;
@@ -107,14 +118,16 @@ export async function main(argv: string[], variant?: ConsoleConsumerVariant): Pr
     .option('--broker-list <list>', 'the same as --bootstrap-server (0.8 spelling)')
     .option('--zookeeper <connect>', 'consume in a group coordinated by this ZooKeeper, host:port[,host:port...][/chroot]')
     .option('--group <group>', 'the consumer group (the same as --consumer-property group.id=<group>); coordinated through ZooKeeper unless group.protocol=broker')
-    .requiredOption('--topic <topic>', 'REQUIRED: the topic to consume')
+    .option('--topic <topic>', 'the topic to consume (or --whitelist / --blacklist)')
+    .option('--whitelist <regex>', "every topic this regular expression matches, also those created later (',' and '|' separate alternatives); through the ZooKeeper connector")
+    .option('--blacklist <regex>', 'every topic this regular expression does not match, also those created later; through the ZooKeeper connector')
     .option('--from-beginning', 'start with the earliest record instead of the latest (a group: when it has no committed offset)')
     .option('--delete-consumer-offsets', "delete the group's committed offsets first (with --from-beginning: start over)")
     .option('--partition <p>', 'consume only this partition (no group)')
     .option('--offset <offset>', 'with --partition: a number, earliest or latest', 'latest')
     .option('--max-messages <n>', 'exit after this many records')
     .option('--timeout-ms <ms>', 'exit when no record arrived for this long')
-    .option('--property <name=value>', 'formatter properties: print.key=true, key.separator=<sep>, print.offset=true, print.partition=true (repeatable)', collect, [])
+    .option('--property <name=value>', 'formatter properties: print.key=true, key.separator=<sep>, print.offset=true, print.partition=true, print.topic=true (repeatable)', collect, [])
     .option(
       '--consumer-property <name=value>',
       'a consumer property (repeatable), e.g. group.id=G, zookeeper.connect=H:P, auto.commit.interval.ms=1000; group.protocol=broker joins a group the brokers coordinate (with --bootstrap-server; Java consumer properties such as session.timeout.ms apply), group.protocol=zookeeper (the default) one coordinated through ZooKeeper',
@@ -126,7 +139,16 @@ export async function main(argv: string[], variant?: ConsoleConsumerVariant): Pr
     .opts<Opts>();
 
   const brokers = o.bootstrapServer ?? o.brokerList;
-  const format = (variant?.formatter ?? formatter)(parseKeyValues(TOOL, o.property, '--property'), o.topic);
+  const given = [o.topic, o.whitelist, o.blacklist].filter((x) => x !== undefined).length;
+  if (given !== 1) fail(TOOL, given === 0 ? 'give one of --topic, --whitelist or --blacklist' : 'give only one of --topic, --whitelist or --blacklist');
+  let filter: TopicFilter | undefined;
+  try {
+    if (o.whitelist !== undefined) filter = TopicFilter.whitelist(o.whitelist);
+    if (o.blacklist !== undefined) filter = TopicFilter.blacklist(o.blacklist);
+  } catch (err) {
+    fail(TOOL, describeError(err));
+  }
+  const format = (variant?.formatter ?? formatter)(parseKeyValues(TOOL, o.property, '--property'), o.topic ?? '');
   const max = o.maxMessages === undefined ? Infinity : Number(o.maxMessages);
   if (!(max > 0) || (o.maxMessages !== undefined && !Number.isInteger(max))) fail(TOOL, `--max-messages must be a positive integer, got "${o.maxMessages}"`);
   const idleMs = o.timeoutMs === undefined ? Infinity : Number(o.timeoutMs);
@@ -150,6 +172,7 @@ export async function main(argv: string[], variant?: ConsoleConsumerVariant): Pr
     fail(TOOL, `unknown group.protocol "${protocol}": zookeeper (a group coordinated through ZooKeeper, the default) or broker (a group coordinated by the brokers)`);
   }
   if (protocol === 'broker') {
+    if (filter) fail(TOOL, '--whitelist and --blacklist subscribe through the ZooKeeper consumer connector; group.protocol=broker consumes named topics (--topic)');
     if (o.zookeeper !== undefined) fail(TOOL, 'group.protocol=broker joins a group through the brokers: use --bootstrap-server, not --zookeeper');
     if (!brokers) fail(TOOL, 'group.protocol=broker needs --bootstrap-server');
     if (o.partition !== undefined) fail(TOOL, '--partition reads one partition without a group; it cannot be used with group.protocol=broker');
@@ -158,15 +181,17 @@ export async function main(argv: string[], variant?: ConsoleConsumerVariant): Pr
   }
   delete consumerProps['group.protocol'];
 
-  const grouped = o.zookeeper !== undefined || consumerProps['group.id'] !== undefined;
+  // a wildcard needs the connector: without a group it makes one up, as 0.8's console consumer did
+  const grouped = o.zookeeper !== undefined || consumerProps['group.id'] !== undefined || filter !== undefined;
   if (!brokers && o.zookeeper === undefined) fail(TOOL, 'missing required argument --bootstrap-server (or --zookeeper)');
+  if (filter && o.partition !== undefined) fail(TOOL, '--partition reads one partition of one topic; it cannot be used with --whitelist or --blacklist');
   if (grouped && o.partition !== undefined) fail(TOOL, '--partition reads one partition without a group; it cannot be used with --group, group.id or --zookeeper');
-  if (grouped) return consumeInGroup(o, consumerProps, brokers, format, max, idleMs);
+  if (grouped) return consumeInGroup(o, filter, consumerProps, brokers, format, max, idleMs);
   return consumeDirectly(o, brokers!, format, max, idleMs);
 }
 
 /** Through the ZooKeeper consumer connector. */
-async function consumeInGroup(o: Opts, props: Record<string, string>, brokers: string | undefined, format: Formatter, max: number, idleMs: number): Promise<void> {
+async function consumeInGroup(o: Opts, filter: TopicFilter | undefined, props: Record<string, string>, brokers: string | undefined, format: Formatter, max: number, idleMs: number): Promise<void> {
   const generatedGroup = props['group.id'] === undefined;
   if (generatedGroup) props['group.id'] = `console-consumer-${Math.floor(Math.random() * 100_000)}`;
   try {
@@ -193,12 +218,18 @@ async function consumeInGroup(o: Opts, props: Record<string, string>, brokers: s
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let connector: ConsumerConnector;
-  let stream;
+  let stream: KafkaStream;
   try {
     if (o.deleteConsumerOffsets) await deleteGroupOffsets(props);
-    const r = await ConsumerConnector.subscribe(props, [o.topic], { logger: log });
-    connector = r.connector;
-    stream = r.streams.get(o.topic)![0]!;
+    if (filter) {
+      const r = await ConsumerConnector.subscribeByFilter(props, filter, 1, { logger: log });
+      connector = r.connector;
+      stream = r.streams[0]!;
+    } else {
+      const r = await ConsumerConnector.subscribe(props, [o.topic!], { logger: log });
+      connector = r.connector;
+      stream = r.streams.get(o.topic!)![0]!;
+    }
   } catch (err) {
     fail(TOOL, describeError(err));
   }
@@ -252,7 +283,7 @@ async function consumeInBrokerGroup(o: Opts, props: Record<string, string>, brok
   let consumer: GroupConsumer;
   try {
     consumer = new GroupConsumer(props, { logger: log });
-    consumer.subscribe([o.topic]);
+    consumer.subscribe([o.topic!]);
   } catch (err) {
     fail(TOOL, describeError(err));
   }
@@ -335,15 +366,16 @@ async function consumeDirectly(o: Opts, brokers: string, format: Formatter, max:
   process.on('SIGINT', () => void finish(0));
   process.on('SIGTERM', () => void finish(0));
   try {
-    const meta = await cluster.topicMetadata(o.topic);
+    const topic = o.topic!;
+    const meta = await cluster.topicMetadata(topic);
     if (o.partition !== undefined) {
       const p = Number(o.partition);
-      if (!meta.partitions.some((x) => x.partition === p)) fail(TOOL, `partition ${o.partition} of "${o.topic}" does not exist`);
+      if (!meta.partitions.some((x) => x.partition === p)) fail(TOOL, `partition ${o.partition} of "${topic}" does not exist`);
       const off = o.offset === 'earliest' || o.offset === 'latest' ? o.offset : Number(o.offset);
       if (typeof off === 'number' && !(Number.isInteger(off) && off >= 0)) fail(TOOL, `--offset must be a non-negative integer, earliest or latest, got "${o.offset}"`);
-      await consumer.seek(o.topic, p, o.fromBeginning && o.offset === 'latest' ? 'earliest' : off);
+      await consumer.seek(topic, p, o.fromBeginning && o.offset === 'latest' ? 'earliest' : off);
     } else {
-      for (const p of meta.partitions) await consumer.seek(o.topic, p.partition, o.fromBeginning ? 'earliest' : 'latest');
+      for (const p of meta.partitions) await consumer.seek(topic, p.partition, o.fromBeginning ? 'earliest' : 'latest');
     }
     let last = Date.now();
     while (count < max) {

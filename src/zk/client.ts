@@ -47,8 +47,15 @@ export class ZkClient extends EventEmitter<ClientEvents> {
   #connectedWaiters = new Set<() => void>();
   #recovery: Promise<void> = Promise.resolve();
 
-  /** Connects (creating the chroot first if one is given); rejects with ZkTimeoutError. */
+  /**
+   * Connects (creating the chroot first if one is given, as `chroot` or as a suffix of the
+   * connect string: "h:p,h:p/kafka-b", as Kafka 0.8.2's broker does); rejects with ZkTimeoutError.
+   */
   static async connect(opts: ZkConnectOptions): Promise<ZkClient> {
+    const slash = opts.connectString.indexOf('/');
+    if (slash >= 0 && opts.chroot === undefined) {
+      opts = { ...opts, connectString: opts.connectString.slice(0, slash), chroot: opts.connectString.slice(slash) };
+    }
     let connectString = opts.connectString;
     if (opts.chroot && opts.chroot !== '/') {
       const chroot = opts.chroot.replace(/\/+$/, '');

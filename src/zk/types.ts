@@ -3,7 +3,7 @@ import type { ZkOp, RawStat } from './raw.js';
 import { toStat, type ZkStat } from './stat.js';
 
 export interface ZkConnectOptions {
-  /** host:port[,host:port...] (a chroot suffix is allowed; `chroot` is the friendlier form). */
+  /** host:port[,host:port...][/chroot] (a chroot suffix is taken as `chroot` when that is not given). */
   connectString: string;
   /** Requested session timeout; the server bounds it (min/maxSessionTimeout). Default 6000. */
   sessionTimeoutMs?: number;

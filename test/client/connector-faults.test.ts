@@ -200,8 +200,9 @@ describe('consumer connector: faults and bad input', () => {
       } finally {
         await connector.close();
       }
-      // its owner znodes and registration went with its session
-      for (const p of [0, 1, 2, 3]) expect(await cluster.zk.get(ownerPath(group, topic, p))).toBeUndefined();
+      // its owner znodes and registration went with its session (another client's server may
+      // apply the session's close a moment later: ZooKeeper orders, it does not synchronise, reads)
+      await until('the owner znodes to be gone', async () => (await Promise.all([0, 1, 2, 3].map((p) => cluster.zk.get(ownerPath(group, topic, p))))).every((n) => n === undefined), 5000);
     } finally {
       await foreign.close();
     }

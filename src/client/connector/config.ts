@@ -30,6 +30,7 @@
  * | offsets.channel.backoff.ms       | 1000     (longest pause between retries of the offset manager; between commit retries at close) |
  * | offsets.channel.socket.timeout.ms| 10000    (a request to the offset manager; also the deadline of one commit or fetch, retries included) |
  * | offsets.commit.max.retries       | 5        (offsets.storage=kafka: retries of the commit at close) |
+ * | exclude.internal.topics          | true     (a whitelist or blacklist never takes __consumer_offsets) |
  *
  * offsets.storage and dual.commit.enabled are 0.8.2's: with kafka the group's offsets are
  * committed to and fetched from its offset manager (the broker's group coordinator, which keeps
@@ -71,6 +72,8 @@ export interface ConsumerConfig {
   offsetsChannelBackoffMs: number;
   offsetsChannelSocketTimeoutMs: number;
   offsetsCommitMaxRetries: number;
+  /** Wildcard subscriptions leave internal topics (__consumer_offsets) out. */
+  excludeInternalTopics: boolean;
 }
 
 export const OFFSETS_STORAGES = ['zookeeper', 'kafka'] as const;
@@ -201,7 +204,15 @@ export function consumerConfig(props: ConsumerProperties, warn: (msg: string) =>
     offsetsChannelBackoffMs: int('offsets.channel.backoff.ms', 1000, 0),
     offsetsChannelSocketTimeoutMs: int('offsets.channel.socket.timeout.ms', 10_000, 1),
     offsetsCommitMaxRetries: int('offsets.commit.max.retries', 5, 0),
+    excludeInternalTopics: bool('exclude.internal.topics', true),
   };
+}
+
+/** Checks the stream count of a wildcard subscription (createMessageStreamsByFilter). */
+export function validateStreamCount(n: number): void {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 1000) {
+    throw new ConfigError(`bad subscription: the number of streams must be from 1 to 1000, got ${JSON.stringify(n)}`);
+  }
 }
 
 /** Checks a subscription (topic -> number of streams) before it is registered. */

@@ -3,6 +3,7 @@
  * (ZookeeperConsumerConnector.scala). It keeps all four registries of the paper:
  *
  *   /consumers/<G>/ids/<consumerId>   ephemeral: {"version":1,"subscription":{"<T>":<streams>},"pattern":"static","timestamp":"<ms>"}
+ *                                     (a wildcard subscription: {"<regex>":<streams>} with "white_list" or "black_list")
  *   /consumers/<G>/owners/<T>/<P>     ephemeral: the owning thread id `<consumerId>-<n>`
  *   /consumers/<G>/offsets/<T>/<P>    persistent: the next offset to consume, decimal text
  *   /brokers/ids, /brokers/topics/<T> read (and watched) to find partitions and brokers
@@ -11,14 +12,17 @@
  * instead, or as well with dual.commit.enabled: offset-storage.ts. Everything else stays.)
  *
  * Watches on the children of `/consumers/<G>/ids` and `/brokers/ids` and the data of each
- * subscribed `/brokers/topics/<T>` only mark a rebalance as needed; one loop performs it, when
+ * subscribed `/brokers/topics/<T>` (topic-watches.ts; with a whitelist or blacklist,
+ * createMessageStreamsByFilter, the children of `/brokers/topics` too, so that a matching topic
+ * created later joins) only mark a rebalance as needed; one loop performs it, when
  * what the watches see differs from what the last successful rebalance saw. An attempt:
  *
  *   1. reads the members, the brokers and the subscribed topics' partitions (if ZooKeeper is
  *      away this fails here, and fetching goes on);
  *   2. computes the assignment (assignors.ts: range or roundrobin);
- *   3. stops fetching, drops queued records, commits the processed offsets (auto-commit on),
- *      deletes its own owner znodes;
+ *   3. stops fetching, drops queued records, calls the rebalance listener's
+ *      beforeReleasingPartitions, commits the processed offsets (auto-commit on), deletes its
+ *      own owner znodes;
  *   4. reads the offsets of its new partitions;
  *   5. creates their owner znodes (ephemeral); if one exists for someone else (or a
  *      predecessor's session has not expired yet), it deletes what this attempt created and
@@ -30,20 +34,20 @@
  * failures an error naming the group and the consumer is logged (and 'rebalanceFailed'
  * emitted), and it keeps trying: an owner left by a killed member goes away when its session
  * expires. On session expiry fetching stops at once (the owner znodes died with the session);
- * the consumer re-registers and rebalances. close() stops fetching, commits (auto-commit on)
- * and closes the session, which deletes its registration and owner znodes at once.
+ * the consumer re-registers and rebalances. close() stops fetching, calls the listener, commits
+ * (auto-commit on) and closes the session, which deletes its registration and owner znodes at once.
  */
 import { EventEmitter } from 'node:events';
 import { ZkClient } from '../../zk/client.js';
 import { NodeExistsError } from '../../zk/errors.js';
-import { brokerIdsPath, consumerIdPath, consumerIdsPath, topicPath } from '../../zk/paths.js';
-import { decodeTopicAssignment, encodeConsumerRegistration } from '../../zk/payloads.js';
+import { brokerIdsPath, consumerIdPath, consumerIdsPath } from '../../zk/paths.js';
+import { encodeConsumerRegistration } from '../../zk/payloads.js';
 import { Cluster } from '../cluster.js';
 import { Logger } from '../../common/logger.js';
 import { ProjectError } from '../../common/errors.js';
 import { validateTopicName } from '../../admin/topic-admin.js';
 import { assign, ownedBy, type PartitionOwner } from './assignors.js';
-import { consumerConfig, validateSubscription, type ConsumerConfig, type ConsumerProperties } from './config.js';
+import { consumerConfig, validateStreamCount, validateSubscription, type ConsumerConfig, type ConsumerProperties } from './config.js';
 import { newConsumerId } from './consumer-id.js';
 import { Fetcher } from './fetcher.js';
 import { offsetStorageFor, type OffsetStorage } from './offset-storage.js';
@@ -51,8 +55,32 @@ import { groupViewKey, readBrokers, readMembers, readTopicPartitions, type Subsc
 import { OwnerConflictError, claimPartition, describeOwned, releasePartitions } from './ownership.js';
 import { WakeableSleep, backOff, watchForChange } from './waits.js';
 import { KafkaStream, PartitionTopicInfo, type ConsumerRecord } from './stream.js';
+import { TopicFilter } from './topic-filter.js';
+import { TopicWatches, type TopicSubscription } from './topic-watches.js';
 
 export type { PartitionOwner } from './assignors.js';
+export { TopicFilter } from './topic-filter.js';
+
+/** 0.8's ConsumerRebalanceListener (as the 0.9 MirrorMaker used it). */
+export interface ConsumerRebalanceListener {
+  /**
+   * Fetching has stopped and queued records are dropped; the owner znodes of `owned` are about
+   * to be deleted (a rebalance, or close()). The connector waits for the promise; commitOffsets()
+   * may be called here. A rejection is logged and the release goes on.
+   */
+  beforeReleasingPartitions(owned: PartitionOwner[]): void | Promise<void>;
+}
+
+export interface ConnectorOptions {
+  logger?: Logger;
+  rebalanceListener?: ConsumerRebalanceListener;
+  /**
+   * Whether asking a stream for the next record marks the previous one processed (default
+   * true, see stream.ts). With false only markProcessed() does: for records handed on
+   * asynchronously (the mirror marks a record once the target acknowledged it).
+   */
+  markProcessedOnNext?: boolean;
+}
 
 /** An owner znode held by someone else (another member, or a predecessor whose session lives on). */
 export { OwnerConflictError };
@@ -80,9 +108,14 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
   readonly log: Logger;
   readonly #zk: ZkClient;
   readonly #offsets: OffsetStorage;
-  #subscription: Subscription | undefined;
+  readonly #listener: ConsumerRebalanceListener | undefined;
+  readonly #markOnNext: boolean;
+  /** The static subscription, or the wildcard's filter and stream count. */
+  #subscription: { kind: 'static'; topics: Subscription } | { kind: 'wildcard'; filter: TopicFilter; streams: number } | undefined;
   #registration: Buffer | undefined;
+  /** Static: topic -> its streams. Wildcard: the streams under the key ''. */
   readonly #streams = new Map<string, KafkaStream[]>();
+  #topicWatches: TopicWatches | undefined;
   #cluster: { key: string; cluster: Cluster } | undefined;
   #fetcher: Fetcher | undefined;
   #fetcherStopping: Promise<void> = Promise.resolve();
@@ -94,11 +127,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
   #closing = false;
   #closed: Promise<void> | undefined;
   #unwatch: (() => void)[] = [];
-  #seen: { ids: string[] | typeof NOT_YET; brokers: string[] | typeof NOT_YET; topics: Map<string, string | typeof NOT_YET> } = {
-    ids: NOT_YET,
-    brokers: NOT_YET,
-    topics: new Map(),
-  };
+  #seen: { ids: string[] | typeof NOT_YET; brokers: string[] | typeof NOT_YET } = { ids: NOT_YET, brokers: NOT_YET };
   #lastView: string | undefined;
   #wanted = false;
   #forced = false;
@@ -124,7 +153,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
    * Checks the configuration (ConfigError before anything touches ZooKeeper), then opens the
    * ZooKeeper session. Nothing is registered until createMessageStreams.
    */
-  static async create(props: ConsumerProperties, opts: { logger?: Logger } = {}): Promise<ConsumerConnector> {
+  static async create(props: ConsumerProperties, opts: ConnectorOptions = {}): Promise<ConsumerConnector> {
     const log = opts.logger ?? new Logger('consumer');
     const config = consumerConfig(props, (m) => log.warn(m));
     const zk = await ZkClient.connect({
@@ -133,11 +162,11 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
       sessionTimeoutMs: config.zookeeperSessionTimeoutMs,
       connectTimeoutMs: config.zookeeperConnectionTimeoutMs,
     });
-    return new ConsumerConnector(config, zk, log);
+    return new ConsumerConnector(config, zk, log, opts);
   }
 
   /** create + createMessageStreams in one call; closes the session if the subscription is refused. */
-  static async subscribe(props: ConsumerProperties, subscription: Subscription | string[], opts: { logger?: Logger } = {}): Promise<{ connector: ConsumerConnector; streams: Map<string, KafkaStream[]> }> {
+  static async subscribe(props: ConsumerProperties, subscription: Subscription | string[], opts: ConnectorOptions = {}): Promise<{ connector: ConsumerConnector; streams: Map<string, KafkaStream[]> }> {
     const sub = Array.isArray(subscription) ? Object.fromEntries(subscription.map((t) => [t, 1])) : subscription;
     validateSubscription(sub, validateTopicName);
     const connector = await ConsumerConnector.create(props, opts);
@@ -149,9 +178,23 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     }
   }
 
-  private constructor(config: ConsumerConfig, zk: ZkClient, log: Logger) {
+  /** create + createMessageStreamsByFilter in one call; closes the session if the filter is refused. */
+  static async subscribeByFilter(props: ConsumerProperties, filter: TopicFilter, numStreams = 1, opts: ConnectorOptions = {}): Promise<{ connector: ConsumerConnector; streams: KafkaStream[] }> {
+    validateStreamCount(numStreams);
+    const connector = await ConsumerConnector.create(props, opts);
+    try {
+      return { connector, streams: await connector.createMessageStreamsByFilter(filter, numStreams) };
+    } catch (err) {
+      await connector.close();
+      throw err;
+    }
+  }
+
+  private constructor(config: ConsumerConfig, zk: ZkClient, log: Logger, opts: ConnectorOptions) {
     super();
     this.config = config;
+    this.#listener = opts.rebalanceListener;
+    this.#markOnNext = opts.markProcessedOnNext ?? true;
     this.#zk = zk;
     this.consumerId = newConsumerId(config.groupId, { consumerId: config.consumerId });
     this.log = log;
@@ -160,7 +203,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
       if (s === 'expired') this.#onSessionExpired();
     });
     zk.onSessionExpired(async () => {
-      if (this.#closing || !this.#subscription) return;
+      if (this.#closing || !this.#registration) return;
       await this.#register();
       this.#markRebalance('a new ZooKeeper session', true);
     });
@@ -191,31 +234,65 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
    * stream (thread `<consumerId>-<n>` is stream n). Once per connector.
    */
   async createMessageStreams(subscription: Subscription): Promise<Map<string, KafkaStream[]>> {
+    this.#checkSubscribable();
+    validateSubscription(subscription, validateTopicName);
+    this.#subscription = { kind: 'static', topics: { ...subscription } };
+    for (const [topic, n] of Object.entries(subscription)) this.#streams.set(topic, this.#newStreams(topic, n));
+    await this.#start(encodeConsumerRegistration({ subscription, pattern: 'static' }), { subscription });
+    return this.#streams;
+  }
+
+  /**
+   * 0.8's createMessageStreamsByFilter: subscribes to every topic the whitelist or blacklist
+   * allows, now and later (a matching topic created while running joins at the next
+   * rebalance), with `numStreams` streams shared by all those topics (thread `<consumerId>-<n>`
+   * reads its partitions of every topic into stream n). Once per connector.
+   */
+  async createMessageStreamsByFilter(filter: TopicFilter, numStreams = 1): Promise<KafkaStream[]> {
+    this.#checkSubscribable();
+    validateStreamCount(numStreams);
+    this.#subscription = { kind: 'wildcard', filter, streams: numStreams };
+    const streams = this.#newStreams(`${filter}`, numStreams);
+    this.#streams.set('', streams);
+    await this.#start(encodeConsumerRegistration({ subscription: { [filter.regex]: numStreams }, pattern: filter.kind }), { filter: `${filter}`, streams: numStreams });
+    return streams;
+  }
+
+  #checkSubscribable(): void {
     if (this.#closing) throw new ConnectorClosedError('the connector is closed');
     if (this.#subscription) throw new ProjectError('createMessageStreams may be called once per connector');
-    validateSubscription(subscription, validateTopicName);
-    this.#subscription = { ...subscription };
-    for (const [topic, n] of Object.entries(subscription)) {
-      this.#streams.set(
-        topic,
-        Array.from({ length: n }, (_, i) => new KafkaStream(topic, i, { consumerTimeoutMs: this.config.consumerTimeoutMs, onSpace: () => this.#fetcher?.wake() })),
-      );
-    }
-    this.#registration = encodeConsumerRegistration({ subscription, pattern: 'static' });
+  }
+
+  #newStreams(label: string, n: number): KafkaStream[] {
+    const opts = { consumerTimeoutMs: this.config.consumerTimeoutMs, onSpace: () => this.#fetcher?.wake(), markOnNext: this.#markOnNext };
+    return Array.from({ length: n }, (_, i) => new KafkaStream(label, i, opts));
+  }
+
+  /** Registers, starts the watches, the auto-commit timer and the rebalance loop. */
+  async #start(registration: Buffer, what: Record<string, unknown>): Promise<void> {
+    this.#registration = registration;
     await this.#register();
-    this.log.info('registered', { group: this.groupId, consumer: this.consumerId, subscription, offsets: this.#offsets.name });
+    this.log.info('registered', { group: this.groupId, consumer: this.consumerId, ...what, offsets: this.#offsets.name });
     this.#watch();
     if (this.config.autoCommitEnable) {
       this.#autoCommit = setInterval(() => void this.commitOffsets().catch((err) => this.log.warn('auto-commit failed; will retry', { error: err as Error })), this.config.autoCommitIntervalMs);
     }
     this.#markRebalance('start', true);
     this.#loop = this.#runLoop();
-    return this.#streams;
   }
 
   /** Marks a record as processed (see stream.ts): commits cover it. */
   markProcessed(record: ConsumerRecord): void {
     KafkaStream.markProcessed(record);
+  }
+
+  /**
+   * The partition generation a record belongs to: `markProcessed(offset)` on it marks every
+   * record of that partition through `offset`, without holding the records (a mark after the
+   * generation ended is ignored).
+   */
+  partitionOf(record: ConsumerRecord): PartitionTopicInfo | undefined {
+    return KafkaStream.partitionOf(record);
   }
 
   /** Where the offsets are kept: 'zookeeper', 'kafka' or 'kafka+zookeeper' (dual commit). */
@@ -282,6 +359,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     this.#closing = true;
     if (this.#autoCommit) clearInterval(this.#autoCommit);
     for (const u of this.#unwatch) u();
+    this.#topicWatches?.stop();
     for (const u of this.#unreadableWatches.values()) u();
     this.#unreadableWatches.clear();
     this.#loopWake?.();
@@ -289,6 +367,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     await this.#loop.catch(() => undefined);
     try {
       await this.#stopFetching();
+      if (this.#owned.length > 0) await this.#beforeRelease();
       if (this.config.autoCommitEnable && this.#registry.length > 0) await this.#commitAtClose();
       if (this.#owned.length > 0) this.emit('revoked', [...this.#owned]);
       for (const i of this.#registry) i.active = false;
@@ -342,30 +421,18 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
         changed('brokers changed');
       }),
     );
-    for (const topic of Object.keys(this.#subscription!)) {
-      this.#seen.topics.set(topic, NOT_YET);
-      this.#unwatch.push(
-        this.#zk.watchData(topicPath(topic), (node) => {
-          let parts = 'none';
-          if (node) {
-            try {
-              parts = [...decodeTopicAssignment(node.data, topicPath(topic)).keys()].sort((a, b) => a - b).join(',');
-            } catch {
-              parts = 'unreadable';
-            }
-          }
-          this.#seen.topics.set(topic, parts);
-          changed(`partitions of ${topic} changed`);
-        }),
-      );
-    }
+    const sub = this.#subscription!;
+    const topics: TopicSubscription =
+      sub.kind === 'static' ? { kind: 'static', topics: Object.keys(sub.topics) } : { kind: 'wildcard', filter: sub.filter, excludeInternalTopics: this.config.excludeInternalTopics };
+    this.#topicWatches = new TopicWatches(this.#zk, topics, changed);
   }
 
   /** What the watches see, in the form of #viewKey; undefined until each delivered once. */
   #watchView(): string | undefined {
-    const { ids, brokers, topics } = this.#seen;
-    if (ids === NOT_YET || brokers === NOT_YET || [...topics.values()].some((v) => v === NOT_YET)) return undefined;
-    return groupViewKey(ids, brokers, topics as Map<string, string>);
+    const { ids, brokers } = this.#seen;
+    const topics = this.#topicWatches?.view();
+    if (ids === NOT_YET || brokers === NOT_YET || topics === undefined) return undefined;
+    return groupViewKey(ids, brokers, topics);
   }
 
   #onSessionExpired(): void {
@@ -473,16 +540,16 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     const zk = this.#zk;
     const group = this.groupId;
     const epoch = this.#sessionEpoch;
-    const sub = this.#subscription!;
     this.#blockers = [];
     this.#changing = [];
     this.#attemptMembers = undefined;
 
     // 1. Read the registries; ZooKeeper being away fails the attempt before fetching stops.
-    let members = await readMembers(zk, group, (m) => this.#warnOnce(m));
+    const read = () => readMembers(zk, group, (m) => this.#warnOnce(m), { excludeInternalTopics: this.config.excludeInternalTopics });
+    let members = await read();
     if (!members.some((m) => m.consumerId === this.consumerId)) {
       await this.#register();
-      members = await readMembers(zk, group, (m) => this.#warnOnce(m));
+      members = await read();
     }
     // A registration that does not parse may be one being written: kafka-node creates its
     // znode empty and sets the data a moment later, and a change of data moves no watch of
@@ -497,8 +564,11 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     }
     this.#watchUnreadable(unreadable);
     const brokers = await readBrokers(zk);
-    const partitions = await readTopicPartitions(zk, Object.keys(sub));
-    const topicsView = new Map(Object.keys(sub).map((t) => [t, partitions.get(t)?.join(',') ?? 'none']));
+    // a wildcard's topics: those of /brokers/topics the filter allows, as readMembers expanded them
+    const sub = this.#subscription!;
+    const topics = sub.kind === 'static' ? Object.keys(sub.topics) : Object.keys(members.find((m) => m.consumerId === this.consumerId)?.subscription ?? {});
+    const partitions = await readTopicPartitions(zk, topics);
+    const topicsView = new Map(topics.map((t) => [t, partitions.get(t)?.join(',') ?? 'none']));
     const view = groupViewKey(
       members.map((m) => m.consumerId),
       [...brokers.keys()].sort((a, b) => a - b).map(String),
@@ -581,7 +651,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
 
   #streamOf(info: PartitionTopicInfo): KafkaStream {
     const n = Number(/-(\d+)$/.exec(info.threadId)?.[1] ?? 0);
-    const list = this.#streams.get(info.topic)!;
+    const list = this.#streams.get(this.#subscription!.kind === 'static' ? info.topic : '')!;
     return list[n] ?? list[0]!;
   }
 
@@ -594,9 +664,10 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     return this.#cluster.cluster;
   }
 
-  /** Step 3: stop fetching, commit (auto-commit on), delete own owner znodes. */
+  /** Step 3: stop fetching, the listener, commit (auto-commit on), delete own owner znodes. */
   async #revoke(): Promise<void> {
     await this.#stopFetching();
+    if (this.#owned.length > 0) await this.#beforeRelease();
     const infos = this.#registry;
     if (infos.length > 0 && this.config.autoCommitEnable) {
       await this.commitOffsets().catch((err) => this.log.warn('commit before rebalancing failed', { error: err as Error }));
@@ -606,6 +677,15 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     if (this.#owned.length > 0) {
       this.emit('revoked', [...this.#owned]);
       await this.#releaseOwners();
+    }
+  }
+
+  async #beforeRelease(): Promise<void> {
+    if (!this.#listener) return;
+    try {
+      await this.#listener.beforeReleasingPartitions([...this.#owned]);
+    } catch (err) {
+      this.log.warn('the rebalance listener failed before releasing partitions', { error: err as Error });
     }
   }
 

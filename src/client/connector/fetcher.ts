@@ -21,11 +21,11 @@ import { KafkaConnection } from '../../network/client-connection.js';
 import { API_CODECS } from '../../protocol/apis/index.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../../protocol/apis/list-offsets.js';
-import { decodeRecordBatch, splitBatches } from '../../protocol/records/record-batch.js';
+import { forEachRecord, splitBatches } from '../../protocol/records/record-batch.js';
 import { ErrorCode, errorName } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { ConsumerConfig } from './config.js';
-import type { KafkaStream, PartitionTopicInfo, ConsumerRecord } from './stream.js';
+import { FetchedRecord, type KafkaStream, type PartitionTopicInfo, type ConsumerRecord } from './stream.js';
 
 export interface FetcherOptions
   extends Pick<
@@ -239,11 +239,13 @@ export class Fetcher {
         const batches = splitBatches(pr.records);
         // a compacted log has gaps: the next fetch starts after the last batch, not after its last record
         let batchesEnd = p.info.fetchOffset;
+        const { info } = p;
+        const from = info.fetchOffset;
+        const add = (offset: number, timestamp: number, key: Buffer | null, value: Buffer | null, headers: ConsumerRecord['headers']): void => {
+          if (offset >= from) records.push(new FetchedRecord(info, t.topic, pr.partition, offset, timestamp, key, value, headers));
+        };
         for (const b of batches) {
-          for (const r of decodeRecordBatch(pr.records, b.at).records) {
-            if (r.offset < p.info.fetchOffset) continue;
-            records.push({ topic: t.topic, partition: pr.partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers });
-          }
+          forEachRecord(pr.records, b.at, add);
           batchesEnd = Math.max(batchesEnd, b.header.baseOffset + b.header.lastOffsetDelta + 1);
         }
         // batches whose records all lie below the fetch offset (compacted away) still move us on

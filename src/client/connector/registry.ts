@@ -19,6 +19,7 @@ import type { ZkClient } from '../../zk/client.js';
 import { ZkPayloadError } from '../../zk/errors.js';
 import { brokerIdPath, brokerIdsPath, brokerTopicsPath, consumerIdPath, consumerIdsPath, consumerOwnersPath, consumersPath, ownerPath, topicPath } from '../../zk/paths.js';
 import { decodeBrokerRegistration, decodeConsumerRegistration, decodeOwner, decodeTopicAssignment, type ConsumerRegistration } from '../../zk/payloads.js';
+import { TopicFilter } from './topic-filter.js';
 
 export type Subscription = Record<string, number>;
 
@@ -31,7 +32,7 @@ export interface GroupMember {
 }
 
 /** The group's members, sorted by id. `warn` hears about registrations that do not parse. */
-export async function readMembers(zk: ZkClient, group: string, warn: (msg: string) => void = () => {}): Promise<GroupMember[]> {
+export async function readMembers(zk: ZkClient, group: string, warn: (msg: string) => void = () => {}, opts: { excludeInternalTopics?: boolean } = {}): Promise<GroupMember[]> {
   const ids = (await zk.children(consumerIdsPath(group))) ?? [];
   const nodes = await Promise.all(ids.map(async (id) => ({ id, node: await zk.get(consumerIdPath(group, id)) })));
   let allTopics: string[] | undefined;
@@ -51,29 +52,30 @@ export async function readMembers(zk: ZkClient, group: string, warn: (msg: strin
     if (reg.pattern === 'static') subscription = { ...reg.subscription };
     else {
       allTopics ??= (await zk.children(brokerTopicsPath)) ?? [];
-      subscription = expandWildcard(reg, allTopics, (m) => warn(`${id}: ${m}`));
+      subscription = expandWildcard(reg, allTopics, (m) => warn(`${id}: ${m}`), opts.excludeInternalTopics ?? true);
     }
     out.push({ consumerId: id, registration: reg, subscription });
   }
   return out.sort((a, b) => (a.consumerId < b.consumerId ? -1 : a.consumerId > b.consumerId ? 1 : 0));
 }
 
-/** white_list: topics matching a key (a topic name or a regular expression); black_list: the others. */
-export function expandWildcard(reg: ConsumerRegistration, topics: readonly string[], warn: (msg: string) => void = () => {}): Subscription {
+/**
+ * white_list: topics matching a key (a topic name or a regular expression, topic-filter.ts);
+ * black_list: the others. Internal topics are left out unless `excludeInternalTopics` is false
+ * (as 0.8 read a wildcard registration with its own exclude.internal.topics).
+ */
+export function expandWildcard(reg: ConsumerRegistration, topics: readonly string[], warn: (msg: string) => void = () => {}, excludeInternalTopics = true): Subscription {
   const out: Subscription = {};
+  if (reg.pattern === 'static') return { ...reg.subscription };
   for (const [pattern, streams] of Object.entries(reg.subscription)) {
-    let re: RegExp;
+    let filter: TopicFilter;
     try {
-      // 0.8 turned "a,b" into "a|b" for white lists.
-      re = new RegExp(`^(?:${pattern.replace(/,/g, '|')})$`);
+      filter = new TopicFilter(reg.pattern, pattern);
     } catch {
       warn(`bad ${reg.pattern} pattern ${JSON.stringify(pattern)}`);
       continue;
     }
-    for (const t of topics) {
-      const match = re.test(t) || t === pattern;
-      if (reg.pattern === 'white_list' ? match : !match) out[t] = streams;
-    }
+    for (const t of filter.select(topics, excludeInternalTopics)) out[t] = streams;
   }
   return out;
 }

@@ -5,8 +5,8 @@
  * into the stream's queue; a rebalance clears it.
  *
  * At-least-once: a record counts as processed when the application asks for the next one
- * (the `for await` body finished), or when it calls `markProcessed(record)`. Only processed
- * records are committed. Leaving a loop with `break` or a throw does not mark the last record:
+ * (the `for await` body finished), or when it calls `markProcessed(record)`; with
+ * `markOnNext: false` only markProcessed counts. Only processed records are committed. Leaving a loop with `break` or a throw does not mark the last record:
  * call markProcessed first if it was handled.
  *
  * PartitionTopicInfo is one partition's state for one rebalance generation: the next offset to
@@ -65,6 +65,28 @@ interface Chunk {
   records: ConsumerRecord[];
 }
 
+/** A record as the fetcher makes it: it knows its partition's generation (for markProcessed). */
+export class FetchedRecord implements ConsumerRecord {
+  readonly #info: PartitionTopicInfo;
+  constructor(
+    info: PartitionTopicInfo,
+    public topic: string,
+    public partition: number,
+    public offset: number,
+    public timestamp: number,
+    public key: Buffer | null,
+    public value: Buffer | null,
+    public headers: { key: string; value: Buffer | null }[],
+  ) {
+    this.#info = info;
+  }
+
+  static infoOf(r: ConsumerRecord): PartitionTopicInfo | undefined {
+    return #info in r ? (r as FetchedRecord).#info : undefined;
+  }
+}
+
+/** Records enqueued as plain objects (tests, other producers of chunks). */
 const infoOf = new WeakMap<ConsumerRecord, PartitionTopicInfo>();
 
 export class KafkaStream implements AsyncIterable<ConsumerRecord> {
@@ -73,17 +95,20 @@ export class KafkaStream implements AsyncIterable<ConsumerRecord> {
   readonly index: number;
   readonly #timeoutMs: number;
   readonly #onSpace: () => void;
+  readonly #markOnNext: boolean;
   #chunks: Chunk[] = [];
   #current: { chunk: Chunk; at: number } | undefined;
   #pending: ConsumerRecord | undefined;
   #waiter: (() => void) | undefined;
   #closed = false;
 
-  constructor(topic: string, index: number, opts: { consumerTimeoutMs?: number; onSpace?: () => void } = {}) {
+  /** `topic`: the topic, or a label (a wildcard's streams carry records of many topics). */
+  constructor(topic: string, index: number, opts: { consumerTimeoutMs?: number; onSpace?: () => void; markOnNext?: boolean } = {}) {
     this.topic = topic;
     this.index = index;
     this.#timeoutMs = opts.consumerTimeoutMs ?? -1;
     this.#onSpace = opts.onSpace ?? (() => {});
+    this.#markOnNext = opts.markOnNext ?? true;
   }
 
   /** Chunks waiting (the fetcher stops fetching for this stream at queued.max.message.chunks). */
@@ -98,7 +123,7 @@ export class KafkaStream implements AsyncIterable<ConsumerRecord> {
   /** Fetcher side: adds the records of one fetch of one partition. */
   enqueue(info: PartitionTopicInfo, records: ConsumerRecord[]): void {
     if (this.#closed || !info.active || records.length === 0) return;
-    for (const r of records) infoOf.set(r, info);
+    if (!(records[0] instanceof FetchedRecord)) for (const r of records) infoOf.set(r, info);
     this.#chunks.push({ info, records });
     this.#wake();
   }
@@ -119,7 +144,12 @@ export class KafkaStream implements AsyncIterable<ConsumerRecord> {
 
   /** Marks a record (from any stream of this connector) as processed, so a commit covers it. */
   static markProcessed(record: ConsumerRecord): void {
-    infoOf.get(record)?.markProcessed(record.offset);
+    KafkaStream.partitionOf(record)?.markProcessed(record.offset);
+  }
+
+  /** The partition generation a record was fetched in (undefined for a record not from a stream). */
+  static partitionOf(record: ConsumerRecord): PartitionTopicInfo | undefined {
+    return FetchedRecord.infoOf(record) ?? infoOf.get(record);
   }
 
   markProcessed(record: ConsumerRecord): void {
@@ -147,10 +177,25 @@ export class KafkaStream implements AsyncIterable<ConsumerRecord> {
     }
   }
 
-  /** The next record; marks the previous one processed. Waits while none is queued. */
+  /**
+   * The next record if one is queued, else undefined, without waiting (nor throwing
+   * ConsumerTimeoutError); marks the previous one processed like next().
+   */
+  poll(): ConsumerRecord | undefined {
+    if (this.#pending) {
+      if (this.#markOnNext) KafkaStream.markProcessed(this.#pending);
+      this.#pending = undefined;
+    }
+    if (this.#closed) return undefined;
+    const r = this.#take();
+    if (r) this.#pending = r;
+    return r;
+  }
+
+  /** The next record; marks the previous one processed (unless markOnNext is false). Waits while none is queued. */
   async next(): Promise<IteratorResult<ConsumerRecord, undefined>> {
     if (this.#pending) {
-      KafkaStream.markProcessed(this.#pending);
+      if (this.#markOnNext) KafkaStream.markProcessed(this.#pending);
       this.#pending = undefined;
     }
     const deadline = this.#timeoutMs > 0 ? Date.now() + this.#timeoutMs : Infinity;

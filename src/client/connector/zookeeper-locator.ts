@@ -6,7 +6,7 @@
  *   1. the `zookeeper.connect` consumer property (or --zookeeper);
  *   2. the ensemble `scripts/cluster.sh up` recorded: `cluster.env` in $KAFKA_CLUSTER_DIR, else
  *      ./data (the script's default), else <project>/data (SAVED_ZK_NODES nodes on 127.0.0.1
- *      from SAVED_ZK_PORT);
+ *      from SAVED_ZK_PORT, under SAVED_CHROOT if the cluster has one);
  *   3. the quick-start default, 127.0.0.1:2181.
  *
  * Then it checks the answer: the ensemble must list one of the bootstrap brokers under
@@ -41,7 +41,8 @@ export function readClusterEnv(file: string): string | undefined {
   const nodes = Number(vars.get('SAVED_ZK_NODES') ?? 3);
   const port = Number(vars.get('SAVED_ZK_PORT') ?? 2181);
   if (!Number.isInteger(nodes) || nodes < 1 || !Number.isInteger(port) || port < 1) return undefined;
-  return Array.from({ length: nodes }, (_, i) => `127.0.0.1:${port + i}`).join(',');
+  const chroot = vars.get('SAVED_CHROOT') ?? ''; // a cluster under a chroot of another's ensemble
+  return Array.from({ length: nodes }, (_, i) => `127.0.0.1:${port + i}`).join(',') + (/^\/[A-Za-z0-9_.-]/.test(chroot) ? chroot : '');
 }
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');

@@ -275,17 +275,30 @@ export function encodeRecordBatch(opts: EncodeRecordBatchOptions): Buffer {
 
 /** Decodes the batch at `at` (after validateBatch) into records with absolute offsets and timestamps. */
 export function decodeRecordBatch(buf: Buffer, at = 0): { header: RecordBatchHeader; records: KafkaRecord[] } {
+  const records: KafkaRecord[] = [];
+  const header = forEachRecord(buf, at, (offset, timestamp, key, value, headers) => void records.push({ offset, timestamp, key, value, headers }));
+  return { header, records };
+}
+
+/**
+ * Decodes the batch at `at` record by record, calling `fn` for each (no record object made:
+ * the caller makes its own, once). Returns the batch header; throws like decodeRecordBatch.
+ */
+export function forEachRecord(
+  buf: Buffer,
+  at: number,
+  fn: (offset: number, timestamp: number, key: Buffer | null, value: Buffer | null, headers: KafkaRecord['headers']) => void,
+): RecordBatchHeader {
   const header = validateBatch(buf, at);
   const end = at + LOG_OVERHEAD + header.batchLength;
   const codec = codecOf(header);
   const payload = decompress(codec, buf.subarray(at + BATCH_HEADER_SIZE, end));
   const r = new Reader(payload);
-  // Each record takes at least 7 bytes: check the count before allocating.
+  // Each record takes at least 7 bytes: check the count before decoding.
   if (header.recordCount * 7 > payload.length) {
     throw new CorruptDataError(`record batch at ${at}: recordCount ${header.recordCount} does not fit in ${payload.length} bytes`, { at });
   }
   const logAppendTime = (header.attributes & TIMESTAMP_TYPE_MASK) !== 0;
-  const records: KafkaRecord[] = new Array(header.recordCount);
   for (let i = 0; i < header.recordCount; i++) {
     const len = r.varint();
     if (len < 0 || len > r.remaining) throw new CorruptDataError(`record ${i} of batch at ${at}: length ${len} exceeds the ${r.remaining} bytes that remain`, { at });
@@ -304,16 +317,10 @@ export function decodeRecordBatch(buf: Buffer, at = 0): { header: RecordBatchHea
       if (hk === null) throw new CorruptDataError(`record ${i} of batch at ${at}: null header key`, { at });
       headers.push({ key: hk.toString('utf8'), value: rr.varintBytes() });
     }
-    records[i] = {
-      offset: header.baseOffset + offsetDelta,
-      timestamp: logAppendTime ? header.maxTimestamp : header.firstTimestamp + timestampDelta,
-      key,
-      value,
-      headers,
-    };
+    fn(header.baseOffset + offsetDelta, logAppendTime ? header.maxTimestamp : header.firstTimestamp + timestampDelta, key, value, headers);
   }
   if (r.remaining !== 0) throw new CorruptDataError(`record batch at ${at}: ${r.remaining} bytes after the last of ${header.recordCount} records`, { at });
-  return { header, records };
+  return header;
 }
 
 /** Decodes every whole batch in `buf` (concatenated batches, e.g. a fetch response). */

@@ -1,0 +1,3 @@
+import { main } from '../cli/mirror-maker.js';
+
+void main(process.argv);
