@@ -190,7 +190,7 @@ export class ProducerBatch {
     }
     p = writeUvarint(buf, p, bodyZ);
     buf[p++] = 0; // attributes
-    if (tsSize === 1) buf[p++] = tsDelta << 1;
+    if (tsSize === 1 && tsDelta >= 0) buf[p++] = tsDelta << 1; // zigzag of a small non-negative delta
     else p = writeVarlong(buf, p, tsDelta);
     if (nSize === 1) buf[p++] = n << 1;
     else p = writeUvarint(buf, p, n << 1);
