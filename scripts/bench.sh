@@ -29,6 +29,10 @@
 #   log           the storage benchmark: npm run bench:log (log append vs raw sequential write)
 #   cleaner       the log cleaner on a 1 GiB dirty log with 10% distinct keys: MB/s, and our
 #                 producer's throughput on another topic while it cleans, as a ratio to alone
+#   scale-cluster (long, only with --only scale-cluster) ZooKeeper and 3 brokers of its own,
+#                 10,000 partitions at RF=3: topic creation, controller failover, controlled
+#                 shutdown, restarts, broker RSS, a rebalance of 8 consumers; then broker RSS
+#                 with 1,000 partitions under a full-speed producer and consumer
 #
 # It starts its own ZooKeeper node and broker (scripts/cluster.sh, free ports, a temporary
 # directory) and stops them (by pid) at the end, also on failure or Ctrl-C.
@@ -45,7 +49,7 @@ while [ $# -gt 0 ]; do
     --records) RECORDS=$2; shift 2 ;;
     --kafkajs-records) KAFKAJS_RECORDS=$2; shift 2 ;;
     --only) shift; while [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; do ONLY="$ONLY $1"; shift; done ;;
-    -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -276,6 +280,13 @@ fi
 if want mirror; then
   section "mirror: kafka-mirror-maker to a second cluster (a broker under a chroot of this ZooKeeper), 1 and 4 streams, vs our producer writing the same records there"
   node --max-semi-space-size=64 dist/bench/mirror-bench.js --zookeeper "$ZK" --broker "$BROKER" --records $(( RECORDS / 4 )) --runs "$RUNS" 2>&1 | sed 's/^/  /'
+fi
+
+# ---------------------------------------------------------------------------------------------
+if wanted scale-cluster; then
+  # long: only with --only scale-cluster
+  section "scale-cluster: 10,000 partitions at RF=3 over three brokers (their own ZooKeeper), and memory under load"
+  node dist/bench/scale-cluster-bench.js 2>&1 | sed 's/^/  /'
 fi
 
 echo "machine at the end: crc32c $(cpu_speed) GiB/s on one core"

@@ -6,10 +6,17 @@
  * so a deposed controller cannot steer this broker.
  *
  * Leaders shrink their ISR on a schedule (replica.lag.time.max.ms) and expand it as followers
- * catch up, writing the state znode by compare-and-set and leaving an ISR change notification
- * for the controller. High watermarks are checkpointed to replication-offset-checkpoint.
+ * catch up, writing the state znode by compare-and-set; the partitions changed are announced to
+ * the controller in one ISR change notification per ISR_NOTIFY_DELAY_MS (Kafka batches them
+ * too: a broker rejoining 10,000 ISRs leaves a few notifications, not 10,000). High watermarks
+ * are checkpointed to replication-offset-checkpoint.
+ *
+ * A LeaderAndIsr request is applied to up to APPLY_CONCURRENCY partitions at once (each new
+ * partition creates its log and a leader writes its leader epoch checkpoint: file work that
+ * overlaps well), reading each topic's config once per request.
  */
 import type { LogManager } from '../storage/log-manager.js';
+import type { PartitionLog } from '../storage/log.js';
 import { tpKey } from '../storage/checkpoint.js';
 import type { TopicOverrides } from '../storage/config.js';
 import { topicOverridesFromConfig } from '../storage/topic-config.js';
@@ -42,6 +49,22 @@ export interface ReplicaManagerConfig {
 
 const key = tpKey;
 
+/** Partitions of one LeaderAndIsr applied at once. */
+const APPLY_CONCURRENCY = 32;
+/** How long ISR changes gather before one notification announces them all. */
+export const ISR_NOTIFY_DELAY_MS = 100;
+/** Partitions per notification (its znode stays far below ZooKeeper's 1 MiB limit). */
+const ISR_NOTIFY_MAX = 5000;
+
+/** Runs `fn` over `items`, at most `limit` at once. */
+async function forEachBounded<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 export class ReplicaManager {
   readonly #cfg: ReplicaManagerConfig;
   readonly #logs: LogManager;
@@ -56,6 +79,10 @@ export class ReplicaManager {
   #timers: NodeJS.Timeout[] = [];
   #serial: Promise<unknown> = Promise.resolve();
   readonly #leadershipListeners: LeadershipListener[] = [];
+  /** ISR changes not yet announced to the controller, and the timer that will. */
+  #isrChanges = new Map<string, { topic: string; partition: number }>();
+  #isrNotifyTimer: NodeJS.Timeout | undefined;
+  #isrNotifying: Promise<void> = Promise.resolve();
 
   constructor(cfg: ReplicaManagerConfig, logs: LogManager, zk: ZkClient, metadata: MetadataCache, configs: DynamicConfigManager, logger = new Logger('replica-manager')) {
     this.#cfg = cfg;
@@ -122,11 +149,12 @@ export class ReplicaManager {
         return { errorCode: ErrorCode.STALE_CONTROLLER_EPOCH, partitions: [] };
       }
       const results: PartitionError[] = [];
-      for (const s of req.partitionStates) {
+      const topicConfigs = new Map<string, Promise<unknown>>();
+      await forEachBounded(req.partitionStates, APPLY_CONCURRENCY, async (s) => {
         let errorCode: number = ErrorCode.NONE;
         try {
-          if (!s.replicas.includes(this.#cfg.brokerId)) continue;
-          const p = await this.#getOrCreatePartition(s.topic, s.partition);
+          if (!s.replicas.includes(this.#cfg.brokerId)) return;
+          const p = await this.#getOrCreatePartition(s.topic, s.partition, topicConfigs);
           if (p.state && s.leaderEpoch <= p.leaderEpoch) {
             // already applied (or older): the leader's own ISR changes since then would be undone
             if (s.leaderEpoch < p.leaderEpoch) errorCode = ErrorCode.STALE_CONTROLLER_EPOCH;
@@ -149,7 +177,7 @@ export class ReplicaManager {
           this.#log.error('LeaderAndIsr failed for a partition', { topic: s.topic, partition: s.partition, error: err });
         }
         results.push({ topic: s.topic, partition: s.partition, errorCode });
-      }
+      });
       return { errorCode: ErrorCode.NONE, partitions: results };
     });
   }
@@ -185,20 +213,40 @@ export class ReplicaManager {
     return ErrorCode.NONE;
   }
 
-  async #getOrCreatePartition(topic: string, partition: number): Promise<Partition> {
+  /**
+   * The hosted partition, created (with its log) if new. `topicConfigs` holds, per topic, the
+   * creation that read the topic's config for this request: the topic's other new partitions
+   * wait for it and then use the overrides it left with the log manager.
+   */
+  async #getOrCreatePartition(topic: string, partition: number, topicConfigs: Map<string, Promise<unknown>>): Promise<Partition> {
     const k = key(topic, partition);
     const have = this.#partitions.get(k);
     if (have) return have;
-    // The topic's config is read afresh, as Kafka reads it whenever it creates a log: a topic
-    // deleted and created again announces no change, so a cached config may be the deleted topic's.
-    let overrides: TopicOverrides = {};
-    try {
-      overrides = topicOverridesFromConfig(await this.#configs.refreshTopic(topic));
-    } catch (err) {
-      this.#log.warn('ignoring a bad topic config', { topic, error: err });
+    let log: PartitionLog;
+    const first = topicConfigs.get(topic);
+    if (first) {
+      await first.catch(() => undefined);
+      log = await this.#logs.getOrCreate(topic, partition);
+    } else {
+      // The topic's config is read afresh, as Kafka reads it whenever it creates a log: a topic
+      // deleted and created again announces no change, so a cached config may be the deleted topic's.
+      const created = (async () => {
+        let overrides: TopicOverrides = {};
+        try {
+          overrides = topicOverridesFromConfig(await this.#configs.refreshTopic(topic));
+        } catch (err) {
+          this.#log.warn('ignoring a bad topic config', { topic, error: err });
+        }
+        return this.#logs.getOrCreate(topic, partition, overrides);
+      })();
+      topicConfigs.set(topic, created);
+      log = await created;
     }
-    const log = await this.#logs.getOrCreate(topic, partition, overrides);
+    const again = this.#partitions.get(k);
+    if (again) return again;
     const epochs = await LeaderEpochCache.load(log.dir);
+    const raced = this.#partitions.get(k);
+    if (raced) return raced;
     const p = new Partition(this.#cfg.brokerId, log, epochs, this.#hwCheckpoint.get(k) ?? 0, (part, isr) => this.#writeIsr(part, isr));
     p.on('error', (err) => this.#log.warn('partition error', { topic, partition, error: err }));
     this.#partitions.set(k, p);
@@ -220,7 +268,7 @@ export class ReplicaManager {
       try {
         const next = await this.#zk.set(path, data, version);
         this.#log.info('ISR changed', { topic: p.topic, partition: p.partition, from: st.isr.join(','), to: isr.join(',') });
-        await notifyIsrChange(this.#zk, [{ topic: p.topic, partition: p.partition }]).catch(() => undefined);
+        this.#isrChanged(p.topic, p.partition);
         return next;
       } catch (err) {
         if (!(err instanceof BadVersionError)) throw err;
@@ -234,6 +282,27 @@ export class ReplicaManager {
       }
     }
     return undefined;
+  }
+
+  /** Queues an ISR change notification for the controller (written within ISR_NOTIFY_DELAY_MS). */
+  #isrChanged(topic: string, partition: number): void {
+    this.#isrChanges.set(key(topic, partition), { topic, partition });
+    this.#isrNotifyTimer ??= setTimeout(() => {
+      this.#isrNotifyTimer = undefined;
+      void this.#notifyIsrChanges();
+    }, ISR_NOTIFY_DELAY_MS);
+  }
+
+  /** Writes the pending ISR changes as notifications (one per ISR_NOTIFY_MAX partitions). */
+  #notifyIsrChanges(): Promise<void> {
+    const changes = [...this.#isrChanges.values()];
+    this.#isrChanges.clear();
+    this.#isrNotifying = this.#isrNotifying.then(async () => {
+      for (let i = 0; i < changes.length; i += ISR_NOTIFY_MAX) {
+        await notifyIsrChange(this.#zk, changes.slice(i, i + ISR_NOTIFY_MAX)).catch((err: unknown) => this.#log.warn('could not write an ISR change notification', { error: err }));
+      }
+    });
+    return this.#isrNotifying;
   }
 
   #shrinkIsrs(): void {
@@ -267,6 +336,9 @@ export class ReplicaManager {
 
   async shutdown(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
+    clearTimeout(this.#isrNotifyTimer);
+    this.#isrNotifyTimer = undefined;
+    await this.#notifyIsrChanges();
     await this.#fetchers.shutdown();
     await this.checkpointHighWatermarks().catch(() => undefined);
     for (const p of this.#partitions.values()) p.close();

@@ -26,6 +26,10 @@ import { RawSession, buildTransaction, toBuffer, toZkError, CREATE_MODES, type C
 import { toStat, type ZkStat } from './stat.js';
 import { opResult, type ZkConnectOptions, type ZkNode, type ZkOpResult, type ZkState } from './types.js';
 import { Watch, type WatchListener } from './watch.js';
+import { pipelined } from './pipeline.js';
+
+/** Children deleted at once by deleteRecursive (per level). */
+const DELETE_WINDOW = 100;
 
 export type { CreateMode, ZkOp } from './raw.js';
 export type { ZkStat } from './stat.js';
@@ -352,12 +356,12 @@ export class ZkClient extends EventEmitter<ClientEvents> {
     });
   }
 
-  /** Deletes a znode and everything under it; a missing znode is fine. */
+  /** Deletes a znode and everything under it (children pipelined); a missing znode is fine. */
   async deleteRecursive(path: string): Promise<void> {
     for (let i = 0; ; i++) {
       const kids = await this.children(path);
       if (kids === undefined) return;
-      for (const k of kids) await this.deleteRecursive(childPath(path, k));
+      await pipelined(kids, (k) => this.deleteRecursive(childPath(path, k)), DELETE_WINDOW);
       try {
         await this.delete(path);
         return;

@@ -3,5 +3,6 @@ export * from './client.js';
 export * from './errors.js';
 export * from './paths.js';
 export * from './payloads.js';
+export * from './pipeline.js';
 export { Watch } from './watch.js';
 export type { WatchListener } from './watch.js';

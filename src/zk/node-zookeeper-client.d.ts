@@ -71,7 +71,9 @@ declare module 'node-zookeeper-client' {
     /** The internal connection manager: its numeric 'state' events include CLOSED (-2). */
     interface ConnectionManager extends EventEmitter {
       state: number;
-      socket?: { destroy(): void; remoteAddress?: string; remotePort?: number };
+      socket?: { destroy(): void; destroyed?: boolean; cork?(): void; uncork?(): void; remoteAddress?: string; remotePort?: number };
+      /** Handles what the socket read (bound to the socket's 'data' event on connect). */
+      onSocketData(chunk: Buffer): void;
     }
 
     interface Client extends EventEmitter {

@@ -11,6 +11,9 @@ import type { ControllerContext } from './controller-context.js';
 
 type TP = { topic: string; partition: number };
 
+/** Partitions per LeaderAndIsr request. */
+export const LEADER_AND_ISR_BATCH = 1000;
+
 export class BrokerRequests {
   constructor(
     private readonly controllerId: number,
@@ -19,10 +22,9 @@ export class BrokerRequests {
   ) {}
 
   /** A partition's state as brokers are told it; a leader that is not live is sent as -1. */
-  partitionState(p: TP): PartitionState | undefined {
+  partitionState(p: TP, live: ReadonlySet<number> = this.ctx.reachableIds()): PartitionState | undefined {
     const s = this.ctx.partitionState(p.topic, p.partition);
     if (!s) return undefined;
-    const live = this.ctx.reachableIds();
     return {
       topic: p.topic,
       partition: p.partition,
@@ -35,30 +37,49 @@ export class BrokerRequests {
     };
   }
 
+  /**
+   * LeaderAndIsr to every live replica of the partitions: one request per broker for up to
+   * LEADER_AND_ISR_BATCH partitions (a broker creates the logs of new partitions while it
+   * handles one; smaller requests keep each well inside the request timeout).
+   */
   sendLeaderAndIsr(partitions: TP[]): void {
+    const live = this.ctx.reachableIds();
     const byBroker = new Map<number, PartitionState[]>();
     for (const p of partitions) {
-      const st = this.partitionState(p);
+      const st = this.partitionState(p, live);
       if (!st) continue;
-      for (const r of st.replicas) if (this.ctx.liveBrokers.has(r)) byBroker.set(r, [...(byBroker.get(r) ?? []), st]);
+      for (const r of st.replicas) {
+        if (!this.ctx.liveBrokers.has(r)) continue;
+        const list = byBroker.get(r);
+        if (list) list.push(st);
+        else byBroker.set(r, [st]);
+      }
     }
-    const leaders = [...this.ctx.liveBrokers.values()];
-    for (const [broker, states] of byBroker) {
-      this.channels.send(broker, API_CODECS[ApiKey.LeaderAndIsr], {
-        controllerId: this.controllerId,
-        controllerEpoch: this.ctx.epoch,
-        partitionStates: states,
-        liveLeaders: leaders.filter((b) => states.some((s) => s.leader === b.id)).map((b) => ({ id: b.id, host: b.host, port: b.port })),
-      });
+    for (const [broker, all] of byBroker) {
+      for (let i = 0; i < all.length; i += LEADER_AND_ISR_BATCH) {
+        const states = all.slice(i, i + LEADER_AND_ISR_BATCH);
+        const leaders = new Set(states.map((s) => s.leader));
+        this.channels.send(broker, API_CODECS[ApiKey.LeaderAndIsr], {
+          controllerId: this.controllerId,
+          controllerEpoch: this.ctx.epoch,
+          partitionStates: states,
+          liveLeaders: [...this.ctx.liveBrokers.values()].filter((b) => leaders.has(b.id)).map((b) => ({ id: b.id, host: b.host, port: b.port })),
+        });
+      }
     }
   }
 
+  /** UpdateMetadata (every partition) to every live broker; a snapshot still waiting in a broker's queue is replaced. */
   sendUpdateMetadata(): void {
-    const partitionStates = this.ctx.allPartitions().map((p) => this.partitionState(p)).filter((s): s is PartitionState => s !== undefined);
-    const liveBrokers = [...this.ctx.liveBrokers.values()].map((b) => ({ id: b.id, host: b.host, port: b.port }));
-    for (const id of this.ctx.liveBrokers.keys()) {
-      this.channels.send(id, API_CODECS[ApiKey.UpdateMetadata], { controllerId: this.controllerId, controllerEpoch: this.ctx.epoch, partitionStates, liveBrokers });
+    const live = this.ctx.reachableIds();
+    const partitionStates: PartitionState[] = [];
+    for (const p of this.ctx.allPartitions()) {
+      const st = this.partitionState(p, live);
+      if (st) partitionStates.push(st);
     }
+    const liveBrokers = [...this.ctx.liveBrokers.values()].map((b) => ({ id: b.id, host: b.host, port: b.port }));
+    const req = { controllerId: this.controllerId, controllerEpoch: this.ctx.epoch, partitionStates, liveBrokers };
+    for (const id of this.ctx.liveBrokers.keys()) this.channels.send(id, API_CODECS[ApiKey.UpdateMetadata], req, undefined, 'update-metadata');
   }
 
   /** StopReplica; `onDone` runs with the partitions the broker reports stopped without error. */

@@ -2,7 +2,8 @@
  * The controller's channels to brokers (ControllerChannelManager): one connection and one
  * ordered queue per live broker. A request waits its turn, is retried while the broker is
  * still live and unreachable, and is dropped when the broker is removed (it will be told
- * everything again when it comes back).
+ * everything again when it comes back). A request that replaces the last one queued (an
+ * UpdateMetadata snapshot behind another, not yet sent) takes its place instead of queueing.
  */
 import { KafkaConnection } from '../../network/client-connection.js';
 import type { ApiCodec } from '../../protocol/apis/index.js';
@@ -10,6 +11,8 @@ import { Logger } from '../../common/logger.js';
 
 interface Queued {
   run: (conn: KafkaConnection) => Promise<void>;
+  /** A later request of the same kind makes this one moot if it has not been sent yet. */
+  supersedes?: string;
 }
 
 class BrokerChannel {
@@ -25,7 +28,10 @@ class BrokerChannel {
   }
 
   enqueue(q: Queued): void {
-    this.#queue.push(q);
+    const last = this.#queue.length - 1;
+    const inFlight = this.#running && last === 0;
+    if (q.supersedes !== undefined && last >= 0 && !inFlight && this.#queue[last]!.supersedes === q.supersedes) this.#queue[last] = q;
+    else this.#queue.push(q);
     if (!this.#running) void this.#drain();
   }
 
@@ -72,11 +78,16 @@ export class ControllerChannelManager {
     this.#channels.delete(id);
   }
 
-  /** Queues a request; `onResponse` runs with the decoded answer. Unknown brokers are skipped. */
-  send<Req, Res>(brokerId: number, codec: ApiCodec<Req, Res>, req: Req, onResponse?: (res: Res) => void): void {
+  /**
+   * Queues a request; `onResponse` runs with the decoded answer. Unknown brokers are skipped.
+   * With `supersedes`, it replaces the last request queued for the broker if that one has the
+   * same key and has not been sent.
+   */
+  send<Req, Res>(brokerId: number, codec: ApiCodec<Req, Res>, req: Req, onResponse?: (res: Res) => void, supersedes?: string): void {
     const ch = this.#channels.get(brokerId);
     if (!ch) return;
     ch.enqueue({
+      supersedes,
       run: async (conn) => {
         const r = await conn.request(codec.apiKey, 0, (w) => void codec.encodeRequest(w, 0, req));
         const res = codec.decodeResponse(r!, 0);

@@ -14,6 +14,9 @@
  *   onPreferredReplicaElection /admin/preferred_replica_election, and the periodic rebalance
  * Every request carries the controller epoch; every state write checks /controller_epoch's
  * zkVersion (partition-state-machine.ts), so a deposed controller changes nothing.
+ * Handlers work on all their partitions at once: ZooKeeper reads pipelined, state writes in
+ * batched multis (partition-state-machine.ts), one LeaderAndIsr per broker and batch of
+ * partitions, so an event costs a few round trips, not a few per partition (Kafka 1.1).
  */
 import type { ZkClient } from '../../zk/client.js';
 import {
@@ -25,16 +28,15 @@ import {
   preferredReplicaElectionPath,
   reassignPartitionsPath,
   topicConfigPath,
-  brokerConfigPath,
-  DEFAULT_BROKER_ENTITY,
   topicPath,
 } from '../../zk/paths.js';
-import { decodeBrokerRegistration, decodePreferredReplicaElection, decodeTopicAssignment, decodeTopicConfig } from '../../zk/payloads.js';
+import { decodeBrokerRegistration, decodePreferredReplicaElection, decodeTopicAssignment } from '../../zk/payloads.js';
+import { pipelined } from '../../zk/pipeline.js';
 import { LeaderElector } from './leader-elector.js';
 import { ControllerChannelManager } from './channel-manager.js';
-import { ControllerContext, type ControllerPartitionState } from './controller-context.js';
+import { ControllerContext } from './controller-context.js';
 import { ControllerMovedError, PartitionStateMachine } from './partition-state-machine.js';
-import { offlinePartitionLeader } from './leader-selectors.js';
+import { electOfflineLeaders, onBrokerFailure, onBrokerStartup, type BrokerChangeDeps } from './broker-changes.js';
 import { electPreferredLeaders, imbalancedPartitions, moveLeadershipsAway, type LeadershipDeps } from './leadership-moves.js';
 import { ISR_CHANGE_PATH, readIsrChanges } from './isr-change.js';
 import { PartitionReassigner } from './reassignment.js';
@@ -64,6 +66,7 @@ export class KafkaController {
   #requests = new BrokerRequests(0, this.#ctx, this.#channels);
   #unwatch: (() => void)[] = [];
   #events: Promise<void> = Promise.resolve();
+  readonly #waiting = new Set<string>();
   #active = false;
   #rebalanceTimer: NodeJS.Timeout | undefined;
 
@@ -94,8 +97,17 @@ export class KafkaController {
     await this.elector.stop();
   }
 
-  #enqueue(name: string, handler: () => Promise<void>): Promise<void> {
+  /**
+   * Queues an event. With `coalesce`, an event of that name already waiting (not yet started)
+   * stands for this one too: its handler reads the current state when it runs.
+   */
+  #enqueue(name: string, handler: () => Promise<void>, coalesce = false): Promise<void> {
+    if (coalesce) {
+      if (this.#waiting.has(name)) return this.#events;
+      this.#waiting.add(name);
+    }
     const run = this.#events.then(async () => {
+      if (coalesce) this.#waiting.delete(name);
       if (!this.#active && name !== 'failover') return;
       try {
         await handler();
@@ -130,12 +142,18 @@ export class KafkaController {
       stopReplicas: (broker, partitions) => this.#requests.stopReplicas(broker, partitions, true),
     }, this.#log);
     await this.#refreshBrokers();
-    for (const t of (await this.#zk.children(brokerTopicsPath)) ?? []) await this.#loadTopic(t);
-    for (const { topic, partition } of this.#ctx.allPartitions()) {
-      const s = (await this.#psm.load(topic, partition)) ?? (await this.#psm.initialize(topic, partition));
-      if (s && !this.#ctx.liveIds().has(s.leader)) await this.#electOffline(topic, partition, 'controller failover');
-    }
-    const all = this.#replicaRefs(this.#ctx.allPartitions());
+    await this.#loadTopics((await this.#zk.children(brokerTopicsPath)) ?? []);
+    const partitions = this.#ctx.allPartitions();
+    const states = await this.#psm.loadAll(partitions);
+    const fresh = partitions.filter((_, i) => !states[i]);
+    if (fresh.length > 0) await this.#psm.initializeAll(fresh);
+    const live = this.#ctx.liveIds();
+    const offline = partitions.filter((p) => {
+      const s = this.#ctx.partitionState(p.topic, p.partition);
+      return s !== undefined && !live.has(s.leader);
+    });
+    await electOfflineLeaders(this.#brokerChanges(), offline, 'controller failover');
+    const all = this.#replicaRefs(partitions);
     this.#rsm.handleStateChanges(all, 'NewReplica');
     this.#rsm.handleStateChanges(all.filter((r) => this.#ctx.liveBrokers.has(r.broker)), 'OnlineReplica');
     this.#rsm.handleStateChanges(all.filter((r) => !this.#ctx.liveBrokers.has(r.broker)), 'OfflineReplica');
@@ -159,10 +177,12 @@ export class KafkaController {
 
   #watch(): void {
     this.#unwatch.push(
-      this.#zk.watchChildren(brokerIdsPath, () => void this.#enqueue('brokers', () => this.#onBrokersChanged())),
+      this.#zk.watchChildren(brokerIdsPath, () => void this.#enqueue('brokers', () => this.#onBrokersChanged(), true)),
       this.#zk.watchChildren(brokerTopicsPath, (topics) => void this.#enqueue('topics', () => this.#onTopicsChanged(topics ?? []))),
       this.#zk.watchChildren(deleteTopicsPath, (topics) => void this.#enqueue('delete-topics', () => this.onTopicDeletion(topics ?? []))),
-      this.#zk.watchChildren(ISR_CHANGE_PATH, (kids) => void this.#enqueue('isr-change', () => this.onIsrChange(kids ?? []))),
+      this.#zk.watchChildren(ISR_CHANGE_PATH, (kids) => {
+        if (kids && kids.length > 0) void this.#enqueue('isr-change', () => this.onIsrChange(), true);
+      }),
       this.#zk.watchData(reassignPartitionsPath, (node) => {
         if (node) void this.#enqueue('reassignment', () => this.#reassigner!.onReassignmentRequest(node.data));
       }),
@@ -179,8 +199,9 @@ export class KafkaController {
     const before = new Set(this.#ctx.liveBrokers.keys());
     const added: number[] = [];
     const bounced: number[] = [];
-    for (const id of ids) {
-      const node = await this.#zk.get(brokerIdPath(id));
+    const nodes = await pipelined(ids, (id) => this.#zk.get(brokerIdPath(id)));
+    for (const [i, id] of ids.entries()) {
+      const node = nodes[i];
       if (!node) continue;
       const reg = decodeBrokerRegistration(node.data);
       const prev = this.#ctx.liveBrokers.get(id);
@@ -218,83 +239,33 @@ export class KafkaController {
     return ReplicaStateMachine.refs((t, p) => this.#ctx.replicas(t, p), partitions, brokers);
   }
 
-  async onBrokerStartup(ids: number[]): Promise<void> {
-    this.#log.info('brokers started', { ids: ids.join(',') });
-    this.#rsm.handleStateChanges(this.#replicaRefs(this.#ctx.allPartitions(), ids), 'OnlineReplica');
-    this.#requests.sendUpdateMetadata();
-    const affected: TP[] = [];
-    for (const p of this.#ctx.allPartitions()) {
-      const replicas = this.#ctx.replicas(p.topic, p.partition);
-      if (!replicas.some((r) => ids.includes(r))) continue;
-      const s = this.#ctx.partitionState(p.topic, p.partition) ?? (await this.#psm.initialize(p.topic, p.partition));
-      // A partition whose leader was down (or is the broker that just came back, having lost
-      // its state) goes through election again, with a new leader epoch.
-      if (s && (s.state === 'Offline' || ids.includes(s.leader) || !this.#ctx.liveIds().has(s.leader))) {
-        await this.#electOffline(p.topic, p.partition, 'broker startup');
-      }
-      affected.push(p);
-    }
-    this.#requests.sendLeaderAndIsr(affected);
-    this.#requests.sendUpdateMetadata();
+  onBrokerStartup(ids: number[]): Promise<void> {
+    return onBrokerStartup(this.#brokerChanges(), ids);
   }
 
-  async onBrokerFailure(ids: number[]): Promise<void> {
-    this.#log.info('brokers failed', { ids: ids.join(',') });
-    this.#rsm.handleStateChanges(this.#replicaRefs(this.#ctx.allPartitions(), ids), 'OfflineReplica');
-    const affected: TP[] = [];
-    for (const p of this.#ctx.allPartitions()) {
-      const s = this.#ctx.partitionState(p.topic, p.partition);
-      if (!s) continue;
-      if (ids.includes(s.leader)) {
-        await this.#electOffline(p.topic, p.partition, 'broker failure');
-        affected.push(p);
-      } else {
-        let cur: ControllerPartitionState | undefined = s;
-        for (const id of ids) if (cur && cur.isr.includes(id)) cur = await this.#psm.shrinkIsr(p.topic, p.partition, id);
-        if (cur !== s) affected.push(p);
-      }
-    }
-    this.#requests.sendLeaderAndIsr(affected);
-    this.#requests.sendUpdateMetadata();
+  onBrokerFailure(ids: number[]): Promise<void> {
+    return onBrokerFailure(this.#brokerChanges(), ids);
   }
 
-  async #electOffline(topic: string, partition: number, reason: string): Promise<ControllerPartitionState | undefined> {
-    const replicas = this.#ctx.replicas(topic, partition);
-    const live = this.#ctx.liveIds();
-    const cur = this.#ctx.partitionState(topic, partition);
-    // only a partition with no live ISR member needs the (per-topic) unclean election setting
-    const unclean = cur && !cur.isr.some((r) => live.has(r)) ? await this.#uncleanElectionEnabled(topic) : false;
-    return this.#psm.electLeader(topic, partition, (c) => offlinePartitionLeader(replicas, c.isr, this.#ctx.liveIds(), unclean), reason);
-  }
-
-  /**
-   * unclean.leader.election.enable for a topic, read when needed as Kafka's controller does:
-   * the topic's override in /config/topics/<T>, else the cluster's dynamic default
-   * (/config/brokers/<default>), else this broker's server.properties.
-   */
-  async #uncleanElectionEnabled(topic: string): Promise<boolean> {
-    const key = 'unclean.leader.election.enable';
-    for (const path of [topicConfigPath(topic), brokerConfigPath(DEFAULT_BROKER_ENTITY)]) {
-      try {
-        const node = await this.#zk.get(path);
-        const v = node ? decodeTopicConfig(node.data, path)[key] : undefined;
-        if (v === 'true' || v === 'false') return v === 'true';
-      } catch (err) {
-        this.#log.warn('ignoring an unreadable config', { path, error: err });
-      }
-    }
-    return this.#cfg.uncleanLeaderElectionEnable;
+  #brokerChanges(): BrokerChangeDeps {
+    return { zk: this.#zk, ctx: this.#ctx, psm: this.#psm, rsm: this.#rsm, requests: this.#requests, log: this.#log, uncleanLeaderElectionEnable: this.#cfg.uncleanLeaderElectionEnable };
   }
 
   // ---- topics -----------------------------------------------------------------------------
 
-  async #loadTopic(topic: string): Promise<number[]> {
-    const node = await this.#zk.get(topicPath(topic));
-    if (!node) return [];
-    const assignment = decodeTopicAssignment(node.data);
-    const known = this.#ctx.assignments.get(topic);
-    this.#ctx.assignments.set(topic, assignment);
-    return [...assignment.keys()].filter((p) => !known?.has(p));
+  /** Reads the topics' assignments (pipelined) into the context; returns their partitions not known before. */
+  async #loadTopics(topics: string[]): Promise<{ topic: string; partition: number }[]> {
+    const nodes = await pipelined(topics, (t) => this.#zk.get(topicPath(t)));
+    const added: { topic: string; partition: number }[] = [];
+    for (const [i, topic] of topics.entries()) {
+      const node = nodes[i];
+      if (!node) continue;
+      const assignment = decodeTopicAssignment(node.data);
+      const known = this.#ctx.assignments.get(topic);
+      this.#ctx.assignments.set(topic, assignment);
+      for (const partition of assignment.keys()) if (!known?.has(partition)) added.push({ topic, partition });
+    }
+    return added;
   }
 
   async #onTopicsChanged(topics: string[]): Promise<void> {
@@ -309,12 +280,9 @@ export class KafkaController {
   }
 
   async onNewTopicCreation(topics: string[]): Promise<void> {
-    const created: TP[] = [];
-    for (const t of topics) {
-      for (const partition of await this.#loadTopic(t)) {
-        if (await this.#psm.initialize(t, partition)) created.push({ topic: t, partition });
-      }
-    }
+    const fresh = await this.#loadTopics(topics);
+    const states = await this.#psm.initializeAll(fresh);
+    const created = fresh.filter((_, i) => states[i] !== undefined);
     this.#onNewReplicas(created);
     this.#log.info('new topics', { topics: topics.join(','), partitions: created.length });
     this.#requests.sendLeaderAndIsr(created);
@@ -328,9 +296,9 @@ export class KafkaController {
   }
 
   async onPartitionCountChange(topic: string): Promise<void> {
-    const added = await this.#loadTopic(topic);
-    const created: TP[] = [];
-    for (const partition of added) if (await this.#psm.initialize(topic, partition)) created.push({ topic, partition });
+    const added = await this.#loadTopics([topic]);
+    const states = await this.#psm.initializeAll(added);
+    const created = added.filter((_, i) => states[i] !== undefined);
     if (created.length === 0) return;
     this.#onNewReplicas(created);
     this.#requests.sendLeaderAndIsr(created);
@@ -340,7 +308,7 @@ export class KafkaController {
   async onTopicDeletion(topics: string[]): Promise<void> {
     for (const topic of topics) {
       if (!this.#ctx.assignments.has(topic)) {
-        await this.#loadTopic(topic);
+        await this.#loadTopics([topic]);
         if (!this.#ctx.assignments.has(topic)) {
           await this.#zk.deleteRecursive(deleteTopicPath(topic));
           continue;
@@ -350,7 +318,11 @@ export class KafkaController {
       this.#ctx.topicsBeingDeleted.add(topic);
       const byBroker = new Map<number, TP[]>();
       for (const [partition, replicas] of this.#ctx.assignments.get(topic)!) {
-        for (const r of replicas) byBroker.set(r, [...(byBroker.get(r) ?? []), { topic, partition }]);
+        for (const r of replicas) {
+          const list = byBroker.get(r);
+          if (list) list.push({ topic, partition });
+          else byBroker.set(r, [{ topic, partition }]);
+        }
       }
       const refs = this.#replicaRefs([...this.#ctx.assignments.get(topic)!.keys()].map((partition) => ({ topic, partition })));
       this.#rsm.handleStateChanges(refs, 'ReplicaDeletionStarted');
@@ -369,10 +341,19 @@ export class KafkaController {
     this.#requests.sendUpdateMetadata();
   }
 
-  async onIsrChange(notifications: string[]): Promise<void> {
+  /** Reads (and deletes) the ISR change notifications there are now, and refreshes those partitions. */
+  async onIsrChange(): Promise<void> {
+    const notifications = (await this.#zk.children(ISR_CHANGE_PATH)) ?? [];
     if (notifications.length === 0) return;
     const changed = await readIsrChanges(this.#zk, notifications);
-    for (const p of changed) if (this.#ctx.assignments.has(p.topic)) await this.#psm.load(p.topic, p.partition);
+    const seen = new Set<string>();
+    const known = changed.filter((p) => {
+      const k = `${p.topic}\u0000${p.partition}`;
+      if (seen.has(k) || !this.#ctx.assignments.get(p.topic)?.has(p.partition)) return false;
+      seen.add(k);
+      return true;
+    });
+    await this.#psm.loadAll(known);
     if (this.#reassigner && this.#reassigner.pending > 0) await this.#reassigner.checkProgress();
     else this.#requests.sendUpdateMetadata();
   }

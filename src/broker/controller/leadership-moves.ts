@@ -25,23 +25,23 @@ export interface LeadershipDeps {
 export async function moveLeadershipsAway({ ctx, psm, requests }: LeadershipDeps, brokerId: number): Promise<TP[]> {
   if (!ctx.liveBrokers.has(brokerId)) return [];
   ctx.shuttingDown.add(brokerId);
-  const affected: TP[] = [];
+  const led: TP[] = [];
+  const followed: TP[] = [];
   for (const p of ctx.partitionsOnBroker(brokerId)) {
     const s = ctx.partitionState(p.topic, p.partition);
     if (!s) continue;
-    const replicas = ctx.replicas(p.topic, p.partition);
     if (s.leader === brokerId) {
-      if (replicas.length < 2) continue;
-      const next = await psm.electLeader(p.topic, p.partition, (cur) => controlledShutdownLeader(replicas, cur.isr, ctx.liveIds(), brokerId), 'controlled shutdown');
-      if (next) affected.push(p);
+      if (ctx.replicas(p.topic, p.partition).length >= 2) led.push(p);
     } else if (s.isr.includes(brokerId)) {
-      await psm.shrinkIsr(p.topic, p.partition, brokerId);
-      affected.push(p);
+      followed.push(p);
     }
   }
-  requests.sendLeaderAndIsr(affected);
-  requests.sendUpdateMetadata();
   const live = ctx.liveIds();
+  const moved = await psm.electLeaders(led, (cur) => controlledShutdownLeader(ctx.replicas(cur.topic, cur.partition), cur.isr, live, brokerId), 'controlled shutdown');
+  await psm.shrinkIsrs(followed, [brokerId]);
+  // every partition it follows is told (as before): the leader drops it from its follower set
+  requests.sendLeaderAndIsr([...moved.elected.map((s) => ({ topic: s.topic, partition: s.partition })), ...followed]);
+  requests.sendUpdateMetadata();
   return ctx.allPartitions().filter((p) => {
     const s = ctx.partitionState(p.topic, p.partition);
     return s?.leader === brokerId && s.isr.some((r) => r !== brokerId && live.has(r));
@@ -50,14 +50,13 @@ export async function moveLeadershipsAway({ ctx, psm, requests }: LeadershipDeps
 
 /** Elects the preferred replica where it is live, in sync and not already leading. */
 export async function electPreferredLeaders({ ctx, psm, requests }: LeadershipDeps, partitions: TP[]): Promise<TP[]> {
-  const moved: TP[] = [];
-  for (const p of partitions) {
+  const candidates = partitions.filter((p) => {
     const s = ctx.partitionState(p.topic, p.partition);
-    const replicas = ctx.replicas(p.topic, p.partition);
-    if (!s || replicas[0] === s.leader) continue;
-    const next = await psm.electLeader(p.topic, p.partition, (cur) => preferredReplicaLeader(replicas, cur.isr, ctx.liveIds()), 'preferred replica election');
-    if (next) moved.push(p);
-  }
+    return s !== undefined && ctx.replicas(p.topic, p.partition)[0] !== s.leader;
+  });
+  const live = ctx.liveIds();
+  const r = await psm.electLeaders(candidates, (cur) => preferredReplicaLeader(ctx.replicas(cur.topic, cur.partition), cur.isr, live), 'preferred replica election');
+  const moved = r.elected.map((s) => ({ topic: s.topic, partition: s.partition }));
   requests.sendLeaderAndIsr(moved);
   requests.sendUpdateMetadata();
   return moved;
@@ -65,9 +64,10 @@ export async function electPreferredLeaders({ ctx, psm, requests }: LeadershipDe
 
 /** Partitions led by another replica although their preferred one is live and in sync. */
 export function imbalancedPartitions(ctx: ControllerContext): TP[] {
+  const live = ctx.liveIds();
   return ctx.allPartitions().filter((p) => {
     const s = ctx.partitionState(p.topic, p.partition);
     const preferred = ctx.replicas(p.topic, p.partition)[0];
-    return s !== undefined && preferred !== undefined && s.leader !== preferred && ctx.liveIds().has(preferred) && s.isr.includes(preferred);
+    return s !== undefined && preferred !== undefined && s.leader !== preferred && live.has(preferred) && s.isr.includes(preferred);
   });
 }

@@ -1,0 +1,105 @@
+/**
+ * What the controller does when brokers come and go (KafkaController.onBrokerStartup and
+ * onBrokerFailure), one batch per event rather than one ZooKeeper round trip per partition:
+ *   startup   the new brokers' replicas go Online; partitions with no live leader (or led by a
+ *             broker that just came back, having lost its state) are elected again
+ *   failure   partitions led by a failed broker get new leaders from their ISR (one pipelined
+ *             batch of writes), the failed brokers leave every other ISR (one more batch)
+ * Each ends with LeaderAndIsr to the affected replicas and UpdateMetadata to every broker.
+ */
+import type { ZkClient } from '../../zk/client.js';
+import { brokerConfigPath, DEFAULT_BROKER_ENTITY, topicConfigPath } from '../../zk/paths.js';
+import { decodeTopicConfig } from '../../zk/payloads.js';
+import type { Logger } from '../../common/logger.js';
+import type { ControllerContext } from './controller-context.js';
+import type { Elections, PartitionStateMachine } from './partition-state-machine.js';
+import type { BrokerRequests } from './broker-requests.js';
+import { ReplicaStateMachine } from './replica-state-machine.js';
+import { offlinePartitionLeader } from './leader-selectors.js';
+
+type TP = { topic: string; partition: number };
+
+export interface BrokerChangeDeps {
+  zk: ZkClient;
+  ctx: ControllerContext;
+  psm: PartitionStateMachine;
+  rsm: ReplicaStateMachine;
+  requests: BrokerRequests;
+  log: Logger;
+  /** unclean.leader.election.enable of this broker's server.properties. */
+  uncleanLeaderElectionEnable: boolean;
+}
+
+const replicaRefs = (ctx: ControllerContext, partitions: TP[], brokers?: number[]) => ReplicaStateMachine.refs((t, p) => ctx.replicas(t, p), partitions, brokers);
+
+export async function onBrokerStartup(d: BrokerChangeDeps, ids: number[]): Promise<void> {
+  const { ctx, psm, rsm, requests } = d;
+  d.log.info('brokers started', { ids: ids.join(',') });
+  rsm.handleStateChanges(replicaRefs(ctx, ctx.allPartitions(), ids), 'OnlineReplica');
+  requests.sendUpdateMetadata();
+  const affected = ctx.allPartitions().filter((p) => ctx.replicas(p.topic, p.partition).some((r) => ids.includes(r)));
+  const fresh = affected.filter((p) => !ctx.partitionState(p.topic, p.partition));
+  if (fresh.length > 0) await psm.initializeAll(fresh);
+  // A partition whose leader was down (or is the broker that just came back, having lost its
+  // state) goes through election again, with a new leader epoch.
+  const live = ctx.liveIds();
+  const elect = affected.filter((p) => {
+    const s = ctx.partitionState(p.topic, p.partition);
+    return s !== undefined && (s.state === 'Offline' || ids.includes(s.leader) || !live.has(s.leader));
+  });
+  await electOfflineLeaders(d, elect, 'broker startup');
+  requests.sendLeaderAndIsr(affected);
+  requests.sendUpdateMetadata();
+}
+
+export async function onBrokerFailure(d: BrokerChangeDeps, ids: number[]): Promise<void> {
+  const { ctx, psm, rsm, requests } = d;
+  d.log.info('brokers failed', { ids: ids.join(',') });
+  rsm.handleStateChanges(replicaRefs(ctx, ctx.allPartitions(), ids), 'OfflineReplica');
+  const led: TP[] = [];
+  const followed: TP[] = [];
+  for (const p of ctx.allPartitions()) {
+    const s = ctx.partitionState(p.topic, p.partition);
+    if (!s) continue;
+    if (ids.includes(s.leader)) led.push(p);
+    else if (s.isr.some((r) => ids.includes(r))) followed.push(p);
+  }
+  await electOfflineLeaders(d, led, 'broker failure');
+  const shrunk = await psm.shrinkIsrs(followed, ids);
+  requests.sendLeaderAndIsr([...led, ...shrunk.map((s) => ({ topic: s.topic, partition: s.partition }))]);
+  requests.sendUpdateMetadata();
+}
+
+/**
+ * Elects new leaders from the live ISR members (offlinePartitionLeader). Only a partition with
+ * no live ISR member needs its topic's unclean.leader.election.enable, read once per topic.
+ */
+export async function electOfflineLeaders(d: BrokerChangeDeps, partitions: TP[], reason: string): Promise<Elections> {
+  const { ctx } = d;
+  const live = ctx.liveIds();
+  const unclean = new Map<string, boolean>();
+  for (const p of partitions) {
+    const cur = ctx.partitionState(p.topic, p.partition);
+    if (cur && !unclean.has(p.topic) && !cur.isr.some((r) => live.has(r))) unclean.set(p.topic, await uncleanElectionEnabled(d, p.topic));
+  }
+  return d.psm.electLeaders(partitions, (c) => offlinePartitionLeader(ctx.replicas(c.topic, c.partition), c.isr, live, unclean.get(c.topic) ?? false), reason);
+}
+
+/**
+ * unclean.leader.election.enable for a topic, read when needed as Kafka's controller does:
+ * the topic's override in /config/topics/<T>, else the cluster's dynamic default
+ * (/config/brokers/<default>), else this broker's server.properties.
+ */
+async function uncleanElectionEnabled(d: BrokerChangeDeps, topic: string): Promise<boolean> {
+  const key = 'unclean.leader.election.enable';
+  for (const path of [topicConfigPath(topic), brokerConfigPath(DEFAULT_BROKER_ENTITY)]) {
+    try {
+      const node = await d.zk.get(path);
+      const v = node ? decodeTopicConfig(node.data, path)[key] : undefined;
+      if (v === 'true' || v === 'false') return v === 'true';
+    } catch (err) {
+      d.log.warn('ignoring an unreadable config', { path, error: err });
+    }
+  }
+  return d.uncleanLeaderElectionEnable;
+}
