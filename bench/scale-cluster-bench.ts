@@ -9,7 +9,8 @@
  *   rss         each broker's resident memory and open files, before the topics and after
  *               (what one partition replica costs)
  *   rebalance   --consumers (8) GroupConsumers subscribe to every topic: until their
- *               assignments cover every partition exactly once (group.initial.rebalance.delay.ms=0)
+ *               assignments cover every partition exactly once (group.initial.rebalance.delay.ms=0),
+ *               and until every member has set its positions (committed offset or reset)
  *   failover    SIGKILL of the controller: until a surviving broker's metadata gives every
  *               partition a live leader, counted from /controller vanishing (the killed
  *               session's expiry; target < 5 s) and from the SIGKILL
@@ -41,6 +42,7 @@ import { decodeBrokerRegistration, decodeController } from '../src/zk/payloads.j
 import { Cluster } from '../src/client/cluster.js';
 import { CoordinatorClient } from '../src/client/group/coordinator-client.js';
 import { GroupConsumer } from '../src/client/group/group-consumer.js';
+import { Logger } from '../src/common/logger.js';
 
 process.env.KAFKA_LOG_LEVEL ??= 'error'; // this process's clients; the brokers log at info
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -133,7 +135,9 @@ class BenchCluster {
   readonly peaks = new Map<number, number>();
   #sampler: NodeJS.Timeout | undefined;
 
-  constructor(private readonly extraProps: Record<string, string>) {}
+  constructor(private readonly extraProps: Record<string, string>) {
+    running.add(this);
+  }
 
   async start(brokerIds: number[]): Promise<void> {
     const port = await freePort();
@@ -176,7 +180,7 @@ class BenchCluster {
       ...this.extraProps,
     };
     writeFileSync(file, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
-    const out = openSync(path.join(this.dir, `broker-${id}.log`), 'a');
+    const out = openSync(this.logFile(id), 'a');
     const since = Date.now();
     const proc = spawn(process.execPath, [path.join(ROOT, 'dist/src/bin/kafka-server-start.js'), file], { stdio: ['ignore', out, out], env: { ...process.env, KAFKA_LOG_LEVEL: 'info' } });
     closeSync(out);
@@ -200,12 +204,17 @@ class BenchCluster {
     await b.exited;
   }
 
+  logFile(id: number): string {
+    return path.join(this.dir, `broker-${id}.log`);
+  }
+
   async controllerId(): Promise<number | undefined> {
     const node = await this.zk.get(controllerPath);
     return node ? decodeController(node.data).brokerId : undefined;
   }
 
   async close(): Promise<void> {
+    running.delete(this);
     clearInterval(this.#sampler);
     for (const b of this.brokers.values()) if (b.proc.exitCode === null && b.proc.signalCode === null) b.proc.kill('SIGKILL');
     await Promise.all([...this.brokers.values()].map((b) => b.exited));
@@ -224,6 +233,8 @@ class BenchCluster {
 
 interface View {
   partitions: number;
+  /** partitions led, per broker id */
+  led: Map<number, number>;
   /** partitions without a live leader (or led by `exclude`) */
   leaderless: number;
   /** partitions whose ISR lacks `member` */
@@ -236,10 +247,11 @@ async function view(port: number, topics: string[], opts: { exclude?: number; me
   const c = new Cluster({ brokers: `127.0.0.1:${port}`, requestTimeoutMs: 30_000 });
   try {
     const md = await c.refresh(topics);
-    const v: View = { partitions: 0, leaderless: 0, notInIsr: 0, fullIsr: 0 };
+    const v: View = { partitions: 0, led: new Map(), leaderless: 0, notInIsr: 0, fullIsr: 0 };
     for (const t of md.topics) {
       for (const p of t.partitions) {
         v.partitions++;
+        v.led.set(p.leader, (v.led.get(p.leader) ?? 0) + 1);
         if (p.leader < 0 || p.leader === opts.exclude) v.leaderless++;
         if (opts.member !== undefined && !p.isr.includes(opts.member)) v.notInIsr++;
         if (p.isr.length === p.replicas.length) v.fullIsr++;
@@ -274,32 +286,59 @@ function rssLine(cluster: BenchCluster, label: string): number {
   return max;
 }
 
+/** From a broker's log, its last shutdown: how long the controlled shutdown took, and the rest (closing). */
+function shutdownSteps(file: string): string {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const at = (text: string) => {
+    for (let i = lines.length - 1; i >= 0; i--) if (lines[i]!.includes(text)) return Date.parse(lines[i]!.slice(1, 25));
+    return NaN;
+  };
+  const start = at('] shutting down');
+  const moved = at('controlled shutdown succeeded');
+  const end = at('shut down cleanly');
+  if (!(moved >= start && end >= moved)) return '';
+  return ` (controlled shutdown ${secs(moved - start)}, then closing ${secs(end - moved)})`;
+}
+
 // ---- the 10,000-partition cluster ---------------------------------------------------------------
 
-async function rebalance(cluster: BenchCluster, topics: string[]): Promise<number> {
+/** A member's logger that reports its assignment (GroupConsumer logs it once SyncGroup answered, before it sets positions). */
+class AssignmentLog extends Logger {
+  constructor(private readonly onAssigned: (partitions: string[]) => void) {
+    super('scale-bench-member');
+  }
+  override info(msg: string, fields?: Record<string, unknown>): void {
+    if (msg === 'partitions assigned') this.onAssigned(String(fields?.partitions ?? '').split(',').filter((p) => p !== '' && p !== '(none)'));
+  }
+}
+
+/** Times from the first JoinGroup: until the assignments cover every partition once, and until every member has set its positions. */
+async function rebalance(cluster: BenchCluster, topics: string[]): Promise<{ assigned: number; positioned: number }> {
   // the first FindCoordinator creates __consumer_offsets: not part of the figure
   const warm = new Cluster({ brokers: cluster.bootstrap });
   await new CoordinatorClient(warm).findCoordinator(`scale-bench-warm-${Date.now()}`, { timeoutMs: 120_000 });
   warm.close();
   const group = `scale-bench-${Date.now()}`;
-  const members: { c: GroupConsumer; parts: Set<string>; loop?: Promise<void> }[] = [];
+  const members: { c: GroupConsumer; synced: string[]; positioned: number; loop?: Promise<void> }[] = [];
   let running = true;
   const t0 = performance.now();
   for (let i = 0; i < CONSUMERS; i++) {
-    const c = new GroupConsumer({ 'bootstrap.servers': cluster.bootstrap, 'group.id': group, 'session.timeout.ms': '30000', 'heartbeat.interval.ms': '1000', 'fetch.max.wait.ms': '100', 'max.poll.interval.ms': '300000', 'partition.assignment.strategy': 'range' });
-    const m = { c, parts: new Set<string>() };
-    c.on('assigned', (e) => void (m.parts = new Set(e.partitions.map((p) => `${p.topic}/${p.partition}`))));
-    c.on('revoked', () => void (m.parts = new Set()));
+    const m: { c?: GroupConsumer; synced: string[]; positioned: number } = { synced: [], positioned: 0 };
+    const logger = new AssignmentLog((parts) => void (m.synced = parts));
+    const c = new GroupConsumer({ 'bootstrap.servers': cluster.bootstrap, 'group.id': group, 'session.timeout.ms': '30000', 'heartbeat.interval.ms': '1000', 'fetch.max.wait.ms': '100', 'max.poll.interval.ms': '600000', 'partition.assignment.strategy': 'range' }, { logger });
+    c.on('assigned', (e) => void (m.positioned = e.partitions.length));
+    c.on('revoked', () => void (m.positioned = 0));
     c.subscribe(topics);
-    members.push(m);
+    members.push(Object.assign(m, { c }));
   }
   for (const m of members) m.loop = (async () => { while (running) await m.c.poll(100).catch(() => sleep(100)); })();
   try {
-    await until('the group to cover every partition once', async () => {
-      const all = members.flatMap((m) => [...m.parts]);
-      return all.length === PARTITIONS && new Set(all).size === PARTITIONS && members.every((m) => m.parts.size > 0);
+    const assigned = await until('the assignments to cover every partition once', async () => {
+      const all = members.flatMap((m) => m.synced);
+      return all.length === PARTITIONS && new Set(all).size === PARTITIONS && members.every((m) => m.synced.length > 0) ? performance.now() - t0 : undefined;
     }, 600_000, 20);
-    return performance.now() - t0;
+    const positioned = await until('every member to set its positions', async () => (members.reduce((n, m) => n + m.positioned, 0) === PARTITIONS ? performance.now() - t0 : undefined), 1_800_000, 100);
+    return { assigned, positioned };
   } finally {
     running = false;
     await Promise.all(members.map((m) => m.loop));
@@ -347,7 +386,7 @@ async function scaleCluster(): Promise<void> {
 
     // ---- rebalance
     const rb = await rebalance(cluster, topics);
-    console.log(`rebalance: ${CONSUMERS} GroupConsumers over ${fmt(total)} partitions (${TOPICS} topics, range): every partition assigned once after ${secs(rb)} (group.initial.rebalance.delay.ms=0)`);
+    console.log(`rebalance: ${CONSUMERS} GroupConsumers join a new group over ${fmt(total)} partitions (${TOPICS} topics, range; group.initial.rebalance.delay.ms=0): assignments cover every partition once after ${secs(rb.assigned)} (JoinGroup + SyncGroup); every member has its positions after ${secs(rb.positioned)} (OffsetFetch, then auto.offset.reset per partition)`);
 
     // ---- controller failover
     const victim = (await cluster.controllerId())!;
@@ -369,18 +408,23 @@ async function scaleCluster(): Promise<void> {
     const rejoined = await until(`broker ${victim} back in every ISR`, async () => ((await view(observer.port, topics, { member: victim, expected: total })).notInIsr === 0 ? performance.now() - t : undefined), 1_800_000, 250);
     console.log(`restart after SIGKILL: broker ${back.id} registered after ${secs(registered)} (log recovery), back in every ISR after ${secs(rejoined)}`);
 
-    // ---- controlled shutdown of a broker that is not the controller
+    // ---- controlled shutdown of the broker (not the controller) that leads the most partitions
     const controller = (await cluster.controllerId())!;
-    const stopping = [...cluster.brokers.values()].find((b) => b.id !== controller && b.proc.exitCode === null)!;
+    const before = await until('every ISR to be full', async () => {
+      const v = await view(cluster.brokers.get(controller)!.port, topics);
+      return v.fullIsr === total ? v : undefined;
+    }, 600_000, 500);
+    const stopping = [...cluster.brokers.values()].filter((b) => b.id !== controller).sort((a, b) => (before.led.get(b.id) ?? 0) - (before.led.get(a.id) ?? 0))[0]!;
     const watcher = [...cluster.brokers.values()].find((b) => b.id !== stopping.id)!;
-    await until('every ISR to be full', async () => (await view(watcher.port, topics)).fullIsr === total, 600_000, 500);
+    const leads = before.led.get(stopping.id) ?? 0;
     t = performance.now();
     await cluster.stopBroker(stopping.id, 'SIGTERM');
     const stopMs = performance.now() - t;
     const atExit = await view(watcher.port, topics, { exclude: stopping.id, expected: total });
     await sleep(1000);
     const later = await view(watcher.port, topics, { exclude: stopping.id, expected: total });
-    console.log(`controlled shutdown: broker ${stopping.id} exited ${secs(stopMs)} after SIGTERM (target < 3 s); leaderless partitions at its exit: ${fmt(atExit.leaderless)}, 1 s later: ${fmt(later.leaderless)} (target 0)`);
+    const steps = shutdownSteps(cluster.logFile(stopping.id));
+    console.log(`controlled shutdown: broker ${stopping.id} (leading ${fmt(leads)} partitions, in ${fmt(total)} ISRs) exited ${secs(stopMs)} after SIGTERM (target < 3 s)${steps}; leaderless partitions at its exit: ${fmt(atExit.leaderless)}, 1 s later: ${fmt(later.leaderless)} (target 0)`);
 
     // ---- restart after a clean shutdown
     t = performance.now();
@@ -416,9 +460,10 @@ async function memoryUnderLoad(): Promise<void> {
     cluster.resetPeaks();
     const bootstrap = `127.0.0.1:${b.port}`;
     const tool = (name: string, argv: string[]) => spawn(path.join(ROOT, 'bin', name), argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KAFKA_LOG_LEVEL: 'error' } });
-    const producer = tool('kafka-producer-perf-test.sh', ['--topic', topic, '--num-records', '1000000000', '--record-size', '100', '--throughput', '-1', '--producer-props', `bootstrap.servers=${bootstrap}`, 'acks=1']);
-    await sleep(2000);
+    // the consumer first: it looks up the earliest offset of every partition before it fetches
     const consumer = tool('kafka-consumer-perf-test.sh', ['--broker-list', bootstrap, '--topic', topic, '--messages', '1000000000000', '--timeout', '600000', '--show-detailed-stats', '--reporting-interval', '5000', '--hide-header']);
+    await sleep(5000);
+    const producer = tool('kafka-producer-perf-test.sh', ['--topic', topic, '--num-records', '1000000000', '--record-size', '100', '--throughput', '-1', '--producer-props', `bootstrap.servers=${bootstrap}`, 'acks=1']);
     const lines: string[] = [];
     const keep = (prefix: string) => (d: Buffer) => {
       for (const l of d.toString().split('\n')) if (l.trim()) lines.push(`${prefix} ${l.trim()}`);
@@ -435,12 +480,24 @@ async function memoryUnderLoad(): Promise<void> {
     }
     for (const p of [producer, consumer]) p.kill('SIGKILL');
     const stored = readdirSync(b.logDir, { withFileTypes: true }).filter((e) => e.isDirectory()).length;
-    for (const l of lines.slice(-8)) console.log(`  ${l}`);
+    for (const l of lines.filter((x) => x.startsWith('producer')).slice(-3)) console.log(`  ${l}`);
+    for (const l of lines.filter((x) => x.startsWith('consumer')).slice(-3)) console.log(`  ${l}`);
     const peak = Math.max(cluster.peaks.get(1) ?? 0, ...samples);
     console.log(`memory: one broker, ${fmt(MEMORY_PARTITIONS)} partitions (${fmt(stored)} replica logs) at RF=1, full-speed producer and consumer for ${MEMORY_SECONDS} s: broker RSS idle ${fmt(idle / MiB)} MiB, under load median ${fmt([...samples].sort((a, x) => a - x)[samples.length >> 1]! / MiB)} MiB, peak ${fmt(peak / MiB)} MiB (target < 512 MiB)`);
   } finally {
     await cluster.close();
   }
+}
+
+/** Clusters running now: stopped (by pid) on SIGINT / SIGTERM too. */
+const running = new Set<BenchCluster>();
+let stopping = false;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    if (stopping) return;
+    stopping = true;
+    void Promise.all([...running].map((c) => c.close().catch(() => undefined))).finally(() => process.exit(130));
+  });
 }
 
 async function main(): Promise<void> {

@@ -49,8 +49,8 @@ export interface ReplicaManagerConfig {
 
 const key = tpKey;
 
-/** Partitions of one LeaderAndIsr applied at once. */
-const APPLY_CONCURRENCY = 32;
+/** Partitions of one LeaderAndIsr applied at once (their leader epoch checkpoints are fsynced concurrently). */
+const APPLY_CONCURRENCY = 128;
 /** How long ISR changes gather before one notification announces them all. */
 export const ISR_NOTIFY_DELAY_MS = 100;
 /** Partitions per notification (its znode stays far below ZooKeeper's 1 MiB limit). */

@@ -47,9 +47,11 @@ export async function onBrokerStartup(d: BrokerChangeDeps, ids: number[]): Promi
     const s = ctx.partitionState(p.topic, p.partition);
     return s !== undefined && (s.state === 'Offline' || ids.includes(s.leader) || !live.has(s.leader));
   });
-  await electOfflineLeaders(d, elect, 'broker startup');
+  const t0 = Date.now();
+  const elections = await electOfflineLeaders(d, elect, 'broker startup');
   requests.sendLeaderAndIsr(affected);
   requests.sendUpdateMetadata();
+  d.log.info('broker startup handled', { ids: ids.join(','), partitions: affected.length, elected: elections.elected.length, ms: Date.now() - t0 });
 }
 
 export async function onBrokerFailure(d: BrokerChangeDeps, ids: number[]): Promise<void> {
@@ -64,10 +66,12 @@ export async function onBrokerFailure(d: BrokerChangeDeps, ids: number[]): Promi
     if (ids.includes(s.leader)) led.push(p);
     else if (s.isr.some((r) => ids.includes(r))) followed.push(p);
   }
-  await electOfflineLeaders(d, led, 'broker failure');
+  const t0 = Date.now();
+  const elections = await electOfflineLeaders(d, led, 'broker failure');
   const shrunk = await psm.shrinkIsrs(followed, ids);
   requests.sendLeaderAndIsr([...led, ...shrunk.map((s) => ({ topic: s.topic, partition: s.partition }))]);
   requests.sendUpdateMetadata();
+  d.log.info('broker failure handled', { ids: ids.join(','), elected: elections.elected.length, offline: elections.offline.length, isrShrunk: shrunk.length, ms: Date.now() - t0 });
 }
 
 /**

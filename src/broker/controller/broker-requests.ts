@@ -5,6 +5,7 @@
  */
 import { API_CODECS } from '../../protocol/apis/index.js';
 import { ApiKey } from '../../protocol/api-keys.js';
+import { Writer } from '../../protocol/writer.js';
 import type { PartitionState } from '../../protocol/apis/leader-and-isr.js';
 import type { ControllerChannelManager } from './channel-manager.js';
 import type { ControllerContext } from './controller-context.js';
@@ -69,7 +70,10 @@ export class BrokerRequests {
     }
   }
 
-  /** UpdateMetadata (every partition) to every live broker; a snapshot still waiting in a broker's queue is replaced. */
+  /**
+   * UpdateMetadata (every partition) to every live broker, encoded once for all of them; a
+   * snapshot still waiting in a broker's queue is replaced.
+   */
   sendUpdateMetadata(): void {
     const live = this.ctx.reachableIds();
     const partitionStates: PartitionState[] = [];
@@ -79,7 +83,10 @@ export class BrokerRequests {
     }
     const liveBrokers = [...this.ctx.liveBrokers.values()].map((b) => ({ id: b.id, host: b.host, port: b.port }));
     const req = { controllerId: this.controllerId, controllerEpoch: this.ctx.epoch, partitionStates, liveBrokers };
-    for (const id of this.ctx.liveBrokers.keys()) this.channels.send(id, API_CODECS[ApiKey.UpdateMetadata], req, undefined, 'update-metadata');
+    const codec = API_CODECS[ApiKey.UpdateMetadata];
+    let body: Buffer | undefined;
+    const encoded = (): Buffer => (body ??= codec.encodeRequest(new Writer(64 * 1024), 0, req).finish());
+    for (const id of this.ctx.liveBrokers.keys()) this.channels.sendEncoded(id, codec, encoded, 'update-metadata');
   }
 
   /** StopReplica; `onDone` runs with the partitions the broker reports stopped without error. */

@@ -141,18 +141,20 @@ export class KafkaController {
       sendUpdateMetadata: () => this.#requests.sendUpdateMetadata(),
       stopReplicas: (broker, partitions) => this.#requests.stopReplicas(broker, partitions, true),
     }, this.#log);
+    const t0 = Date.now();
     await this.#refreshBrokers();
     await this.#loadTopics((await this.#zk.children(brokerTopicsPath)) ?? []);
     const partitions = this.#ctx.allPartitions();
     const states = await this.#psm.loadAll(partitions);
     const fresh = partitions.filter((_, i) => !states[i]);
     if (fresh.length > 0) await this.#psm.initializeAll(fresh);
+    const loadMs = Date.now() - t0;
     const live = this.#ctx.liveIds();
     const offline = partitions.filter((p) => {
       const s = this.#ctx.partitionState(p.topic, p.partition);
       return s !== undefined && !live.has(s.leader);
     });
-    await electOfflineLeaders(this.#brokerChanges(), offline, 'controller failover');
+    const elections = await electOfflineLeaders(this.#brokerChanges(), offline, 'controller failover');
     const all = this.#replicaRefs(partitions);
     this.#rsm.handleStateChanges(all, 'NewReplica');
     this.#rsm.handleStateChanges(all.filter((r) => this.#ctx.liveBrokers.has(r.broker)), 'OnlineReplica');
@@ -160,7 +162,14 @@ export class KafkaController {
     this.#requests.sendLeaderAndIsr(this.#ctx.allPartitions());
     this.#requests.sendUpdateMetadata();
     this.#watch();
-    this.#log.info('controller ready', { epoch, brokers: [...this.#ctx.liveBrokers.keys()].join(','), partitions: this.#ctx.partitions.size });
+    this.#log.info('controller ready', {
+      epoch,
+      brokers: [...this.#ctx.liveBrokers.keys()].join(','),
+      partitions: this.#ctx.partitions.size,
+      elected: elections.elected.length,
+      loadMs,
+      ms: Date.now() - t0,
+    });
     if (this.#cfg.autoLeaderRebalanceEnable) {
       this.#rebalanceTimer = setInterval(() => void this.#enqueue('auto-rebalance', () => this.#autoRebalance()), this.#cfg.leaderImbalanceCheckIntervalMs);
       this.#rebalanceTimer.unref();
@@ -280,11 +289,12 @@ export class KafkaController {
   }
 
   async onNewTopicCreation(topics: string[]): Promise<void> {
+    const t0 = Date.now();
     const fresh = await this.#loadTopics(topics);
     const states = await this.#psm.initializeAll(fresh);
     const created = fresh.filter((_, i) => states[i] !== undefined);
     this.#onNewReplicas(created);
-    this.#log.info('new topics', { topics: topics.join(','), partitions: created.length });
+    this.#log.info('new topics', { topics: topics.join(','), partitions: created.length, ms: Date.now() - t0 });
     this.#requests.sendLeaderAndIsr(created);
     this.#requests.sendUpdateMetadata();
   }
@@ -378,6 +388,6 @@ export class KafkaController {
   }
 
   #moves(): LeadershipDeps {
-    return { ctx: this.#ctx, psm: this.#psm, requests: this.#requests };
+    return { ctx: this.#ctx, psm: this.#psm, requests: this.#requests, log: this.#log };
   }
 }

@@ -7,6 +7,7 @@
 import type { ControllerContext } from './controller-context.js';
 import type { PartitionStateMachine } from './partition-state-machine.js';
 import type { BrokerRequests } from './broker-requests.js';
+import type { Logger } from '../../common/logger.js';
 import { controlledShutdownLeader, preferredReplicaLeader } from './leader-selectors.js';
 
 type TP = { topic: string; partition: number };
@@ -15,6 +16,7 @@ export interface LeadershipDeps {
   ctx: ControllerContext;
   psm: PartitionStateMachine;
   requests: BrokerRequests;
+  log: Logger;
 }
 
 /**
@@ -22,8 +24,9 @@ export interface LeadershipDeps {
  * still leads although another live ISR member could (worth another attempt); a partition
  * whose ISR is this broker alone cannot move, and waiting would not help.
  */
-export async function moveLeadershipsAway({ ctx, psm, requests }: LeadershipDeps, brokerId: number): Promise<TP[]> {
+export async function moveLeadershipsAway({ ctx, psm, requests, log }: LeadershipDeps, brokerId: number): Promise<TP[]> {
   if (!ctx.liveBrokers.has(brokerId)) return [];
+  const t0 = Date.now();
   ctx.shuttingDown.add(brokerId);
   const led: TP[] = [];
   const followed: TP[] = [];
@@ -42,10 +45,12 @@ export async function moveLeadershipsAway({ ctx, psm, requests }: LeadershipDeps
   // every partition it follows is told (as before): the leader drops it from its follower set
   requests.sendLeaderAndIsr([...moved.elected.map((s) => ({ topic: s.topic, partition: s.partition })), ...followed]);
   requests.sendUpdateMetadata();
-  return ctx.allPartitions().filter((p) => {
+  const remaining = ctx.allPartitions().filter((p) => {
     const s = ctx.partitionState(p.topic, p.partition);
     return s?.leader === brokerId && s.isr.some((r) => r !== brokerId && live.has(r));
   });
+  log.info('controlled shutdown: leaderships moved', { broker: brokerId, moved: moved.elected.length, isrLeft: followed.length, remaining: remaining.length, ms: Date.now() - t0 });
+  return remaining;
 }
 
 /** Elects the preferred replica where it is live, in sync and not already leading. */
