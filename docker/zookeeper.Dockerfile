@@ -33,5 +33,5 @@ WORKDIR /var/lib/zookeeper
 VOLUME /var/lib/zookeeper/data
 EXPOSE 2181 2888 3888
 # Healthy when `srvr` reports a Mode: the node is in a quorum (or standalone) and serves clients.
-HEALTHCHECK --interval=2s --timeout=3s --start-period=60s --retries=3 CMD ["zookeeper-healthcheck.sh"]
+HEALTHCHECK --interval=1s --timeout=3s --start-period=60s --retries=3 CMD ["zookeeper-healthcheck.sh"]
 ENTRYPOINT ["zookeeper-entrypoint.sh"]

@@ -54,9 +54,11 @@ build() {
   out=$(mktemp)
   docker build --force-rm "$@" >"$out" 2>&1 || rc=$?
   if [ "$rc" != 0 ]; then cat "$out" >&2; rm -f "$out"; return "$rc"; fi
+  # steps that can come from the cache: all but FROM and the ARGs before the first FROM
   local steps cached
-  steps=$(grep -c '^Step ' "$out" || true) cached=$(grep -c 'Using cache' "$out" || true)
-  [ "$steps" = 0 ] || say "$steps steps, $cached from the layer cache"
+  steps=$(awk '/^Step [0-9]+\/[0-9]+ : FROM/ {f=1; next} /^Step [0-9]+\/[0-9]+ : ARG/ && !f {next} /^Step / {n++} END {print n+0}' "$out")
+  cached=$(grep -c 'Using cache' "$out" || true)
+  [ "$steps" = 0 ] || say "$cached of $steps steps from the layer cache"
   rm -f "$out"
 }
 
@@ -68,7 +70,7 @@ make_local_debian() {
     say "installing debootstrap"
     apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
   }
-  local root
+  local root t0=$SECONDS
   root=$(mktemp -d /tmp/zkafka-rootfs.XXXXXX)
   say "debootstrap --variant=minbase bookworm from $MIRROR (about 30 s)"
   debootstrap --variant=minbase bookworm "$root" "$MIRROR" >"$root.log" 2>&1 || { cat "$root.log" >&2; rm -rf "$root" "$root.log"; die "debootstrap failed"; }
@@ -100,22 +102,22 @@ EOF
     --change 'CMD ["bash"]' \
     --message "debootstrap --variant=minbase bookworm $MIRROR" - "$LOCAL_DEBIAN" >/dev/null
   rm -rf "$root"
-  say "made $LOCAL_DEBIAN"
+  say "made $LOCAL_DEBIAN in $((SECONDS - t0)) s"
 }
 
 # The Node runtime of this machine, laid out as the official node image has it (/usr/local).
 make_local_node() {
-  local node npm_dir version ctx
+  local node npm_dir version ctx t0=$SECONDS
   node=$(readlink -f "$(command -v node)") || die "no node on this machine to put in $LOCAL_NODE"
   version=$("$node" -v)
   case "$version" in v20.*) ;; *) die "this machine's node is $version; $LOCAL_NODE needs Node 20" ;; esac
   npm_dir=$(cd "$(dirname "$(readlink -f "$(command -v npm)")")/.." && pwd)
   [ -f "$npm_dir/package.json" ] || die "npm's directory not found (looked at $npm_dir)"
   ctx=$(mktemp -d /tmp/zkafka-node.XXXXXX)
-  mkdir -p "$ctx/rt/bin" "$ctx/rt/lib/node_modules" "$ctx/rt/include"
+  # no C headers (54 MB): the builds install no native module from source (npm ci --ignore-scripts)
+  mkdir -p "$ctx/rt/bin" "$ctx/rt/lib/node_modules"
   cp "$node" "$ctx/rt/bin/node"
   cp -a "$npm_dir" "$ctx/rt/lib/node_modules/npm"
-  [ -d /usr/include/node ] && cp -a /usr/include/node "$ctx/rt/include/node"
   ln -s ../lib/node_modules/npm/bin/npm-cli.js "$ctx/rt/bin/npm"
   ln -s ../lib/node_modules/npm/bin/npx-cli.js "$ctx/rt/bin/npx"
   tar -C "$ctx/rt" --owner=0 --group=0 -cf "$ctx/node-runtime.tar" .
@@ -141,7 +143,7 @@ EOF
   rm -rf "$ctx"
   docker run --rm --network none "$LOCAL_NODE" node -e 'process.exit(process.versions.node.startsWith("20.") ? 0 : 1)' \
     || die "$LOCAL_NODE does not run node"
-  say "made $LOCAL_NODE (node $version)"
+  say "made $LOCAL_NODE (node $version) in $((SECONDS - t0)) s"
 }
 
 if [ "$bases" = auto ]; then
@@ -172,10 +174,14 @@ fi
 
 if [ "$only" != broker ]; then
   say "building $ZK_IMAGE on $debian_base"
+  t0=$SECONDS
   build -f docker/zookeeper.Dockerfile --build-arg "DEBIAN_IMAGE=$debian_base" -t "$ZK_IMAGE" .
+  say "built $ZK_IMAGE in $((SECONDS - t0)) s"
 fi
 if [ "$only" != zookeeper ]; then
   say "building $BROKER_IMAGE on $node_base"
+  t0=$SECONDS
   build -f docker/broker.Dockerfile --build-arg "NODE_IMAGE=$node_base" -t "$BROKER_IMAGE" .
+  say "built $BROKER_IMAGE in $((SECONDS - t0)) s"
 fi
 say "images ready: $([ "$only" != broker ] && printf '%s ' "$ZK_IMAGE")$([ "$only" != zookeeper ] && printf '%s' "$BROKER_IMAGE")"

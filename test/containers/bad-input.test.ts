@@ -27,11 +27,11 @@ describe.skipIf(!engine.available)('container start-up faults', () => {
     await network?.remove();
   });
 
-  it.each([
+  it.concurrent.for([
     ['a broker.id that is not a number', { KAFKA_BROKER_ID: 'one' }, /bad config.*broker\.id/],
     ['a listener that is not PLAINTEXT', { KAFKA_LISTENERS: 'SSL://0.0.0.0:9093' }, /bad config: only PLAINTEXT listeners are supported, got "SSL"/],
     ['a malformed zookeeper.connect', { KAFKA_ZOOKEEPER_CONNECT: 'zk1;zk2' }, /bad config: config "zookeeper\.connect" must be host:port/],
-  ])('a broker with %s exits non-zero with the error in its log', async (_what, env, expected) => {
+  ] as [string, Record<string, string>, RegExp][])('a broker with %s exits non-zero with the error in its log', async ([, env, expected], { expect }) => {
     const { GenericContainer, Wait } = await import('testcontainers');
     const container = await new GenericContainer(BROKER_IMAGE)
       .withNetworkMode(network.name)
@@ -59,7 +59,7 @@ describe.skipIf(!engine.available)('container start-up faults', () => {
     const err = await ContainerCluster.start({
       name: 'unhealthy',
       runId: failRun,
-      startupTimeoutMs: 15_000,
+      startupTimeoutMs: 10_000,
       zkEnv: (n, d) => (n !== 3 ? d : { ...d, ZOO_SERVERS: d.ZOO_SERVERS!.replaceAll(';2181', ''), ZOO_CFG_EXTRA: `${d.ZOO_CFG_EXTRA} clientPort=2999` }),
     }).then(
       async (c) => {
@@ -69,7 +69,7 @@ describe.skipIf(!engine.available)('container start-up faults', () => {
       (e: Error) => e,
     );
     expect(err, 'start() should have failed').toBeInstanceOf(Error);
-    expect(err!.message).toMatch(/^ZooKeeper container zk3 \(zkafka-unhealthy-[0-9a-f]+-zk3, [0-9a-f]{12}\) did not become healthy within 15 s \(health: (starting|unhealthy), last check: "not serving: nothing answers on 127\.0\.0\.1:2181"\); its log ends:\n/m);
+    expect(err!.message).toMatch(/^ZooKeeper container zk3 \(zkafka-unhealthy-[0-9a-f]+-zk3, [0-9a-f]{12}\) did not become healthy within 10 s \(health: (starting|unhealthy), last check: "not serving: nothing answers on 127\.0\.0\.1:2181"\); its log ends:\n/m);
     expect(Date.now() - t0).toBeLessThan(60_000);
     // the other two formed a quorum and were healthy: they are gone too, and so is the network
     expect(await containersOfRun(failRun)).toEqual([]);
