@@ -18,7 +18,7 @@ if [ -f "$report" ]; then
   node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     // Files that failed with no failed test count as failures too: they failed to load, or a
-    // beforeAll/afterAll hook failed (vitest then reports the file's tests as skipped).
+    // beforeAll/afterAll hook failed (vitest then reports the tests of the file as skipped).
     const broken = (r.testResults || []).filter(f => f.status === "failed" && !(f.assertionResults || []).some(a => a.status === "failed")).length;
     const skipped = (r.numPendingTests || 0) + (r.numTodoTests || 0);
     console.log(`${r.numPassedTests} passed, ${r.numFailedTests + broken} failed${skipped ? `, ${skipped} skipped` : ""}`);

@@ -8,12 +8,13 @@
  *      SIGKILL of the partition leader's container, then `docker start`;
  *      `docker restart` of the ZooKeeper leader's container;
  *      `docker network disconnect` of the partition leader's container past its ZooKeeper
- *      session, then `docker network connect` at its old address.
+ *      session, then `docker network connect` at its old address;
+ *  - `docker stop` reaches the broker as SIGTERM: a controlled shutdown and exit code 0.
  * Without a Docker engine every test here is skipped and says so (never passed).
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { containerEngine, ensureImages, newRunId, containersOfRun } from './engine.js';
+import { containerEngine, ensureImages, newRunId, containersOfRun, runtime } from './engine.js';
 import { ContainerCluster, type Node } from './cluster.js';
 import { until } from '../helpers/broker-cluster.js';
 import { check, readAll, startProducer, type ProducerRun } from '../helpers/checker.js';
@@ -235,6 +236,19 @@ describe.skipIf(!engine.available)('a 3+3 cluster in containers', () => {
     // the healed broker serves again: its health check sees it in the metadata
     await c.waitHealthy(leader, 30_000);
     phases.print(topic);
+  });
+
+  it('docker stop reaches the broker as SIGTERM: a controlled shutdown, exit code 0', async () => {
+    const b = c.broker(3);
+    const docker = (await runtime()).container.dockerode.getContainer(b.id);
+    await docker.stop({ t: 30 });
+    const info = await docker.inspect();
+    const log = await c.logs(b, 20);
+    expect(info.State.ExitCode, log).toBe(0);
+    expect(log).toMatch(/SIGTERM received, shutting down/);
+    expect(log).toMatch(/controlled shutdown succeeded/);
+    expect(log).toMatch(/shut down cleanly/);
+    await until('broker 3 to leave /brokers/ids', async () => !((await zk.children(brokerIdsPath)) ?? []).includes('3'), 10_000);
   });
 
   it('kcat is present (scripts/setup.sh installs it)', () => {
