@@ -12,7 +12,7 @@
  * (TESTCONTAINERS_RYUK_DISABLED=true) and the tests remove what they start, by id.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
@@ -110,6 +110,11 @@ export async function ensureImages(runId: string, opts: { only?: 'zookeeper' | '
       throw new Error(`scripts/docker-images.sh ${args.join(' ')} exited ${code}:\n${out.slice(-4000)}`);
     }
     writeFileSync(marker, `${new Date().toISOString()} ${Date.now() - started} ms\n`);
+    // markers of runs older than a day are of no use to anyone
+    for (const f of readdirSync(dir)) {
+      const p = path.join(dir, f);
+      if (/^images-.*\.(ok|failed)$/.test(f) && !f.includes(runId) && Date.now() - statSync(p).mtimeMs > 86_400_000) rmSync(p, { force: true });
+    }
     return Date.now() - started;
   } finally {
     rmSync(lock, { recursive: true, force: true });

@@ -9,8 +9,10 @@
  *                                   (zkafka/zookeeper, built by scripts/docker-images.sh with the
  *                                   layer cache) in containers on an isolated network, through
  *                                   testcontainers, when a Docker engine answers (else the
- *                                   default, with a note); KAFKA_TEST_ZK_IMAGE names another
- *                                   image (e.g. the official zookeeper:3.8), run as one node
+ *                                   default, with a note), reached at 127.0.0.1 ports that the
+ *                                   setup's process forwards to the containers;
+ *                                   KAFKA_TEST_ZK_IMAGE names another image (e.g. the official
+ *                                   zookeeper:3.8), run as one node at its container address
  *   KAFKA_TEST_ZK_CONNECT=h:p,...   an existing ZooKeeper; nothing is started or stopped
  *
  * It also provides `suiteRunId`, which test/containers/ uses to build images once per run.
@@ -18,6 +20,7 @@
 import type { TestProject } from 'vitest/node';
 import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import net from 'node:net';
 import { Ensemble } from '../helpers/zk-ensemble.js';
 
 declare module 'vitest' {
@@ -54,7 +57,19 @@ async function startContainers(runId: string): Promise<{ connect: string; ids: s
     await engine.ensureImages(runId, { only: 'zookeeper' });
     const { ContainerCluster } = await import('../containers/cluster.js');
     const cluster = await ContainerCluster.start({ name: 'zk-global', runId: engine.newRunId('zk-global'), brokers: 0 });
-    return { connect: cluster.zkConnect, ids: cluster.zks.map((z) => z.id), teardown: () => cluster.stop() };
+    try {
+      // loopback addresses, as the default path gives: some tests (and tools reading
+      // cluster.env) assume the shared ZooKeeper is on 127.0.0.1
+      const fwd = await loopbackForwarder(cluster.zks.map((z) => ({ host: z.ip, port: 2181 })));
+      const teardown = async () => {
+        await fwd.close();
+        await cluster.stop();
+      };
+      return { connect: fwd.connect, ids: cluster.zks.map((z) => z.id), teardown };
+    } catch (err) {
+      await cluster.stop();
+      throw err;
+    }
   }
   const image = process.env.KAFKA_TEST_ZK_IMAGE;
   const { GenericContainer, Wait } = await import('testcontainers');
@@ -104,6 +119,44 @@ async function startContainers(runId: string): Promise<{ connect: string; ids: s
     await network.remove().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * One listener on 127.0.0.1 (a free port) per target, piping every connection to it; closing
+ * destroys the listeners and every piped connection.
+ */
+async function loopbackForwarder(targets: { host: string; port: number }[]): Promise<{ connect: string; close: () => Promise<void> }> {
+  const servers: net.Server[] = [];
+  const sockets = new Set<net.Socket>();
+  const track = (s: net.Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  };
+  const ports: number[] = [];
+  for (const t of targets) {
+    const server = net.createServer((down) => {
+      const up = net.connect(t.port, t.host);
+      track(down);
+      track(up);
+      down.setNoDelay(true);
+      up.setNoDelay(true);
+      down.pipe(up).pipe(down);
+      down.on('error', () => up.destroy());
+      up.on('error', () => down.destroy());
+      down.on('close', () => up.destroy());
+      up.on('close', () => down.destroy());
+    });
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', () => resolve()));
+    servers.push(server);
+    ports.push((server.address() as net.AddressInfo).port);
+  }
+  return {
+    connect: ports.map((p) => `127.0.0.1:${p}`).join(','),
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(() => r(undefined)))));
+    },
+  };
 }
 
 /** Only provide() is used: test/containers/zk-global.test.ts calls setup() with a stand-in. */
