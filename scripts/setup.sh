@@ -7,7 +7,11 @@
 #   - nftables (`nft`, for bin/kafka-verify.sh's network partitions);
 #   - strace (test/verify/fsync-durability.test.ts traces the brokers' fdatasync calls);
 #   - node_modules (npm ci) when package-lock.json is newer than the install;
-#   - dist/ (tsc) when a source file is newer than the build.
+#   - dist/ (tsc) when a source file is newer than the build;
+#   - a Docker engine for the container tests (test/containers/), only when none answers: as
+#     root, Debian's docker.io (and debootstrap, for scripts/docker-images.sh) is installed if
+#     dockerd is missing, and dockerd is started (log: /var/log/zkafka-dockerd.log). Where no
+#     engine can run, setup goes on and the container tests are reported as skipped.
 # As root it installs system packages itself; otherwise it prints the exact command to run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +35,31 @@ if [ ${#missing_pkgs[@]} -gt 0 ]; then
     echo "setup: missing ${missing_pkgs[*]}; as root, run:" >&2
     echo "  $cmd" >&2
     exit 1
+  fi
+fi
+
+# A container engine: optional (the container tests skip without one), so never fatal.
+engine_answers() { command -v docker >/dev/null 2>&1 && timeout 10 docker version >/dev/null 2>&1; }
+if ! engine_answers; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    if ! command -v dockerd >/dev/null 2>&1 || ! command -v debootstrap >/dev/null 2>&1; then
+      log "installing docker.io and debootstrap (Debian packages) for the container tests"
+      apt-get update -qq >/dev/null
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io debootstrap >/dev/null \
+        || log "could not install docker.io; the container tests will be skipped"
+    fi
+    if command -v dockerd >/dev/null 2>&1; then
+      log "starting dockerd (log: /var/log/zkafka-dockerd.log)"
+      setsid nohup dockerd >>/var/log/zkafka-dockerd.log 2>&1 </dev/null &
+      dockerd_pid=$!
+      for _ in $(seq 1 60); do engine_answers && break; pid_alive "$dockerd_pid" || break; sleep 0.5; done
+      if ! engine_answers; then
+        stop_pid "$dockerd_pid" 5 || true
+        log "dockerd does not run here (see /var/log/zkafka-dockerd.log); the container tests will be skipped"
+      fi
+    fi
+  else
+    log "no Docker engine answers; the container tests will be skipped (as root, this script installs docker.io and starts dockerd)"
   fi
 fi
 

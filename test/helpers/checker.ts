@@ -27,11 +27,26 @@ export interface ProducerRun {
   stop(): Promise<void>;
 }
 
-/** Produces `prefix-N` values round-robin over `partitions` until stopped. */
-export function startProducer(bootstrap: string, topic: string, partitions: number, opts: { acks?: number; prefix?: string; pauseMs?: number; timeoutMs?: number } = {}): ProducerRun {
+/**
+ * Produces `prefix-N` values round-robin over `partitions` until stopped. `timeoutMs` is the
+ * Produce request's own timeout (the leader's wait for acks), `requestTimeoutMs` how long the
+ * client waits for any answer (default 10 s): a broker whose host vanished (a killed
+ * container) sends no RST, so that is how long a request to it hangs.
+ *
+ * `dropConnectionsOnError`: after a failed attempt, close every connection, as Kafka's client
+ * closes one whose request timed out. Our Cluster keeps a timed-out connection open and sends
+ * the next request on it, so behind a silent network partition (no RST: `docker network
+ * disconnect`) a metadata refresh that picks the cut-off broker waits on it again and again.
+ */
+export function startProducer(
+  bootstrap: string,
+  topic: string,
+  partitions: number,
+  opts: { acks?: number; prefix?: string; pauseMs?: number; timeoutMs?: number; requestTimeoutMs?: number; dropConnectionsOnError?: boolean } = {},
+): ProducerRun {
   const acks = opts.acks ?? -1;
   const prefix = opts.prefix ?? 'v';
-  const cluster = new Cluster({ brokers: bootstrap, requestTimeoutMs: 10_000 });
+  const cluster = new Cluster({ brokers: bootstrap, requestTimeoutMs: opts.requestTimeoutMs ?? 10_000 });
   const run: ProducerRun = { acked: [], attempts: 0, errors: new Map(), stop: async () => undefined };
   let stopped = false;
   const loop = (async () => {
@@ -64,6 +79,7 @@ export function startProducer(bootstrap: string, topic: string, partitions: numb
         }
       } catch {
         run.errors.set(-99, (run.errors.get(-99) ?? 0) + 1);
+        if (opts.dropConnectionsOnError) cluster.pool.closeAll();
         await cluster.refresh([topic]).catch(() => undefined);
         await sleep(100);
       }
