@@ -59,7 +59,8 @@ describe('consumer connector: whitelist and blacklist', () => {
   it('a whitelist registers white_list, reads every matching topic on its streams, and takes a matching topic created later', async () => {
     const { connector, streams } = await connect('wl', TopicFilter.whitelist('wc\\..*, __consumer_offsets'));
     expect(streams).toHaveLength(1);
-    const reg = JSON.parse((await cluster.zk.get(consumerIdPath('wl', connector.consumerId)))!.data.toString());
+    // through the test's own session, which may be on a server a moment behind the connector's
+    const reg = JSON.parse((await until('the registration', async () => (await cluster.zk.get(consumerIdPath('wl', connector.consumerId)))?.data))!.toString());
     expect(reg).toMatchObject({ version: 1, subscription: { 'wc\\..*|__consumer_offsets': 1 }, pattern: 'white_list' });
     const got = drain(streams);
     await until('15 records of wc.a and wc.b', () => got.length === 15, 30_000);
@@ -80,7 +81,8 @@ describe('consumer connector: whitelist and blacklist', () => {
 
   it('a blacklist takes every topic it does not match, internal ones aside', async () => {
     const { connector, streams } = await connect('bl', TopicFilter.blacklist('wc\\.a|other|not-.*'));
-    const reg = JSON.parse((await cluster.zk.get(consumerIdPath('bl', connector.consumerId)))!.data.toString());
+    // through the test's own session, which may be on a server a moment behind the connector's
+    const reg = JSON.parse((await until('the registration', async () => (await cluster.zk.get(consumerIdPath('bl', connector.consumerId)))?.data))!.toString());
     expect(reg).toMatchObject({ subscription: { 'wc\\.a|other|not-.*': 1 }, pattern: 'black_list' });
     const got = drain(streams);
     await until('wc.b and wc.c', () => owned(connector).length === 4 && got.length === 17, 30_000);
