@@ -13,7 +13,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestCluster } from '../helpers/broker-cluster.js';
@@ -83,11 +83,15 @@ describe.skipIf(!haveStrace)('durability: every acknowledged offset is fdatasync
   it('shows pwrite -> fdatasync on all three replicas -> produce response, for each record', { timeout: 180_000 }, async () => {
     for (const b of cluster.brokers.values()) {
       const file = path.join(cluster.baseDir, `strace-${b.id}.txt`);
-      const proc = spawn('strace', ['-f', '-ttt', '-T', '-yy', '-s', '400', '-e', 'trace=read,write,writev,pwrite64,pwritev,fdatasync,fsync', '-p', String(b.proc.pid), '-o', file], { stdio: 'ignore' });
+      const proc = spawn('strace', ['-f', '-ttt', '-T', '-yy', '-s', '400', '-e', 'trace=read,write,writev,pwrite64,pwritev,fdatasync,fsync,ftruncate', '-p', String(b.proc.pid), '-o', file], { stdio: 'ignore' });
       tracers.push({ id: b.id, proc, file, done: new Promise((r) => proc.once('exit', () => r())) });
     }
     await new Promise((r) => setTimeout(r, 1500)); // strace attaches to every thread
-    const r = spawnSync(path.join(BIN, 'kafka-verifiable-producer.sh'), ['--broker-list', cluster.bootstrap, '--topic', 'durable', '--max-messages', '15', '--throughput', '5', '--value-prefix', '77', '--acks', '-1'], { encoding: 'utf8', timeout: 60_000 });
+    // one request in flight: the first write on the connection after a produce request is its
+    // response (with several in flight, it was the answer to the one before, sent earlier)
+    const config = path.join(cluster.baseDir, 'producer.properties');
+    writeFileSync(config, 'max.in.flight.requests.per.connection=1\n');
+    const r = spawnSync(path.join(BIN, 'kafka-verifiable-producer.sh'), ['--broker-list', cluster.bootstrap, '--topic', 'durable', '--max-messages', '15', '--throughput', '5', '--value-prefix', '77', '--acks', '-1', '--producer.config', config], { encoding: 'utf8', timeout: 60_000 });
     const acked = r.stdout.split('\n').filter((l) => l.includes('producer_send_success')).map((l) => JSON.parse(l) as { value: string; offset: number });
     expect(acked).toHaveLength(15);
     await new Promise((res) => setTimeout(res, 500));
@@ -111,6 +115,9 @@ describe.skipIf(!haveStrace)('durability: every acknowledged offset is fdatasync
         expect(sync, `broker ${id}: an fdatasync of ${w!.path} after the pwrite of ${a.value}`).toBeDefined();
         if (sync!.end > resp!.start) {
           const around = (cs: Call[], from: number, to: number) => cs.filter((c) => c.start >= from - 0.001 && c.start <= to + 0.001 && (c.path.includes('.log') || c.path.startsWith('TCP:'))).map((c) => `${c.start.toFixed(6)}-${c.end.toFixed(6)} ${c.name} ${c.path} ${c.text.slice(0, 160)}`);
+          const writes = calls.filter((c) => c.name.startsWith('pwrite') && c.text.includes(needle)).map((c) => `${c.start.toFixed(6)} ${c.path}`);
+          const truncs = calls.filter((c) => c.name.startsWith('ftruncate') || c.name === 'truncate').map((c) => `${c.start.toFixed(6)} ${c.name} ${c.path}`);
+          console.log(`broker ${id}: every pwrite of ${a.value}: ${writes.join('; ')}; truncations: ${truncs.join('; ') || 'none'}`);
           console.log(`value ${a.value}: request read ${req!.start} on ${req!.path}, response ${resp!.start}\nbroker ${id}:\n${around(calls, w!.start, sync!.end).join('\n')}\nleader ${leader}:\n${around(lt, req!.start, resp!.start).join('\n')}`);
         }
         expect(sync!.end, `broker ${id}: fdatasync of ${a.value} completed before the leader answered`).toBeLessThanOrEqual(resp!.start);
