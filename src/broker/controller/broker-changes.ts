@@ -5,6 +5,7 @@
  *             broker that just came back, having lost its state) are elected again
  *   failure   partitions led by a failed broker get new leaders from their ISR (one pipelined
  *             batch of writes), the failed brokers leave every other ISR (one more batch)
+ *   failover  brokers that died unseen (with the previous controller) leave the ISRs too
  * Each ends with LeaderAndIsr to the affected replicas and UpdateMetadata to every broker.
  */
 import type { ZkClient } from '../../zk/client.js';
@@ -72,6 +73,27 @@ export async function onBrokerFailure(d: BrokerChangeDeps, ids: number[]): Promi
   requests.sendLeaderAndIsr([...led, ...shrunk.map((s) => ({ topic: s.topic, partition: s.partition }))]);
   requests.sendUpdateMetadata();
   d.log.info('broker failure handled', { ids: ids.join(','), elected: elections.elected.length, offline: elections.offline.length, isrShrunk: shrunk.length, ms: Date.now() - t0 });
+}
+
+/**
+ * Replicas on brokers that are not live leave the ISRs (with a new leader epoch), as their
+ * failure would have made them had this controller seen it: the controller that did may have
+ * died first (Kafka's failover moves them to OfflineReplica likewise). Tells the brokers.
+ */
+export async function shrinkIsrsOfDeadBrokers(d: BrokerChangeDeps, partitions: TP[]): Promise<number> {
+  const { ctx } = d;
+  const reachable = ctx.reachableIds();
+  const dead = new Set<number>();
+  const affected = partitions.filter((p) => {
+    const gone = ctx.partitionState(p.topic, p.partition)?.isr.filter((r) => !reachable.has(r)) ?? [];
+    for (const r of gone) dead.add(r);
+    return gone.length > 0;
+  });
+  if (affected.length === 0) return 0;
+  const shrunk = await d.psm.shrinkIsrs(affected, [...dead]);
+  d.requests.sendLeaderAndIsr(shrunk.map((s) => ({ topic: s.topic, partition: s.partition })));
+  d.requests.sendUpdateMetadata();
+  return shrunk.length;
 }
 
 /**

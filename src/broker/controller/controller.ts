@@ -3,7 +3,8 @@
  * partition leadership for the cluster. Its ZooKeeper watches only queue events; one loop
  * handles them in order, each handler named after its event:
  *   onControllerFailover       this broker was elected: load everything, elect missing leaders,
- *                              tell every broker (LeaderAndIsr, UpdateMetadata)
+ *                              tell every broker (LeaderAndIsr, UpdateMetadata), then drop
+ *                              brokers that died unseen from the ISRs
  *   onBrokerStartup            brokers joined: give them their partitions, revive offline ones
  *   onBrokerFailure            brokers left: elect new leaders from the ISR, shrink ISRs
  *   onNewTopicCreation         topics appeared: initialize their partitions
@@ -36,7 +37,7 @@ import { LeaderElector } from './leader-elector.js';
 import { ControllerChannelManager } from './channel-manager.js';
 import { ControllerContext } from './controller-context.js';
 import { ControllerMovedError, PartitionStateMachine } from './partition-state-machine.js';
-import { electOfflineLeaders, onBrokerFailure, onBrokerStartup, type BrokerChangeDeps } from './broker-changes.js';
+import { electOfflineLeaders, onBrokerFailure, onBrokerStartup, shrinkIsrsOfDeadBrokers, type BrokerChangeDeps } from './broker-changes.js';
 import { electPreferredLeaders, imbalancedPartitions, moveLeadershipsAway, type LeadershipDeps } from './leadership-moves.js';
 import { ISR_CHANGE_PATH, readIsrChanges } from './isr-change.js';
 import { PartitionReassigner } from './reassignment.js';
@@ -161,12 +162,15 @@ export class KafkaController {
     this.#rsm.handleStateChanges(all.filter((r) => !this.#ctx.liveBrokers.has(r.broker)), 'OfflineReplica');
     this.#requests.sendLeaderAndIsr(this.#ctx.allPartitions());
     this.#requests.sendUpdateMetadata();
+    // every partition has its leader now; then the dead brokers leave the other ISRs
+    const shrunk = await shrinkIsrsOfDeadBrokers(this.#brokerChanges(), partitions);
     this.#watch();
     this.#log.info('controller ready', {
       epoch,
       brokers: [...this.#ctx.liveBrokers.keys()].join(','),
       partitions: this.#ctx.partitions.size,
       elected: elections.elected.length,
+      isrShrunk: shrunk,
       loadMs,
       ms: Date.now() - t0,
     });
