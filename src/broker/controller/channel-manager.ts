@@ -12,7 +12,7 @@ import type { ApiCodec } from '../../protocol/apis/index.js';
 import { Logger } from '../../common/logger.js';
 
 /** How long a request waits for the requests it is sent after (a hung broker must not stall the others). */
-export const AFTER_MAX_WAIT_MS = 3000;
+export const AFTER_MAX_WAIT_MS = 1000;
 
 interface Queued {
   run: (conn: KafkaConnection) => Promise<void>;
