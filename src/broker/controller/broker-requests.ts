@@ -47,9 +47,10 @@ export class BrokerRequests {
   /**
    * LeaderAndIsr to every live replica of the partitions: one request per broker for up to
    * LEADER_AND_ISR_BATCH partitions (a broker creates the logs of new partitions while it
-   * handles one; smaller requests keep each well inside the request timeout).
+   * handles one; smaller requests keep each well inside the request timeout). Resolves once
+   * every broker answered (or was dropped).
    */
-  sendLeaderAndIsr(partitions: TP[]): void {
+  sendLeaderAndIsr(partitions: TP[]): Promise<void> {
     const live = this.ctx.reachableIds();
     const byBroker = new Map<number, PartitionState[]>();
     for (const p of partitions) {
@@ -76,14 +77,18 @@ export class BrokerRequests {
         answered.push(sent);
       }
     }
-    if (answered.length > 0) this.#leaderAndIsrAnswered = Promise.all([this.#leaderAndIsrAnswered, ...answered]);
+    if (answered.length === 0) return Promise.resolve();
+    const all = Promise.all(answered).then(() => undefined);
+    this.#leaderAndIsrAnswered = Promise.all([this.#leaderAndIsrAnswered, all]);
+    return all;
   }
 
   /**
    * UpdateMetadata (every partition) to every live broker, encoded once for all of them; a
-   * snapshot still waiting in a broker's queue is replaced.
+   * snapshot still waiting in a broker's queue is replaced. Resolves once every broker answered
+   * it (or a snapshot that replaced it), or was dropped.
    */
-  sendUpdateMetadata(): void {
+  sendUpdateMetadata(): Promise<void> {
     const live = this.ctx.reachableIds();
     const partitionStates: PartitionState[] = [];
     for (const p of this.ctx.allPartitions()) {
@@ -97,7 +102,8 @@ export class BrokerRequests {
     const encoded = (): Buffer => (body ??= codec.encodeRequest(new Writer(64 * 1024), 0, req).finish());
     const after = this.#leaderAndIsrAnswered;
     this.#leaderAndIsrAnswered = undefined;
-    for (const id of this.ctx.liveBrokers.keys()) this.channels.sendEncoded(id, codec, encoded, 'update-metadata', after);
+    const answered = [...this.ctx.liveBrokers.keys()].map((id) => this.channels.sendEncoded(id, codec, encoded, 'update-metadata', after));
+    return Promise.all(answered).then(() => undefined);
   }
 
   /** StopReplica; `onDone` runs with the partitions the broker reports stopped without error. */

@@ -18,7 +18,7 @@ interface Queued {
   run: (conn: KafkaConnection) => Promise<void>;
   /** A later request of the same kind makes this one moot if it has not been sent yet. */
   supersedes?: string;
-  /** Called once: answered, replaced, or dropped with its broker. */
+  /** Called once answered (or, if replaced, when the request that replaced it is), or when dropped with its broker. */
   settle: () => void;
 }
 
@@ -37,8 +37,14 @@ class BrokerChannel {
   enqueue(q: Queued): void {
     const last = this.#queue.length - 1;
     const inFlight = this.#running && last === 0;
-    if (q.supersedes !== undefined && last >= 0 && !inFlight && this.#queue[last]!.supersedes === q.supersedes) {
-      this.#queue[last]!.settle();
+    const replaced = this.#queue[last];
+    if (q.supersedes !== undefined && replaced && !inFlight && replaced.supersedes === q.supersedes) {
+      // whoever waits for the replaced request waits for this one, which says the same and more
+      const settle = q.settle;
+      q.settle = () => {
+        settle();
+        replaced.settle();
+      };
       this.#queue[last] = q;
     } else {
       this.#queue.push(q);
