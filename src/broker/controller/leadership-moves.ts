@@ -29,8 +29,9 @@ export interface ControlledShutdownResult {
 
 /**
  * Moves leadership away from `brokerId` and drops it from ISRs: the new leaders are told first
- * (LeaderAndIsr, then UpdateMetadata everywhere), the ISR changes after. A partition whose ISR
- * is this broker alone cannot move, and waiting would not help.
+ * (LeaderAndIsr, then UpdateMetadata everywhere), the ISR changes after, and the broker stops
+ * its replicas of them. A partition whose ISR is this broker alone cannot move, and waiting
+ * would not help.
  */
 export async function moveLeadershipsAway({ ctx, psm, requests, log }: LeadershipDeps, brokerId: number): Promise<ControlledShutdownResult> {
   if (!ctx.liveBrokers.has(brokerId)) return { remaining: [], applied: Promise.resolve() };
@@ -49,11 +50,15 @@ export async function moveLeadershipsAway({ ctx, psm, requests, log }: Leadershi
   }
   const live = ctx.liveIds();
   const moved = await psm.electLeaders(led, (cur) => controlledShutdownLeader(ctx.replicas(cur.topic, cur.partition), cur.isr, live, brokerId), 'controlled shutdown');
-  const applied = Promise.all([requests.sendLeaderAndIsr(moved.elected.map((s) => ({ topic: s.topic, partition: s.partition }))), requests.sendUpdateMetadata()]).then(() => undefined);
+  const movedTps = moved.elected.map((s) => ({ topic: s.topic, partition: s.partition }));
+  const applied = Promise.all([requests.sendLeaderAndIsr(movedTps), requests.sendUpdateMetadata()]).then(() => undefined);
   // every partition it follows is told (as before): the leader drops it from its follower set
   await psm.shrinkIsrs(followed, [brokerId]);
   void requests.sendLeaderAndIsr(followed);
   void requests.sendUpdateMetadata();
+  // and it stops following them (Kafka's StopReplica, logs kept): fetching, it would catch up and
+  // be taken back into the ISRs it just left, to be dropped again when it stops
+  requests.stopReplicas(brokerId, [...movedTps, ...followed], false);
   const remaining = ctx.allPartitions().filter((p) => {
     const s = ctx.partitionState(p.topic, p.partition);
     return s?.leader === brokerId && s.isr.some((r) => r !== brokerId && live.has(r));
