@@ -275,6 +275,26 @@ function replicasOnDisk(b: Broker): number {
   }
 }
 
+/** The soft open-file limit of a process (/proc/<pid>/limits), or undefined. */
+function openFileLimit(pid: number | undefined): number | undefined {
+  try {
+    const m = /Max open files\s+(\d+)/.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Throws when a broker ran out of file descriptors (it cannot host its replicas; waiting would not help). */
+function checkOpenFiles(cluster: BenchCluster): void {
+  for (const b of cluster.brokers.values()) {
+    const out = readFileSync(cluster.logFile(b.id), 'utf8');
+    if (!out.includes('EMFILE')) continue;
+    const limit = openFileLimit(process.pid);
+    throw new Error(`broker ${b.id} ran out of file descriptors (EMFILE) with ${fmt(replicasOnDisk(b))} replicas (open-file limit ${limit ?? '?'}; ${fmt(openFiles(b.proc.pid))} open): each replica keeps its .log, .index and .timeindex open`);
+  }
+}
+
 function rssLine(cluster: BenchCluster, label: string): number {
   let max = 0;
   const parts = [...cluster.brokers.values()].map((b) => {
@@ -350,7 +370,7 @@ async function scaleCluster(): Promise<void> {
   const perTopic = Math.ceil(PARTITIONS / TOPICS);
   const topics = Array.from({ length: TOPICS }, (_, i) => `scale-${i}`);
   const total = perTopic * TOPICS;
-  console.log(`cluster: ZooKeeper (1 node) and 3 brokers on this machine; ${TOPICS} topics x ${fmt(perTopic)} partitions = ${fmt(total)} partitions at RF=${RF} (${fmt(total * RF)} replicas); session timeout ${SESSION_MS} ms`);
+  console.log(`cluster: ZooKeeper (1 node) and 3 brokers on this machine; ${TOPICS} topics x ${fmt(perTopic)} partitions = ${fmt(total)} partitions at RF=${RF} (${fmt(total * RF)} replicas); session timeout ${SESSION_MS} ms; open-file limit ${openFileLimit(process.pid) ?? '?'} per process`);
   const cluster = new BenchCluster({ 'auto.leader.rebalance.enable': 'false' });
   try {
     await cluster.start([1, 2, 3]);
@@ -371,6 +391,7 @@ async function scaleCluster(): Promise<void> {
     for (const t of topics) await createTopic(cluster.zk, t, { partitions: perTopic, replicationFactor: RF });
     const written = performance.now() - t0;
     const led = await until('every partition to have a leader on every broker', async () => {
+      checkOpenFiles(cluster);
       for (const b of cluster.live()) {
         const v = await view(b.port, topics);
         if (v.leaderless > 0 || v.partitions < total) return false;

@@ -191,6 +191,8 @@ export class ReplicaManager {
         if (p) {
           if (p.isLeader) this.#leadershipChanged(topic, partition, false);
           this.#fetchers.remove(p);
+          // a replica stopped but kept (controlled shutdown) checkpoints where it was
+          if (!req.deletePartitions) this.#hwCheckpoint.set(key(topic, partition), p.highWatermark);
           p.close();
           this.#partitions.delete(key(topic, partition));
         }

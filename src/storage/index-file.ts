@@ -17,13 +17,14 @@ export abstract class IndexFile {
   readonly path: string;
   readonly baseOffset: number;
   readonly maxEntries: number;
-  protected fh: fsp.FileHandle;
+  /** Opened on the first write: an index with nothing to write (most idle partitions) holds no file descriptor. */
+  #fh: fsp.FileHandle | undefined;
   /** Entries already written to the file. */
   #written: number;
 
-  protected constructor(path: string, fh: fsp.FileHandle, baseOffset: number, maxIndexSize: number, written: number) {
+  protected constructor(path: string, fh: fsp.FileHandle | undefined, baseOffset: number, maxIndexSize: number, written: number) {
     this.path = path;
-    this.fh = fh;
+    this.#fh = fh;
     this.baseOffset = baseOffset;
     this.maxEntries = Math.max(1, Math.floor(maxIndexSize / this.entrySize()));
     this.#written = written;
@@ -39,13 +40,22 @@ export abstract class IndexFile {
   }
 
   /** Reads a whole index file: its bytes, cut to whole entries (a torn tail is dropped). */
-  protected static async readAll(path: string, entrySize: number): Promise<{ fh: fsp.FileHandle; data: Buffer }> {
+  protected static async readAll(path: string, entrySize: number): Promise<{ fh: fsp.FileHandle | undefined; data: Buffer }> {
     const fh = await fsp.open(path, RW_CREATE, 0o644);
-    const size = (await fh.stat()).size;
-    const data = Buffer.alloc(size - (size % entrySize));
-    if (data.length !== size) await fh.truncate(data.length);
-    if (data.length > 0) await fh.read(data, 0, data.length, 0);
-    return { fh, data };
+    try {
+      const size = (await fh.stat()).size;
+      const data = Buffer.alloc(size - (size % entrySize));
+      if (data.length !== size) await fh.truncate(data.length);
+      if (data.length > 0) await fh.read(data, 0, data.length, 0);
+      return { fh: undefined, data };
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async #handle(): Promise<fsp.FileHandle> {
+    this.#fh ??= await fsp.open(this.path, RW_CREATE, 0o644);
+    return this.#fh;
   }
 
   /** Writes the entries not yet in the file. */
@@ -57,31 +67,35 @@ export abstract class IndexFile {
     for (let i = this.#written; i < n; i++) this.encode(i, buf, (i - this.#written) * size);
     const from = this.#written;
     this.#written = n;
-    await this.fh.write(buf, 0, buf.length, from * size);
+    await (await this.#handle()).write(buf, 0, buf.length, from * size);
   }
 
   async sync(): Promise<void> {
     await this.persist();
-    await this.fh.datasync();
+    await this.#fh?.datasync();
   }
 
   /** Drops entries i.. (memory and file). */
   protected async cut(i: number): Promise<void> {
     this.dropFrom(i);
     if (this.#written > i) this.#written = i;
-    await this.fh.truncate(this.#written * this.entrySize());
+    await (await this.#handle()).truncate(this.#written * this.entrySize());
   }
 
   /** Replaces the file's content with the in-memory entries (after a rebuild or a sanity failure). */
   async rewrite(): Promise<void> {
     this.#written = 0;
-    await this.fh.truncate(0);
+    await (await this.#handle()).truncate(0);
     await this.persist();
+    // a rebuild (recovery of every log after an unclean stop) must not leave every index open
+    await this.#fh?.close();
+    this.#fh = undefined;
   }
 
   async close(): Promise<void> {
     await this.persist();
-    await this.fh.close();
+    await this.#fh?.close();
+    this.#fh = undefined;
   }
 }
 

@@ -1,19 +1,23 @@
 /**
  * What the controller does when brokers come and go (KafkaController.onBrokerStartup and
- * onBrokerFailure), one batch per event rather than one ZooKeeper round trip per partition:
+ * onBrokerFailure), one batch per event rather than one ZooKeeper round trip per partition
+ * (and how it reads /brokers/ids: refreshBrokers):
  *   startup   the new brokers' replicas go Online; partitions with no live leader (or led by a
  *             broker that just came back, having lost its state) are elected again
  *   failure   partitions led by a failed broker get new leaders from their ISR (one pipelined
  *             batch of writes), the failed brokers leave every other ISR (one more batch)
+ *   failover  brokers that died unseen (with the previous controller) leave the ISRs too
  * Each ends with LeaderAndIsr to the affected replicas and UpdateMetadata to every broker.
  */
 import type { ZkClient } from '../../zk/client.js';
-import { brokerConfigPath, DEFAULT_BROKER_ENTITY, topicConfigPath } from '../../zk/paths.js';
-import { decodeTopicConfig } from '../../zk/payloads.js';
+import { brokerConfigPath, brokerIdPath, brokerIdsPath, DEFAULT_BROKER_ENTITY, topicConfigPath } from '../../zk/paths.js';
+import { decodeBrokerRegistration, decodeTopicConfig } from '../../zk/payloads.js';
+import { pipelined } from '../../zk/pipeline.js';
 import type { Logger } from '../../common/logger.js';
 import type { ControllerContext } from './controller-context.js';
 import type { Elections, PartitionStateMachine } from './partition-state-machine.js';
 import type { BrokerRequests } from './broker-requests.js';
+import type { ControllerChannelManager } from './channel-manager.js';
 import { ReplicaStateMachine } from './replica-state-machine.js';
 import { offlinePartitionLeader } from './leader-selectors.js';
 
@@ -31,6 +35,38 @@ export interface BrokerChangeDeps {
 }
 
 const replicaRefs = (ctx: ControllerContext, partitions: TP[], brokers?: number[]) => ReplicaStateMachine.refs((t, p) => ctx.replicas(t, p), partitions, brokers);
+
+/**
+ * Reads /brokers/ids into the context and the channels. A broker that restarted between two
+ * looks has a new registration (czxid): it lost its state, so it counts as failed and started
+ * again (in both lists).
+ */
+export async function refreshBrokers(zk: ZkClient, ctx: ControllerContext, channels: ControllerChannelManager): Promise<{ added: number[]; removed: number[] }> {
+  const ids = ((await zk.children(brokerIdsPath)) ?? []).map(Number).filter((n) => Number.isInteger(n));
+  const before = new Set(ctx.liveBrokers.keys());
+  const added: number[] = [];
+  const bounced: number[] = [];
+  const nodes = await pipelined(ids, (id) => zk.get(brokerIdPath(id)));
+  for (const [i, id] of ids.entries()) {
+    const node = nodes[i];
+    if (!node) continue;
+    const reg = decodeBrokerRegistration(node.data);
+    const prev = ctx.liveBrokers.get(id);
+    if (prev && prev.czxid !== node.stat.czxid) bounced.push(id);
+    ctx.liveBrokers.set(id, { id, host: reg.host, port: reg.port, czxid: node.stat.czxid });
+    channels.addBroker(id, reg.host, reg.port);
+    if (!before.has(id) || bounced.includes(id)) added.push(id);
+  }
+  const removed = [...[...before].filter((id) => !ids.includes(id)), ...bounced];
+  for (const id of removed) {
+    if (!bounced.includes(id)) {
+      ctx.liveBrokers.delete(id);
+      channels.removeBroker(id);
+    }
+    ctx.shuttingDown.delete(id);
+  }
+  return { added, removed };
+}
 
 export async function onBrokerStartup(d: BrokerChangeDeps, ids: number[]): Promise<void> {
   const { ctx, psm, rsm, requests } = d;
@@ -72,6 +108,27 @@ export async function onBrokerFailure(d: BrokerChangeDeps, ids: number[]): Promi
   requests.sendLeaderAndIsr([...led, ...shrunk.map((s) => ({ topic: s.topic, partition: s.partition }))]);
   requests.sendUpdateMetadata();
   d.log.info('broker failure handled', { ids: ids.join(','), elected: elections.elected.length, offline: elections.offline.length, isrShrunk: shrunk.length, ms: Date.now() - t0 });
+}
+
+/**
+ * Replicas on brokers that are not live leave the ISRs (with a new leader epoch), as their
+ * failure would have made them had this controller seen it: the controller that did may have
+ * died first (Kafka's failover moves them to OfflineReplica likewise). Tells the brokers.
+ */
+export async function shrinkIsrsOfDeadBrokers(d: BrokerChangeDeps, partitions: TP[]): Promise<number> {
+  const { ctx } = d;
+  const reachable = ctx.reachableIds();
+  const dead = new Set<number>();
+  const affected = partitions.filter((p) => {
+    const gone = ctx.partitionState(p.topic, p.partition)?.isr.filter((r) => !reachable.has(r)) ?? [];
+    for (const r of gone) dead.add(r);
+    return gone.length > 0;
+  });
+  if (affected.length === 0) return 0;
+  const shrunk = await d.psm.shrinkIsrs(affected, [...dead]);
+  d.requests.sendLeaderAndIsr(shrunk.map((s) => ({ topic: s.topic, partition: s.partition })));
+  d.requests.sendUpdateMetadata();
+  return shrunk.length;
 }
 
 /**

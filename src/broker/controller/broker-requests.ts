@@ -1,7 +1,10 @@
 /**
  * What the controller tells brokers (ControllerBrokerRequestBatch): LeaderAndIsr to the
  * replicas of changed partitions, and UpdateMetadata to every live broker, each carrying the
- * controller epoch. UpdateMetadata is a full snapshot, so brokers replace, never merge.
+ * controller epoch. UpdateMetadata is a full snapshot, so brokers replace, never merge. It is
+ * sent once the LeaderAndIsr requests before it are answered by every broker (or after
+ * AFTER_MAX_WAIT_MS), so no broker names a leader that does not know yet that it leads (a
+ * client sent there would be refused: NOT_LEADER_FOR_PARTITION, NOT_COORDINATOR).
  */
 import { API_CODECS } from '../../protocol/apis/index.js';
 import { ApiKey } from '../../protocol/api-keys.js';
@@ -16,6 +19,9 @@ type TP = { topic: string; partition: number };
 export const LEADER_AND_ISR_BATCH = 1000;
 
 export class BrokerRequests {
+  /** Settles once the LeaderAndIsr requests sent since the last UpdateMetadata are answered (or dropped). */
+  #leaderAndIsrAnswered: Promise<unknown> | undefined;
+
   constructor(
     private readonly controllerId: number,
     private readonly ctx: ControllerContext,
@@ -41,9 +47,10 @@ export class BrokerRequests {
   /**
    * LeaderAndIsr to every live replica of the partitions: one request per broker for up to
    * LEADER_AND_ISR_BATCH partitions (a broker creates the logs of new partitions while it
-   * handles one; smaller requests keep each well inside the request timeout).
+   * handles one; smaller requests keep each well inside the request timeout). Resolves once
+   * every broker answered (or was dropped).
    */
-  sendLeaderAndIsr(partitions: TP[]): void {
+  sendLeaderAndIsr(partitions: TP[]): Promise<void> {
     const live = this.ctx.reachableIds();
     const byBroker = new Map<number, PartitionState[]>();
     for (const p of partitions) {
@@ -56,25 +63,32 @@ export class BrokerRequests {
         else byBroker.set(r, [st]);
       }
     }
+    const answered: Promise<void>[] = [];
     for (const [broker, all] of byBroker) {
       for (let i = 0; i < all.length; i += LEADER_AND_ISR_BATCH) {
         const states = all.slice(i, i + LEADER_AND_ISR_BATCH);
         const leaders = new Set(states.map((s) => s.leader));
-        this.channels.send(broker, API_CODECS[ApiKey.LeaderAndIsr], {
+        const sent = this.channels.send(broker, API_CODECS[ApiKey.LeaderAndIsr], {
           controllerId: this.controllerId,
           controllerEpoch: this.ctx.epoch,
           partitionStates: states,
           liveLeaders: [...this.ctx.liveBrokers.values()].filter((b) => leaders.has(b.id)).map((b) => ({ id: b.id, host: b.host, port: b.port })),
         });
+        answered.push(sent);
       }
     }
+    if (answered.length === 0) return Promise.resolve();
+    const all = Promise.all(answered).then(() => undefined);
+    this.#leaderAndIsrAnswered = Promise.all([this.#leaderAndIsrAnswered, all]);
+    return all;
   }
 
   /**
    * UpdateMetadata (every partition) to every live broker, encoded once for all of them; a
-   * snapshot still waiting in a broker's queue is replaced.
+   * snapshot still waiting in a broker's queue is replaced. Resolves once every broker answered
+   * it (or a snapshot that replaced it), or was dropped.
    */
-  sendUpdateMetadata(): void {
+  sendUpdateMetadata(): Promise<void> {
     const live = this.ctx.reachableIds();
     const partitionStates: PartitionState[] = [];
     for (const p of this.ctx.allPartitions()) {
@@ -86,7 +100,10 @@ export class BrokerRequests {
     const codec = API_CODECS[ApiKey.UpdateMetadata];
     let body: Buffer | undefined;
     const encoded = (): Buffer => (body ??= codec.encodeRequest(new Writer(64 * 1024), 0, req).finish());
-    for (const id of this.ctx.liveBrokers.keys()) this.channels.sendEncoded(id, codec, encoded, 'update-metadata');
+    const after = this.#leaderAndIsrAnswered;
+    this.#leaderAndIsrAnswered = undefined;
+    const answered = [...this.ctx.liveBrokers.keys()].map((id) => this.channels.sendEncoded(id, codec, encoded, 'update-metadata', after));
+    return Promise.all(answered).then(() => undefined);
   }
 
   /** StopReplica; `onDone` runs with the partitions the broker reports stopped without error. */

@@ -3,7 +3,8 @@
  * partition leadership for the cluster. Its ZooKeeper watches only queue events; one loop
  * handles them in order, each handler named after its event:
  *   onControllerFailover       this broker was elected: load everything, elect missing leaders,
- *                              tell every broker (LeaderAndIsr, UpdateMetadata)
+ *                              tell every broker (LeaderAndIsr, UpdateMetadata), then drop
+ *                              brokers that died unseen from the ISRs
  *   onBrokerStartup            brokers joined: give them their partitions, revive offline ones
  *   onBrokerFailure            brokers left: elect new leaders from the ISR, shrink ISRs
  *   onNewTopicCreation         topics appeared: initialize their partitions
@@ -20,7 +21,6 @@
  */
 import type { ZkClient } from '../../zk/client.js';
 import {
-  brokerIdPath,
   brokerIdsPath,
   brokerTopicsPath,
   deleteTopicPath,
@@ -30,13 +30,13 @@ import {
   topicConfigPath,
   topicPath,
 } from '../../zk/paths.js';
-import { decodeBrokerRegistration, decodePreferredReplicaElection, decodeTopicAssignment } from '../../zk/payloads.js';
+import { decodePreferredReplicaElection, decodeTopicAssignment } from '../../zk/payloads.js';
 import { pipelined } from '../../zk/pipeline.js';
 import { LeaderElector } from './leader-elector.js';
 import { ControllerChannelManager } from './channel-manager.js';
 import { ControllerContext } from './controller-context.js';
 import { ControllerMovedError, PartitionStateMachine } from './partition-state-machine.js';
-import { electOfflineLeaders, onBrokerFailure, onBrokerStartup, type BrokerChangeDeps } from './broker-changes.js';
+import { electOfflineLeaders, onBrokerFailure, onBrokerStartup, refreshBrokers, shrinkIsrsOfDeadBrokers, type BrokerChangeDeps } from './broker-changes.js';
 import { electPreferredLeaders, imbalancedPartitions, moveLeadershipsAway, type LeadershipDeps } from './leadership-moves.js';
 import { ISR_CHANGE_PATH, readIsrChanges } from './isr-change.js';
 import { PartitionReassigner } from './reassignment.js';
@@ -52,6 +52,9 @@ export interface ControllerConfig {
 }
 
 type TP = { topic: string; partition: number };
+
+/** How long a controlled shutdown waits for the new leaders to take over before it answers. */
+const CONTROLLED_SHUTDOWN_WAIT_MS = 15_000;
 
 export class KafkaController {
   readonly #zk: ZkClient;
@@ -161,12 +164,15 @@ export class KafkaController {
     this.#rsm.handleStateChanges(all.filter((r) => !this.#ctx.liveBrokers.has(r.broker)), 'OfflineReplica');
     this.#requests.sendLeaderAndIsr(this.#ctx.allPartitions());
     this.#requests.sendUpdateMetadata();
+    // every partition has its leader now; then the dead brokers leave the other ISRs
+    const shrunk = await shrinkIsrsOfDeadBrokers(this.#brokerChanges(), partitions);
     this.#watch();
     this.#log.info('controller ready', {
       epoch,
       brokers: [...this.#ctx.liveBrokers.keys()].join(','),
       partitions: this.#ctx.partitions.size,
       elected: elections.elected.length,
+      isrShrunk: shrunk,
       loadMs,
       ms: Date.now() - t0,
     });
@@ -203,33 +209,8 @@ export class KafkaController {
 
   // ---- brokers ----------------------------------------------------------------------------
 
-  async #refreshBrokers(): Promise<{ added: number[]; removed: number[] }> {
-    const ids = ((await this.#zk.children(brokerIdsPath)) ?? []).map(Number).filter((n) => Number.isInteger(n));
-    const before = new Set(this.#ctx.liveBrokers.keys());
-    const added: number[] = [];
-    const bounced: number[] = [];
-    const nodes = await pipelined(ids, (id) => this.#zk.get(brokerIdPath(id)));
-    for (const [i, id] of ids.entries()) {
-      const node = nodes[i];
-      if (!node) continue;
-      const reg = decodeBrokerRegistration(node.data);
-      const prev = this.#ctx.liveBrokers.get(id);
-      // A broker that restarted between two looks has a new registration (czxid): it lost its
-      // state, so it counts as failed and started again.
-      if (prev && prev.czxid !== node.stat.czxid) bounced.push(id);
-      this.#ctx.liveBrokers.set(id, { id, host: reg.host, port: reg.port, czxid: node.stat.czxid });
-      this.#channels.addBroker(id, reg.host, reg.port);
-      if (!before.has(id) || bounced.includes(id)) added.push(id);
-    }
-    const removed = [...[...before].filter((id) => !ids.includes(id)), ...bounced];
-    for (const id of removed) {
-      if (!bounced.includes(id)) {
-        this.#ctx.liveBrokers.delete(id);
-        this.#channels.removeBroker(id);
-      }
-      this.#ctx.shuttingDown.delete(id);
-    }
-    return { added, removed };
+  #refreshBrokers(): Promise<{ added: number[]; removed: number[] }> {
+    return refreshBrokers(this.#zk, this.#ctx, this.#channels);
   }
 
   async #onBrokersChanged(): Promise<void> {
@@ -370,10 +351,32 @@ export class KafkaController {
 
   // ---- controlled shutdown and preferred leaders (leadership-moves.ts) -------------------------
 
-  /** Moves leadership away from `brokerId`; returns the partitions it still leads. */
+  /**
+   * Moves leadership away from `brokerId`; returns the partitions it still leads, once the new
+   * leaders lead and every broker's metadata says so (at most CONTROLLED_SHUTDOWN_WAIT_MS, and
+   * without holding up the controller's other events): the broker may stop then.
+   */
   onControlledShutdown(brokerId: number): Promise<TP[]> {
     return new Promise<TP[]>((resolve, reject) => {
-      void this.#enqueue('controlled-shutdown', async () => resolve(await moveLeadershipsAway(this.#moves(), brokerId))).catch(reject);
+      let handled = false;
+      void this.#enqueue('controlled-shutdown', async () => {
+        handled = true;
+        let moves: Awaited<ReturnType<typeof moveLeadershipsAway>>;
+        try {
+          moves = await moveLeadershipsAway(this.#moves(), brokerId);
+        } catch (err) {
+          reject(err);
+          throw err;
+        }
+        const { remaining, applied } = moves;
+        let timer: NodeJS.Timeout | undefined;
+        void Promise.race([applied, new Promise((r) => (timer = setTimeout(r, CONTROLLED_SHUTDOWN_WAIT_MS)))]).then(() => {
+          clearTimeout(timer);
+          resolve(remaining);
+        });
+      }).then(() => {
+        if (!handled) reject(new ControllerMovedError('this broker is not the controller'));
+      }, reject);
     });
   }
 

@@ -19,13 +19,22 @@ export interface LeadershipDeps {
   log: Logger;
 }
 
+/** What a controlled shutdown step did: the partitions still led, and when the moves are applied. */
+export interface ControlledShutdownResult {
+  /** Partitions `brokerId` still leads although another live ISR member could (worth another attempt). */
+  remaining: TP[];
+  /** Settles once the new leaders answered their LeaderAndIsr and every broker the metadata naming them. */
+  applied: Promise<void>;
+}
+
 /**
- * Moves leadership away from `brokerId` and drops it from ISRs. Returns the partitions it
- * still leads although another live ISR member could (worth another attempt); a partition
- * whose ISR is this broker alone cannot move, and waiting would not help.
+ * Moves leadership away from `brokerId` and drops it from ISRs: the new leaders are told first
+ * (LeaderAndIsr, then UpdateMetadata everywhere), the ISR changes after, and the broker stops
+ * its replicas of them. A partition whose ISR is this broker alone cannot move, and waiting
+ * would not help.
  */
-export async function moveLeadershipsAway({ ctx, psm, requests, log }: LeadershipDeps, brokerId: number): Promise<TP[]> {
-  if (!ctx.liveBrokers.has(brokerId)) return [];
+export async function moveLeadershipsAway({ ctx, psm, requests, log }: LeadershipDeps, brokerId: number): Promise<ControlledShutdownResult> {
+  if (!ctx.liveBrokers.has(brokerId)) return { remaining: [], applied: Promise.resolve() };
   const t0 = Date.now();
   ctx.shuttingDown.add(brokerId);
   const led: TP[] = [];
@@ -41,16 +50,21 @@ export async function moveLeadershipsAway({ ctx, psm, requests, log }: Leadershi
   }
   const live = ctx.liveIds();
   const moved = await psm.electLeaders(led, (cur) => controlledShutdownLeader(ctx.replicas(cur.topic, cur.partition), cur.isr, live, brokerId), 'controlled shutdown');
-  await psm.shrinkIsrs(followed, [brokerId]);
+  const movedTps = moved.elected.map((s) => ({ topic: s.topic, partition: s.partition }));
+  const applied = Promise.all([requests.sendLeaderAndIsr(movedTps), requests.sendUpdateMetadata()]).then(() => undefined);
   // every partition it follows is told (as before): the leader drops it from its follower set
-  requests.sendLeaderAndIsr([...moved.elected.map((s) => ({ topic: s.topic, partition: s.partition })), ...followed]);
-  requests.sendUpdateMetadata();
+  await psm.shrinkIsrs(followed, [brokerId]);
+  void requests.sendLeaderAndIsr(followed);
+  void requests.sendUpdateMetadata();
+  // and it stops following them (Kafka's StopReplica, logs kept): fetching, it would catch up and
+  // be taken back into the ISRs it just left, to be dropped again when it stops
+  requests.stopReplicas(brokerId, [...movedTps, ...followed], false);
   const remaining = ctx.allPartitions().filter((p) => {
     const s = ctx.partitionState(p.topic, p.partition);
     return s?.leader === brokerId && s.isr.some((r) => r !== brokerId && live.has(r));
   });
   log.info('controlled shutdown: leaderships moved', { broker: brokerId, moved: moved.elected.length, isrLeft: followed.length, remaining: remaining.length, ms: Date.now() - t0 });
-  return remaining;
+  return { remaining, applied };
 }
 
 /** Elects the preferred replica where it is live, in sync and not already leading. */

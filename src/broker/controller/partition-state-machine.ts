@@ -290,7 +290,7 @@ export class PartitionStateMachine {
           throw this.#fencing(err);
         }
       });
-      batch.forEach((w, j) => (one[j] ? written.push(one[j]!) : stale.push(w.cur)));
+      batch.forEach((w, j) => (one[j] ? written.push(one[j]!) : stale.push({ topic: w.cur.topic, partition: w.cur.partition })));
     }, MULTI_WINDOW);
     return { written, stale };
   }
