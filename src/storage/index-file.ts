@@ -18,13 +18,13 @@ export abstract class IndexFile {
   readonly baseOffset: number;
   readonly maxEntries: number;
   /** Opened on the first write: an index with nothing to write (most idle partitions) holds no file descriptor. */
-  #fh: fsp.FileHandle | undefined;
+  #fh: Promise<fsp.FileHandle> | undefined;
   /** Entries already written to the file. */
   #written: number;
 
   protected constructor(path: string, fh: fsp.FileHandle | undefined, baseOffset: number, maxIndexSize: number, written: number) {
     this.path = path;
-    this.#fh = fh;
+    this.#fh = fh ? Promise.resolve(fh) : undefined;
     this.baseOffset = baseOffset;
     this.maxEntries = Math.max(1, Math.floor(maxIndexSize / this.entrySize()));
     this.#written = written;
@@ -53,9 +53,22 @@ export abstract class IndexFile {
     }
   }
 
-  async #handle(): Promise<fsp.FileHandle> {
-    this.#fh ??= await fsp.open(this.path, RW_CREATE, 0o644);
+  /** The file, opened once however many writes ask for it at the same time. */
+  #handle(): Promise<fsp.FileHandle> {
+    if (!this.#fh) {
+      const opening = fsp.open(this.path, RW_CREATE, 0o644);
+      this.#fh = opening;
+      opening.catch(() => {
+        if (this.#fh === opening) this.#fh = undefined;
+      });
+    }
     return this.#fh;
+  }
+
+  async #closeHandle(): Promise<void> {
+    const fh = this.#fh;
+    this.#fh = undefined;
+    if (fh) await (await fh).close();
   }
 
   /** Writes the entries not yet in the file. */
@@ -72,7 +85,7 @@ export abstract class IndexFile {
 
   async sync(): Promise<void> {
     await this.persist();
-    await this.#fh?.datasync();
+    if (this.#fh) await (await this.#fh).datasync();
   }
 
   /** Drops entries i.. (memory and file). */
@@ -88,14 +101,12 @@ export abstract class IndexFile {
     await (await this.#handle()).truncate(0);
     await this.persist();
     // a rebuild (recovery of every log after an unclean stop) must not leave every index open
-    await this.#fh?.close();
-    this.#fh = undefined;
+    await this.#closeHandle();
   }
 
   async close(): Promise<void> {
     await this.persist();
-    await this.#fh?.close();
-    this.#fh = undefined;
+    await this.#closeHandle();
   }
 }
 
