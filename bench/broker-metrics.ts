@@ -1,7 +1,8 @@
 /**
  * `node dist/bench/broker-metrics.js URL [BEFORE.json]`: scrapes a broker's /metrics and prints
  * the flush path's counters as JSON; given the JSON of an earlier scrape, prints what happened
- * in between instead, one line: produce requests, partitions per request, fsyncs per request,
+ * in between instead, one line: produce requests, partitions per request, fsyncs and syncfs
+ * (grouped flushes) per request,
  * appends per fsync (group commit), mean flush and queue times.
  */
 import { readFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ const NAMES = {
   requests: ['kafka_network_requestmetrics_requests_total', 'request="Produce"'],
   partitions: ['kafka_server_produce_partitions_per_request_sum', ''],
   fsyncs: ['kafka_log_logflushstats_fsyncs_total', ''],
+  syncfs: ['kafka_log_logflushstats_syncfs_total', ''],
   appends: ['kafka_log_logflushstats_groupcommitsize_sum', ''],
   flushes: ['kafka_log_logflushstats_groupcommitsize_count', ''],
   flushMs: ['kafka_log_logflushstats_logflushrateandtimems_sum', ''],
@@ -42,6 +44,7 @@ if (!beforeFile) {
   const per = (a: number, c: number, digits = 2) => (c > 0 ? (a / c).toFixed(digits) : 'n/a');
   process.stdout.write(
     `${d.requests} produce requests, ${per(d.partitions, d.requests, 1)} partitions/request, ${per(d.fsyncs, d.requests)} fsyncs/request, ` +
+      `${per(d.syncfs, d.requests)} syncfs/request, ` +
       `${per(d.appends, d.flushes, 1)} appends/flush, flush ${per(d.flushMs, d.flushes)} ms + queue ${per(d.waitMs, d.flushes)} ms, produce ${per(d.produceMs, d.requests)} ms\n`,
   );
 }

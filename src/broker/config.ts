@@ -16,6 +16,11 @@ export interface BrokerConfig {
   advertisedHost: string;
   advertisedPort: number;
   logDirs: string[];
+  /**
+   * Ours: when at least this many logs wait for an fsync slot, they flush together through one
+   * syncfs of their filesystem (storage/flush-scheduler.ts); 0 keeps an fdatasync per log.
+   */
+  logFlushSyncfsMinLogs: number;
   zookeeperConnect: string;
   zookeeperSessionTimeoutMs: number;
   zookeeperConnectionTimeoutMs: number;
@@ -97,6 +102,7 @@ export function brokerConfigFromProperties(props: ReadonlyMap<string, string>): 
     autoLeaderRebalanceEnable: c.bool('auto.leader.rebalance.enable', true),
     leaderImbalanceCheckIntervalMs: c.int('leader.imbalance.check.interval.seconds', 300, { min: 1 }) * 1000,
     metricsPort: c.has('metrics.port') ? c.int('metrics.port', 0, { min: 0, max: 65535 }) : undefined,
+    logFlushSyncfsMinLogs: c.int('log.flush.syncfs.min.logs', 16, { min: 0 }),
     props,
   };
 }

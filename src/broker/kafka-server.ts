@@ -38,6 +38,7 @@ import { Logger } from '../common/logger.js';
 import { BrokerMetrics } from './metrics.js';
 import { MetricsServer } from './metrics-server.js';
 import { defaultFlushScheduler } from '../storage/flush-scheduler.js';
+import { FileSystemSync } from '../storage/syncfs.js';
 
 export class BrokerIdInUseError extends ProjectError {}
 
@@ -53,6 +54,8 @@ export class KafkaServer {
   #groups: { stop(): void } | undefined;
   #server: SocketServer | undefined;
   #metrics: BrokerMetrics | undefined;
+  /** The syncfs helper of grouped flushes (storage/syncfs.ts), when available. */
+  #fsSync: FileSystemSync | undefined;
   #metricsServer: MetricsServer | undefined;
   #stopping: Promise<void> | undefined;
   #registered = false;
@@ -139,6 +142,12 @@ export class KafkaServer {
     );
     this.#controller = controller;
 
+    if (c.logFlushSyncfsMinLogs > 0) {
+      const fsSync = await FileSystemSync.probe(c.logDirs[0]!);
+      if (!fsSync) this.#log.info('syncfs is not available here (needs Linux >= 5.8 and coreutils sync -f): every log flushes with its own fdatasync');
+      defaultFlushScheduler.groupFlushes(fsSync, c.logFlushSyncfsMinLogs);
+      this.#fsSync = fsSync;
+    }
     const metrics = new BrokerMetrics({ flushScheduler: defaultFlushScheduler, replicas: () => this.#replicas, isController: () => controller.isActive });
     this.#metrics = metrics;
     const ctx: BrokerContext = {
@@ -281,6 +290,7 @@ export class KafkaServer {
       await this.#metricsServer?.close();
       this.#metrics?.close();
       await this.#logs?.close();
+      this.#fsSync?.close();
       if (this.#zk) {
         if (this.#registered) await this.#deregister().catch(() => undefined);
         await this.#zk.close();

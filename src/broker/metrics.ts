@@ -55,11 +55,13 @@ export class BrokerMetrics {
       registers,
     });
     const fsyncs = new Counter({ name: 'kafka_log_logflushstats_fsyncs_total', help: 'fdatasync calls on segment files', registers });
+    const syncfs = new Counter({ name: 'kafka_log_logflushstats_syncfs_total', help: 'syncfs calls, each making a group of waiting logs durable at once', registers });
     this.#unsubscribe = sources.flushScheduler.observe((o) => {
       flushTime.observe(o.flushMs);
       flushWait.observe(o.waitMs);
       groupSize.observe(o.appends);
       fsyncs.inc(o.fsyncs);
+      if (o.syncfs > 0) syncfs.inc(o.syncfs);
     });
     new Gauge({
       name: 'kafka_log_logflushstats_flushqueuelength',

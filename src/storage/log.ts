@@ -37,7 +37,7 @@ import type { SegmentFile } from './cleaner/clean-pass.js';
 import { expiredPrefix } from './retention.js';
 import { LOG_SUFFIX, LogSegment, segmentFileName } from './segment.js';
 import { FlushedOffset } from './flushed-offset.js';
-import { defaultFlushScheduler, type FlushScheduler } from './flush-scheduler.js';
+import { defaultFlushScheduler, type FlushScheduler, type MakeDurable } from './flush-scheduler.js';
 
 /** A cleaning pass whose segments changed under it (truncated or deleted): nothing was swapped. */
 export class CleanAbortedError extends Error {}
@@ -392,11 +392,11 @@ export class PartitionLog {
   }
 
   async #flushLoop(): Promise<void> {
-    while (this.#flushRequested) await this.#flushScheduler.run(() => this.#flushRound());
+    while (this.#flushRequested) await this.#flushScheduler.run((durable) => this.#flushRound(durable));
   }
 
   /** One group commit, in a slot of the flush scheduler: what is appended by now goes to disk. */
-  async #flushRound(): Promise<{ appends: number; fsyncs: number }> {
+  async #flushRound(durable: MakeDurable): Promise<{ appends: number; fsyncs: number }> {
     if (!this.#flushRequested) return { appends: 0, fsyncs: 0 };
     this.#flushRequested = false;
     this.#flushTimer?.cancel();
@@ -408,20 +408,21 @@ export class PartitionLog {
     const group = this.#appendsSinceFlush;
     this.#appendsSinceFlush = 0;
     this.#unflushedMessages = 0;
+    let fsyncs: number;
     try {
-      await Promise.all(segs.map((s) => s.flush()));
+      fsyncs = await durable(segs);
     } catch (e) {
       for (const s of segs) this.#dirty.add(s);
       this.#flushed.failWaiters(e);
       throw e;
     }
-    this.#stats.fsyncs += segs.length;
+    this.#stats.fsyncs += fsyncs;
     this.#stats.groups++;
     this.#stats.maxGroup = Math.max(this.#stats.maxGroup, group);
     if (epoch !== this.#epoch) {
       this.#flushRequested = true; // a truncation ran meanwhile: flush again
     } else if (target > this.#flushed.value) this.#flushed.advance(target);
-    return { appends: group, fsyncs: segs.length };
+    return { appends: group, fsyncs };
   }
 
   /** Resolves when flushedOffset > offset (the record at `offset` is on disk and visible). */

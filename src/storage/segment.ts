@@ -186,7 +186,17 @@ export class LogSegment {
   /** fdatasync of the .log, and the index entries written (not synced). */
   async flush(): Promise<void> {
     // the index writes are not synced (a lost tail is rebuilt): they need not wait for the fsync
-    await Promise.all([this.#fh.datasync(), this.offsetIndex.persist(), this.timeIndex.persist()]);
+    await Promise.all([this.#fh.datasync(), this.persistIndexes()]);
+  }
+
+  /** The index entries not yet written go to their files (not synced). */
+  async persistIndexes(): Promise<void> {
+    await Promise.all([this.offsetIndex.persist(), this.timeIndex.persist()]);
+  }
+
+  /** The log dir holding this segment's partition: one syncfs there covers it (flush-scheduler.ts). */
+  get fsRoot(): string {
+    return path.dirname(this.dir);
   }
 
   /** When the segment stops being the active one: final time index entry, indexes synced. */

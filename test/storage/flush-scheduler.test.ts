@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FlushScheduler } from '../../src/storage/flush-scheduler.js';
+import { FlushScheduler, type GroupSync } from '../../src/storage/flush-scheduler.js';
+import { FileSystemSync, kernelReportsSyncfsErrors } from '../../src/storage/syncfs.js';
 import { PartitionLog } from '../../src/storage/log.js';
 import { batchOf, cfg, readAll, tmpLogDir } from './helpers.js';
 
@@ -43,7 +44,7 @@ describe('FlushScheduler', () => {
     await Promise.all(done);
     expect(order).toEqual([0, 1, 2, 3, 4, 5]);
     expect(most).toBe(2);
-    expect(s.stats).toEqual({ flushes: 6, fsyncs: 6, appends: 6, queued: 0, running: 0 });
+    expect(s.stats).toEqual({ flushes: 6, fsyncs: 6, syncfs: 0, appends: 6, queued: 0, running: 0 });
   });
 
   it('frees the slot when a flush fails', async () => {
@@ -93,4 +94,111 @@ describe('FlushScheduler', () => {
     expect((await readAll(log)).length).toBe(20);
     await log.close();
   });
+
+  describe('group flushes (one syncfs for many logs)', () => {
+    /** A GroupSync that records its calls and is held until opened. */
+    function recordingSync(): GroupSync & { calls: string[][]; gate: ReturnType<typeof gate>; fail?: Error } {
+      const g = gate();
+      const r = {
+        calls: [] as string[][],
+        gate: g,
+        fail: undefined as Error | undefined,
+        async sync(dirs: string[]) {
+          r.calls.push(dirs);
+          await g.wait;
+          if (r.fail) throw r.fail;
+        },
+      };
+      return r;
+    }
+
+    async function logsIn(dir: string, n: number, s: FlushScheduler): Promise<PartitionLog[]> {
+      return Promise.all(Array.from({ length: n }, (_, i) => PartitionLog.open(path.join(dir, `g-${i}`), cfg({ flushIntervalMessages: 1 }), undefined, { flushScheduler: s })));
+    }
+
+    it('logs waiting together flush through one syncfs of their log dir, and nothing is exposed before it', async () => {
+      const t = tmpLogDir();
+      cleanups.push(t.cleanup);
+      const s = new FlushScheduler(1);
+      const sync = recordingSync();
+      s.groupFlushes(sync, 4);
+      const logs = await logsIn(t.dir, 10, s);
+      // one slot held: every log's flush queues behind it
+      const busy = gate();
+      const holder = s.run(async () => {
+        await busy.wait;
+        return { appends: 0, fsyncs: 0 };
+      });
+      // (each wait is wrapped: an async function returning the promise itself would await it)
+      const acks = await Promise.all(logs.map(async (log, i) => ({ flushed: log.waitForFlush((await log.append(batchOf([`a${i}`, `b${i}`]))).lastOffset) })));
+      expect(s.stats.queued).toBe(10);
+      busy.open();
+      await holder;
+      await until(() => sync.calls.length === 1);
+      expect(sync.calls[0]).toEqual([t.dir]); // the log dir, once, not one call per partition
+      for (const log of logs) expect(log.flushedOffset).toBe(0);
+      sync.gate.open();
+      await Promise.all(acks.map((a) => a.flushed));
+      for (const log of logs) expect(log.flushedOffset).toBe(2);
+      expect(s.stats).toMatchObject({ syncfs: 1, fsyncs: 0, appends: 10, queued: 0, running: 0 });
+      for (const log of logs) expect((await readAll(log)).length).toBe(2);
+      await Promise.all(logs.map((l) => l.close()));
+    });
+
+    it('fewer waiting logs than the threshold keep their own fdatasyncs', async () => {
+      const t = tmpLogDir();
+      cleanups.push(t.cleanup);
+      const s = new FlushScheduler(1);
+      const sync = recordingSync();
+      s.groupFlushes(sync, 4);
+      const logs = await logsIn(t.dir, 3, s);
+      await Promise.all(logs.map(async (log) => log.waitForFlush((await log.append(batchOf(['x']))).lastOffset)));
+      expect(sync.calls).toEqual([]);
+      expect(s.stats).toMatchObject({ syncfs: 0, fsyncs: 3 });
+      await Promise.all(logs.map((l) => l.close()));
+    });
+
+    it('a failed syncfs fails every member\'s flush (nothing exposed) and frees the slot', async () => {
+      const t = tmpLogDir();
+      cleanups.push(t.cleanup);
+      const s = new FlushScheduler(1);
+      const sync = recordingSync();
+      sync.fail = new Error('EIO from syncfs');
+      s.groupFlushes(sync, 2);
+      const logs = await logsIn(t.dir, 5, s);
+      const busy = gate();
+      const holder = s.run(async () => {
+        await busy.wait;
+        return { appends: 0, fsyncs: 0 };
+      });
+      const acks = await Promise.all(logs.map(async (log) => ({ flushed: log.waitForFlush((await log.append(batchOf(['y']))).lastOffset).then(() => 'flushed', (e: Error) => e.message) })));
+      busy.open();
+      await holder;
+      sync.gate.open();
+      expect(await Promise.all(acks.map((a) => a.flushed))).toEqual(Array(5).fill('EIO from syncfs'));
+      for (const log of logs) expect(log.flushedOffset).toBe(0);
+      await until(() => s.stats.running === 0);
+      await s.run(async () => ({ appends: 0, fsyncs: 0 }));
+    });
+
+    it.runIf(kernelReportsSyncfsErrors())('FileSystemSync runs syncfs through sync -f and reports a failure with its message', async () => {
+      const t = tmpLogDir();
+      cleanups.push(t.cleanup);
+      const fss = await FileSystemSync.probe(t.dir);
+      expect(fss).toBeDefined();
+      await fss!.sync([t.dir, t.dir]);
+      await expect(fss!.sync([path.join(t.dir, 'missing dir')])).rejects.toThrow(/syncfs of .*missing dir.* failed \(sync -f exit 1\)/);
+      await expect(fss!.sync(["it's\nbad"])).rejects.toThrow(/newline/);
+      await fss!.sync([t.dir]); // still working after a failure
+      fss!.close();
+    });
+  });
 });
+
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
