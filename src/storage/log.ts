@@ -112,6 +112,7 @@ export class PartitionLog {
   #flushTimer: TimerHandle | undefined;
   #epoch = 0;
   #pendingDeletes = new Map<LogSegment, TimerHandle>();
+  readonly #appendListeners = new Set<(logEndOffset: number) => void>();
   #stats: FlushStats = { appends: 0, fsyncs: 0, groups: 0, maxGroup: 0 };
   readonly #flushScheduler: FlushScheduler;
   #closed = false;
@@ -271,6 +272,7 @@ export class PartitionLog {
           this.#stats.appends += g.length;
           this.#scheduleFlush();
           for (const x of g) x.it.resolve(x.result);
+          for (const fn of this.#appendListeners) fn(this.#logEndOffset);
         };
         for (const it of items) {
           let result: AppendResult;
@@ -428,6 +430,15 @@ export class PartitionLog {
   /** Resolves when flushedOffset > offset (the record at `offset` is on disk and visible). */
   waitForFlush(offset: number): Promise<void> {
     return this.#flushed.waitFor(offset);
+  }
+
+  /**
+   * Calls `listener(logEndOffset)` after each write of appends (before their flush: for readers
+   * allowed past the flushed offset, the leader's followers); returns the unsubscribe.
+   */
+  onAppend(listener: (logEndOffset: number) => void): () => void {
+    this.#appendListeners.add(listener);
+    return () => this.#appendListeners.delete(listener);
   }
 
   /** Calls `listener(flushedOffset)` after each flush that exposes more data; returns the unsubscribe. */

@@ -1,8 +1,10 @@
 /**
  * Fetch. Consumers read whole batches up to the high watermark, which never passes what every
  * ISR member has flushed (the paper's rule: only flushed messages are exposed). Followers
- * (replica_id >= 0) read up to the leader's flushed end; the fetch offset is recorded as that
- * follower's log end, which moves the high watermark and the ISR. A replica id that is not a
+ * (replica_id >= 0) read up to the leader's log end, flushed or not, so the leader's fsync and
+ * the followers' copy and fsync overlap; the fetch offset (sent only once the follower flushed
+ * everything before it) is recorded as that follower's log end, which moves the high watermark
+ * (never past the leader's own flushed offset) and the ISR. A replica id that is not a
  * live replica of the partition is refused (REPLICA_NOT_AVAILABLE). Long poll: with fewer than
  * `min_bytes` ready, the request waits for new data on any of its partitions, up to
  * `max_wait_time`. Fetch v0-v3 get MessageSet v0/v1, converted from the stored batches; batches
@@ -58,7 +60,8 @@ async function readAll(ctx: BrokerContext, version: number, req: FetchRequest): 
           p.recordFollowerFetch(req.replicaId, fp.fetchOffset, now);
         }
         parts.push(p);
-        const upTo = isReplica ? p.log.flushedOffset : p.highWatermark;
+        // followers read up to the log end: they copy and flush while the leader flushes
+        const upTo = isReplica ? p.log.logEndOffset : p.highWatermark;
         const limit = Math.min(fp.maxBytes, budget);
         let records: Buffer = Buffer.alloc(0);
         let from = fp.fetchOffset;
@@ -109,7 +112,7 @@ async function readAll(ctx: BrokerContext, version: number, req: FetchRequest): 
   return { response: { throttleTimeMs: 0, topics }, bytes, errors, partitions: parts };
 }
 
-/** Waits for new readable data: a flush (followers) or a high watermark move (consumers). */
+/** Waits for new readable data: an append (followers) or a high watermark move (consumers). */
 function waitForData(parts: Partition[], replica: boolean, ms: number): Promise<void> {
   return new Promise<void>((resolve) => {
     const unsubs: (() => void)[] = [];
@@ -119,6 +122,6 @@ function waitForData(parts: Partition[], replica: boolean, ms: number): Promise<
       resolve();
     };
     const timer = setTimeout(done, ms);
-    for (const p of parts) unsubs.push(replica ? p.log.onFlush(done) : p.onHighWatermark(done));
+    for (const p of parts) unsubs.push(replica ? p.log.onAppend(done) : p.onHighWatermark(done));
   });
 }
