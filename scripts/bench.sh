@@ -219,12 +219,15 @@ fi
 
 # ---------------------------------------------------------------------------------------------
 if want stability; then
-  section "stability: five consecutive producer runs into one broker ($RECORDS records each, 1 partition, acks=1)"
+  # runs of ~7 s (5x the records of the other sections): a 1.5 s run is mostly connection,
+  # metadata and JIT warm-up, and this VM's second-to-second noise
+  stab_records=$(( RECORDS * 5 ))
+  section "stability: five consecutive producer runs into one broker ($stab_records records each, 1 partition, acks=1)"
   rss() { node -e 'fetch(process.argv[1]).then(r=>r.text()).then(t=>{const m=/^process_resident_memory_bytes (\S+)$/m.exec(t);console.log(m?(Number(m[1])/1048576).toFixed(0):"n/a")})' "http://127.0.0.1:$METRICS_PORT/metrics"; }
   st=()
   for r in 1 2 3 4 5; do
     create_topic "bench-stab-$r"
-    line=$(bin/kafka-producer-perf-test.sh --topic "bench-stab-$r" --num-records "$RECORDS" --record-size 100 --throughput -1 \
+    line=$(bin/kafka-producer-perf-test.sh --topic "bench-stab-$r" --num-records "$stab_records" --record-size 100 --throughput -1 \
       --producer-props "bootstrap.servers=$BROKER" acks=1 | tail -1)
     v=$(sed -E 's/^[0-9]+ records sent, ([0-9.]+) records\/sec.*/\1/' <<<"$line")
     st+=("$v")
