@@ -38,7 +38,7 @@ import { Logger } from '../common/logger.js';
 import { BrokerMetrics } from './metrics.js';
 import { MetricsServer } from './metrics-server.js';
 import { defaultFlushScheduler } from '../storage/flush-scheduler.js';
-import { FileSystemSync } from '../storage/syncfs.js';
+import { FileSystemSync, checkpointSync } from '../storage/syncfs.js';
 
 export class BrokerIdInUseError extends ProjectError {}
 
@@ -146,6 +146,7 @@ export class KafkaServer {
       const fsSync = await FileSystemSync.probe(c.logDirs[0]!);
       if (!fsSync) this.#log.info('syncfs is not available here (needs Linux >= 5.8 and coreutils sync -f): every log flushes with its own fdatasync');
       defaultFlushScheduler.groupFlushes(fsSync, c.logFlushSyncfsMinLogs);
+      checkpointSync.use(fsSync);
       this.#fsSync = fsSync;
     }
     const metrics = new BrokerMetrics({ flushScheduler: defaultFlushScheduler, replicas: () => this.#replicas, isController: () => controller.isActive });
@@ -290,7 +291,11 @@ export class KafkaServer {
       await this.#metricsServer?.close();
       this.#metrics?.close();
       await this.#logs?.close();
-      this.#fsSync?.close();
+      if (this.#fsSync) {
+        defaultFlushScheduler.groupFlushes(undefined, 0);
+        checkpointSync.use(undefined);
+        this.#fsSync.close();
+      }
       if (this.#zk) {
         if (this.#registered) await this.#deregister().catch(() => undefined);
         await this.#zk.close();

@@ -89,6 +89,47 @@ export class SimpleConsumer {
     return p.offset ?? -1;
   }
 
+  /**
+   * Where many partitions start: one ListOffsets per leader for all of them (a consumer given
+   * a thousand partitions asks a few brokers once, not a thousand times one after another).
+   * Every partition is positioned at its answer; returns the offsets in the order given.
+   */
+  async seekMany(partitions: { topic: string; partition: number }[], to: 'earliest' | 'latest'): Promise<number[]> {
+    const timestamp = to === 'earliest' ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP;
+    for (const topic of new Set(partitions.map((p) => p.topic))) await this.cluster.topicMetadata(topic);
+    const byLeader = new Map<number, Map<string, number[]>>();
+    for (const { topic, partition } of partitions) {
+      const leader = this.cluster.leaderOf(topic, partition);
+      let topics = byLeader.get(leader);
+      if (!topics) byLeader.set(leader, (topics = new Map()));
+      const list = topics.get(topic);
+      if (list) list.push(partition);
+      else topics.set(topic, [partition]);
+    }
+    const found = new Map<string, number>();
+    await Promise.all(
+      [...byLeader].map(async ([leader, topics]) => {
+        const res = (await call(this.cluster.connectionTo(leader), API_CODECS[ApiKey.ListOffsets], 1, {
+          replicaId: -1,
+          topics: [...topics].map(([topic, ps]) => ({ topic, partitions: ps.map((partition) => ({ partition, timestamp, maxNumOffsets: 1 })) })),
+        }))!;
+        for (const t of res.topics) {
+          for (const p of t.partitions) {
+            if (p.errorCode !== ErrorCode.NONE) throw new KafkaError(p.errorCode, undefined, { context: { topic: t.topic, partition: p.partition } });
+            found.set(`${t.topic}\u0000${p.partition}`, p.offset ?? -1);
+          }
+        }
+      }),
+    );
+    return partitions.map(({ topic, partition }) => {
+      const k = `${topic}\u0000${partition}`;
+      const offset = found.get(k);
+      if (offset === undefined) throw new KafkaError(ErrorCode.UNKNOWN, `no offset answered for ${topic}-${partition}`, { context: { topic, partition } });
+      this.#positions.set(k, { topic, partition, offset });
+      return offset;
+    });
+  }
+
   async seek(topic: string, partition: number, to: number | 'earliest' | 'latest'): Promise<number> {
     const offset = to === 'earliest' ? await this.offsetFor(topic, partition, EARLIEST_TIMESTAMP) : to === 'latest' ? await this.offsetFor(topic, partition, LATEST_TIMESTAMP) : to;
     this.#positions.set(`${topic}\u0000${partition}`, { topic, partition, offset });

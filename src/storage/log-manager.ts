@@ -258,7 +258,7 @@ export class LogManager {
     for (const t of this.#timers) t.cancel();
     await this.#cleaner?.stop();
     await Promise.all([...this.#creating.values()].map((p) => p.catch(() => undefined)));
-    await runBounded(this.all().map((l) => () => l.close()), 8);
+    await runBounded(this.all().map((l) => () => l.close()), 64);
     await this.checkpointRecoveryPoints();
     for (const dir of this.config.logDirs) {
       await fsp.writeFile(path.join(dir, CLEAN_SHUTDOWN_FILE), '');

@@ -15,6 +15,7 @@
  * without `sync -f` are refused by `FileSystemSync.probe` and keep per-file fdatasync.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 
 /** Linux >= 5.8: syncfs returns the filesystem's writeback errors. */
@@ -126,3 +127,58 @@ export class FileSystemSync {
     for (const p of pending) p.reject(e);
   }
 }
+
+/**
+ * fsyncs of small files (checkpoints: a leader epoch file per partition that becomes leader)
+ * asked for in the same turn of the event loop: with `minFiles` or more and a FileSystemSync,
+ * one syncfs of their filesystems covers them all; otherwise each file gets its own fsync. A
+ * broker taking over 2,500 leaderships in a controlled shutdown wrote 2,500 checkpoints with an
+ * fsync each (~1,000 a second here).
+ */
+export class FileSyncBatcher {
+  #fss: FileSystemSync | undefined;
+  #minFiles: number;
+  #pending: { fh: FileHandle; root: string; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  #scheduled = false;
+
+  constructor(fss?: FileSystemSync, minFiles = 8) {
+    this.#fss = fss;
+    this.#minFiles = minFiles;
+  }
+
+  /** From now on batches go through `fss` (undefined: every file its own fsync). */
+  use(fss: FileSystemSync | undefined, minFiles = this.#minFiles): void {
+    this.#fss = fss;
+    this.#minFiles = minFiles;
+  }
+
+  /** Makes the written content of `fh` durable; `root` is a directory on its filesystem. */
+  sync(fh: FileHandle, root: string): Promise<void> {
+    if (!this.#fss) return fh.sync();
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.push({ fh, root, resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.#run());
+      }
+    });
+  }
+
+  #run(): void {
+    this.#scheduled = false;
+    const batch = this.#pending;
+    this.#pending = [];
+    const fss = this.#fss;
+    if (!fss || batch.length < this.#minFiles) {
+      for (const b of batch) b.fh.sync().then(b.resolve, b.reject);
+      return;
+    }
+    fss.sync(batch.map((b) => b.root)).then(
+      () => batch.forEach((b) => b.resolve()),
+      (e: unknown) => batch.forEach((b) => b.reject(e)),
+    );
+  }
+}
+
+/** The process's batcher for checkpoint files (the broker gives it its FileSystemSync). */
+export const checkpointSync = new FileSyncBatcher();

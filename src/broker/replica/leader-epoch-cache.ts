@@ -12,6 +12,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { checkpointSync } from '../../storage/syncfs.js';
 
 export const LEADER_EPOCH_CHECKPOINT = 'leader-epoch-checkpoint';
 
@@ -91,7 +92,8 @@ export class LeaderEpochCache {
       const fh = await fsp.open(tmp, 'w');
       try {
         await fh.writeFile(text);
-        await fh.sync();
+        // with many partitions becoming leader at once, one syncfs covers their checkpoints
+        await checkpointSync.sync(fh, path.dirname(path.dirname(this.#file)));
       } finally {
         await fh.close();
       }

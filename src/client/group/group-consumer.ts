@@ -317,6 +317,30 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
     return { topic, partition, offset, from: policy };
   }
 
+  /** #reset for many partitions at once: one ListOffsets per leader. */
+  async #resetMany(fetcher: SimpleConsumer, partitions: { topic: string; partition: number }[], why: string): Promise<StartPosition[]> {
+    const policy = this.config.autoOffsetReset;
+    if (policy === 'none') {
+      const { topic, partition } = partitions[0]!;
+      throw new NoOffsetForPartitionError(`${topic}-${partition}: ${why} and auto.offset.reset is none`, { context: { topic, partition } });
+    }
+    const offsets = await fetcher.seekMany(partitions, policy);
+    const starts = partitions.map((p, i) => ({ ...p, offset: offsets[i]!, from: policy }));
+    for (const s of starts) {
+      const pos = this.#positions.get(key(s.topic, s.partition));
+      if (pos) pos.offset = s.offset;
+    }
+    const reset = new Set(partitions.map((p) => key(p.topic, p.partition)));
+    this.#buffer = this.#buffer.filter((r) => !reset.has(key(r.topic, r.partition)));
+    this.#log.info('resetting offsets', {
+      group: this.config.groupId,
+      why,
+      to: policy,
+      partitions: starts.length > 20 ? `${starts.length} partitions` : starts.map((s) => `${s.topic}-${s.partition}@${s.offset}`).join(','),
+    });
+    return starts;
+  }
+
   // ------------------------------------------------------------ rebalancing
 
   async #ensureActive(): Promise<void> {
@@ -356,17 +380,18 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
     try {
       const committed = new Map((await this.coordinator.fetchOffsets(this.config.groupId, this.#assigned)).map((c) => [key(c.topic, c.partition), c.offset]));
       starts = [];
+      const uncommitted: { topic: string; partition: number }[] = [];
       for (const p of this.#assigned) {
         const c = committed.get(key(p.topic, p.partition)) ?? -1;
         if (c >= 0) {
           await fetcher.seek(p.topic, p.partition, c);
           this.#positions.get(key(p.topic, p.partition))!.offset = c;
           starts.push({ ...p, offset: c, from: 'committed' });
-        } else {
-          starts.push(await this.#reset(p.topic, p.partition, 'no committed offset'));
-        }
-        if (this.#fetcher !== fetcher) return;
+        } else uncommitted.push(p);
       }
+      if (this.#fetcher !== fetcher) return;
+      if (uncommitted.length > 0) starts.push(...(await this.#resetMany(fetcher, uncommitted, 'no committed offset')));
+      if (this.#fetcher !== fetcher) return;
     } catch (err) {
       if (err instanceof NoOffsetForPartitionError) throw err;
       if ((err instanceof KafkaError && err.retriable) || isConnectionFailure(err)) {
