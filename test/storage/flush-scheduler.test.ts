@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FlushScheduler, type GroupSync } from '../../src/storage/flush-scheduler.js';
-import { FileSystemSync, kernelReportsSyncfsErrors } from '../../src/storage/syncfs.js';
+import { FileSyncBatcher, FileSystemSync, kernelReportsSyncfsErrors } from '../../src/storage/syncfs.js';
+import { promises as fsp } from 'node:fs';
 import { PartitionLog } from '../../src/storage/log.js';
 import { batchOf, cfg, readAll, tmpLogDir } from './helpers.js';
 
@@ -179,6 +180,22 @@ describe('FlushScheduler', () => {
       for (const log of logs) expect(log.flushedOffset).toBe(0);
       await until(() => s.stats.running === 0);
       await s.run(async () => ({ appends: 0, fsyncs: 0 }));
+    });
+
+    it('checkpoint fsyncs asked for in one turn share one syncfs when there are enough of them', async () => {
+      const t = tmpLogDir();
+      cleanups.push(t.cleanup);
+      const calls: string[][] = [];
+      const fake = { sync: async (dirs: string[]) => void calls.push(dirs) } as unknown as FileSystemSync;
+      const b = new FileSyncBatcher(fake, 4);
+      const open = (n: number) => Promise.all(Array.from({ length: n }, (_, i) => fsp.open(path.join(t.dir, `cp-${n}-${i}`), 'w')));
+      const many = await open(6);
+      await Promise.all(many.map((fh) => b.sync(fh, t.dir)));
+      expect(calls).toEqual([[t.dir, t.dir, t.dir, t.dir, t.dir, t.dir]]);
+      const few = await open(2);
+      await Promise.all(few.map((fh) => b.sync(fh, t.dir))); // below the threshold: their own fsyncs
+      expect(calls.length).toBe(1);
+      for (const fh of [...many, ...few]) await fh.close();
     });
 
     it.runIf(kernelReportsSyncfsErrors())('FileSystemSync runs syncfs through sync -f and reports a failure with its message', async () => {
