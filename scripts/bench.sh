@@ -160,6 +160,9 @@ if want e2e; then
   # the sections before wrote gigabytes: let the kernel write them back first, or every fsync
   # of this section waits behind that writeback (p50 3-10 ms instead of ~1 ms)
   sync
+  # the floor: a record is exposed only once flushed, so no e2e figure beats the disk's own
+  # fdatasync (its tail included); measured on the broker's disk
+  echo "  machine: $(node dist/bench/fsync-latency.js 5 "$DIR")"
   e=(); e99=(); e999=()
   for r in $(seq 1 "$RUNS"); do
     create_topic "bench-e2e-$r"

@@ -24,6 +24,8 @@ interface InFlight {
   resolve: (r: Reader) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
+  /** The socket the request went out on: only its closing fails the request. */
+  socket: net.Socket;
 }
 
 export class KafkaConnection {
@@ -82,7 +84,7 @@ export class KafkaConnection {
       socket.on('close', () => {
         clearTimeout(timer);
         if (this.#socket === socket) this.#socket = undefined;
-        this.#failAll(new ConnectionError(`connection to ${this.host}:${this.port} closed`));
+        this.#failAll(socket, new ConnectionError(`connection to ${this.host}:${this.port} closed`));
       });
     }).finally(() => {
       this.#connecting = undefined;
@@ -100,8 +102,9 @@ export class KafkaConnection {
     pending.resolve(new Reader(frame, 4));
   }
 
-  #failAll(err: Error): void {
+  #failAll(socket: net.Socket, err: Error): void {
     for (const [id, p] of this.#inFlight) {
+      if (p.socket !== socket) continue;
       clearTimeout(p.timer);
       p.reject(err);
       this.#inFlight.delete(id);
@@ -150,8 +153,15 @@ export class KafkaConnection {
       const timer = setTimeout(() => {
         this.#inFlight.delete(correlationId);
         reject(new RequestTimeoutError(`request (api ${apiKey} v${apiVersion}) to ${this.host}:${this.port} timed out after ${timeoutMs} ms`));
+        // As Kafka's clients do: a connection with an unanswered request is not used again (the
+        // requests behind it would wait for the same stalled broker, and an answer arriving
+        // late would belong to nobody); the others in flight fail now, the next request
+        // connects afresh.
+        this.#failAll(socket, new ConnectionError(`connection to ${this.host}:${this.port} closed: a request on it timed out after ${timeoutMs} ms`));
+        if (this.#socket === socket) this.#socket = undefined;
+        socket.destroy();
       }, timeoutMs);
-      this.#inFlight.set(correlationId, { resolve, reject, timer });
+      this.#inFlight.set(correlationId, { resolve, reject, timer, socket });
       send();
     });
   }
