@@ -257,7 +257,8 @@ export class RestServer {
         throw Errors.kafka(new Error(`the ${what} of ${r.topic}-${r.partition} offset ${r.offset} is not ${format}: ${(err as Error).message}`));
       }
     };
-    return { topic: r.topic, key: await conv(r.key, 'key'), value: await conv(r.value, 'value'), partition: r.partition, offset: r.offset };
+    // the order of Confluent's quickstart answers
+    return { key: await conv(r.key, 'key'), value: await conv(r.value, 'value'), partition: r.partition, offset: r.offset, topic: r.topic };
   }
 
   async #offsets(req: http.IncomingMessage, m: string, group: string, name: string): Promise<Reply> {
