@@ -4,7 +4,7 @@
  * refused before the first byte, an `Expect: 100-continue` gets the 413 instead of the 100),
  * Confluent's content types (application/vnd.kafka[.embedded].v2+json) and Accept negotiation.
  */
-import type http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Errors, RestError } from './errors.js';
 
 export type EmbeddedFormat = 'binary' | 'json' | 'avro';
@@ -91,12 +91,9 @@ export function recordsFormat(accept: string | undefined): EmbeddedFormat {
 }
 
 /** Reads a request body, at most `limit` bytes; past it, stops reading and rejects with 413. */
-export function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) {
-    req.pause();
-    return Promise.reject(Errors.tooLarge(limit));
-  }
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(Errors.tooLarge(limit));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -107,7 +104,7 @@ export function readBody(req: http.IncomingMessage, limit: number): Promise<Buff
         done = true;
         chunks.length = 0;
         req.off('data', onData);
-        req.pause();
+        req.resume(); // discarded from here on (sendError cuts the connection if it goes on)
         reject(Errors.tooLarge(limit));
         return;
       }
@@ -143,7 +140,7 @@ export function asObject(v: unknown, what: string): Record<string, unknown> {
 }
 
 /** Writes a reply (a JSON body, or none for 204); errors get Confluent's body. */
-export function send(res: http.ServerResponse, status: number, contentType: string, body: unknown): void {
+export function send(res: ServerResponse, status: number, contentType: string, body: unknown): void {
   if (status === 204) {
     res.writeHead(204);
     res.end();
@@ -154,15 +151,21 @@ export function send(res: http.ServerResponse, status: number, contentType: stri
   res.end(text);
 }
 
-export function sendError(res: http.ServerResponse, err: RestError): void {
+export function sendError(res: ServerResponse, err: RestError): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   if (err.status === 413) {
-    // the rest of the body is never read: the connection cannot carry another request
-    res.setHeader('Connection', 'close');
-    res.once('finish', () => setTimeout(() => res.socket?.destroy(), 2000).unref());
+    // the rest of the body is discarded, not kept; a client still sending after 2 s is cut off
+    const req = res.req;
+    res.once('finish', () => {
+      if (req.complete) return;
+      const socket = req.socket;
+      setTimeout(() => {
+        if (!req.complete) socket.destroy();
+      }, 2000).unref();
+    });
   }
   send(res, err.status, V2_JSON, err.body());
 }

@@ -106,7 +106,11 @@ describe('REST proxy', () => {
     expect(topics.type).toBe(V2);
     expect(topics.json).toEqual(expect.arrayContaining(['binarytest', 'jsontest', 'multi']));
     const replica = [{ broker: 1, leader: true, in_sync: true }];
-    const t = await http(`${rest.url}/topics/multi`, 'GET');
+    // the controller elects the leaders of a new topic a moment after its creation
+    const t = await until('leaders of multi', async () => {
+      const r = await http(`${rest.url}/topics/multi`, 'GET');
+      return r.json.partitions.every((p: { leader: number }) => p.leader === 1) ? r : undefined;
+    });
     expect(t.json).toEqual({
       name: 'multi',
       configs: { 'retention.ms': '86400000' },
