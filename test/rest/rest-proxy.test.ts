@@ -10,6 +10,7 @@ import { createTopic } from '../../src/admin/topic-admin.js';
 import { consumerIdPath } from '../../src/zk/paths.js';
 import { TestCluster, until } from '../helpers/broker-cluster.js';
 import { http, sh, startRest, type RestProcess } from '../helpers/rest.js';
+import { startRegistry, type RegistryProcess } from '../helpers/registry.js';
 
 const V2 = 'application/vnd.kafka.v2+json';
 const BIN = 'application/vnd.kafka.binary.v2+json';
@@ -18,6 +19,7 @@ const IDLE_MS = 3000;
 
 let cluster: TestCluster;
 let rest: RestProcess;
+let registry: RegistryProcess;
 let host: string;
 
 /** A Confluent documentation command with its host (localhost:8082) replaced by this proxy's. */
@@ -25,10 +27,12 @@ const curl = (cmd: string): Promise<string> => sh(cmd.replace(/http:\/\/localhos
 
 beforeAll(async () => {
   cluster = await new TestCluster('rest').start(1);
-  for (const t of ['binarytest', 'jsontest', 'offsets-t', 'idle-t']) await createTopic(cluster.zk, t, { partitions: 1, replicationFactor: 1 });
+  for (const t of ['binarytest', 'jsontest', 'avrotest', 'avrokeytest2', 'offsets-t', 'idle-t']) await createTopic(cluster.zk, t, { partitions: 1, replicationFactor: 1 });
   await createTopic(cluster.zk, 'multi', { partitions: 3, replicationFactor: 1, config: { 'retention.ms': '86400000' } });
+  registry = await startRegistry(cluster.zkConnect);
   rest = await startRest([
     '--zookeeper', cluster.zkConnect,
+    '--schema-registry-url', registry.url,
     '--bootstrap-server', cluster.bootstrap,
     '--listeners', 'http://127.0.0.1:0',
     '--override', `consumer.instance.timeout.ms=${IDLE_MS}`,
@@ -39,6 +43,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const code = await rest?.stop();
+  await registry?.stop();
   await cluster?.stop();
   expect(code).toBe(0);
 });
@@ -99,6 +104,44 @@ describe('REST proxy', () => {
     expect([sub.status, sub.type, sub.text]).toEqual([200, V2, '{"topics":["jsontest"]}']);
     expect(await curl(`curl -X DELETE -H "Content-Type: application/vnd.kafka.v2+json" \\
       http://localhost:8082/consumers/my_json_consumer/instances/my_consumer_instance`)).toBe('');
+  });
+
+  it("produces and consumes Avro data with Confluent's quickstart commands (schema registry)", async () => {
+    const produced = await curl(`curl -X POST -H "Content-Type: application/vnd.kafka.avro.v2+json" \\
+      -H "Accept: application/vnd.kafka.v2+json" \\
+      --data '{"value_schema": "{\\"type\\": \\"record\\", \\"name\\": \\"User\\", \\"fields\\": [{\\"name\\": \\"name\\", \\"type\\": \\"string\\"}]}", "records": [{"value": {"name": "testUser"}}]}' \\
+      "http://localhost:8082/topics/avrotest"`);
+    expect(produced).toMatch(/^\{"offsets":\[\{"partition":0,"offset":0,"error_code":null,"error":null\}\],"key_schema_id":null,"value_schema_id":\d+\}$/);
+    const valueId = JSON.parse(produced).value_schema_id as number;
+    const both = JSON.parse(await curl(`curl -X POST -H "Content-Type: application/vnd.kafka.avro.v2+json" \\
+      -H "Accept: application/vnd.kafka.v2+json" \\
+      --data '{"key_schema": "{\\"name\\":\\"user_id\\"  ,\\"type\\": \\"int\\"   }", "value_schema": "{\\"type\\": \\"record\\", \\"name\\": \\"User\\", \\"fields\\": [{\\"name\\": \\"name\\", \\"type\\": \\"string\\"}]}", "records": [{"key" : 1 , "value": {"name": "testUser"}}]}' \\
+      "http://localhost:8082/topics/avrokeytest2"`));
+    expect(both.offsets).toEqual([{ partition: 0, offset: 0, error_code: null, error: null }]);
+    expect(both.value_schema_id).toBe(valueId); // the same schema: the same id
+    expect(typeof both.key_schema_id).toBe('number');
+    expect(await curl(`curl -X POST  -H "Content-Type: application/vnd.kafka.v2+json" \\
+      --data '{"name": "my_consumer_instance", "format": "avro", "auto.offset.reset": "earliest"}' \\
+      http://localhost:8082/consumers/my_avro_consumer`)).toBe(
+      `{"instance_id":"my_consumer_instance","base_uri":"http://${host}/consumers/my_avro_consumer/instances/my_consumer_instance"}`,
+    );
+    expect(await curl(`curl -X POST -H "Content-Type: application/vnd.kafka.v2+json" --data '{"topics":["avrotest"]}' \\
+      http://localhost:8082/consumers/my_avro_consumer/instances/my_consumer_instance/subscription`)).toBe('');
+    expect(await recordsOf(`curl -X GET -H "Accept: application/vnd.kafka.avro.v2+json" \\
+      http://localhost:8082/consumers/my_avro_consumer/instances/my_consumer_instance/records`)).toBe(
+      '[{"key":null,"value":{"name":"testUser"},"partition":0,"offset":0,"topic":"avrotest"}]',
+    );
+    expect(await curl(`curl -X DELETE -H "Content-Type: application/vnd.kafka.v2+json" \\
+      http://localhost:8082/consumers/my_avro_consumer/instances/my_consumer_instance`)).toBe('');
+    // a record that does not fit its schema, a schema that is not Avro, values without a schema
+    const bad = async (body: unknown) => {
+      const r = await http(`${rest.url}/topics/avrotest`, 'POST', { type: 'application/vnd.kafka.avro.v2+json', body });
+      return [r.status, r.json.error_code];
+    };
+    expect(await bad({ value_schema_id: valueId, records: [{ value: { name: 7 } }] })).toEqual([422, 42203]);
+    expect(await bad({ value_schema: '{"type":"integer"}', records: [{ value: 1 }] })).toEqual([422, 42205]);
+    expect(await bad({ records: [{ value: { name: 'x' } }] })).toEqual([422, 42202]);
+    expect(await bad({ value_schema_id: valueId, records: [{ key: 1, value: { name: 'x' } }] })).toEqual([422, 42201]);
   });
 
   it('answers metadata from ZooKeeper: topics, partitions with leader and ISR, brokers', async () => {
