@@ -58,7 +58,7 @@ export interface RestServerOptions {
 
 type Reply = { status: number; body?: unknown; type?: string };
 
-const INSTANCE_FIELDS = new Set(['name', 'format', 'auto.offset.reset', 'auto.commit.enable', 'fetch.min.bytes', 'consumer.request.timeout.ms']);
+const INSTANCE_FIELDS = new Set(['name', 'format', 'auto.offset.reset', 'auto.commit.enable', 'fetch.min.bytes']);
 
 export class RestServer {
   readonly server: http.Server;
