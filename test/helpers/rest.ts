@@ -1,9 +1,10 @@
 /**
  * Starts a real REST proxy process (dist/src/bin/kafka-rest-start.js) on a free port; stops it
- * by pid. `curl` runs the real curl with a shell command line (Confluent's documented commands,
- * the host replaced), `http` one call through fetch.
+ * by pid. `sh` runs a shell command line (the real curl, Confluent's documented commands), `http`
+ * one call through node:http.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
 import path from 'node:path';
 import { ROOT } from './zk-ensemble.js';
 import { until } from './broker-cluster.js';
@@ -56,21 +57,30 @@ export interface HttpAnswer {
   json: any;
 }
 
-export async function http(url: string, method: string, opts: { body?: unknown; type?: string; accept?: string } = {}): Promise<HttpAnswer> {
-  const headers: Record<string, string> = {};
+/** One call through node:http (fetch refuses a GET with a body, which GET .../offsets takes). */
+export function http(url: string, method: string, opts: { body?: unknown; type?: string; accept?: string } = {}): Promise<HttpAnswer> {
+  const headers: Record<string, string | number> = {};
   if (opts.type) headers['Content-Type'] = opts.type;
   if (opts.accept) headers.Accept = opts.accept;
-  const res = await fetch(url, {
-    method,
-    headers,
-    body: opts.body === undefined ? undefined : typeof opts.body === 'string' || Buffer.isBuffer(opts.body) ? (opts.body as string) : JSON.stringify(opts.body),
+  const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? Buffer.from(opts.body) : Buffer.isBuffer(opts.body) ? opts.body : Buffer.from(JSON.stringify(opts.body));
+  if (body) headers['Content-Length'] = body.length;
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, type: (res.headers['content-type'] as string | undefined) ?? null, text, json });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
   });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, type: res.headers.get('content-type'), text, json };
 }
