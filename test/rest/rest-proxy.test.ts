@@ -43,6 +43,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const code = await rest?.stop();
+  if (process.env.DEBUG_REST) console.log(rest?.output());
   await registry?.stop();
   await cluster?.stop();
   expect(code).toBe(0);
