@@ -5,6 +5,7 @@
  * documented error, and an idle consumer instance closed after consumer.instance.timeout.ms.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { murmur2Partition } from '../../src/client/partitioner.js';
 import { createTopic } from '../../src/admin/topic-admin.js';
 import { consumerIdPath } from '../../src/zk/paths.js';
@@ -241,6 +242,19 @@ describe('REST proxy', () => {
       `head -c 3000000 /dev/zero | tr '\\0' 'A' | curl -s -o /dev/null -w '%{http_code}' -X POST -H "Transfer-Encoding: chunked" -H "Content-Type: ${BIN}" --data-binary @- ${rest.url}/topics/binarytest || true`,
     );
     expect(code).toBe('413');
+    expect((await http(`${rest.url}/brokers`, 'GET')).status).toBe(200);
+  });
+
+  it('keeps its memory while refusing a large streamed body', async () => {
+    const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${rest.proc.pid}/status`, 'utf8'))![1]) * 1024;
+    const before = rss();
+    const started = Date.now();
+    const out = await sh(
+      `head -c 200000000 /dev/zero | curl -s -o /dev/null -w '%{http_code}' -X POST -T - -H "Content-Type: ${BIN}" ${rest.url}/topics/binarytest || true`,
+    );
+    expect(out).toBe('413');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(rss() - before).toBeLessThan(32 * 1024 * 1024);
     expect((await http(`${rest.url}/brokers`, 'GET')).status).toBe(200);
   });
 
