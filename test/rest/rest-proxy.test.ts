@@ -185,6 +185,21 @@ describe('REST proxy', () => {
     ]);
   });
 
+  it('subscribes by topic_pattern (a 0.8 whitelist) and reads every partition of the topics it matches', async () => {
+    const base = `${rest.url}/consumers/pat-g/instances/pat`;
+    expect((await http(`${rest.url}/consumers/pat-g`, 'POST', { type: V2, body: { name: 'pat', 'auto.offset.reset': 'earliest' } })).status).toBe(200);
+    expect((await http(`${base}/subscription`, 'POST', { type: V2, body: { topic_pattern: 'mul.*' } })).status).toBe(204);
+    expect((await http(`${base}/subscription`, 'GET')).json).toEqual({ topics: ['multi'] });
+    const got: { partition: number; offset: number; topic: string }[] = [];
+    await until('the 7 records of multi', async () => {
+      got.push(...(await http(`${base}/records?timeout=200`, 'GET', { accept: BIN })).json);
+      return got.length >= 7;
+    });
+    expect(got.length).toBe(7);
+    expect(new Set(got.map((r) => `${r.topic}-${r.partition}-${r.offset}`)).size).toBe(7);
+    expect((await http(base, 'DELETE')).status).toBe(204);
+  });
+
   it('commits what was read, or the offsets given (+1, as Confluent), and reads them back', async () => {
     await http(`${rest.url}/topics/offsets-t`, 'POST', { type: BIN, body: { records: [{ value: 'YQ==' }, { value: 'Yg==' }, { value: 'Yw==' }] } });
     const base = `${rest.url}/consumers/off-g/instances/c1`;
