@@ -1,0 +1,3 @@
+import { kafkaRestMain } from '../cli/kafka-rest.js';
+
+void kafkaRestMain(process.argv);
