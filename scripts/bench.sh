@@ -29,6 +29,8 @@
 #   log           the storage benchmark: npm run bench:log (log append vs raw sequential write)
 #   cleaner       the log cleaner on a 1 GiB dirty log with 10% distinct keys: MB/s, and our
 #                 producer's throughput on another topic while it cleans, as a ratio to alone
+#   rest          the REST proxy's produce throughput (binary and json, batches of 100 records,
+#                 1 and 8 requests in flight) as a ratio to our producer
 #   scale-cluster (long, only with --only scale-cluster) ZooKeeper and 3 brokers of its own,
 #                 10,000 partitions at RF=3: topic creation, controller failover, controlled
 #                 shutdown, restarts, broker RSS, a rebalance of 8 consumers; then broker RSS
@@ -49,7 +51,7 @@ while [ $# -gt 0 ]; do
     --records) RECORDS=$2; shift 2 ;;
     --kafkajs-records) KAFKAJS_RECORDS=$2; shift 2 ;;
     --only) shift; while [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; do ONLY="$ONLY $1"; shift; done ;;
-    -h|--help) sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -286,6 +288,12 @@ fi
 if want mirror; then
   section "mirror: kafka-mirror-maker to a second cluster (a broker under a chroot of this ZooKeeper), 1 and 4 streams, vs our producer writing the same records there"
   node --max-semi-space-size=64 dist/bench/mirror-bench.js --zookeeper "$ZK" --broker "$BROKER" --records $(( RECORDS / 4 )) --runs "$RUNS" 2>&1 | sed 's/^/  /'
+fi
+
+# ---------------------------------------------------------------------------------------------
+if want rest; then
+  section "rest: REST proxy produce throughput, batches of 100 records of 100 bytes (binary, json) vs our producer"
+  node dist/bench/rest-bench.js --zookeeper "$ZK" --broker "$BROKER" --records $(( RECORDS / 20 )) --runs "$RUNS" 2>&1 | sed 's/^/  /'
 fi
 
 # ---------------------------------------------------------------------------------------------
