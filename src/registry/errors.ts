@@ -3,20 +3,9 @@
  * with the HTTP status N's first three digits (409 is its own code: Confluent's
  * INCOMPATIBLE_SCHEMA_ERROR_CODE is Response.Status.CONFLICT).
  */
-import { ProjectError } from '../common/errors.js';
+import { ConfluentHttpError } from '../common/confluent-http.js';
 
-export class RegistryError extends ProjectError {
-  readonly status: number;
-  readonly errorCode: number;
-  constructor(status: number, errorCode: number, message: string, cause?: unknown) {
-    super(message, { cause, context: { errorCode } });
-    this.status = status;
-    this.errorCode = errorCode;
-  }
-  body(): string {
-    return JSON.stringify({ error_code: this.errorCode, message: this.message });
-  }
-}
+export class RegistryError extends ConfluentHttpError {}
 
 export const Errors = {
   subjectNotFound: (s: string) => new RegistryError(404, 40401, `Subject '${s}' not found.`),

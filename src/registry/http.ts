@@ -8,6 +8,7 @@ import http from 'node:http';
 import { isCompatibilityLevel, parseAvroSchema, storedSchemaText, type AvroType } from '../common/avro.js';
 import { Errors, RegistryError } from './errors.js';
 import type { SchemaStore } from './store.js';
+import { closeHttp, listenHttp } from '../common/confluent-http.js';
 
 export const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 const ACCEPTED_TYPES = new Set([CONTENT_TYPE, 'application/vnd.schemaregistry+json', 'application/json', 'application/octet-stream']);
@@ -60,15 +61,11 @@ export class RegistryHttp {
   }
 
   listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve((this.server.address() as { port: number }).port));
-    });
+    return listenHttp(this.server, host, port);
   }
 
   close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return closeHttp(this.server);
   }
 
   async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -9,20 +9,9 @@
  * Errors of HTTP itself (a body that is not JSON, an unknown path, a content type no resource
  * consumes, a body over the limit) carry the plain status as their code, as Jersey's do.
  */
-import { ProjectError } from '../common/errors.js';
+import { ConfluentHttpError } from '../common/confluent-http.js';
 
-export class RestError extends ProjectError {
-  readonly status: number;
-  readonly errorCode: number;
-  constructor(status: number, errorCode: number, message: string, cause?: unknown) {
-    super(message, { cause, context: { errorCode } });
-    this.status = status;
-    this.errorCode = errorCode;
-  }
-  body(): string {
-    return JSON.stringify({ error_code: this.errorCode, message: this.message });
-  }
-}
+export class RestError extends ConfluentHttpError {}
 
 export const Errors = {
   topicNotFound: (t: string) => new RestError(404, 40401, `Topic ${t} not found.`),

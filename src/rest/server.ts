@@ -40,6 +40,7 @@ import {
 } from './http-util.js';
 import type { Metadata } from './metadata.js';
 import type { ProduceHandler } from './produce.js';
+import { closeHttp, listenHttp } from '../common/confluent-http.js';
 
 export interface RestServerOptions {
   metadata: Metadata;
@@ -77,15 +78,11 @@ export class RestServer {
   }
 
   listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve((this.server.address() as { port: number }).port));
-    });
+    return listenHttp(this.server, host, port);
   }
 
   close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return closeHttp(this.server);
   }
 
   async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
