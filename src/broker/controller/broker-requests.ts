@@ -48,7 +48,7 @@ export class BrokerRequests {
    * LeaderAndIsr to every live replica of the partitions: one request per broker for up to
    * LEADER_AND_ISR_BATCH partitions (a broker creates the logs of new partitions while it
    * handles one; smaller requests keep each well inside the request timeout). Resolves once
-   * every broker answered (or was dropped).
+   * every broker answered (or was dropped), a broker in controlled shutdown excepted.
    */
   sendLeaderAndIsr(partitions: TP[]): Promise<void> {
     const live = this.ctx.reachableIds();
@@ -74,7 +74,9 @@ export class BrokerRequests {
           partitionStates: states,
           liveLeaders: [...this.ctx.liveBrokers.values()].filter((b) => leaders.has(b.id)).map((b) => ({ id: b.id, host: b.host, port: b.port })),
         });
-        answered.push(sent);
+        // a broker in controlled shutdown is told too, but nothing waits for it: it is leaving,
+        // and it answers last (it also stops every replica it has)
+        if (!this.ctx.shuttingDown.has(broker)) answered.push(sent);
       }
     }
     if (answered.length === 0) return Promise.resolve();
@@ -86,7 +88,7 @@ export class BrokerRequests {
   /**
    * UpdateMetadata (every partition) to every live broker, encoded once for all of them; a
    * snapshot still waiting in a broker's queue is replaced. Resolves once every broker answered
-   * it (or a snapshot that replaced it), or was dropped.
+   * it (or a snapshot that replaced it), or was dropped, a broker in controlled shutdown excepted.
    */
   sendUpdateMetadata(): Promise<void> {
     const live = this.ctx.reachableIds();
@@ -102,8 +104,8 @@ export class BrokerRequests {
     const encoded = (): Buffer => (body ??= codec.encodeRequest(new Writer(64 * 1024), 0, req).finish());
     const after = this.#leaderAndIsrAnswered;
     this.#leaderAndIsrAnswered = undefined;
-    const answered = [...this.ctx.liveBrokers.keys()].map((id) => this.channels.sendEncoded(id, codec, encoded, 'update-metadata', after));
-    return Promise.all(answered).then(() => undefined);
+    const answered = [...this.ctx.liveBrokers.keys()].map((id) => ({ id, sent: this.channels.sendEncoded(id, codec, encoded, 'update-metadata', after) }));
+    return Promise.all(answered.filter((a) => !this.ctx.shuttingDown.has(a.id)).map((a) => a.sent)).then(() => undefined);
   }
 
   /** StopReplica; `onDone` runs with the partitions the broker reports stopped without error. */
