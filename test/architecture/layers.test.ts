@@ -1,5 +1,5 @@
 /**
- * Imports point one way (style.md): cli -> verify|mirror -> client|broker -> coordinator|admin ->
+ * Imports point one way (style.md): cli -> verify|mirror|ui -> client|broker -> coordinator|admin ->
  * zk|storage|network -> protocol -> common (coordinator: the group coordinator and the records
  * of __consumer_offsets, above protocol and storage, below broker). A file may import from its
  * own folder and from the folders its layer lists; nothing below may reach up.
@@ -24,7 +24,8 @@ const ALLOWED: Record<string, string[]> = {
   broker: ['coordinator', 'admin', 'zk', 'storage', 'network', 'protocol', 'common'],
   verify: ['client', 'admin', 'zk', 'network', 'protocol', 'common'],
   mirror: ['client', 'admin', 'zk', 'network', 'protocol', 'common'],
-  cli: ['registry', 'verify', 'mirror', 'client', 'broker', 'coordinator', 'admin', 'zk', 'storage', 'network', 'protocol', 'common'],
+  ui: ['client', 'zk', 'network', 'protocol', 'common'],
+  cli: ['ui', 'registry', 'verify', 'mirror', 'client', 'broker', 'coordinator', 'admin', 'zk', 'storage', 'network', 'protocol', 'common'],
   bin: ['cli', 'registry', 'broker', 'client', 'network', 'common'],
 };
 
