@@ -84,9 +84,13 @@ export async function uiStartMain(argv: string[]): Promise<void> {
     logger,
   });
   let http: UiHttp;
-  let port: number;
   try {
     http = new UiHttp(map);
+  } catch (err) {
+    fail(TOOL, describeError(err));
+  }
+  let port: number;
+  try {
     port = await http.listen(settings.host, settings.port);
   } catch (err) {
     fail(TOOL, `cannot listen on ${settings.host}:${settings.port}: ${describeError(err)}`);

@@ -63,7 +63,7 @@ export class ClusterMap extends EventEmitter<{ change: [Section] }> {
   #zkView: ZooKeeperView;
   #closed = false;
   #statusSignature = '';
-  #connected!: () => void;
+  #connected: () => void = () => undefined;
   /** Resolves once the first ZooKeeper session is connected and the watches are set. */
   readonly ready: Promise<void>;
 
