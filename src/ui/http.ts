@@ -138,7 +138,7 @@ export class UiHttp {
     const [, what, name] = parts;
     switch (parts.length === 3 ? `${what}/` : what) {
       case 'stream':
-        return this.#stream(req, res);
+        return this.#stream(res);
       case 'cluster':
         return this.#json(res, 200, m.snapshot());
       case 'zookeeper':
@@ -173,7 +173,7 @@ export class UiHttp {
     res.end(text);
   }
 
-  #stream(req: http.IncomingMessage, res: http.ServerResponse): void {
+  #stream(res: http.ServerResponse): void {
     res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     res.socket?.setNoDelay(true);
     const snapshot = this.#map.snapshot();
@@ -181,7 +181,7 @@ export class UiHttp {
     res.write(`retry: 1000\n${lastId !== undefined ? `id: ${lastId}\n` : ''}event: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`);
     this.#streams.add(res);
     const done = (): void => void this.#streams.delete(res);
-    req.on('close', done);
+    res.on('close', done); // the connection went (req's 'close' only means its body was read)
     res.on('error', done);
   }
 

@@ -187,8 +187,10 @@ describe('the cluster map in Chromium', () => {
       await page.waitForFunction((g) => document.querySelector<HTMLElement>(`[data-group="${g}"] tr[data-group-partition="lag/0"]`)?.dataset.lag === '0', group, WAIT);
       c.kill('SIGSTOP');
       await producer.sendBatch(Array.from({ length: 200 }, (_, i) => ({ topic: 'lag', value: `b${i}` })));
+      // the consumer is stopped before the first of the 200 records is sent: all of them are lag
       await page.waitForFunction((g) => Number(document.querySelector<HTMLElement>(`[data-group="${g}"] tr[data-group-partition="lag/0"]`)?.dataset.lag) === 200, group, WAIT);
       expect(Number(await page.locator(`[data-group="${group}"]`).getAttribute('data-total-lag'))).toBe(200);
+      expect(await page.locator(`[data-group="${group}"] tr[data-group-partition="lag/0"] td`).nth(4).textContent()).toBe('210');
       await shot('5-lag.png');
       c.kill('SIGCONT');
       await page.waitForFunction((g) => document.querySelector<HTMLElement>(`[data-group="${g}"] tr[data-group-partition="lag/0"]`)?.dataset.lag === '0', group, WAIT);

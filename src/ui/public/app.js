@@ -26,7 +26,7 @@ function renderBanner() {
   const z = state.zookeeper;
   const b = $('banner');
   let text = '';
-  if (state.stream === 'closed') text = 'Lost the connection to the cluster map server; reconnecting… (what you see may be stale)';
+  if (state.stream === 'closed' || state.stream === 'reconnecting') text = 'Lost the connection to the cluster map server; reconnecting… (what you see may be stale)';
   else if (z && z.state !== 'connected') {
     text = z.state === 'connecting'
       ? `Connecting to ZooKeeper ${z.connect}…${z.error ? ` (${z.error})` : ''}`
@@ -124,7 +124,11 @@ function connect() {
     renderBanner();
   };
   es.onopen = () => setStream('open');
-  es.onerror = () => setStream(es.readyState === EventSource.CLOSED ? 'closed' : 'closed');
+  es.onerror = () => {
+    if (es.readyState !== EventSource.CLOSED) return setStream('reconnecting'); // EventSource retries by itself
+    setStream('closed');
+    setTimeout(connect, 2000); // an answer that was not a stream: the browser gives up, we do not
+  };
   const on = (name, fn) => es.addEventListener(name, (m) => fn(JSON.parse(m.data)));
   on('snapshot', (s) => {
     Object.assign(state, { zookeeper: s.zookeeper, controller: s.controller, brokers: s.brokers, topics: s.topics, groups: s.groups, events: s.events });
