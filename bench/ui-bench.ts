@@ -143,7 +143,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+main().then(() => process.exit(0), (err: unknown) => {
   console.error(`ui-bench: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });
