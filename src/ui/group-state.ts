@@ -57,9 +57,14 @@ interface Group {
   owners: Map<string, Map<number, string>>;
   offsets: Map<string, Map<number, OffsetEntry>>;
   membersLoaded: boolean;
+  /** A group the map found at its start: incomplete while its znodes are first read is no rebalance (until then). */
+  settleUntil: number;
   rebalanceStartedAt: number | undefined;
   lastRebalance: GroupView['lastRebalance'];
 }
+
+/** How long the znodes of a group found at the map's start may take to be read before an incomplete assignment counts as a rebalance. */
+const SETTLE_MS = 2000;
 
 export interface GroupSources {
   partitionsOf: (topic: string) => number[] | undefined;
@@ -91,7 +96,8 @@ export class GroupState {
   #onGroups(children: string[]): void {
     const { added, removed } = diffNames(new Set(this.#groups.keys()), children);
     for (const g of added) {
-      this.#groups.set(g, { members: new Map(), owners: new Map(), offsets: new Map(), membersLoaded: false, rebalanceStartedAt: undefined, lastRebalance: undefined });
+      const settleUntil = this.#loaded ? 0 : Date.now() + SETTLE_MS;
+      this.#groups.set(g, { members: new Map(), owners: new Map(), offsets: new Map(), membersLoaded: false, settleUntil, rebalanceStartedAt: undefined, lastRebalance: undefined });
       if (this.#loaded) this.#timeline.add('group-created', `consumer group ${g} created`, { group: g });
       this.#tree.children(consumerIdsPath(g), (ids) => this.#onMembers(g, ids ?? []));
       this.#tree.children(consumerOwnersRootPath(g), (topics) => this.#onSubtree(g, 'owners', topics ?? []));
@@ -260,9 +266,12 @@ export class GroupState {
   }
 
   #evaluate(group: string, g: Group): void {
-    if (g.membersLoaded) {
+    if (g.membersLoaded && this.#groups.get(group) === g) {
       const complete = this.#complete(g);
-      if (!complete) this.#startRebalance(group, g, 'partitions without a live owner');
+      const settling = g.settleUntil - Date.now();
+      if (complete) g.settleUntil = 0;
+      if (!complete && settling > 0) setTimeout(() => this.#evaluate(group, g), settling + 1).unref();
+      else if (!complete) this.#startRebalance(group, g, 'partitions without a live owner');
       else if (g.rebalanceStartedAt !== undefined) {
         const endedAt = Date.now();
         const durationMs = endedAt - g.rebalanceStartedAt;
