@@ -278,14 +278,14 @@ export class GroupState {
         g.lastRebalance = { startedAt: g.rebalanceStartedAt, durationMs, endedAt };
         g.rebalanceStartedAt = undefined;
         const byMember = new Map<string, string[]>();
-        for (const [t, owners] of [...g.owners].sort()) {
+        for (const [t, owners] of [...g.owners].sort((a, b) => a[0].localeCompare(b[0]))) {
           for (const [p, o] of [...owners].sort((a, b) => a[0] - b[0])) {
             const list = byMember.get(o) ?? [];
             list.push(`${t}-${p}`);
             byMember.set(o, list);
           }
         }
-        const summary = [...byMember].sort().map(([o, ps]) => `${o}: ${ps.join(' ')}`).join('; ');
+        const summary = [...byMember].sort((a, b) => a[0].localeCompare(b[0])).map(([o, ps]) => `${o}: ${ps.join(' ')}`).join('; ');
         this.#timeline.add('rebalance-done', `group ${group}: rebalance done in ${durationMs} ms, ${g.members.size} member(s)${summary ? `; owners ${summary}` : ''}`, { group, durationMs }, endedAt);
       }
     }
