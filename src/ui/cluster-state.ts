@@ -235,8 +235,8 @@ export class ClusterState {
         const to = s.leader < 0 ? 'no leader (offline)' : `leader ${s.leader}`;
         this.#timeline.add('leader', `${topic}-${partition}: ${to}, was ${before.leader < 0 ? 'none' : before.leader} (epoch ${s.leaderEpoch}), ISR [${s.isr.join(',')}]`, { ...about, broker: s.leader });
       } else if (before.isr.join(',') !== s.isr.join(',')) {
-        const shrank = s.isr.length < before.isr.length;
-        this.#timeline.add('isr', `${topic}-${partition}: ISR ${shrank ? 'shrank' : 'changed'} [${before.isr.join(',')}] -> [${s.isr.join(',')}]`, about);
+        const how = s.isr.length < before.isr.length ? 'shrank' : s.isr.length > before.isr.length ? 'grew' : 'changed';
+        this.#timeline.add('isr', `${topic}-${partition}: ISR ${how} [${before.isr.join(',')}] -> [${s.isr.join(',')}]`, about);
       }
     }
     this.#changed('topics');

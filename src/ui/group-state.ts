@@ -247,7 +247,7 @@ export class GroupState {
 
   /** Whether every subscribed partition is owned by a live member's thread (and members share them). */
   #complete(g: Group): boolean {
-    if (g.members.size === 0) return true;
+    if (g.members.size === 0) return [...g.owners.values()].every((o) => o.size === 0); // the last one left: done once its owners are gone
     if ([...g.members.values()].some((r) => r === undefined)) return false;
     const owning = new Set<string>();
     let total = 0;

@@ -104,7 +104,7 @@ function renderGroups() {
 
 function renderTimeline() {
   $('timeline').innerHTML = state.events.slice(-300).reverse().map((e) =>
-    `<li class="k-${e.kind}" data-event="${e.kind}"${e.group ? ` data-event-group="${esc(e.group)}"` : ''}><time>${time(e.time)}</time>${esc(e.text)}</li>`).join('');
+    `<li class="k-${e.kind}${e.kind === 'zookeeper' && !/unreachable|expired/.test(e.text) ? ' ok-text' : ''}" data-event="${e.kind}"${e.group ? ` data-event-group="${esc(e.group)}"` : ''}><time>${time(e.time)}</time>${esc(e.text)}</li>`).join('');
 }
 
 function renderSummary() {
