@@ -41,7 +41,8 @@ export function uiSettings(props: Map<string, string>): UiSettings {
   if (!/^[^,\s/]+:\d+(,[^,\s/]+:\d+)*(\/\S*)?$/.test(zookeeper)) throw new Error(`zookeeper.connect must look like host:port[,host:port...][/chroot], got "${zookeeper}"`);
   const listener = (props.get('listeners') ?? 'http://127.0.0.1:8080').split(',')[0]!.trim();
   const m = /^(?:http:\/\/)?([^:/]*|\[[^\]]+\]):(\d+)\/?$/.exec(listener);
-  if (!m || Number(m[2]) > 65535) throw new Error(`the listener must look like 127.0.0.1:8080 or http://127.0.0.1:8080, got "${listener}" (https is not supported)`);
+  if (!m) throw new Error(`the listener must look like 127.0.0.1:8080 or http://127.0.0.1:8080, got "${listener}" (https is not supported)`);
+  if (Number(m[2]) > 65535) throw new Error(`the listener's port must be 0-65535, got ${m[2]}`);
   return {
     zookeeper,
     host: m[1]!.replace(/^\[|\]$/g, '') || '0.0.0.0',
