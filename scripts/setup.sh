@@ -7,6 +7,8 @@
 #   - nftables (`nft`, for bin/kafka-verify.sh's network partitions);
 #   - strace (test/verify/fsync-durability.test.ts traces the brokers' fdatasync calls);
 #   - curl (test/rest/rest-proxy.test.ts runs Confluent's documented curl commands);
+#   - chromium (Debian's, at /usr/bin/chromium: test/ui/ drives the cluster map page in it
+#     through playwright-core; no browser is ever downloaded);
 #   - node_modules (npm ci) when package-lock.json is newer than the install;
 #   - dist/ (tsc) when a source file is newer than the build;
 #   - a Docker engine for the container tests (test/containers/), only when none answers: as
@@ -26,6 +28,7 @@ if ! /usr/bin/python3 -c 'import kafka' >/dev/null 2>&1; then missing_pkgs+=(pyt
 if ! command -v nft >/dev/null 2>&1 && [ ! -x /usr/sbin/nft ]; then missing_pkgs+=(nftables); fi
 if ! command -v strace >/dev/null 2>&1; then missing_pkgs+=(strace); fi
 if ! command -v curl >/dev/null 2>&1; then missing_pkgs+=(curl); fi
+if [ ! -x /usr/bin/chromium ]; then missing_pkgs+=(chromium); fi
 
 if [ ${#missing_pkgs[@]} -gt 0 ]; then
   cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${missing_pkgs[*]}"
@@ -67,7 +70,7 @@ fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing node modules (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null
 fi
 
 if [ ! -f dist/.built ] || [ -n "$(find src bench tsconfig.json package.json -newer dist/.built -print -quit 2>/dev/null)" ]; then

@@ -149,8 +149,22 @@ export class KafkaServer {
       checkpointSync.use(fsSync);
       this.#fsSync = fsSync;
     }
-    const metrics = new BrokerMetrics({ flushScheduler: defaultFlushScheduler, replicas: () => this.#replicas, isController: () => controller.isActive });
+    let zkState = 'connected';
+    const metrics = new BrokerMetrics({
+      flushScheduler: defaultFlushScheduler,
+      replicas: () => this.#replicas,
+      isController: () => controller.isActive,
+      offlinePartitions: () => controller.offlinePartitionCount(),
+      connections: () => this.#server?.connectionCount ?? 0,
+      logs: () => logs.all(),
+      zkState: () => zkState,
+    });
     this.#metrics = metrics;
+    zk.on('state', (st) => {
+      zkState = st === 'authFailed' ? 'disconnected' : st;
+      metrics.zkState(st);
+    });
+    replicas.onIsrChange((_t, _p, from, to) => metrics.isrChange(from, to));
     const ctx: BrokerContext = {
       config: c,
       metrics,

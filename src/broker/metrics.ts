@@ -4,6 +4,14 @@
  * with a few of our own where Kafka has none (the flush scheduler's queue and fsync counts).
  * Served at `/metrics` on `metrics.port` when that is set (metrics-server.ts); counted always
  * (a counter's increment is cheap, and the counts are per request or per flush, never per record).
+ *
+ * Kafka's beans and their names here: BrokerTopicMetrics MessagesIn/BytesIn/BytesOut per topic
+ * (`..._messagesin_total`, `..._bytesin_total`, `..._bytesout_total`; `..._messagesout_total`
+ * is ours: Kafka counts no messages out), RequestMetrics Requests/TotalTimeMs per API (Produce,
+ * Fetch, ...), ReplicaManager LeaderCount/UnderReplicatedPartitions/IsrShrinksPerSec/
+ * IsrExpandsPerSec, KafkaController ActiveControllerCount/OfflinePartitionsCount, Log Size per
+ * partition (`kafka_log_log_size{topic,partition}`), socket-server-metrics connection-count,
+ * SessionExpireListener SessionState and ZooKeeperDisconnects/ExpiresPerSec.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { apiName } from '../protocol/api-keys.js';
@@ -16,7 +24,17 @@ export interface MetricsSources {
   flushScheduler: FlushScheduler;
   replicas: () => ReplicaManager | undefined;
   isController: () => boolean;
+  /** Partitions without a live leader, as the controller sees them (0 elsewhere). */
+  offlinePartitions?: () => number;
+  /** Open client and broker connections on the listener. */
+  connections?: () => number;
+  /** Every local log with its size on disk (all segments). */
+  logs?: () => readonly { topic: string; partition: number; size: number }[];
+  /** The ZooKeeper session: connected, disconnected, expired, closed. */
+  zkState?: () => string;
 }
+
+const ZK_STATES = ['connected', 'disconnected', 'expired', 'closed'] as const;
 
 export class BrokerMetrics {
   readonly registry = new Registry();
@@ -25,6 +43,12 @@ export class BrokerMetrics {
   readonly #messagesIn: Counter<'topic'>;
   readonly #bytesIn: Counter<'topic'>;
   readonly #produceRequestPartitions: Histogram;
+  readonly #messagesOut: Counter<'topic'>;
+  readonly #bytesOut: Counter<'topic'>;
+  readonly #isrShrinks: Counter;
+  readonly #isrExpands: Counter;
+  readonly #zkDisconnects: Counter;
+  readonly #zkExpires: Counter;
   readonly #unsubscribe: () => void;
 
   constructor(sources: MetricsSources) {
@@ -40,6 +64,49 @@ export class BrokerMetrics {
     });
     this.#messagesIn = new Counter({ name: 'kafka_server_brokertopicmetrics_messagesin_total', help: 'Records appended as leader, by topic', labelNames: ['topic'], registers });
     this.#bytesIn = new Counter({ name: 'kafka_server_brokertopicmetrics_bytesin_total', help: 'Record-set bytes appended as leader, by topic', labelNames: ['topic'], registers });
+    this.#messagesOut = new Counter({ name: 'kafka_server_brokertopicmetrics_messagesout_total', help: 'Records sent to consumers (not followers), by topic (ours: Kafka counts no messages out)', labelNames: ['topic'], registers });
+    this.#bytesOut = new Counter({ name: 'kafka_server_brokertopicmetrics_bytesout_total', help: 'Record-set bytes sent to consumers (not followers), by topic', labelNames: ['topic'], registers });
+    this.#isrShrinks = new Counter({ name: 'kafka_server_replicamanager_isrshrinks_total', help: 'ISR shrinks this broker wrote as leader', registers });
+    this.#isrExpands = new Counter({ name: 'kafka_server_replicamanager_isrexpands_total', help: 'ISR expands this broker wrote as leader', registers });
+    this.#zkDisconnects = new Counter({ name: 'kafka_server_sessionexpirelistener_zookeeperdisconnects_total', help: 'Times the ZooKeeper connection was lost', registers });
+    this.#zkExpires = new Counter({ name: 'kafka_server_sessionexpirelistener_zookeeperexpires_total', help: 'Times the ZooKeeper session expired', registers });
+    new Gauge({
+      name: 'kafka_server_sessionexpirelistener_sessionstate',
+      help: 'The ZooKeeper session state: 1 for the current one',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const now = sources.zkState?.() ?? 'connected';
+        for (const st of ZK_STATES) this.set({ state: st }, st === now ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'kafka_controller_kafkacontroller_offlinepartitionscount',
+      help: 'Partitions without a live leader (on the controller; 0 elsewhere)',
+      registers,
+      collect() {
+        this.set(sources.offlinePartitions?.() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'kafka_server_socket_server_metrics_connection_count',
+      help: 'Open connections on the listener',
+      labelNames: ['listener'],
+      registers,
+      collect() {
+        this.set({ listener: 'PLAINTEXT' }, sources.connections?.() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'kafka_log_log_size',
+      help: 'Bytes on disk of a partition log (all its segments)',
+      labelNames: ['topic', 'partition'],
+      registers,
+      collect() {
+        this.reset();
+        for (const l of sources.logs?.() ?? []) this.set({ topic: l.topic, partition: String(l.partition) }, l.size);
+      },
+    });
     this.#produceRequestPartitions = new Histogram({
       name: 'kafka_server_produce_partitions_per_request',
       help: 'Partitions written by one Produce request',
@@ -109,6 +176,24 @@ export class BrokerMetrics {
   messagesIn(topic: string, records: number, bytes: number): void {
     this.#messagesIn.inc({ topic }, records);
     this.#bytesIn.inc({ topic }, bytes);
+  }
+
+  /** Records sent to a consumer from `topic` (follower fetches are not counted). */
+  messagesOut(topic: string, records: number, bytes: number): void {
+    if (records > 0) this.#messagesOut.inc({ topic }, records);
+    this.#bytesOut.inc({ topic }, bytes);
+  }
+
+  /** An ISR change this broker wrote as leader. */
+  isrChange(from: readonly number[], to: readonly number[]): void {
+    if (to.length < from.length) this.#isrShrinks.inc();
+    else if (to.length > from.length) this.#isrExpands.inc();
+  }
+
+  /** A ZooKeeper session event: 'disconnected' and 'expired' are counted. */
+  zkState(state: string): void {
+    if (state === 'disconnected') this.#zkDisconnects.inc();
+    else if (state === 'expired') this.#zkExpires.inc();
   }
 
   producePartitions(n: number): void {

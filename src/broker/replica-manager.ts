@@ -79,6 +79,7 @@ export class ReplicaManager {
   #timers: NodeJS.Timeout[] = [];
   #serial: Promise<unknown> = Promise.resolve();
   readonly #leadershipListeners: LeadershipListener[] = [];
+  readonly #isrListeners: ((topic: string, partition: number, from: number[], to: number[]) => void)[] = [];
   /** ISR changes not yet announced to the controller, and the timer that will. */
   #isrChanges = new Map<string, { topic: string; partition: number }>();
   #isrNotifyTimer: NodeJS.Timeout | undefined;
@@ -114,6 +115,11 @@ export class ReplicaManager {
         this.#log.warn('a leadership listener failed', { topic, partition, error: err });
       }
     }
+  }
+
+  /** Calls `fn` after this broker, as leader, wrote an ISR change (shrink or expand) to ZooKeeper. */
+  onIsrChange(fn: (topic: string, partition: number, from: number[], to: number[]) => void): void {
+    this.#isrListeners.push(fn);
   }
 
   get controllerEpoch(): number {
@@ -271,6 +277,7 @@ export class ReplicaManager {
         const next = await this.#zk.set(path, data, version);
         this.#log.info('ISR changed', { topic: p.topic, partition: p.partition, from: st.isr.join(','), to: isr.join(',') });
         this.#isrChanged(p.topic, p.partition);
+        for (const fn of this.#isrListeners) fn(p.topic, p.partition, st.isr, isr);
         return next;
       } catch (err) {
         if (!(err instanceof BadVersionError)) throw err;

@@ -1,5 +1,5 @@
 /**
- * Imports point one way (style.md): cli -> verify|mirror|rest -> client|broker -> coordinator|admin ->
+ * Imports point one way (style.md): cli -> verify|mirror|rest|ui -> client|broker -> coordinator|admin ->
  * zk|storage|network -> protocol -> common (coordinator: the group coordinator and the records
  * of __consumer_offsets, above protocol and storage, below broker). A file may import from its
  * own folder and from the folders its layer lists; nothing below may reach up.
@@ -25,7 +25,8 @@ const ALLOWED: Record<string, string[]> = {
   verify: ['client', 'admin', 'zk', 'network', 'protocol', 'common'],
   mirror: ['client', 'admin', 'zk', 'network', 'protocol', 'common'],
   rest: ['client', 'admin', 'zk', 'network', 'protocol', 'common'],
-  cli: ['rest', 'registry', 'verify', 'mirror', 'client', 'broker', 'coordinator', 'admin', 'zk', 'storage', 'network', 'protocol', 'common'],
+  ui: ['client', 'zk', 'network', 'protocol', 'common'],
+  cli: ['rest', 'ui', 'registry', 'verify', 'mirror', 'client', 'broker', 'coordinator', 'admin', 'zk', 'storage', 'network', 'protocol', 'common'],
   bin: ['cli', 'registry', 'broker', 'client', 'network', 'common'],
 };
 

@@ -1,12 +1,18 @@
 /**
  * The broker's /metrics (metrics.port): Prometheus text whose values move with the traffic:
- * records and bytes in per topic, produce requests, fsyncs and group commits of the flush
- * scheduler, leader count, and under-replicated partitions when a follower dies. Off by default.
+ * records and bytes in and out per topic, produce and fetch requests and their latency, fsyncs
+ * and group commits of the flush scheduler, bytes on disk per partition, connections, the
+ * ZooKeeper session state, leader count; under-replicated partitions, ISR shrinks and expands
+ * and offline partitions when a broker dies and returns. Off by default.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCluster, until } from '../helpers/broker-cluster.js';
 import { createTopic } from '../../src/admin/topic-admin.js';
 import { Producer } from '../../src/client/producer/producer.js';
+import { Cluster } from '../../src/client/cluster.js';
+import { SimpleConsumer } from '../../src/client/simple-consumer.js';
+import { partitionStatePath } from '../../src/zk/paths.js';
+import { decodePartitionState } from '../../src/zk/payloads.js';
 
 /** The value of one sample line (`name{labels} value`), summed over lines that match. */
 function sample(text: string, name: string, labels = ''): number {
@@ -61,15 +67,63 @@ describe('broker metrics', () => {
     expect(sample(after, 'kafka_server_replicamanager_leadercount')).toBeGreaterThanOrEqual(1);
     expect(sample(after, 'process_resident_memory_bytes')).toBeGreaterThan(10 * 1024 * 1024);
     expect(sample(after, 'kafka_controller_kafkacontroller_activecontrollercount') + sample(await scrape(2), 'kafka_controller_kafkacontroller_activecontrollercount')).toBe(1);
+    expect(sample(after, 'kafka_log_log_size', 'topic="m-in",partition="0"')).toBeGreaterThan(500 * 2);
+    expect(sample(after, 'kafka_server_sessionexpirelistener_sessionstate', 'state="connected"')).toBe(1);
+    expect(sample(after, 'kafka_server_sessionexpirelistener_sessionstate', 'state="expired"')).toBe(0);
+    expect(sample(after, 'kafka_controller_kafkacontroller_offlinepartitionscount')).toBe(0);
   });
 
-  it('shows an under-replicated partition after its follower dies, and 0 again after it returns', async () => {
+  it('counts records and bytes out to consumers, fetch latency and open connections', async () => {
+    const before = await scrape(1);
+    expect(() => sample(before, 'kafka_server_brokertopicmetrics_messagesout_total', 'topic="m-in"')).toThrow(/no sample/);
+    let fetchesBefore = 0; // none yet when no follower fetches from broker 1
+    try {
+      fetchesBefore = sample(before, 'kafka_network_requestmetrics_totaltimems_count', 'request="Fetch"');
+    } catch {
+      /* no Fetch served yet */
+    }
+    const client = new Cluster({ brokers: cluster.bootstrap });
+    const consumer = new SimpleConsumer(client);
+    try {
+      await consumer.seek('m-in', 0, 'earliest');
+      let got = 0;
+      while (got < 500) got += (await consumer.poll()).length;
+      const after = await scrape(1);
+      expect(sample(after, 'kafka_server_brokertopicmetrics_messagesout_total', 'topic="m-in"')).toBe(500);
+      expect(sample(after, 'kafka_server_brokertopicmetrics_bytesout_total', 'topic="m-in"')).toBeGreaterThan(500 * 2);
+      expect(sample(after, 'kafka_network_requestmetrics_totaltimems_count', 'request="Fetch"')).toBeGreaterThan(fetchesBefore);
+      expect(sample(after, 'kafka_network_requestmetrics_totaltimems_bucket', 'le="+Inf",request="Fetch"')).toBeGreaterThan(fetchesBefore);
+      expect(sample(after, 'kafka_server_socket_server_metrics_connection_count', 'listener="PLAINTEXT"')).toBeGreaterThanOrEqual(1);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('shows an under-replicated partition, an ISR shrink and an offline partition after a broker dies, and 0 again with an ISR expand after it returns', async () => {
     await createTopic(cluster.zk, 'm-urp', { partitions: 1, replicationFactor: 2, assignment: [[1, 2]] });
+    await createTopic(cluster.zk, 'm-off', { partitions: 1, replicationFactor: 1, assignment: [[2]] });
+    // both partitions led (m-urp by broker 1, with both replicas in its ISR; m-off by broker 2) before broker 2 dies
+    const state = async (t: string) => {
+      const n = await cluster.zk.get(partitionStatePath(t, 0));
+      return n ? decodePartitionState(n.data) : undefined;
+    };
+    await until('m-urp and m-off to have their leaders', async () => (await state('m-urp'))?.isr.length === 2 && (await state('m-off'))?.leader === 2);
+    await until('broker 1 to lead m-urp', async () => sample(await scrape(1), 'kafka_server_replicamanager_leadercount') >= 2);
     await until('the partition to be fully replicated', async () => sample(await scrape(1), 'kafka_server_replicamanager_underreplicatedpartitions') === 0);
+    const before = await scrape(1);
+    const shrinks = sample(before, 'kafka_server_replicamanager_isrshrinks_total');
+    const expands = sample(before, 'kafka_server_replicamanager_isrexpands_total');
     await cluster.stopBroker(2, 'SIGKILL');
     await until('leader 1 to report 1 under-replicated partition', async () => sample(await scrape(1), 'kafka_server_replicamanager_underreplicatedpartitions') === 1, 30_000);
+    const down = await scrape(1);
+    expect(sample(down, 'kafka_server_replicamanager_isrshrinks_total')).toBeGreaterThanOrEqual(shrinks + 1);
+    // broker 1, the only one left, is the controller: m-off (only on broker 2) has no leader
+    await until('the controller to count 1 offline partition', async () => sample(await scrape(1), 'kafka_controller_kafkacontroller_offlinepartitionscount') === 1, 30_000);
     await cluster.startBroker(2);
     await until('the follower to rejoin the ISR', async () => sample(await scrape(1), 'kafka_server_replicamanager_underreplicatedpartitions') === 0, 30_000);
+    const up = await scrape(1);
+    expect(sample(up, 'kafka_server_replicamanager_isrexpands_total')).toBeGreaterThanOrEqual(expands + 1);
+    await until('no offline partition once broker 2 leads m-off again', async () => sample(await scrape(1), 'kafka_controller_kafkacontroller_offlinepartitionscount') === 0, 30_000);
   });
 
   it('answers 404 for any other path', async () => {

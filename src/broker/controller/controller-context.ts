@@ -63,6 +63,14 @@ export class ControllerContext {
     return this.allPartitions().filter((p) => this.replicas(p.topic, p.partition).includes(id));
   }
 
+  /** Partitions whose leader is none or not a live broker (topics being deleted aside). */
+  offlinePartitionCount(): number {
+    const live = this.reachableIds();
+    let n = 0;
+    for (const s of this.partitions.values()) if (!this.topicsBeingDeleted.has(s.topic) && (s.leader < 0 || !live.has(s.leader))) n++;
+    return n;
+  }
+
   removeTopic(topic: string): void {
     for (const p of this.assignments.get(topic)?.keys() ?? []) this.partitions.delete(tp(topic, p));
     this.assignments.delete(topic);

@@ -91,6 +91,11 @@ export class KafkaController {
     return this.#active;
   }
 
+  /** Partitions without a live leader (Kafka's OfflinePartitionsCount); 0 unless this broker is the controller. */
+  offlinePartitionCount(): number {
+    return this.#active ? this.#ctx.offlinePartitionCount() : 0;
+  }
+
   start(): void {
     this.elector.start();
     this.elector.elect();

@@ -24,7 +24,10 @@ export async function handleFetch(ctx: BrokerContext, version: number, req: Fetc
   for (;;) {
     const res = await readAll(ctx, version, req);
     const remaining = deadline - Date.now();
-    if (res.bytes >= Math.max(1, req.minBytes) || remaining <= 0 || res.errors) return res.response;
+    if (res.bytes >= Math.max(1, req.minBytes) || remaining <= 0 || res.errors) {
+      for (const o of res.out) ctx.metrics.messagesOut(o.topic, o.records, o.bytes);
+      return res.response;
+    }
     await waitForData(res.partitions, req.replicaId >= 0, remaining);
   }
 }
@@ -34,6 +37,20 @@ interface ReadResult {
   bytes: number;
   errors: boolean;
   partitions: Partition[];
+  /** What a consumer (not a follower) gets, per partition: for the bytes and messages out metrics. */
+  out: { topic: string; records: number; bytes: number }[];
+}
+
+/** Records in stored batches (RecordBatch v2: batchLength at 8, magic at 16, recordCount at 57). */
+function countRecords(buf: Buffer): number {
+  let n = 0;
+  for (let at = 0; at + 61 <= buf.length; ) {
+    const size = 12 + buf.readInt32BE(at + 8);
+    if (size < 61 || at + size > buf.length) break;
+    if (buf[at + 16] === 2) n += buf.readInt32BE(at + 57);
+    at += size;
+  }
+  return n;
 }
 
 async function readAll(ctx: BrokerContext, version: number, req: FetchRequest): Promise<ReadResult> {
@@ -43,6 +60,7 @@ async function readAll(ctx: BrokerContext, version: number, req: FetchRequest): 
   let bytes = 0;
   let errors = false;
   const parts: Partition[] = [];
+  const out: ReadResult['out'] = [];
   const topics = [];
   const now = Date.now();
   for (const t of req.topics) {
@@ -64,10 +82,11 @@ async function readAll(ctx: BrokerContext, version: number, req: FetchRequest): 
         const upTo = isReplica ? p.log.logEndOffset : p.highWatermark;
         const limit = Math.min(fp.maxBytes, budget);
         let records: Buffer = Buffer.alloc(0);
+        let stored: Buffer = records;
         let from = fp.fetchOffset;
         while (from < upTo && (limit > 0 || bytes === 0)) {
           const read = await p.log.read(from, Math.max(limit, 1), upTo);
-          records = read.records;
+          records = stored = read.records;
           // a response that already carries data stays within max_bytes; the first partition
           // always gets at least one whole batch, so a consumer never gets stuck
           if (bytes > 0 && records.length > limit) records = Buffer.alloc(0);
@@ -85,6 +104,7 @@ async function readAll(ctx: BrokerContext, version: number, req: FetchRequest): 
         }
         bytes += records.length;
         budget -= records.length;
+        if (!isReplica && records.length > 0) out.push({ topic: t.topic, records: countRecords(stored), bytes: records.length });
         partitions.push({
           partition: fp.partition,
           errorCode: ErrorCode.NONE,
@@ -109,7 +129,7 @@ async function readAll(ctx: BrokerContext, version: number, req: FetchRequest): 
     }
     topics.push({ topic: t.topic, partitions });
   }
-  return { response: { throttleTimeMs: 0, topics }, bytes, errors, partitions: parts };
+  return { response: { throttleTimeMs: 0, topics }, bytes, errors, partitions: parts, out };
 }
 
 /** Waits for new readable data: an append (followers) or a high watermark move (consumers). */

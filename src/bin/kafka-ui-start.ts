@@ -1,0 +1,3 @@
+import { uiStartMain } from '../cli/ui-start.js';
+
+void uiStartMain(process.argv);
