@@ -29,6 +29,8 @@
 #   log           the storage benchmark: npm run bench:log (log append vs raw sequential write)
 #   cleaner       the log cleaner on a 1 GiB dirty log with 10% distinct keys: MB/s, and our
 #                 producer's throughput on another topic while it cleans, as a ratio to alone
+#   ui            the cluster map: a broker's registration znode vanishing until the page's
+#                 event stream shows the broker dead
 #   rest          the REST proxy's produce throughput (binary and json, batches of 100 records,
 #                 1 and 8 requests in flight) as a ratio to our producer
 #   scale-cluster (long, only with --only scale-cluster) ZooKeeper and 3 brokers of its own,
@@ -51,7 +53,7 @@ while [ $# -gt 0 ]; do
     --records) RECORDS=$2; shift 2 ;;
     --kafkajs-records) KAFKAJS_RECORDS=$2; shift 2 ;;
     --only) shift; while [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; do ONLY="$ONLY $1"; shift; done ;;
-    -h|--help) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,42p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -191,6 +193,12 @@ if want rebalance; then
   node dist/bench/rebalance-bench.js --zookeeper "$ZK" --consumers 8 --partitions 64 --runs "$RUNS" 2>&1 | sed 's/^/  /'
   section "rebalance: 8 consumers on 64 partitions (broker-coordinated group), and offset commits"
   node dist/bench/group-bench.js --broker "$BROKER" --zookeeper "$ZK" --consumers 8 --partitions 64 --runs "$RUNS" 2>&1 | sed 's/^/  /'
+fi
+
+# ---------------------------------------------------------------------------------------------
+if want ui; then
+  section "cluster map: a broker's registration znode vanishing -> the page's SSE stream shows it dead (target < 0.5 s)"
+  node dist/bench/ui-bench.js --zookeeper "$ZK" --runs 20 2>&1 | sed 's/^/  /'
 fi
 
 # ---------------------------------------------------------------------------------------------
