@@ -36,7 +36,7 @@ import { createTopic, liveBrokerIds } from '../admin/topic-admin.js';
 import { ProjectError } from '../common/errors.js';
 import { Logger } from '../common/logger.js';
 import { BrokerMetrics } from './metrics.js';
-import { MetricsServer } from './metrics-server.js';
+import { MetricsServer } from '../common/metrics-server.js';
 import { defaultFlushScheduler } from '../storage/flush-scheduler.js';
 import { FileSystemSync, checkpointSync } from '../storage/syncfs.js';
 

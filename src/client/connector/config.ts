@@ -50,6 +50,8 @@ export interface ConsumerConfig {
   zookeeperChroot: string | undefined;
   consumerId: string | undefined;
   clientId: string;
+  /** Serve Prometheus /metrics on 127.0.0.1 at this port (0: a free one); off when unset. */
+  metricsPort: number | undefined;
   zookeeperSessionTimeoutMs: number;
   zookeeperConnectionTimeoutMs: number;
   autoCommitEnable: boolean;
@@ -86,6 +88,7 @@ const KNOWN = new Set([
   'zookeeper.connect',
   'consumer.id',
   'client.id',
+  'metrics.port',
   'zookeeper.session.timeout.ms',
   'zookeeper.connection.timeout.ms',
   'zookeeper.sync.time.ms',
@@ -184,6 +187,7 @@ export function consumerConfig(props: ConsumerProperties, warn: (msg: string) =>
     zookeeperChroot: chroot,
     consumerId,
     clientId: get('client.id') ?? groupId,
+    metricsPort: get('metrics.port') === undefined ? undefined : int('metrics.port', 0, 0),
     zookeeperSessionTimeoutMs: int('zookeeper.session.timeout.ms', 6000, 1),
     zookeeperConnectionTimeoutMs: int('zookeeper.connection.timeout.ms', 6000, 1),
     autoCommitEnable: bool('auto.commit.enable', true),

@@ -57,6 +57,8 @@ import { WakeableSleep, backOff, watchForChange } from './waits.js';
 import { KafkaStream, PartitionTopicInfo, type ConsumerRecord } from './stream.js';
 import { TopicFilter } from './topic-filter.js';
 import { TopicWatches, type TopicSubscription } from './topic-watches.js';
+import { MetricsServer } from '../../common/metrics-server.js';
+import { connectorMetrics } from '../client-metrics.js';
 
 export type { PartitionOwner } from './assignors.js';
 export { TopicFilter } from './topic-filter.js';
@@ -162,7 +164,32 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
       sessionTimeoutMs: config.zookeeperSessionTimeoutMs,
       connectTimeoutMs: config.zookeeperConnectionTimeoutMs,
     });
-    return new ConsumerConnector(config, zk, log, opts);
+    const connector = new ConsumerConnector(config, zk, log, opts);
+    if (config.metricsPort !== undefined) {
+      try {
+        await connector.#serveMetrics(config.metricsPort);
+      } catch (err) {
+        await connector.close();
+        throw err;
+      }
+    }
+    return connector;
+  }
+
+  /** Records processed so far, by topic (the metrics' running totals). */
+  readonly #consumed = new Map<string, number>();
+  #metricsServer: MetricsServer | undefined;
+
+  /** Where /metrics is served, with metrics.port set. */
+  get metricsUrl(): string | undefined {
+    return this.#metricsServer ? `http://127.0.0.1:${this.#metricsServer.port}/metrics` : undefined;
+  }
+
+  async #serveMetrics(port: number): Promise<void> {
+    const m = connectorMetrics({ clientId: this.config.clientId, partitions: () => this.#registry, consumedByTopic: () => this.#consumed });
+    this.on('assigned', (_owned: unknown, info: { durationMs: number }) => m.rebalanced(info.durationMs));
+    this.#metricsServer = await MetricsServer.start(m.registry, '127.0.0.1', port);
+    this.log.info('serving metrics', { url: `http://127.0.0.1:${this.#metricsServer.port}/metrics` });
   }
 
   /** create + createMessageStreams in one call; closes the session if the subscription is refused. */
@@ -376,6 +403,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
       await this.#zk.close();
       this.#offsets.close();
       this.#cluster?.cluster.close();
+      await this.#metricsServer?.close();
       this.log.info('closed', { consumer: this.consumerId });
     }
   }
@@ -618,6 +646,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
 
     // 6. Fetch from the committed offsets.
     const infos = mine.map((o, i) => new PartitionTopicInfo(o.topic, o.partition, o.threadId, offsets[i]));
+    for (const info of infos) info.tally = this.#consumed;
     this.#registry = infos;
     this.#lastView = view;
     this.#rebalances++;

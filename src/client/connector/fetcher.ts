@@ -234,6 +234,7 @@ export class Fetcher {
           this.#needLeader(p);
           continue;
         }
+        p.info.highWatermark = pr.highWatermark;
         if (!pr.records || pr.records.length === 0) continue;
         const records: ConsumerRecord[] = [];
         const batches = splitBatches(pr.records);

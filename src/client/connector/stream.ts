@@ -40,6 +40,10 @@ export class PartitionTopicInfo {
   committedOffset: number;
   /** False once the generation ended: late marks are ignored. */
   active = true;
+  /** The partition's high watermark in the last fetch answer (-1: none yet): lag is this - consumedOffset. */
+  highWatermark = -1;
+  /** Records processed, by topic: the connector's running totals (its metrics), shared by its partitions. */
+  tally: Map<string, number> | undefined;
 
   constructor(topic: string, partition: number, threadId: string, startOffset: number | undefined) {
     this.topic = topic;
@@ -56,7 +60,10 @@ export class PartitionTopicInfo {
 
   /** Records `offset` as processed (the next offset to consume becomes offset + 1). */
   markProcessed(offset: number): void {
-    if (this.active && offset + 1 > this.consumedOffset) this.consumedOffset = offset + 1;
+    if (this.active && offset + 1 > this.consumedOffset) {
+      this.consumedOffset = offset + 1;
+      if (this.tally) this.tally.set(this.topic, (this.tally.get(this.topic) ?? 0) + 1);
+    }
   }
 }
 

@@ -34,6 +34,10 @@ export function producerOptionsFromProperties(props: Record<string, string>): Pr
       case 'client.id':
         o.clientId = v;
         break;
+      case 'metrics.port':
+        o.metricsPort = int(key, v);
+        if (o.metricsPort < 0 || o.metricsPort > 65535) throw new ProjectError(`producer property metrics.port must be a port (0 for a free one), got "${v}"`);
+        break;
       case 'acks':
       case 'request.required.acks': {
         const a = v === 'all' ? -1 : int(key, v);

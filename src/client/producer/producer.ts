@@ -24,6 +24,8 @@ import { BATCH_HEADER_SIZE, encodeHeaders, recordSize, type EncodedHeader } from
 import { createPartitioner, type PartitionChooser } from './partitioners.js';
 import { RecordClock } from './record-clock.js';
 import type { ProducerOptions, ProducerRecord, RecordMetadata, SendCallback } from './types.js';
+import { MetricsServer } from '../../common/metrics-server.js';
+import { producerRegistry } from '../client-metrics.js';
 
 /** A record waited longer than max.block.ms for buffer memory. */
 export class BufferExhaustedError extends ProjectError {}
@@ -146,6 +148,19 @@ export class Producer {
     if (opts.cluster) this.#cluster = opts.cluster;
     else if (opts.brokers !== undefined) this.#cluster = new Cluster({ brokers: opts.brokers, clientId: opts.clientId ?? 'zkafka-producer', requestTimeoutMs: opts.requestTimeoutMs });
     if (this.#cluster) this.#makeSender(this.#cluster);
+    if (opts.metricsPort !== undefined) {
+      const registry = producerRegistry(opts.clientId ?? 'zkafka-producer', () => this.metrics());
+      this.#metricsServer = MetricsServer.start(registry, '127.0.0.1', opts.metricsPort);
+      this.#metricsServer.catch(() => undefined);
+    }
+  }
+
+  #metricsServer: Promise<MetricsServer> | undefined;
+
+  /** Where /metrics is served (with metrics.port set); rejects if the port could not be bound. */
+  async metricsUrl(): Promise<string | undefined> {
+    if (!this.#metricsServer) return undefined;
+    return `http://127.0.0.1:${(await this.#metricsServer).port}/metrics`;
   }
 
   /** The cluster, once bootstrapped (at once unless bootstrapping from ZooKeeper). */
@@ -228,6 +243,7 @@ export class Producer {
       this.#sender?.stop();
       clearTimeout(this.#metaTimer);
       if (this.#ownCluster) this.#cluster?.close();
+      if (this.#metricsServer) await (await this.#metricsServer.catch(() => undefined))?.close();
     })();
     this.#closing = true;
     return this.#closePromise;

@@ -62,6 +62,8 @@ export interface ProducerOptions {
   /** Use an existing Cluster (not closed by close()). */
   cluster?: Cluster;
   clientId?: string;
+  /** Serve Prometheus /metrics on 127.0.0.1 at this port (0: a free one, see metricsUrl()); property metrics.port. */
+  metricsPort?: number;
   /** 0 (no answer), 1 (the leader has it, flushed) or -1 / 'all' (all in-sync replicas). Default 1. */
   acks?: 0 | 1 | -1 | 'all';
   /** compression.type: default 'none'. */

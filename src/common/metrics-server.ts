@@ -1,6 +1,7 @@
 /**
- * `GET /metrics` (Prometheus text format) on `metrics.port`, bound to the broker's listener
- * host. Off unless `metrics.port` is set; 0 picks a free port (logged at start).
+ * `GET /metrics` (Prometheus text format) on `metrics.port`: a broker's (bound to its listener
+ * host), a producer's or a consumer connector's (127.0.0.1). Off unless `metrics.port` is set;
+ * 0 picks a free port (logged at start).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
