@@ -6,6 +6,7 @@
 import os from 'node:os';
 import { ConfigReader } from '../common/config-reader.js';
 import { ConfigError } from '../common/errors.js';
+import { listenerSecurity, listenersFromProperties, type ListenerSecurity, type ListenersConfig } from './listeners.js';
 
 export interface BrokerConfig {
   brokerId: number;
@@ -38,17 +39,14 @@ export interface BrokerConfig {
   leaderImbalanceCheckIntervalMs: number;
   /** metrics.port: where /metrics is served (Prometheus text); undefined = off, 0 = a free port. */
   metricsPort: number | undefined;
+  /** Every listener, with its security protocol, and the inter-broker one (listeners.ts). */
+  listeners: ListenersConfig;
+  /** TLS options and SASL settings per listener name (key files read and checked at start-up). */
+  listenerSecurity: ReadonlyMap<string, ListenerSecurity>;
+  /** sasl.server.max.receive.size: the frame limit before SASL authentication (CVE-2022-34917). */
+  saslServerMaxReceiveSize: number;
   /** Every property as given, for the storage layer's `log.*` reader. */
   props: ReadonlyMap<string, string>;
-}
-
-/** Parses `PLAINTEXT://host:port` (the first listener) into host and port. */
-function parseListener(value: string): { host: string; port: number } {
-  const first = value.split(',')[0]!.trim();
-  const m = /^([A-Z_]+):\/\/(.*):(\d+)$/.exec(first);
-  if (!m) throw new ConfigError(`config "listeners" must look like PLAINTEXT://host:port, got "${value}"`, { context: { key: 'listeners' } });
-  if (m[1] !== 'PLAINTEXT') throw new ConfigError(`only PLAINTEXT listeners are supported, got "${m[1]}"`, { context: { key: 'listeners' } });
-  return { host: m[2] === '' ? '0.0.0.0' : m[2]!, port: Number(m[3]) };
 }
 
 export function brokerConfigFromProperties(props: ReadonlyMap<string, string>): BrokerConfig {
@@ -56,12 +54,23 @@ export function brokerConfigFromProperties(props: ReadonlyMap<string, string>): 
   const brokerId = c.int('broker.id', undefined, { min: 0 });
   let host = c.string('host.name', '');
   let port = c.int('port', 9092, { min: 0, max: 65535 });
-  if (c.has('listeners')) ({ host, port } = parseListener(c.string('listeners')));
   const logDirs = c.has('log.dirs') ? c.list('log.dirs') : [c.string('log.dir', '/tmp/kafka-logs')];
   if (logDirs.length === 0) throw new ConfigError('config "log.dirs" names no directory', { context: { key: 'log.dirs' } });
-  let advertisedHost = c.string('advertised.host.name', host === '' || host === '0.0.0.0' ? os.hostname() : host);
-  let advertisedPort = c.int('advertised.port', port, { min: 0, max: 65535 });
-  if (c.has('advertised.listeners')) ({ host: advertisedHost, port: advertisedPort } = parseListener(c.string('advertised.listeners')));
+  const listeners = listenersFromProperties(props, {
+    host,
+    port,
+    advertisedHost: c.string('advertised.host.name', ''),
+    advertisedPort: c.int('advertised.port', -1, { min: -1, max: 65535 }),
+  });
+  // host/port: the first listener's (what 0.8 called host.name/port)
+  const first = listeners.listeners[0]!;
+  ({ host, port } = first);
+  for (const l of listeners.listeners) {
+    if (l.advertisedHost === '' || l.advertisedHost === '0.0.0.0') l.advertisedHost = os.hostname();
+    if (l.advertisedPort < 0) l.advertisedPort = l.port;
+  }
+  const advertisedHost = first.advertisedHost;
+  const advertisedPort = first.advertisedPort;
   const zookeeperConnect = c.string('zookeeper.connect');
   if (!/^[^,\s]+:\d+(,[^,\s]+:\d+)*(\/[^\s]*)?$/.test(zookeeperConnect)) {
     throw new ConfigError(`config "zookeeper.connect" must be host:port[,host:port...][/chroot], got "${zookeeperConnect}"`, {
@@ -96,6 +105,9 @@ export function brokerConfigFromProperties(props: ReadonlyMap<string, string>): 
     controlledShutdownRetryBackoffMs: c.int('controlled.shutdown.retry.backoff.ms', 5000, { min: 0 }),
     autoLeaderRebalanceEnable: c.bool('auto.leader.rebalance.enable', true),
     leaderImbalanceCheckIntervalMs: c.int('leader.imbalance.check.interval.seconds', 300, { min: 1 }) * 1000,
+    listeners,
+    listenerSecurity: new Map(listeners.listeners.map((l) => [l.name, listenerSecurity(props, l)])),
+    saslServerMaxReceiveSize: c.int('sasl.server.max.receive.size', 524288, { min: 1024 }),
     metricsPort: c.has('metrics.port') ? c.int('metrics.port', 0, { min: 0, max: 65535 }) : undefined,
     props,
   };

@@ -29,6 +29,8 @@ export interface BrokerContext {
   autoCreateTopic(topic: string): Promise<void>;
   /** The controller, when this broker runs the election (ControlledShutdown is answered by it). */
   controller: KafkaController;
+  /** Each live broker's endpoint on a listener other than the inter-broker one (Metadata on that listener). */
+  endpointsFor?(listener: string): Promise<Map<number, { host: string; port: number }>>;
   /** The group coordinator of the __consumer_offsets partitions this broker leads, and its settings. */
   readonly groups: { readonly coordinator: GroupCoordinator; readonly config: GroupCoordinatorConfig };
 }
@@ -37,6 +39,12 @@ export interface BrokerContext {
 export interface RequestMeta {
   clientId: string;
   clientHost: string;
+  /** The listener the request came in on. */
+  listener: string;
+  /** `User:ANONYMOUS`, `User:<DN>` (TLS client certificate) or `User:<SASL name>`. */
+  principal: string;
+  /** True on a SASL listener. */
+  sasl: boolean;
 }
 
 /** The Kafka error code of anything a handler caught. */
