@@ -22,6 +22,7 @@ import { topicOverridesFromConfig } from '../storage/topic-config.js';
 import { cleanerConfigFromProperties } from '../storage/cleaner/config.js';
 import { createListenerServers, registrationEndpoints, type ListenerServer } from './listener-servers.js';
 import { interBrokerClientSecurity } from './listeners.js';
+import { AclAuthorizer, authorizerConfigFromProperties } from './authorizer.js';
 import { ListenerEndpoints } from './listener-endpoints.js';
 import { scramCredentialOf } from '../admin/scram-users.js';
 import type { ClientSecurity } from '../network/client-security.js';
@@ -57,6 +58,7 @@ export class KafkaServer {
   #groups: { stop(): void } | undefined;
   #servers: ListenerServer[] = [];
   #interBrokerSecurity: ClientSecurity | undefined;
+  #authorizer: AclAuthorizer | undefined;
   #metrics: BrokerMetrics | undefined;
   #metricsServer: MetricsServer | undefined;
   #stopping: Promise<void> | undefined;
@@ -80,6 +82,7 @@ export class KafkaServer {
     const cleaner = cleanerConfigFromProperties(c.props);
     const groupConfig = groupCoordinatorConfigFromProperties(c.props);
     const interBrokerSecurity = interBrokerClientSecurity(c.props, c.listeners);
+    const authorizerConfig = authorizerConfigFromProperties(c.props);
     this.#interBrokerSecurity = interBrokerSecurity;
     const zk = await ZkClient.connect({
       connectString: c.zookeeperConnect,
@@ -88,6 +91,10 @@ export class KafkaServer {
     });
     this.#zk = zk;
     for (const p of persistentZkPaths) await zk.ensurePath(p);
+    if (authorizerConfig) {
+      this.#authorizer = new AclAuthorizer(zk, authorizerConfig, this.#log.child('authorizer'));
+      await this.#authorizer.start();
+    }
     const configs = new DynamicConfigManager(zk, c.brokerId, this.#log.child('dynamic-config'));
     this.#configs = configs;
     await configs.start();
@@ -164,6 +171,7 @@ export class KafkaServer {
       producerIds: new ProducerIdManager(zk, c.brokerId),
       logger: this.#log.child('requests'),
       clusterId: await getOrCreateClusterId(zk),
+      ...(this.#authorizer ? { authorizer: this.#authorizer } : {}),
       ...(c.listeners.listeners.length > 1 ? { endpointsFor: (l: string) => endpoints.forListener(l) } : {}),
       controllerId: () => (controller.elector.leaderId >= 0 ? controller.elector.leaderId : metadata.controllerId),
       autoCreateTopic: async (topic) => {
@@ -293,6 +301,7 @@ export class KafkaServer {
       this.#groups?.stop();
       await this.#replicas?.shutdown();
       this.#configs?.stop();
+      this.#authorizer?.stop();
       await Promise.all(this.#servers.map((s) => s.server.close()));
       await this.#metricsServer?.close();
       this.#metrics?.close();

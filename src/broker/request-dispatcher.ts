@@ -15,6 +15,7 @@ import { Writer } from '../protocol/writer.js';
 import { ErrorCode, ProjectError } from '../common/errors.js';
 import type { ConnectionInfo, HandlerResult } from '../network/socket-server.js';
 import { SASL_API_VERSIONS } from '../protocol/apis/sasl.js';
+import { authorized } from './authorization.js';
 import type { BrokerContext, RequestMeta } from './handlers/context.js';
 import { handleProduce } from './handlers/produce.js';
 import { handleFetch } from './handlers/fetch.js';
@@ -94,13 +95,16 @@ export function createDispatcher(ctx: BrokerContext) {
     }
     const req = codec.decodeRequest(new Reader(frame, header.bodyOffset), apiVersion);
     const started = performance.now();
-    const res = await handler(ctx, apiVersion, req as never, {
+    const meta: RequestMeta = {
       clientId: header.clientId ?? '',
       clientHost: `/${hostOf(conn.remote)}`,
       listener: conn.listener,
       principal: conn.principal,
       sasl: saslListeners.has(conn.listener),
-    });
+    };
+    const res = ctx.authorizer
+      ? await authorized(ctx.authorizer, apiKey, req, meta, async (r) => handler(ctx, apiVersion, r as never, meta), (t) => ctx.metadata.hasTopic(t))
+      : await handler(ctx, apiVersion, req as never, meta);
     ctx.metrics.request(apiKey, performance.now() - started);
     if (res === undefined) return undefined;
     const w = new Writer(256).int32(correlationId);
