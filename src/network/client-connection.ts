@@ -48,6 +48,8 @@ export class KafkaConnection {
   readonly #defaultTimeoutMs: number;
   readonly #maxResponseBytes: number;
   readonly #security: ClientSecurity | undefined;
+  /** The socket being connected (TLS handshake, SASL), until connect() settles. */
+  #opening: net.Socket | undefined;
 
   constructor(host: string, port: number, opts: ConnectionOptions = {}) {
     this.host = host;
@@ -68,27 +70,34 @@ export class KafkaConnection {
     const sec = this.#security;
     const useTls = sec !== undefined && (sec.protocol === 'SSL' || sec.protocol === 'SASL_SSL');
     this.#connecting = new Promise<void>((resolve, reject) => {
-      const socket = useTls
+      const socket: net.Socket = useTls
         ? tls.connect({ ...sec!.tls, host: this.host, port: this.port, servername: net.isIP(this.host) ? undefined : this.host })
         : net.connect({ host: this.host, port: this.port });
       socket.setNoDelay(true);
+      this.#opening = socket;
       const decoder = new FrameDecoder(this.#maxResponseBytes);
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new ConnectionError(`connect to ${this.host}:${this.port} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
       socket.once(useTls ? 'secureConnect' : 'connect', () => {
-        this.#socket = socket;
         if (!sec?.sasl) {
           clearTimeout(timer);
+          this.#socket = socket;
           resolve();
           return;
         }
+        // requests wait (connect() is still pending) until SASL has succeeded
         const where = `${this.host}:${this.port}`;
         const send = async (apiKey: number, version: number, body: (w: Writer) => void): Promise<Reader> => (await this.#send(socket, apiKey, version, body, [], {}))!;
         saslAuthenticate(send, sec.sasl, where).then(
           () => {
             clearTimeout(timer);
+            if (socket.destroyed) {
+              reject(new ConnectionError(`connection to ${where} closed`));
+              return;
+            }
+            this.#socket = socket;
             resolve();
           },
           (err: Error) => {
@@ -119,6 +128,7 @@ export class KafkaConnection {
       });
     }).finally(() => {
       this.#connecting = undefined;
+      this.#opening = undefined;
     });
     return this.#connecting;
   }
@@ -194,6 +204,7 @@ export class KafkaConnection {
   }
 
   close(): void {
+    this.#opening?.destroy();
     this.#socket?.destroy();
     this.#socket = undefined;
   }
