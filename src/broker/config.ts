@@ -106,7 +106,7 @@ export function brokerConfigFromProperties(props: ReadonlyMap<string, string>): 
     autoLeaderRebalanceEnable: c.bool('auto.leader.rebalance.enable', true),
     leaderImbalanceCheckIntervalMs: c.int('leader.imbalance.check.interval.seconds', 300, { min: 1 }) * 1000,
     listeners,
-    listenerSecurity: new Map(listeners.listeners.map((l) => [l.name, listenerSecurity(props, l)])),
+    listenerSecurity: new Map(listeners.listeners.map((l): [string, ListenerSecurity] => [l.name, listenerSecurity(props, l)])),
     saslServerMaxReceiveSize: c.int('sasl.server.max.receive.size', 524288, { min: 1024 }),
     metricsPort: c.has('metrics.port') ? c.int('metrics.port', 0, { min: 0, max: 65535 }) : undefined,
     props,

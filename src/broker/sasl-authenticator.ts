@@ -91,7 +91,7 @@ async function step(cfg: SaslServerConfig, st: SaslState, frame: Buffer, conn: C
   }
   if (frame.length < 8) return new CloseConnection();
   const apiKey = frame.readInt16BE(0);
-  const allowed = st.phase === 'tokens' ? [SASL_AUTHENTICATE_API_KEY] : st.phase === 'start' ? [ApiKey.ApiVersions, ApiKey.SaslHandshake] : [ApiKey.SaslHandshake];
+  const allowed: number[] = st.phase === 'tokens' ? [SASL_AUTHENTICATE_API_KEY] : st.phase === 'start' ? [ApiKey.ApiVersions, ApiKey.SaslHandshake] : [ApiKey.SaslHandshake];
   if (!allowed.includes(apiKey)) {
     // rejected before parsing (CVE-2022-34917): only these requests are read before authentication
     cfg.log.info('closing connection: request before SASL authentication', { remote: conn.remote, apiKey, phase: st.phase });

@@ -189,7 +189,7 @@ export async function main(argv: string[], variant?: ConsoleConsumerVariant): Pr
   if (filter && o.partition !== undefined) fail(TOOL, '--partition reads one partition of one topic; it cannot be used with --whitelist or --blacklist');
   if (grouped && o.partition !== undefined) fail(TOOL, '--partition reads one partition without a group; it cannot be used with --group, group.id or --zookeeper');
   if (grouped) return consumeInGroup(o, filter, consumerProps, brokers, format, max, idleMs);
-  let security;
+  let security: ClientSecurity | undefined;
   try {
     security = securityProperties(consumerProps);
   } catch (err) {

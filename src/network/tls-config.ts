@@ -165,7 +165,7 @@ export function serverTlsOptions(s: SettingSource, listener: string): tls.TlsOpt
     ...protocolRange(s),
     requestCert: clientAuth !== 'none',
     rejectUnauthorized: clientAuth === 'required',
-    clientAuth,
+    clientAuth: clientAuth as ClientAuth,
   };
 }
 
