@@ -13,7 +13,7 @@
  * resource. Brokers apply a change within a second (the /kafka-acl-changes notification).
  */
 import type { ZkClient } from '../zk/client.js';
-import { addAcls, AclError, CLUSTER_RESOURCE, listAcls, parseOperation, readAcls, removeAcls, type Acl, type Operation, type Resource, type ResourceType } from '../admin/acls.js';
+import { addAcls, AclError, CLUSTER_RESOURCE, listAcls, parseOperation, readAcls, removeAcls, type Acl, type Operation, type PatternType, type Resource, type ResourceType } from '../admin/acls.js';
 import { collect, fail, newProgram, parseKeyValues, runWithZooKeeper } from './common.js';
 
 const TOOL = 'kafka-acls';
@@ -83,7 +83,7 @@ export async function main(argv: string[]): Promise<void> {
   if ([o.add, o.remove, o.list].filter(Boolean).length !== 1) fail(TOOL, 'exactly one of --add, --remove or --list is required');
   const pt = o.resourcePatternType.trim().toUpperCase();
   if (pt !== 'LITERAL' && pt !== 'PREFIXED') fail(TOOL, `--resource-pattern-type must be literal or prefixed, got "${o.resourcePatternType}"`);
-  const res = (type: ResourceType, name: string): Resource => ({ type, name, patternType: pt });
+  const res = (type: ResourceType, name: string): Resource => ({ type, name, patternType: pt as PatternType });
   const topics = o.topic.map((t) => res('Topic', t));
   const groups = o.group.map((g) => res('Group', g));
   const txns = o.transactionalId.map((t) => res('TransactionalId', t));
