@@ -1,7 +1,8 @@
 /**
  * The broker side of SASL on a SASL_PLAINTEXT / SASL_SSL listener (SaslServerAuthenticator):
  *
- *   start          ApiVersions (answered, SASL keys listed) or SaslHandshake; anything else closes
+ *   start          ApiVersions (answered, SASL keys listed; again after an unsupported version) or
+ *                  SaslHandshake; anything else closes, unparsed
  *   handshake      an enabled mechanism -> tokens (v0: raw frames, v1: in SaslAuthenticate);
  *                  an unknown one -> UNSUPPORTED_SASL_MECHANISM (33) and the list, then close
  *   tokens         PLAIN or SCRAM; failure: v1 answers SASL_AUTHENTICATION_FAILED (58) then
@@ -59,7 +60,7 @@ interface ScramExchange {
 
 interface SaslState {
   chain: Promise<unknown>;
-  phase: 'start' | 'after-api-versions' | 'tokens';
+  phase: 'start' | 'tokens';
   handshakeVersion: number;
   mechanism?: SaslMechanism;
   scram?: ScramExchange;
@@ -91,16 +92,14 @@ async function step(cfg: SaslServerConfig, st: SaslState, frame: Buffer, conn: C
   }
   if (frame.length < 8) return new CloseConnection();
   const apiKey = frame.readInt16BE(0);
-  const allowed: number[] = st.phase === 'tokens' ? [SASL_AUTHENTICATE_API_KEY] : st.phase === 'start' ? [ApiKey.ApiVersions, ApiKey.SaslHandshake] : [ApiKey.SaslHandshake];
+  // ApiVersions may be repeated before the handshake (a client retries a lower version after error 35)
+  const allowed: number[] = st.phase === 'tokens' ? [SASL_AUTHENTICATE_API_KEY] : [ApiKey.ApiVersions, ApiKey.SaslHandshake];
   if (!allowed.includes(apiKey)) {
     // rejected before parsing (CVE-2022-34917): only these requests are read before authentication
     cfg.log.info('closing connection: request before SASL authentication', { remote: conn.remote, apiKey, phase: st.phase });
     return new CloseConnection();
   }
-  if (apiKey === ApiKey.ApiVersions) {
-    st.phase = 'after-api-versions';
-    return dispatch(frame, conn);
-  }
+  if (apiKey === ApiKey.ApiVersions) return dispatch(frame, conn);
   const header = decodeRequestHeader(frame);
   if (header.apiVersion < 0 || header.apiVersion > SASL_MAX_VERSION) return new CloseConnection();
   const r = new Reader(frame, header.bodyOffset);

@@ -107,7 +107,7 @@ describe('ACLs, and replication over SASL_SSL', () => {
     expect(added).toContain('(principal=User:alice, host=*, operation=WRITE, permissionType=ALLOW)');
     await until('alice to be allowed to write', () => spawnSync('kcat', ['-b', saslSsl(), ...kcatAs('alice', 'alice-secret'), '-P', '-t', topic, '-p', '0'], { input: 'hello\n', encoding: 'utf8', timeout: 30_000 }).status === 0 && true, 15_000, 200);
     acls('--add', '--allow-principal', 'User:alice', '--consumer', '--topic', topic, '--group', 'g-alice');
-    const consume = () => spawnSync('kcat', ['-b', saslSsl(), ...kcatAs('alice', 'alice-secret'), '-C', '-t', topic, '-p', '0', '-o', 'beginning', '-e', '-f', '%s\n'], { encoding: 'utf8', timeout: 30_000 });
+    const consume = () => spawnSync('kcat', ['-b', saslSsl(), ...kcatAs('alice', 'alice-secret'), '-C', '-t', topic, '-p', '0', '-o', 'beginning', '-e', '-f', '%s\n'], { encoding: 'utf8', timeout: 8_000 });
     await until('alice to read', () => consume().stdout.includes('hello'), 15_000, 200);
     expect(acls('--list', '--topic', topic)).toMatch(/operation=READ, permissionType=ALLOW/);
     acls('--add', '--deny-principal', 'User:alice', '--operation', 'Read', '--topic', topic);
