@@ -6,6 +6,7 @@
 #   - python3-kafka (kafka-python 2.0.2, Debian's, for test/interop/kafka-python.test.ts);
 #   - nftables (`nft`, for bin/kafka-verify.sh's network partitions);
 #   - strace (test/verify/fsync-durability.test.ts traces the brokers' fdatasync calls);
+#   - openssl (test/security/ makes its CA and certificates at test time);
 #   - node_modules (npm ci) when package-lock.json is newer than the install;
 #   - dist/ (tsc) when a source file is newer than the build;
 #   - a Docker engine for the container tests (test/containers/), only when none answers: as
@@ -24,6 +25,7 @@ if ! command -v kcat >/dev/null 2>&1; then missing_pkgs+=(kcat); fi
 if ! /usr/bin/python3 -c 'import kafka' >/dev/null 2>&1; then missing_pkgs+=(python3-kafka); fi
 if ! command -v nft >/dev/null 2>&1 && [ ! -x /usr/sbin/nft ]; then missing_pkgs+=(nftables); fi
 if ! command -v strace >/dev/null 2>&1; then missing_pkgs+=(strace); fi
+if ! command -v openssl >/dev/null 2>&1; then missing_pkgs+=(openssl); fi
 
 if [ ${#missing_pkgs[@]} -gt 0 ]; then
   cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${missing_pkgs[*]}"
