@@ -20,6 +20,10 @@ export interface BrokerConfig {
   zookeeperConnect: string;
   zookeeperSessionTimeoutMs: number;
   zookeeperConnectionTimeoutMs: number;
+  /** zookeeper.set.acl: create znodes with Kafka's secure ACLs (needs zookeeperDigest). */
+  zookeeperSetAcl: boolean;
+  /** zookeeper.digest (ours; Kafka uses a JAAS Client section): "user:password" for ZooKeeper digest auth, else $ZKAFKA_ZOOKEEPER_DIGEST. */
+  zookeeperDigest: string | undefined;
   numPartitions: number;
   defaultReplicationFactor: number;
   autoCreateTopicsEnable: boolean;
@@ -78,6 +82,14 @@ export function brokerConfigFromProperties(props: ReadonlyMap<string, string>): 
     });
   }
   const sessionTimeout = c.int('zookeeper.session.timeout.ms', 6000, { min: 1 });
+  const zookeeperSetAcl = c.bool('zookeeper.set.acl', false);
+  const zookeeperDigest = c.string('zookeeper.digest', process.env.ZKAFKA_ZOOKEEPER_DIGEST ?? '') || undefined;
+  if (zookeeperDigest !== undefined && !/^[^:]+:.+$/.test(zookeeperDigest)) {
+    throw new ConfigError('config "zookeeper.digest" must be user:password', { context: { key: 'zookeeper.digest' } });
+  }
+  if (zookeeperSetAcl && zookeeperDigest === undefined) {
+    throw new ConfigError('zookeeper.set.acl is true, but no ZooKeeper credentials are configured: set zookeeper.digest=user:password (or $ZKAFKA_ZOOKEEPER_DIGEST)', { context: { key: 'zookeeper.set.acl' } });
+  }
   return {
     brokerId,
     host: host === '' ? '0.0.0.0' : host,
@@ -87,6 +99,8 @@ export function brokerConfigFromProperties(props: ReadonlyMap<string, string>): 
     logDirs,
     zookeeperConnect,
     zookeeperSessionTimeoutMs: sessionTimeout,
+    zookeeperSetAcl,
+    zookeeperDigest,
     zookeeperConnectionTimeoutMs: c.int('zookeeper.connection.timeout.ms', sessionTimeout, { min: 1 }),
     numPartitions: c.int('num.partitions', 1, { min: 1 }),
     defaultReplicationFactor: c.int('default.replication.factor', 1, { min: 1 }),

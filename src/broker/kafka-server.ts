@@ -88,6 +88,8 @@ export class KafkaServer {
       connectString: c.zookeeperConnect,
       sessionTimeoutMs: c.zookeeperSessionTimeoutMs,
       connectTimeoutMs: c.zookeeperConnectionTimeoutMs,
+      digest: c.zookeeperDigest ?? null,
+      secureAcls: c.zookeeperSetAcl,
     });
     this.#zk = zk;
     for (const p of persistentZkPaths) await zk.ensurePath(p);
