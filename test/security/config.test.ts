@@ -90,6 +90,7 @@ describe('listeners', () => {
     [{ listeners: 'PLAINTEXT://h:1,SASL_SSL://h:2', 'security.inter.broker.protocol': 'SASL_SSL', 'ssl.keystore.key': 'x', 'ssl.keystore.certificate.chain': 'y' }, /"ssl.keystore.key": no PEM private key/],
     [{ listeners: 'PLAINTEXT://h:1,SASL_PLAINTEXT://h:2', 'sasl.enabled.mechanisms': 'GSSAPI' }, /unsupported SASL mechanism "GSSAPI"/],
     [{ 'authorizer.class.name': 'com.example.Mine' }, /unsupported authorizer/],
+    [{ 'zookeeper.set.acl': 'true' }, /zookeeper.set.acl is true, but no ZooKeeper credentials are configured/],
   ])('refuses %o with an error naming the setting', (extra, msg) => {
     expect(() => {
       cfg(extra as Record<string, string>);
