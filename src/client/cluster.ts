@@ -6,6 +6,7 @@
  */
 import { ConnectionPool, parseBrokerList, type KafkaConnection } from '../network/client-connection.js';
 import type { ClientSecurity } from '../network/client-security.js';
+import { SaslAuthenticationError } from '../network/sasl-client.js';
 import { API_CODECS, type ApiCodec } from '../protocol/apis/index.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import type { MetadataResponse, MetadataTopic } from '../protocol/apis/metadata.js';
@@ -109,6 +110,8 @@ export class Cluster {
           await c.connect(5000);
           return c;
         } catch (err) {
+          // a broker that refused our credentials is reachable: say why, not "unreachable"
+          if (err instanceof SaslAuthenticationError) throw err;
           last = err;
         }
       }
