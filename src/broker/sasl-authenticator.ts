@@ -12,7 +12,8 @@
  * Until then frames are limited to sasl.server.max.receive.size (the socket server) and only
  * these requests are parsed. Frames of one connection are handled in order. Password and proof
  * checks are constant-time. An authzid different from the user is refused (CVE-2017-12610), a
- * SCRAM client-final whose nonce is not the server's is refused (CVE-2024-56128).
+ * SCRAM client-final whose nonce is not the server's is refused (CVE-2024-56128); librdkafka
+ * 2.x sends its own nonce followed by the server's there, which is accepted as well.
  */
 import crypto from 'node:crypto';
 import { ApiKey } from '../protocol/api-keys.js';
@@ -154,7 +155,9 @@ async function token(cfg: SaslServerConfig, st: SaslState, bytes: Buffer, conn: 
   }
   const x = st.scram;
   const final = parseClientFinal(text);
-  if (final.nonce !== x.nonce) throw new AuthFailed('Invalid client nonce in the final client message');
+  // the server nonce, or (librdkafka up to 2.x) the client nonce followed by the server nonce;
+  // anything else is refused (CVE-2024-56128): it must carry this exchange's fresh server part
+  if (final.nonce !== x.nonce && final.nonce !== x.first.nonce + x.nonce) throw new AuthFailed('Invalid client nonce in the final client message');
   const gs2 = Buffer.from(x.first.authzid === '' ? 'n,,' : `n,a=${x.first.authzid},`, 'utf8').toString('base64');
   if (final.channelBinding !== gs2) throw new AuthFailed('Invalid channel binding');
   const authMessage = `${x.first.bare},${x.serverFirst},${final.withoutProof}`;
