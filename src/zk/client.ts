@@ -388,7 +388,8 @@ export class ZkClient extends EventEmitter<ClientEvents> {
       try {
         await this.create(current);
       } catch (err) {
-        if (!(err instanceof NodeExistsError)) throw err;
+        // an existing parent we may not create in (secured znodes answer NoAuth, not NodeExists)
+        if (!(err instanceof NodeExistsError) && !(await this.exists(current))) throw err;
       }
     }
   }
