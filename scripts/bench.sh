@@ -310,23 +310,26 @@ if want security; then
   printf '%s\n' "security.protocol=SSL" "ssl.truststore.location=$SEC/ca.crt" >"$SEC/SSL.properties"
   printf '%s\n' "security.protocol=SASL_SSL" "ssl.truststore.location=$SEC/ca.crt" "sasl.mechanism=SCRAM-SHA-512" \
     "sasl.username=bench" "sasl.password=bench-secret" >"$SEC/SASL_SSL.properties"
-  declare -A SEC_P SEC_C
-  for proto in PLAINTEXT SSL SASL_SSL; do
-    case $proto in PLAINTEXT) port=$P_PLAIN ;; SSL) port=$P_SSL ;; SASL_SSL) port=$P_SASL ;; esac
-    pr=(); cr=()
-    for r in $(seq 1 "$RUNS"); do
+  # runs interleave the protocols, so a machine that slows down or speeds up affects all alike
+  declare -A SEC_PR SEC_CR SEC_P SEC_C
+  for r in $(seq 1 "$RUNS"); do
+    for proto in PLAINTEXT SSL SASL_SSL; do
+      case $proto in PLAINTEXT) port=$P_PLAIN ;; SSL) port=$P_SSL ;; SASL_SSL) port=$P_SASL ;; esac
       t="bench-sec-$proto-$r"
       bin/kafka-topics.sh --zookeeper "$ZK/bench-security" --create --topic "$t" --partitions 1 --replication-factor 1 >/dev/null
       line=$(bin/kafka-producer-perf-test.sh --topic "$t" --num-records "$SEC_RECORDS" --record-size 100 --throughput -1 \
         --producer.config "$SEC/$proto.properties" --producer-props "bootstrap.servers=127.0.0.1:$port" acks=1 | tail -1)
-      pr+=("$(sed -E 's/^[0-9]+ records sent, ([0-9.]+) records\/sec.*/\1/' <<<"$line")")
+      p=$(sed -E 's/^[0-9]+ records sent, ([0-9.]+) records\/sec.*/\1/' <<<"$line")
       cline=$(bin/kafka-consumer-perf-test.sh --broker-list "127.0.0.1:$port" --topic "$t" --messages "$SEC_RECORDS" --hide-header \
         --consumer.config "$SEC/$proto.properties")
-      cr+=("$(awk -F', ' '{print $6}' <<<"$cline")")
-      echo "  $proto run $r: producer ${pr[-1]} records/s, consumer ${cr[-1]} records/s"
+      c=$(awk -F', ' '{print $6}' <<<"$cline")
+      echo "  run $r $proto: producer $p records/s, consumer $c records/s"
+      SEC_PR[$proto]="${SEC_PR[$proto]:-} $p"; SEC_CR[$proto]="${SEC_CR[$proto]:-} $c"
     done
-    SEC_P[$proto]=$(printf '%s\n' "${pr[@]}" | median)
-    SEC_C[$proto]=$(printf '%s\n' "${cr[@]}" | median)
+  done
+  for proto in PLAINTEXT SSL SASL_SSL; do
+    SEC_P[$proto]=$(printf '%s\n' ${SEC_PR[$proto]} | median)
+    SEC_C[$proto]=$(printf '%s\n' ${SEC_CR[$proto]} | median)
   done
   for proto in PLAINTEXT SSL SASL_SSL; do
     echo "  median $proto: producer ${SEC_P[$proto]} records/s (ratio to PLAINTEXT $(ratio "${SEC_P[$proto]}" "${SEC_P[PLAINTEXT]}")), consumer ${SEC_C[$proto]} records/s (ratio $(ratio "${SEC_C[$proto]}" "${SEC_C[PLAINTEXT]}"))"
