@@ -77,6 +77,7 @@ export async function main(argv: string[]): Promise<void> {
     .parse(argv)
     .opts<Opts>();
 
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? 0 : 1));
   const props = parseKeyValues(TOOL, o.authorizerProperties, '--authorizer-properties');
   const zk = props['zookeeper.connect'];
   if (!zk) fail(TOOL, 'missing required argument --authorizer-properties zookeeper.connect=host:port');
@@ -128,12 +129,13 @@ export async function main(argv: string[]): Promise<void> {
   return runWithZooKeeper(TOOL, zk, async (z: ZkClient) => {
     for (const [r, operations] of plan) {
       const these = acls(operations);
+      // written first, printed after: a reader that goes away (`| head`) cannot cut a change short
       if (o.add) {
-        printAcls(r, these, 'Adding ACLs');
         await addAcls(z, r, these);
+        printAcls(r, these, 'Adding ACLs');
       } else {
-        printAcls(r, these, these.length > 0 ? 'Removing ACLs' : 'Removing all ACLs');
         await removeAcls(z, r, these.length > 0 ? these : undefined);
+        printAcls(r, these, these.length > 0 ? 'Removing ACLs' : 'Removing all ACLs');
       }
       printAcls(r, (await readAcls(z, r)).acls, 'Current ACLs');
     }
