@@ -12,7 +12,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -156,6 +156,26 @@ describe('TLS and SASL listeners', () => {
     await expect(bad.refresh([])).rejects.toThrow(/invalid credentials|Authentication failed/);
     bad.close();
   });
+
+  it('console tools and the perf tools take the security settings from --producer.config / --consumer.config', () => {
+    const cfg = path.join(pki.dir, 'client.properties');
+    writeFileSync(cfg, [
+      'security.protocol=SASL_SSL',
+      `ssl.truststore.location=${pki.caCrt}`,
+      'sasl.mechanism=SCRAM-SHA-256',
+      'sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="bob" password="bob-secret";',
+    ].join('\n') + '\n');
+    const bootstrap = `127.0.0.1:${ports.SASL_SSL}`;
+    const t = `sec-tools-${Math.random().toString(16).slice(2, 8)}`;
+    execFileSync(path.join(ROOT, 'bin/kafka-topics.sh'), ['--zookeeper', cluster.zkConnect, '--create', '--topic', t, '--partitions', '1', '--replication-factor', '1'], { encoding: 'utf8' });
+    execFileSync(path.join(ROOT, 'bin/kafka-console-producer.sh'), ['--broker-list', bootstrap, '--topic', t, '--producer.config', cfg], { input: 'one\ntwo\n', encoding: 'utf8', timeout: 30_000 });
+    const out = execFileSync(path.join(ROOT, 'bin/kafka-console-consumer.sh'), ['--bootstrap-server', bootstrap, '--topic', t, '--from-beginning', '--max-messages', '2', '--consumer.config', cfg], { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(out.trim().split('\n')).toEqual(['one', 'two']);
+    const perf = execFileSync(path.join(ROOT, 'bin/kafka-producer-perf-test.sh'), ['--topic', t, '--num-records', '1000', '--record-size', '100', '--throughput', '-1', '--producer.config', cfg, '--producer-props', `bootstrap.servers=${bootstrap}`], { encoding: 'utf8', timeout: 60_000 });
+    expect(perf).toMatch(/1000 records sent/);
+    const cperf = execFileSync(path.join(ROOT, 'bin/kafka-consumer-perf-test.sh'), ['--broker-list', bootstrap, '--topic', t, '--messages', '1002', '--hide-header', '--consumer.config', cfg], { encoding: 'utf8', timeout: 60_000 });
+    expect(cperf.split(', ')[4]).toBe('1002');
+  }, 120_000);
 
   // ---- bad input ------------------------------------------------------------------------------
 
