@@ -33,6 +33,9 @@
 #                 event stream shows the broker dead
 #   rest          the REST proxy's produce throughput (binary and json, batches of 100 records,
 #                 1 and 8 requests in flight) as a ratio to our producer
+#   security      a broker of its own with PLAINTEXT, SSL and SASL_SSL (SCRAM-SHA-512) listeners
+#                 (certificates made by openssl): producer and consumer throughput over each, as
+#                 ratios to PLAINTEXT in the same run
 #   scale-cluster (long, only with --only scale-cluster) ZooKeeper and 3 brokers of its own,
 #                 10,000 partitions at RF=3: topic creation, controller failover, controlled
 #                 shutdown, restarts, broker RSS, a rebalance of 8 consumers; then broker RSS
@@ -53,7 +56,7 @@ while [ $# -gt 0 ]; do
     --records) RECORDS=$2; shift 2 ;;
     --kafkajs-records) KAFKAJS_RECORDS=$2; shift 2 ;;
     --only) shift; while [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; do ONLY="$ONLY $1"; shift; done ;;
-    -h|--help) sed -n '2,42p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,45p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -72,7 +75,8 @@ DIR=$(mktemp -d "${TMPDIR:-/tmp}/zkafka-bench-XXXXXX")
 ZK_PORT=$(free_port)
 BROKER_PORT=$(free_port)
 METRICS_PORT=$(free_port)
-cleanup() { scripts/cluster.sh down --dir "$DIR" >/dev/null 2>&1; rm -rf "$DIR"; }
+SEC_PID=""
+cleanup() { [ -n "$SEC_PID" ] && kill "$SEC_PID" 2>/dev/null && wait "$SEC_PID" 2>/dev/null; scripts/cluster.sh down --dir "$DIR" >/dev/null 2>&1; rm -rf "$DIR"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -302,6 +306,57 @@ fi
 if want rest; then
   section "rest: REST proxy produce throughput, batches of 100 records of 100 bytes (binary, json) vs our producer"
   node dist/bench/rest-bench.js --zookeeper "$ZK" --broker "$BROKER" --records $(( RECORDS / 20 )) --runs "$RUNS" 2>&1 | sed 's/^/  /'
+fi
+
+# ---------------------------------------------------------------------------------------------
+if want security; then
+  SEC_RECORDS=$(( RECORDS / 2 ))
+  section "security: producer and consumer over PLAINTEXT, SSL and SASL_SSL (SCRAM-SHA-512) of one broker, 100-byte records, acks=1 ($SEC_RECORDS records x $RUNS runs)"
+  SEC="$DIR/security"; mkdir -p "$SEC"
+  (cd "$SEC" && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=bench-ca \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign &&
+    openssl req -newkey rsa:2048 -nodes -keyout broker.key -out broker.csr -subj /CN=localhost &&
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >broker.ext &&
+    openssl x509 -req -in broker.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out broker.crt -days 2 -sha256 -extfile broker.ext &&
+    cat broker.key broker.crt >broker.pem) >/dev/null 2>&1 || echo "  openssl failed" >&2
+  P_PLAIN=$(free_port); P_SSL=$(free_port); P_SASL=$(free_port)
+  printf '%s\n' "broker.id=1" "listeners=PLAINTEXT://127.0.0.1:$P_PLAIN,SSL://127.0.0.1:$P_SSL,SASL_SSL://127.0.0.1:$P_SASL" \
+    "zookeeper.connect=$ZK/bench-security" "log.dirs=$SEC/logs" "ssl.keystore.location=$SEC/broker.pem" \
+    "sasl.enabled.mechanisms=SCRAM-SHA-512" "offsets.topic.replication.factor=1" >"$SEC/server.properties"
+  node dist/src/bin/kafka-server-start.js "$SEC/server.properties" >"$SEC/broker.log" 2>&1 &
+  SEC_PID=$!
+  for _ in $(seq 1 150); do kcat -b "127.0.0.1:$P_PLAIN" -L -m 1 >/dev/null 2>&1 && break; sleep 0.2; done
+  bin/kafka-configs.sh --zookeeper "$ZK/bench-security" --alter --entity-type users --entity-name bench \
+    --add-config 'SCRAM-SHA-512=[password=bench-secret]' >/dev/null
+  : >"$SEC/PLAINTEXT.properties"
+  printf '%s\n' "security.protocol=SSL" "ssl.truststore.location=$SEC/ca.crt" >"$SEC/SSL.properties"
+  printf '%s\n' "security.protocol=SASL_SSL" "ssl.truststore.location=$SEC/ca.crt" "sasl.mechanism=SCRAM-SHA-512" \
+    "sasl.username=bench" "sasl.password=bench-secret" >"$SEC/SASL_SSL.properties"
+  # runs interleave the protocols, so a machine that slows down or speeds up affects all alike
+  declare -A SEC_PR SEC_CR SEC_P SEC_C
+  for r in $(seq 1 "$RUNS"); do
+    for proto in PLAINTEXT SSL SASL_SSL; do
+      case $proto in PLAINTEXT) port=$P_PLAIN ;; SSL) port=$P_SSL ;; SASL_SSL) port=$P_SASL ;; esac
+      t="bench-sec-$proto-$r"
+      bin/kafka-topics.sh --zookeeper "$ZK/bench-security" --create --topic "$t" --partitions 1 --replication-factor 1 >/dev/null
+      line=$(bin/kafka-producer-perf-test.sh --topic "$t" --num-records "$SEC_RECORDS" --record-size 100 --throughput -1 \
+        --producer.config "$SEC/$proto.properties" --producer-props "bootstrap.servers=127.0.0.1:$port" acks=1 | tail -1)
+      p=$(sed -E 's/^[0-9]+ records sent, ([0-9.]+) records\/sec.*/\1/' <<<"$line")
+      cline=$(bin/kafka-consumer-perf-test.sh --broker-list "127.0.0.1:$port" --topic "$t" --messages "$SEC_RECORDS" --hide-header \
+        --consumer.config "$SEC/$proto.properties")
+      c=$(awk -F', ' '{print $6}' <<<"$cline")
+      echo "  run $r $proto: producer $p records/s, consumer $c records/s"
+      SEC_PR[$proto]="${SEC_PR[$proto]:-} $p"; SEC_CR[$proto]="${SEC_CR[$proto]:-} $c"
+    done
+  done
+  for proto in PLAINTEXT SSL SASL_SSL; do
+    SEC_P[$proto]=$(printf '%s\n' ${SEC_PR[$proto]} | median)
+    SEC_C[$proto]=$(printf '%s\n' ${SEC_CR[$proto]} | median)
+  done
+  for proto in PLAINTEXT SSL SASL_SSL; do
+    echo "  median $proto: producer ${SEC_P[$proto]} records/s (ratio to PLAINTEXT $(ratio "${SEC_P[$proto]}" "${SEC_P[PLAINTEXT]}")), consumer ${SEC_C[$proto]} records/s (ratio $(ratio "${SEC_C[$proto]}" "${SEC_C[PLAINTEXT]}"))"
+  done
+  kill "$SEC_PID" 2>/dev/null; wait "$SEC_PID" 2>/dev/null; SEC_PID=""
 fi
 
 # ---------------------------------------------------------------------------------------------

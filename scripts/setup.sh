@@ -9,6 +9,7 @@
 #   - curl (test/rest/rest-proxy.test.ts runs Confluent's documented curl commands);
 #   - chromium (Debian's, at /usr/bin/chromium: test/ui/ drives the cluster map page in it
 #     through playwright-core; no browser is ever downloaded);
+#   - openssl (test/security/ makes its CA and certificates at test time);
 #   - node_modules (npm ci) when package-lock.json is newer than the install;
 #   - dist/ (tsc) when a source file is newer than the build;
 #   - a Docker engine for the container tests (test/containers/), only when none answers: as
@@ -29,6 +30,7 @@ if ! command -v nft >/dev/null 2>&1 && [ ! -x /usr/sbin/nft ]; then missing_pkgs
 if ! command -v strace >/dev/null 2>&1; then missing_pkgs+=(strace); fi
 if ! command -v curl >/dev/null 2>&1; then missing_pkgs+=(curl); fi
 if [ ! -x /usr/bin/chromium ]; then missing_pkgs+=(chromium); fi
+if ! command -v openssl >/dev/null 2>&1; then missing_pkgs+=(openssl); fi
 
 if [ ${#missing_pkgs[@]} -gt 0 ]; then
   cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${missing_pkgs[*]}"

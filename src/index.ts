@@ -45,6 +45,11 @@ export { createTopic, deleteTopic, addPartitions, listTopics, assignReplicasToBr
 export { KafkaServer } from './broker/kafka-server.js';
 export { brokerConfigFromProperties, type BrokerConfig } from './broker/config.js';
 export { ZkClient } from './zk/client.js';
+// Security: how clients connect (TLS, SASL), SCRAM users and ACLs in ZooKeeper.
+export { clientSecurityFromProperties, type ClientSecurity, type SaslCredentials, type SaslMechanism } from './network/client-security.js';
+export { SaslAuthenticationError } from './network/sasl-client.js';
+export { alterScramUser, describeScramUser } from './admin/scram-users.js';
+export { addAcls, removeAcls, listAcls, type Acl, type Resource, type Operation, type ResourceType } from './admin/acls.js';
 export { KafkaError, ErrorCode, ProjectError, ConfigError, CorruptDataError, errorName } from './common/errors.js';
 export { CompressionCodec } from './protocol/records/compression.js';
 // Schemas: serdes by key.serializer / value.serializer (Avro in Confluent's wire format), and the schema registry.

@@ -6,6 +6,7 @@
 import os from 'node:os';
 import { ConfigReader } from '../common/config-reader.js';
 import { ConfigError } from '../common/errors.js';
+import { listenerSecurity, listenersFromProperties, type ListenerSecurity, type ListenersConfig } from './listeners.js';
 
 export interface BrokerConfig {
   brokerId: number;
@@ -24,6 +25,10 @@ export interface BrokerConfig {
   zookeeperConnect: string;
   zookeeperSessionTimeoutMs: number;
   zookeeperConnectionTimeoutMs: number;
+  /** zookeeper.set.acl: create znodes with Kafka's secure ACLs (needs zookeeperDigest). */
+  zookeeperSetAcl: boolean;
+  /** zookeeper.digest (ours; Kafka uses a JAAS Client section): "user:password" for ZooKeeper digest auth, else $ZKAFKA_ZOOKEEPER_DIGEST. */
+  zookeeperDigest: string | undefined;
   numPartitions: number;
   defaultReplicationFactor: number;
   autoCreateTopicsEnable: boolean;
@@ -43,17 +48,14 @@ export interface BrokerConfig {
   leaderImbalanceCheckIntervalMs: number;
   /** metrics.port: where /metrics is served (Prometheus text); undefined = off, 0 = a free port. */
   metricsPort: number | undefined;
+  /** Every listener, with its security protocol, and the inter-broker one (listeners.ts). */
+  listeners: ListenersConfig;
+  /** TLS options and SASL settings per listener name (key files read and checked at start-up). */
+  listenerSecurity: ReadonlyMap<string, ListenerSecurity>;
+  /** sasl.server.max.receive.size: the frame limit before SASL authentication (CVE-2022-34917). */
+  saslServerMaxReceiveSize: number;
   /** Every property as given, for the storage layer's `log.*` reader. */
   props: ReadonlyMap<string, string>;
-}
-
-/** Parses `PLAINTEXT://host:port` (the first listener) into host and port. */
-function parseListener(value: string): { host: string; port: number } {
-  const first = value.split(',')[0]!.trim();
-  const m = /^([A-Z_]+):\/\/(.*):(\d+)$/.exec(first);
-  if (!m) throw new ConfigError(`config "listeners" must look like PLAINTEXT://host:port, got "${value}"`, { context: { key: 'listeners' } });
-  if (m[1] !== 'PLAINTEXT') throw new ConfigError(`only PLAINTEXT listeners are supported, got "${m[1]}"`, { context: { key: 'listeners' } });
-  return { host: m[2] === '' ? '0.0.0.0' : m[2]!, port: Number(m[3]) };
 }
 
 export function brokerConfigFromProperties(props: ReadonlyMap<string, string>): BrokerConfig {
@@ -61,12 +63,23 @@ export function brokerConfigFromProperties(props: ReadonlyMap<string, string>): 
   const brokerId = c.int('broker.id', undefined, { min: 0 });
   let host = c.string('host.name', '');
   let port = c.int('port', 9092, { min: 0, max: 65535 });
-  if (c.has('listeners')) ({ host, port } = parseListener(c.string('listeners')));
   const logDirs = c.has('log.dirs') ? c.list('log.dirs') : [c.string('log.dir', '/tmp/kafka-logs')];
   if (logDirs.length === 0) throw new ConfigError('config "log.dirs" names no directory', { context: { key: 'log.dirs' } });
-  let advertisedHost = c.string('advertised.host.name', host === '' || host === '0.0.0.0' ? os.hostname() : host);
-  let advertisedPort = c.int('advertised.port', port, { min: 0, max: 65535 });
-  if (c.has('advertised.listeners')) ({ host: advertisedHost, port: advertisedPort } = parseListener(c.string('advertised.listeners')));
+  const listeners = listenersFromProperties(props, {
+    host,
+    port,
+    advertisedHost: c.string('advertised.host.name', ''),
+    advertisedPort: c.int('advertised.port', -1, { min: -1, max: 65535 }),
+  });
+  // host/port: the first listener's (what 0.8 called host.name/port)
+  const first = listeners.listeners[0]!;
+  ({ host, port } = first);
+  for (const l of listeners.listeners) {
+    if (l.advertisedHost === '' || l.advertisedHost === '0.0.0.0') l.advertisedHost = os.hostname();
+    if (l.advertisedPort < 0) l.advertisedPort = l.port;
+  }
+  const advertisedHost = first.advertisedHost;
+  const advertisedPort = first.advertisedPort;
   const zookeeperConnect = c.string('zookeeper.connect');
   if (!/^[^,\s]+:\d+(,[^,\s]+:\d+)*(\/[^\s]*)?$/.test(zookeeperConnect)) {
     throw new ConfigError(`config "zookeeper.connect" must be host:port[,host:port...][/chroot], got "${zookeeperConnect}"`, {
@@ -74,6 +87,14 @@ export function brokerConfigFromProperties(props: ReadonlyMap<string, string>): 
     });
   }
   const sessionTimeout = c.int('zookeeper.session.timeout.ms', 6000, { min: 1 });
+  const zookeeperSetAcl = c.bool('zookeeper.set.acl', false);
+  const zookeeperDigest = c.string('zookeeper.digest', process.env.ZKAFKA_ZOOKEEPER_DIGEST ?? '') || undefined;
+  if (zookeeperDigest !== undefined && !/^[^:]+:.+$/.test(zookeeperDigest)) {
+    throw new ConfigError('config "zookeeper.digest" must be user:password', { context: { key: 'zookeeper.digest' } });
+  }
+  if (zookeeperSetAcl && zookeeperDigest === undefined) {
+    throw new ConfigError('zookeeper.set.acl is true, but no ZooKeeper credentials are configured: set zookeeper.digest=user:password (or $ZKAFKA_ZOOKEEPER_DIGEST)', { context: { key: 'zookeeper.set.acl' } });
+  }
   return {
     brokerId,
     host: host === '' ? '0.0.0.0' : host,
@@ -83,6 +104,8 @@ export function brokerConfigFromProperties(props: ReadonlyMap<string, string>): 
     logDirs,
     zookeeperConnect,
     zookeeperSessionTimeoutMs: sessionTimeout,
+    zookeeperSetAcl,
+    zookeeperDigest,
     zookeeperConnectionTimeoutMs: c.int('zookeeper.connection.timeout.ms', sessionTimeout, { min: 1 }),
     numPartitions: c.int('num.partitions', 1, { min: 1 }),
     defaultReplicationFactor: c.int('default.replication.factor', 1, { min: 1 }),
@@ -101,6 +124,9 @@ export function brokerConfigFromProperties(props: ReadonlyMap<string, string>): 
     controlledShutdownRetryBackoffMs: c.int('controlled.shutdown.retry.backoff.ms', 5000, { min: 0 }),
     autoLeaderRebalanceEnable: c.bool('auto.leader.rebalance.enable', true),
     leaderImbalanceCheckIntervalMs: c.int('leader.imbalance.check.interval.seconds', 300, { min: 1 }) * 1000,
+    listeners,
+    listenerSecurity: new Map(listeners.listeners.map((l): [string, ListenerSecurity] => [l.name, listenerSecurity(props, l)])),
+    saslServerMaxReceiveSize: c.int('sasl.server.max.receive.size', 524288, { min: 1024 }),
     metricsPort: c.has('metrics.port') ? c.int('metrics.port', 0, { min: 0, max: 65535 }) : undefined,
     logFlushSyncfsMinLogs: c.int('log.flush.syncfs.min.logs', 16, { min: 0 }),
     props,

@@ -131,6 +131,8 @@ export class DynamicConfigManager extends EventEmitter<Events> {
         this.#lastExecuted = seq;
         const node = await this.#zk.get(path).catch(() => undefined);
         if (!node) continue;
+        // a SCRAM credential change (users/<name>): brokers read credentials at each login
+        if (/^\s*\{.*"entity_path"\s*:\s*"users\//.test(node.data.toString())) continue;
         try {
           const change = decodeEntityConfigChange(node.data, path);
           if (change.entityType === 'topics') {
@@ -139,7 +141,7 @@ export class DynamicConfigManager extends EventEmitter<Events> {
             const cfg = await p;
             this.#log.info('topic config changed', { topic: change.entityName, config: JSON.stringify(cfg) });
             this.emit('topic', change.entityName, cfg);
-          } else if (change.entityName === DEFAULT_BROKER_ENTITY || change.entityName === String(this.#brokerId)) {
+          } else if (change.entityType === 'brokers' && (change.entityName === DEFAULT_BROKER_ENTITY || change.entityName === String(this.#brokerId))) {
             this.#broker = await this.#readBroker();
             this.#log.info('broker config changed', { entity: change.entityName, config: JSON.stringify(this.#broker) });
             this.emit('broker', { ...this.#broker });

@@ -20,7 +20,12 @@ import { LogManager } from '../storage/log-manager.js';
 import { logConfigFromProperties, type TopicOverrides } from '../storage/config.js';
 import { topicOverridesFromConfig } from '../storage/topic-config.js';
 import { cleanerConfigFromProperties } from '../storage/cleaner/config.js';
-import { SocketServer } from '../network/socket-server.js';
+import { createListenerServers, registrationEndpoints, type ListenerServer } from './listener-servers.js';
+import { interBrokerClientSecurity } from './listeners.js';
+import { AclAuthorizer, authorizerConfigFromProperties } from './authorizer.js';
+import { ListenerEndpoints } from './listener-endpoints.js';
+import { scramCredentialOf } from '../admin/scram-users.js';
+import type { ClientSecurity } from '../network/client-security.js';
 import { MetadataCache } from './metadata-cache.js';
 import { ReplicaManager } from './replica-manager.js';
 import { KafkaController } from './controller/controller.js';
@@ -52,7 +57,9 @@ export class KafkaServer {
   #replicas: ReplicaManager | undefined;
   #controller: KafkaController | undefined;
   #groups: { stop(): void } | undefined;
-  #server: SocketServer | undefined;
+  #servers: ListenerServer[] = [];
+  #interBrokerSecurity: ClientSecurity | undefined;
+  #authorizer: AclAuthorizer | undefined;
   #metrics: BrokerMetrics | undefined;
   /** The syncfs helper of grouped flushes (storage/syncfs.ts), when available. */
   #fsSync: FileSystemSync | undefined;
@@ -65,8 +72,9 @@ export class KafkaServer {
     this.#log = new Logger(`broker-${config.brokerId}`);
   }
 
+  /** The first listener's bound port. */
   get port(): number {
-    return this.#server?.port ?? this.config.port;
+    return this.#servers[0]?.server.port ?? this.config.port;
   }
 
   async start(): Promise<void> {
@@ -76,13 +84,22 @@ export class KafkaServer {
     const defaults = logConfigFromProperties(new Map(c.props));
     const cleaner = cleanerConfigFromProperties(c.props);
     const groupConfig = groupCoordinatorConfigFromProperties(c.props);
+    const interBrokerSecurity = interBrokerClientSecurity(c.props, c.listeners);
+    const authorizerConfig = authorizerConfigFromProperties(c.props);
+    this.#interBrokerSecurity = interBrokerSecurity;
     const zk = await ZkClient.connect({
       connectString: c.zookeeperConnect,
       sessionTimeoutMs: c.zookeeperSessionTimeoutMs,
       connectTimeoutMs: c.zookeeperConnectionTimeoutMs,
+      digest: c.zookeeperDigest ?? null,
+      secureAcls: c.zookeeperSetAcl,
     });
     this.#zk = zk;
     for (const p of persistentZkPaths) await zk.ensurePath(p);
+    if (authorizerConfig) {
+      this.#authorizer = new AclAuthorizer(zk, authorizerConfig, this.#log.child('authorizer'));
+      await this.#authorizer.start();
+    }
     const configs = new DynamicConfigManager(zk, c.brokerId, this.#log.child('dynamic-config'));
     this.#configs = configs;
     await configs.start();
@@ -101,6 +118,7 @@ export class KafkaServer {
       if (loaded.get(topic) !== config) for (const [, o] of this.#overrides(topic, config)) logs.updateConfig(topic, o);
     }
     const metadata = new MetadataCache();
+    const endpoints = new ListenerEndpoints(zk, metadata);
     this.#metadata = metadata;
     const applyBrokerConfig = (dynamic: Record<string, string>): void => {
       try {
@@ -119,6 +137,7 @@ export class KafkaServer {
         replicaLagTimeMaxMs: c.replicaLagTimeMaxMs,
         replicaFetchWaitMaxMs: c.replicaFetchWaitMaxMs,
         replicaFetchMaxBytes: c.replicaFetchMaxBytes,
+        interBrokerSecurity,
       },
       this.#logs,
       zk,
@@ -137,6 +156,8 @@ export class KafkaServer {
         uncleanLeaderElectionEnable: c.uncleanLeaderElectionEnable,
         autoLeaderRebalanceEnable: c.autoLeaderRebalanceEnable,
         leaderImbalanceCheckIntervalMs: c.leaderImbalanceCheckIntervalMs,
+        interBrokerListener: c.listeners.interBroker,
+        interBrokerSecurity,
       },
       this.#log.child('controller'),
     );
@@ -155,7 +176,7 @@ export class KafkaServer {
       replicas: () => this.#replicas,
       isController: () => controller.isActive,
       offlinePartitions: () => controller.offlinePartitionCount(),
-      connections: () => this.#server?.connectionCount ?? 0,
+      connections: () => this.#servers.map((s) => ({ listener: s.name, count: s.server.connectionCount })),
       logs: () => logs.all(),
       zkState: () => zkState,
     });
@@ -176,6 +197,8 @@ export class KafkaServer {
       producerIds: new ProducerIdManager(zk, c.brokerId),
       logger: this.#log.child('requests'),
       clusterId: await getOrCreateClusterId(zk),
+      ...(this.#authorizer ? { authorizer: this.#authorizer } : {}),
+      ...(c.listeners.listeners.length > 1 ? { endpointsFor: (l: string) => endpoints.forListener(l) } : {}),
       controllerId: () => (controller.elector.leaderId >= 0 ? controller.elector.leaderId : metadata.controllerId),
       autoCreateTopic: async (topic) => {
         const live = await liveBrokerIds(zk);
@@ -183,11 +206,12 @@ export class KafkaServer {
         this.#log.info('auto-created topic', { topic, partitions: c.numPartitions });
       },
     };
-    this.#server = new SocketServer(
-      { host: c.host, port: c.port, maxRequestBytes: c.socketRequestMaxBytes, idleTimeoutMs: c.connectionsMaxIdleMs, logger: this.#log.child('network') },
-      createDispatcher(ctx),
-    );
-    await this.#server.start();
+    this.#servers = createListenerServers(c, createDispatcher(ctx), (user, mechanism) => scramCredentialOf(zk, user, mechanism), this.#log.child('network'));
+    for (const s of this.#servers) {
+      await s.server.start();
+      const l = c.listeners.listeners.find((x) => x.name === s.name)!;
+      if (!c.listeners.plainOnly) this.#log.info('listening', { listener: s.name, protocol: l.protocol, address: `${l.host}:${s.server.port}` });
+    }
     if (c.metricsPort !== undefined) {
       this.#metricsServer = await MetricsServer.start(metrics.registry, c.host, c.metricsPort);
       this.#log.info('serving metrics', { url: `http://${c.host}:${this.#metricsServer.port}/metrics` });
@@ -211,7 +235,9 @@ export class KafkaServer {
   async #register(): Promise<void> {
     const c = this.config;
     const zk = this.#zk!;
-    const data = encodeBrokerRegistration({ host: c.advertisedHost, port: c.advertisedPort === 0 ? this.port : c.advertisedPort, jmxPort: -1, timestamp: Date.now() });
+    const data = c.listeners.plainOnly
+      ? encodeBrokerRegistration({ host: c.advertisedHost, port: c.advertisedPort === 0 ? this.port : c.advertisedPort, jmxPort: -1, timestamp: Date.now() })
+      : encodeBrokerRegistration({ host: c.advertisedHost, port: -1, jmxPort: -1, timestamp: Date.now(), endpoints: registrationEndpoints(c, this.#servers) });
     // A registration left by this broker's previous process (killed less than a session
     // timeout ago) vanishes when that session expires: wait for it, then register.
     const deadline = Date.now() + c.zookeeperSessionTimeoutMs * 1.5 + 2000;
@@ -267,7 +293,7 @@ export class KafkaServer {
         } else {
           const b = leaderId >= 0 ? this.#metadata?.broker(leaderId) : undefined;
           if (!b) throw new Error('no controller known');
-          const conn = new KafkaConnection(b.host, b.port, { clientId: `broker-${c.brokerId}`, timeoutMs: 30_000 });
+          const conn = new KafkaConnection(b.host, b.port, { clientId: `broker-${c.brokerId}`, timeoutMs: 30_000, security: this.#interBrokerSecurity });
           try {
             const codec = API_CODECS[ApiKey.ControlledShutdown];
             const r = await conn.request(codec.apiKey, 0, (w) => void codec.encodeRequest(w, 0, { brokerId: c.brokerId }));
@@ -296,12 +322,13 @@ export class KafkaServer {
     this.#stopping ??= (async () => {
       this.#log.info('shutting down');
       if (this.config.controlledShutdownEnable && this.#controller && this.#registered) await this.#controlledShutdown();
-      this.#server?.stopAccepting();
+      for (const s of this.#servers) s.server.stopAccepting();
       await this.#controller?.stop().catch(() => undefined);
       this.#groups?.stop();
       await this.#replicas?.shutdown();
       this.#configs?.stop();
-      await this.#server?.close();
+      this.#authorizer?.stop();
+      await Promise.all(this.#servers.map((s) => s.server.close()));
       await this.#metricsServer?.close();
       this.#metrics?.close();
       await this.#logs?.close();

@@ -26,8 +26,8 @@ export interface MetricsSources {
   isController: () => boolean;
   /** Partitions without a live leader, as the controller sees them (0 elsewhere). */
   offlinePartitions?: () => number;
-  /** Open client and broker connections on the listener. */
-  connections?: () => number;
+  /** Open client and broker connections, by listener name. */
+  connections?: () => { listener: string; count: number }[];
   /** Every local log with its size on disk (all segments). */
   logs?: () => readonly { topic: string; partition: number; size: number }[];
   /** The ZooKeeper session: connected, disconnected, expired, closed. */
@@ -94,7 +94,7 @@ export class BrokerMetrics {
       labelNames: ['listener'],
       registers,
       collect() {
-        this.set({ listener: 'PLAINTEXT' }, sources.connections?.() ?? 0);
+        for (const c of sources.connections?.() ?? []) this.set({ listener: c.listener }, c.count);
       },
     });
     new Gauge({

@@ -15,6 +15,7 @@
  * partition creates its log and a leader writes its leader epoch checkpoint: file work that
  * overlaps well), reading each topic's config once per request.
  */
+import type { ClientSecurity } from '../network/client-security.js';
 import type { LogManager } from '../storage/log-manager.js';
 import type { PartitionLog } from '../storage/log.js';
 import { tpKey } from '../storage/checkpoint.js';
@@ -45,6 +46,8 @@ export interface ReplicaManagerConfig {
   replicaFetchWaitMaxMs: number;
   replicaFetchMaxBytes: number;
   highWatermarkCheckpointIntervalMs?: number;
+  /** TLS / SASL of the inter-broker listener; undefined = PLAINTEXT. */
+  interBrokerSecurity?: ClientSecurity;
 }
 
 const key = tpKey;
@@ -92,7 +95,7 @@ export class ReplicaManager {
     this.#metadata = metadata;
     this.#configs = configs;
     this.#log = logger;
-    this.#fetchers = new ReplicaFetcherManager({ brokerId: cfg.brokerId, maxWaitMs: cfg.replicaFetchWaitMaxMs, maxBytes: cfg.replicaFetchMaxBytes }, logger.child('fetcher'));
+    this.#fetchers = new ReplicaFetcherManager({ brokerId: cfg.brokerId, maxWaitMs: cfg.replicaFetchWaitMaxMs, maxBytes: cfg.replicaFetchMaxBytes, security: cfg.interBrokerSecurity }, logger.child('fetcher'));
     configs.on('topic', (topic, config) => {
       try {
         this.#logs.updateConfig(topic, topicOverridesFromConfig(config));

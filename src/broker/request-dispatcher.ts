@@ -9,11 +9,13 @@ import { decodeRequestHeader } from '../protocol/header.js';
 import { ApiKey, apiName, supportedRange } from '../protocol/api-keys.js';
 import { codecFor } from '../protocol/apis/index.js';
 import { encodeFetchResponseChunks, type FetchResponse } from '../protocol/apis/fetch.js';
-import { apiVersionsResponse, encodeApiVersionsResponse, API_VERSIONS_MAX_VERSION } from '../protocol/apis/api-versions.js';
+import { apiVersionsResponse, encodeApiVersionsResponse, API_VERSIONS_MAX_VERSION, type ApiVersionsResponse } from '../protocol/apis/api-versions.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
 import { ErrorCode, ProjectError } from '../common/errors.js';
-import type { ConnectionInfo } from '../network/socket-server.js';
+import type { ConnectionInfo, HandlerResult } from '../network/socket-server.js';
+import { SASL_API_VERSIONS } from '../protocol/apis/sasl.js';
+import { authorized } from './authorization.js';
 import type { BrokerContext, RequestMeta } from './handlers/context.js';
 import { handleProduce } from './handlers/produce.js';
 import { handleFetch } from './handlers/fetch.js';
@@ -47,10 +49,10 @@ const HANDLERS: Partial<Record<number, Handler>> = {
   [ApiKey.Produce]: (ctx, _v, req) => handleProduce(ctx, req),
   [ApiKey.Fetch]: (ctx, v, req) => handleFetch(ctx, v, req),
   [ApiKey.ListOffsets]: (ctx, v, req) => handleListOffsets(ctx, v, req),
-  [ApiKey.Metadata]: (ctx, v, req) => handleMetadata(ctx, v, req),
+  [ApiKey.Metadata]: (ctx, v, req, meta) => handleMetadata(ctx, v, req, meta),
   [ApiKey.OffsetCommit]: (ctx, v, req) => handleOffsetCommit(ctx, v, req),
   [ApiKey.OffsetFetch]: (ctx, v, req) => handleOffsetFetch(ctx, v, req),
-  [ApiKey.FindCoordinator]: (ctx, v, req) => handleFindCoordinator(ctx, v, req),
+  [ApiKey.FindCoordinator]: (ctx, v, req, meta) => handleFindCoordinator(ctx, v, req, meta),
   [ApiKey.JoinGroup]: (ctx, v, req, meta) => handleJoinGroup(ctx, v, req, meta),
   [ApiKey.SyncGroup]: (ctx, v, req) => handleSyncGroup(ctx, v, req),
   [ApiKey.Heartbeat]: (ctx, v, req) => handleHeartbeat(ctx, v, req),
@@ -58,7 +60,7 @@ const HANDLERS: Partial<Record<number, Handler>> = {
   [ApiKey.DescribeGroups]: (ctx, v, req) => handleDescribeGroups(ctx, v, req),
   [ApiKey.ListGroups]: (ctx) => handleListGroups(ctx),
   [ApiKey.DeleteGroups]: (ctx, v, req) => handleDeleteGroups(ctx, v, req),
-  [ApiKey.ApiVersions]: () => apiVersionsResponse(),
+  [ApiKey.ApiVersions]: (_ctx, _v, _req, meta) => withSasl(apiVersionsResponse(), meta.sasl),
   [ApiKey.CreateTopics]: (ctx, _v, req) => handleCreateTopics(ctx, req),
   [ApiKey.DeleteTopics]: (ctx, _v, req) => handleDeleteTopics(ctx, req),
   [ApiKey.InitProducerId]: (ctx, _v, req) => handleInitProducerId(ctx, req),
@@ -70,12 +72,13 @@ const HANDLERS: Partial<Record<number, Handler>> = {
 };
 
 export function createDispatcher(ctx: BrokerContext) {
-  return async function dispatch(frame: Buffer, conn: ConnectionInfo): Promise<Buffer | Buffer[] | undefined> {
+  const saslListeners = new Set(ctx.config.listeners.listeners.filter((l) => l.protocol === 'SASL_PLAINTEXT' || l.protocol === 'SASL_SSL').map((l) => l.name));
+  return async function dispatch(frame: Buffer, conn: ConnectionInfo): Promise<HandlerResult> {
     const header = decodeRequestHeader(frame);
     const { apiKey, apiVersion, correlationId } = header;
     if (apiKey === ApiKey.ApiVersions && (apiVersion < 0 || apiVersion > API_VERSIONS_MAX_VERSION)) {
       const w = new Writer(512).int32(correlationId);
-      encodeApiVersionsResponse(w, 0, apiVersionsResponse(ErrorCode.UNSUPPORTED_VERSION));
+      encodeApiVersionsResponse(w, 0, withSasl(apiVersionsResponse(ErrorCode.UNSUPPORTED_VERSION), saslListeners.has(conn.listener)));
       return w.finish();
     }
     const codec = codecFor(apiKey);
@@ -92,7 +95,16 @@ export function createDispatcher(ctx: BrokerContext) {
     }
     const req = codec.decodeRequest(new Reader(frame, header.bodyOffset), apiVersion);
     const started = performance.now();
-    const res = await handler(ctx, apiVersion, req as never, { clientId: header.clientId ?? '', clientHost: `/${hostOf(conn.remote)}` });
+    const meta: RequestMeta = {
+      clientId: header.clientId ?? '',
+      clientHost: `/${hostOf(conn.remote)}`,
+      listener: conn.listener,
+      principal: conn.principal,
+      sasl: saslListeners.has(conn.listener),
+    };
+    const res = ctx.authorizer
+      ? await authorized(ctx.authorizer, apiKey, req, meta, async (r) => handler(ctx, apiVersion, r as never, meta), (t) => ctx.metadata.hasTopic(t))
+      : await handler(ctx, apiVersion, req as never, meta);
     ctx.metrics.request(apiKey, performance.now() - started);
     if (res === undefined) return undefined;
     const w = new Writer(256).int32(correlationId);
@@ -101,6 +113,12 @@ export function createDispatcher(ctx: BrokerContext) {
     codec.encodeResponse(w, apiVersion, res);
     return w.finish();
   };
+}
+
+/** A SASL listener also advertises SaslHandshake and SaslAuthenticate 0-1 (kafkajs and librdkafka choose the token framing from them). */
+function withSasl(res: ApiVersionsResponse, sasl: boolean): ApiVersionsResponse {
+  if (!sasl) return res;
+  return { ...res, apiVersions: [...res.apiVersions, ...SASL_API_VERSIONS.map((r) => ({ ...r }))].sort((a, b) => a.apiKey - b.apiKey) };
 }
 
 /** The host of "host:port" or "[v6]:port". */

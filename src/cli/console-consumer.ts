@@ -34,6 +34,8 @@
  * through the ZooKeeper connector: without a group a console-consumer-<n> group is made, as
  * above.
  */
+import { securityProperties } from '../client/producer/config.js';
+import type { ClientSecurity } from '../network/client-security.js';
 import { Cluster } from '../client/cluster.js';
 import { SimpleConsumer } from '../client/simple-consumer.js';
 import { ConsumerConnector } from '../client/connector/consumer-connector.js';
@@ -187,7 +189,13 @@ export async function main(argv: string[], variant?: ConsoleConsumerVariant): Pr
   if (filter && o.partition !== undefined) fail(TOOL, '--partition reads one partition of one topic; it cannot be used with --whitelist or --blacklist');
   if (grouped && o.partition !== undefined) fail(TOOL, '--partition reads one partition without a group; it cannot be used with --group, group.id or --zookeeper');
   if (grouped) return consumeInGroup(o, filter, consumerProps, brokers, format, max, idleMs);
-  return consumeDirectly(o, brokers!, format, max, idleMs);
+  let security: ClientSecurity | undefined;
+  try {
+    security = securityProperties(consumerProps);
+  } catch (err) {
+    fail(TOOL, describeError(err));
+  }
+  return consumeDirectly(o, brokers!, format, max, idleMs, security);
 }
 
 /** Through the ZooKeeper consumer connector. */
@@ -349,8 +357,8 @@ async function deleteGroup(props: Record<string, string>): Promise<void> {
 }
 
 /** Without a group: straight from the partition leaders. */
-async function consumeDirectly(o: Opts, brokers: string, format: Formatter, max: number, idleMs: number): Promise<void> {
-  const cluster = new Cluster({ brokers, clientId: 'console-consumer' });
+async function consumeDirectly(o: Opts, brokers: string, format: Formatter, max: number, idleMs: number, security?: ClientSecurity): Promise<void> {
+  const cluster = new Cluster({ brokers, clientId: 'console-consumer', security });
   const consumer = new SimpleConsumer(cluster, { maxWaitMs: Math.min(500, idleMs) });
   let count = 0;
   let finished = false;

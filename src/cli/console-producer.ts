@@ -7,6 +7,8 @@
 import readline from 'node:readline';
 import { Cluster } from '../client/cluster.js';
 import { Producer } from '../client/producer/producer.js';
+import { securityProperties } from '../client/producer/config.js';
+import { readPropertiesFile } from '../common/properties.js';
 import { collect, describeError, fail, newProgram, parseKeyValues, positiveInt } from './common.js';
 
 const TOOL = 'kafka-console-producer';
@@ -23,8 +25,10 @@ export async function main(argv: string[]): Promise<void> {
     .option('--timeout <ms>', 'how long a partly filled batch waits for more lines (linger.ms)', positiveInt(TOOL, '--timeout'), 100)
     .option('--message-send-max-retries <n>', 'retries of a failed send', '3')
     .option('--retry-backoff-ms <ms>', 'wait before a retry', positiveInt(TOOL, '--retry-backoff-ms'), 100)
+    .option('--producer.config <file>', 'producer properties from a Java properties file (security.protocol, ssl.truststore.location, sasl.mechanism, sasl.jaas.config, ...)')
+    .option('--producer-property <name=value>', 'a producer property (repeatable), over --producer.config', collect, [])
     .parse(argv)
-    .opts<{ brokerList: string; topic: string; property: string[]; compressionCodec?: string | true; requestRequiredAcks: string; batchSize: number; timeout: number; messageSendMaxRetries: string; retryBackoffMs: number }>();
+    .opts<{ 'producer.config'?: string; producerProperty: string[]; brokerList: string; topic: string; property: string[]; compressionCodec?: string | true; requestRequiredAcks: string; batchSize: number; timeout: number; messageSendMaxRetries: string; retryBackoffMs: number }>();
 
   const props = parseKeyValues(TOOL, o.property, '--property');
   const parseKey = props['parse.key'] === 'true';
@@ -36,9 +40,18 @@ export async function main(argv: string[]): Promise<void> {
   const retries = Number(o.messageSendMaxRetries);
   if (!Number.isInteger(retries) || retries < 0) fail(TOOL, `--message-send-max-retries must be a non-negative integer, got "${o.messageSendMaxRetries}"`);
 
+  let producerProps: Record<string, string> = {};
+  if (o['producer.config']) {
+    try {
+      producerProps = Object.fromEntries(readPropertiesFile(o['producer.config']));
+    } catch (err) {
+      fail(TOOL, `cannot read --producer.config ${o['producer.config']}: ${(err as Error).message}`);
+    }
+  }
+  producerProps = { ...producerProps, ...parseKeyValues(TOOL, o.producerProperty, '--producer-property') };
   let cluster: Cluster;
   try {
-    cluster = new Cluster({ brokers: o.brokerList, clientId: 'console-producer' });
+    cluster = new Cluster({ brokers: o.brokerList, clientId: 'console-producer', security: securityProperties(producerProps) });
   } catch (err) {
     fail(TOOL, describeError(err));
   }

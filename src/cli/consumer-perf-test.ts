@@ -4,6 +4,7 @@
  *   --broker-list H:P | --bootstrap-server H:P  --topic T  --messages N
  *   [--fetch-size BYTES] [--threads N (ignored)] [--timeout MS] [--show-detailed-stats]
  *   [--reporting-interval MS] [--hide-header] [--group G (ignored: no group is used)]
+ *   [--consumer.config F (security.protocol, ssl.*, sasl.*)]
  *
  * Reads every partition of the topic from its earliest offset with the library's
  * SimpleConsumer until N records arrived (or nothing came for --timeout ms), then prints
@@ -18,6 +19,8 @@
 import { Cluster } from '../client/cluster.js';
 import { SimpleConsumer, recordStats } from '../client/simple-consumer.js';
 import { describeError, fail, newProgram, positiveInt } from './common.js';
+import { securityProperties } from '../client/producer/config.js';
+import { readPropertiesFile } from '../common/properties.js';
 
 const TOOL = 'kafka-consumer-perf-test';
 const MB = 1024 * 1024;
@@ -43,14 +46,16 @@ export async function main(argv: string[]): Promise<void> {
     .option('--reporting-interval <ms>', 'interval of the detailed stats', positiveInt(TOOL, '--reporting-interval'), 5000)
     .option('--hide-header', 'do not print the header line')
     .option('--date-format <fmt>', 'ignored: times are printed as yyyy-MM-dd HH:mm:ss:SSS')
+    .option('--consumer.config <file>', 'consumer properties: security.protocol, ssl.truststore.location, sasl.mechanism, sasl.jaas.config, ...')
     .parse(argv)
-    .opts<{ brokerList?: string; bootstrapServer?: string; topic: string; messages: number; fetchSize: number; timeout: number; showDetailedStats?: boolean; reportingInterval: number; hideHeader?: boolean }>();
+    .opts<{ 'consumer.config'?: string; brokerList?: string; bootstrapServer?: string; topic: string; messages: number; fetchSize: number; timeout: number; showDetailedStats?: boolean; reportingInterval: number; hideHeader?: boolean }>();
 
   const brokers = o.bootstrapServer ?? o.brokerList;
   if (!brokers) fail(TOOL, 'give --broker-list or --bootstrap-server');
   let cluster: Cluster;
   try {
-    cluster = new Cluster({ brokers, clientId: 'consumer-performance' });
+    const props = o['consumer.config'] ? Object.fromEntries(readPropertiesFile(o['consumer.config'])) : {};
+    cluster = new Cluster({ brokers, clientId: 'consumer-performance', security: securityProperties(props) });
   } catch (err) {
     fail(TOOL, describeError(err));
   }

@@ -23,6 +23,7 @@ import { validateTopicName } from '../admin/topic-admin.js';
 import { ErrorCode, KafkaError } from '../common/errors.js';
 import { ConfigArgError, parseAddConfig, parseDeleteConfig } from './config-args.js';
 import { collect, fail, newProgram, runWithZooKeeper } from './common.js';
+import { usersMain } from './kafka-configs-users.js';
 
 const TOOL = 'kafka-configs';
 const ENTITY_TYPES: readonly EntityType[] = ['topics', 'brokers'];
@@ -49,6 +50,10 @@ A value may hold '=' (each entry is split at its first '='). Topic keys are the 
 (retention.ms, max.message.bytes, ...); broker keys are the broker defaults a running broker takes
 dynamically (log.retention.ms, message.max.bytes, ...). Nothing is written unless every key and
 value is valid; brokers apply a change within a second or so, without a restart.
+Users (SCRAM credentials, stored salted in /config/users/<user>, never printed):
+  --entity-type users --entity-name alice --alter --add-config 'SCRAM-SHA-256=[iterations=8192,password=alice-secret],SCRAM-SHA-512=[password=alice-secret]'
+  --entity-type users --entity-name alice --alter --delete-config SCRAM-SHA-512
+  --entity-type users [--entity-name alice] --describe   SCRAM credential configs for user-principal 'alice' are SCRAM-SHA-256=iterations=8192
 Exit status: 0 on success, 1 on any error.`;
 
 /** How Kafka's ConfigCommand names an entity in its output. */
@@ -62,8 +67,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--zookeeper <connect>', 'REQUIRED: host:port[,host:port...][/chroot]')
     .option('--alter', 'change the configs of an entity (with --add-config and/or --delete-config)')
     .option('--describe', 'print the config overrides of an entity, or of every entity of the type')
-    .option('--entity-type <type>', 'REQUIRED: topics or brokers')
-    .option('--entity-name <name>', 'the topic name, or the broker id')
+    .option('--entity-type <type>', 'REQUIRED: topics, brokers or users (SCRAM credentials)')
+    .option('--entity-name <name>', 'the topic name, the broker id, or the user')
     .option('--entity-default', 'with --entity-type brokers: the cluster-wide default of every broker (/config/brokers/<default>)')
     .option('--add-config <list>', "configs to add or change: 'k1=v1,k2=[v2,v3]'", collect, [])
     .option('--delete-config <list>', "configs to remove: 'k1,k2'", collect, [])
@@ -74,6 +79,7 @@ export async function main(argv: string[]): Promise<void> {
   if (!o.zookeeper) fail(TOOL, 'missing required argument --zookeeper');
   if (o.alter === o.describe) fail(TOOL, 'exactly one of --alter or --describe is required');
   if (o.entityType === undefined) fail(TOOL, 'missing required argument --entity-type (topics or brokers)');
+  if (o.entityType === 'users') return usersMain({ ...o, zookeeper: o.zookeeper });
   if (!ENTITY_TYPES.includes(o.entityType as EntityType)) fail(TOOL, `--entity-type must be topics or brokers, got "${o.entityType}" (clients and users quotas are not supported)`);
   const type = o.entityType as EntityType;
   if (o.entityName !== undefined && o.entityDefault) fail(TOOL, '--entity-name and --entity-default cannot be used together');

@@ -5,6 +5,8 @@
  * `refresh()` is called on start and whenever a request fails with a leader error.
  */
 import { ConnectionPool, parseBrokerList, type KafkaConnection } from '../network/client-connection.js';
+import type { ClientSecurity } from '../network/client-security.js';
+import { SaslAuthenticationError } from '../network/sasl-client.js';
 import { API_CODECS, type ApiCodec } from '../protocol/apis/index.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import type { MetadataResponse, MetadataTopic } from '../protocol/apis/metadata.js';
@@ -40,6 +42,8 @@ export interface ClusterOptions {
   requestTimeoutMs?: number;
   /** Re-reads the bootstrap list when no known broker answers (set by fromZooKeeper). */
   discover?: () => Promise<BrokerAddress[]>;
+  /** TLS / SASL (security.protocol ...: clientSecurityFromProperties); absent = PLAINTEXT. */
+  security?: ClientSecurity;
 }
 
 /** Sends one request with a codec and decodes its response. */
@@ -70,7 +74,7 @@ export class Cluster {
     this.#bootstrap = typeof opts.brokers === 'string' ? parseBrokerList(opts.brokers) : opts.brokers;
     if (this.#bootstrap.length === 0) throw new ProjectError('no bootstrap broker given');
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
-    this.pool = new ConnectionPool({ clientId: opts.clientId ?? 'zkafka-client', timeoutMs: this.requestTimeoutMs });
+    this.pool = new ConnectionPool({ clientId: opts.clientId ?? 'zkafka-client', timeoutMs: this.requestTimeoutMs, security: opts.security });
     this.#discover = opts.discover;
   }
 
@@ -106,6 +110,8 @@ export class Cluster {
           await c.connect(5000);
           return c;
         } catch (err) {
+          // a broker that refused our credentials is reachable: say why, not "unreachable"
+          if (err instanceof SaslAuthenticationError) throw err;
           last = err;
         }
       }

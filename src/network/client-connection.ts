@@ -5,14 +5,25 @@
  * broker's own fetchers.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { FrameDecoder } from './frame-decoder.js';
 import { ProjectError } from '../common/errors.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
 import { encodeRequestHeader } from '../protocol/header.js';
+import type { ClientSecurity } from './client-security.js';
+import { saslAuthenticate } from './sasl-client.js';
 
 export class ConnectionError extends ProjectError {}
 export class RequestTimeoutError extends ProjectError {}
+
+export interface ConnectionOptions {
+  clientId?: string;
+  timeoutMs?: number;
+  maxResponseBytes?: number;
+  /** TLS and SASL (client-security.ts); absent = PLAINTEXT. */
+  security?: ClientSecurity;
+}
 
 export interface RequestOptions {
   timeoutMs?: number;
@@ -38,13 +49,17 @@ export class KafkaConnection {
   readonly #inFlight = new Map<number, InFlight>();
   readonly #defaultTimeoutMs: number;
   readonly #maxResponseBytes: number;
+  readonly #security: ClientSecurity | undefined;
+  /** The socket being connected (TLS handshake, SASL), until connect() settles. */
+  #opening: net.Socket | undefined;
 
-  constructor(host: string, port: number, opts: { clientId?: string; timeoutMs?: number; maxResponseBytes?: number } = {}) {
+  constructor(host: string, port: number, opts: ConnectionOptions = {}) {
     this.host = host;
     this.port = port;
     this.clientId = opts.clientId ?? 'zkafka';
     this.#defaultTimeoutMs = opts.timeoutMs ?? 30_000;
     this.#maxResponseBytes = opts.maxResponseBytes ?? 512 * 1024 * 1024;
+    this.#security = opts.security;
   }
 
   get connected(): boolean {
@@ -54,18 +69,45 @@ export class KafkaConnection {
   connect(timeoutMs = this.#defaultTimeoutMs): Promise<void> {
     if (this.connected) return Promise.resolve();
     if (this.#connecting) return this.#connecting;
+    const sec = this.#security;
+    const useTls = sec !== undefined && (sec.protocol === 'SSL' || sec.protocol === 'SASL_SSL');
     this.#connecting = new Promise<void>((resolve, reject) => {
-      const socket = net.connect({ host: this.host, port: this.port });
+      const socket: net.Socket = useTls
+        ? tls.connect({ ...sec!.tls, host: this.host, port: this.port, servername: net.isIP(this.host) ? undefined : this.host })
+        : net.connect({ host: this.host, port: this.port });
       socket.setNoDelay(true);
+      this.#opening = socket;
       const decoder = new FrameDecoder(this.#maxResponseBytes);
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new ConnectionError(`connect to ${this.host}:${this.port} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        this.#socket = socket;
-        resolve();
+      socket.once(useTls ? 'secureConnect' : 'connect', () => {
+        if (!sec?.sasl) {
+          clearTimeout(timer);
+          this.#socket = socket;
+          resolve();
+          return;
+        }
+        // requests wait (connect() is still pending) until SASL has succeeded
+        const where = `${this.host}:${this.port}`;
+        const send = async (apiKey: number, version: number, body: (w: Writer) => void): Promise<Reader> => (await this.#send(socket, apiKey, version, body, [], {}))!;
+        saslAuthenticate(send, sec.sasl, where).then(
+          () => {
+            clearTimeout(timer);
+            if (socket.destroyed) {
+              reject(new ConnectionError(`connection to ${where} closed`));
+              return;
+            }
+            this.#socket = socket;
+            resolve();
+          },
+          (err: Error) => {
+            clearTimeout(timer);
+            socket.destroy();
+            reject(err);
+          },
+        );
       });
       socket.on('data', (chunk: Buffer) => {
         let frames: Buffer[];
@@ -88,6 +130,7 @@ export class KafkaConnection {
       });
     }).finally(() => {
       this.#connecting = undefined;
+      this.#opening = undefined;
     });
     return this.#connecting;
   }
@@ -130,6 +173,10 @@ export class KafkaConnection {
     await this.connect();
     const socket = this.#socket;
     if (!socket) throw new ConnectionError(`not connected to ${this.host}:${this.port}`);
+    return this.#send(socket, apiKey, apiVersion, writeHead, chunks, opts);
+  }
+
+  #send(socket: net.Socket, apiKey: number, apiVersion: number, writeHead: (w: Writer) => void, chunks: readonly Buffer[], opts: RequestOptions): Promise<Reader | undefined> {
     const correlationId = this.#nextCorrelationId;
     this.#nextCorrelationId = (this.#nextCorrelationId + 1) & 0x7fffffff;
     const w = new Writer(256);
@@ -167,6 +214,7 @@ export class KafkaConnection {
   }
 
   close(): void {
+    this.#opening?.destroy();
     this.#socket?.destroy();
     this.#socket = undefined;
   }
@@ -175,8 +223,8 @@ export class KafkaConnection {
 /** One connection per broker address. */
 export class ConnectionPool {
   readonly #conns = new Map<string, KafkaConnection>();
-  readonly #opts: { clientId?: string; timeoutMs?: number };
-  constructor(opts: { clientId?: string; timeoutMs?: number } = {}) {
+  readonly #opts: ConnectionOptions;
+  constructor(opts: ConnectionOptions = {}) {
     this.#opts = opts;
   }
   get(host: string, port: number): KafkaConnection {

@@ -18,10 +18,11 @@ export class FrameDecoder {
   #chunks: Buffer[] = [];
   #buffered = 0;
   #need = -1; // size of the frame being assembled, -1 while reading its size
-  readonly #maxFrameBytes: number;
+  /** The limit for frames whose size has not been read yet (raised after SASL authentication). */
+  maxFrameBytes: number;
 
   constructor(maxFrameBytes: number) {
-    this.#maxFrameBytes = maxFrameBytes;
+    this.maxFrameBytes = maxFrameBytes;
   }
 
   /** Bytes held for frames not yet complete. */
@@ -38,7 +39,7 @@ export class FrameDecoder {
       if (this.#need < 0) {
         if (this.#buffered < 4) break;
         const size = this.#peekInt32();
-        if (size < 0 || size > this.#maxFrameBytes) throw new FrameSizeError(size, this.#maxFrameBytes);
+        if (size < 0 || size > this.maxFrameBytes) throw new FrameSizeError(size, this.maxFrameBytes);
         this.#consume(4);
         this.#need = size;
       }

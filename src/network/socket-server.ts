@@ -4,19 +4,47 @@
  * written strictly in request order. While `maxInFlight` requests are pending the socket is
  * paused, so a connection holds bounded memory. Idle connections are closed after
  * `connections.max.idle.ms`. A handler that returns `undefined` sends no response (acks=0);
- * a handler that throws closes the connection (the protocol has no place for the error).
+ * a handler that throws closes the connection (the protocol has no place for the error); one
+ * that returns a CloseConnection sends its response, if any, then closes.
+ *
+ * A listener may be TLS (`tls` options for node:tls; a handshake that does not finish within
+ * `handshakeTimeoutMs` is dropped, garbage instead of a ClientHello only closes that socket;
+ * the principal is `User:<subject DN>` of a verified client certificate). With `preAuthMaxBytes`
+ * (SASL listeners) every connection starts unauthenticated with that frame size limit, raised to
+ * `maxRequestBytes` by `conn.authenticated()`.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { FrameDecoder } from './frame-decoder.js';
+import { subjectDn } from './tls-config.js';
 import { Logger } from '../common/logger.js';
+
+export const ANONYMOUS = 'User:ANONYMOUS';
 
 export interface ConnectionInfo {
   readonly id: number;
   readonly remote: string;
+  /** The listener's name (PLAINTEXT, SSL, CLIENT, ...). */
+  readonly listener: string;
+  /** `User:ANONYMOUS`, `User:<DN>` (TLS client certificate) or `User:<name>` (SASL). */
+  principal: string;
+  /** False until SASL succeeds on a SASL listener; true elsewhere. */
+  isAuthenticated: boolean;
+  /** Marks the connection authenticated as `principal`: lifts the pre-authentication frame limit. */
+  authenticated(principal: string): void;
+  /** State a layer above keeps per connection (the SASL authenticator's). */
+  state?: unknown;
 }
 
+/** A response after which the connection is closed (a failed authentication). */
+export class CloseConnection {
+  constructor(readonly response?: Buffer) {}
+}
+
+export type HandlerResult = Buffer | Buffer[] | CloseConnection | undefined;
+
 /** Handles one request frame (header + body, no size prefix); returns the response frame body. */
-export type RequestHandler = (frame: Buffer, conn: ConnectionInfo) => Promise<Buffer | Buffer[] | undefined>;
+export type RequestHandler = (frame: Buffer, conn: ConnectionInfo) => Promise<HandlerResult>;
 
 export interface SocketServerOptions {
   host: string;
@@ -25,16 +53,24 @@ export interface SocketServerOptions {
   idleTimeoutMs: number;
   maxInFlight?: number;
   logger?: Logger;
+  listener?: string;
+  /** node:tls server options: a TLS listener. */
+  tls?: tls.TlsOptions;
+  handshakeTimeoutMs?: number;
+  /** A SASL listener's frame size limit before authentication. */
+  preAuthMaxBytes?: number;
 }
 
 interface Pending {
   done: boolean;
-  response: Buffer | Buffer[] | undefined;
+  response: HandlerResult;
   failed: boolean;
 }
 
+type Opts = Required<Omit<SocketServerOptions, 'tls' | 'preAuthMaxBytes'>> & Pick<SocketServerOptions, 'tls' | 'preAuthMaxBytes'>;
+
 export class SocketServer {
-  readonly #opts: Required<SocketServerOptions>;
+  readonly #opts: Opts;
   readonly #handler: RequestHandler;
   readonly #sockets = new Set<net.Socket>();
   #server: net.Server | undefined;
@@ -43,7 +79,7 @@ export class SocketServer {
   #closed: Promise<void> | undefined;
 
   constructor(opts: SocketServerOptions, handler: RequestHandler) {
-    this.#opts = { maxInFlight: 32, logger: new Logger('network'), ...opts };
+    this.#opts = { maxInFlight: 32, logger: new Logger('network'), listener: 'PLAINTEXT', handshakeTimeoutMs: 10_000, ...opts };
     this.#handler = handler;
   }
 
@@ -56,7 +92,17 @@ export class SocketServer {
   }
 
   async start(): Promise<void> {
-    const server = net.createServer((socket) => this.#accept(socket));
+    const t = this.#opts.tls;
+    const server: net.Server = t
+      ? tls.createServer({ ...t, handshakeTimeout: this.#opts.handshakeTimeoutMs }, (socket) => this.#accept(socket))
+      : net.createServer((socket) => this.#accept(socket));
+    if (t) {
+      // a bad ClientHello or a stalled handshake: that socket is destroyed by node:tls; log it only
+      server.on('tlsClientError', (err, socket) => {
+        this.#opts.logger.debug('TLS handshake failed', { remote: `${socket.remoteAddress}:${socket.remotePort}`, error: err.message });
+        socket.destroy();
+      });
+    }
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -83,7 +129,26 @@ export class SocketServer {
   }
 
   #accept(socket: net.Socket): void {
-    const conn: ConnectionInfo = { id: this.#nextId++, remote: `${socket.remoteAddress}:${socket.remotePort}` };
+    const preAuth = this.#opts.preAuthMaxBytes;
+    const decoder = new FrameDecoder(preAuth ?? this.#opts.maxRequestBytes);
+    const maxRequestBytes = this.#opts.maxRequestBytes;
+    let principal = ANONYMOUS;
+    if (socket instanceof tls.TLSSocket && socket.authorized) {
+      const cert = socket.getPeerCertificate();
+      if (cert && cert.raw) principal = `User:${subjectDn(cert.raw)}`;
+    }
+    const conn: ConnectionInfo = {
+      id: this.#nextId++,
+      remote: `${socket.remoteAddress}:${socket.remotePort}`,
+      listener: this.#opts.listener,
+      principal,
+      isAuthenticated: preAuth === undefined,
+      authenticated(p: string) {
+        this.principal = p;
+        this.isAuthenticated = true;
+        decoder.maxFrameBytes = maxRequestBytes;
+      },
+    };
     const log = this.#opts.logger;
     this.#sockets.add(socket);
     socket.setNoDelay(true);
@@ -91,7 +156,6 @@ export class SocketServer {
       log.debug('closing idle connection', { remote: conn.remote });
       socket.destroy();
     });
-    const decoder = new FrameDecoder(this.#opts.maxRequestBytes);
     const queue: Pending[] = [];
     let closed = false;
 
@@ -101,6 +165,14 @@ export class SocketServer {
         if (p.failed) {
           closed = true;
           socket.destroy();
+          return;
+        }
+        if (p.response instanceof CloseConnection) {
+          closed = true;
+          queue.length = 0;
+          if (p.response.response) writeFrame(socket, p.response.response);
+          socket.end();
+          setTimeout(() => socket.destroy(), 1000).unref();
           return;
         }
         if (p.response !== undefined) writeFrame(socket, p.response);
@@ -119,6 +191,7 @@ export class SocketServer {
         return;
       }
       for (const frame of frames) {
+        if (closed) return;
         const p: Pending = { done: false, response: undefined, failed: false };
         queue.push(p);
         this.#handler(frame, conn).then(

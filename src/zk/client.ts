@@ -22,7 +22,7 @@
 import { EventEmitter } from 'node:events';
 import { NodeExistsError, NoNodeError, BadVersionError, ZkClosedError, ZkTimeoutError, ConnectionLossError, SessionExpiredError, ZkError } from './errors.js';
 import { parentPath, childPath } from './paths.js';
-import { RawSession, buildTransaction, toBuffer, toZkError, CREATE_MODES, type CreateMode, type ZkOp } from './raw.js';
+import { RawSession, buildTransaction, secureAclsFor, toBuffer, toZkError, CREATE_MODES, type CreateMode, type ZkOp } from './raw.js';
 import { toStat, type ZkStat } from './stat.js';
 import { opResult, type ZkConnectOptions, type ZkNode, type ZkOpResult, type ZkState } from './types.js';
 import { Watch, type WatchListener } from './watch.js';
@@ -44,6 +44,9 @@ export class ZkClient extends EventEmitter<ClientEvents> {
   readonly #connectTimeoutMs: number;
   readonly #opTimeoutMs: number;
   readonly #spinDelayMs: number;
+  readonly #digest: string | undefined;
+  /** Create znodes with Kafka's secure ACLs (zookeeper.set.acl). */
+  readonly secureAcls: boolean;
   #session: RawSession;
   #closed = false;
   #watches = new Set<Watch<unknown>>();
@@ -90,6 +93,8 @@ export class ZkClient extends EventEmitter<ClientEvents> {
     this.#connectTimeoutMs = opts.connectTimeoutMs ?? 15000;
     this.#opTimeoutMs = opts.operationTimeoutMs ?? this.#connectTimeoutMs;
     this.#spinDelayMs = opts.spinDelayMs ?? 200;
+    this.#digest = (opts.digest === undefined ? process.env.ZKAFKA_ZOOKEEPER_DIGEST : opts.digest) || undefined;
+    this.secureAcls = opts.secureAcls ?? this.#digest !== undefined;
     this.#session = this.#openSession();
   }
 
@@ -131,7 +136,7 @@ export class ZkClient extends EventEmitter<ClientEvents> {
   }
 
   #openSession(): RawSession {
-    const s = new RawSession(this.connectString, this.#sessionTimeoutMs, this.#spinDelayMs);
+    const s = new RawSession(this.connectString, this.#sessionTimeoutMs, this.#spinDelayMs, this.#digest);
     const current = () => s === this.#session && !this.#closed;
     s.raw.on('connected', () => {
       if (!current()) return;
@@ -283,7 +288,9 @@ export class ZkClient extends EventEmitter<ClientEvents> {
     const once = () =>
       this.#run(path, !sequential, async (s, d, attempt) => {
         try {
-          return await s.call<string>(path, d, (done) => s.raw.create(path, buf, CREATE_MODES[mode], done));
+          return await s.call<string>(path, d, (done) =>
+            this.secureAcls ? s.raw.create(path, buf, secureAclsFor(path), CREATE_MODES[mode], done) : s.raw.create(path, buf, CREATE_MODES[mode], done),
+          );
         } catch (err) {
           // A retry that finds the node our first attempt created: success.
           if (attempt > 0 && err instanceof NodeExistsError && (await this.#isOurs(s, path, d, buf, mode))) return path;
@@ -381,7 +388,8 @@ export class ZkClient extends EventEmitter<ClientEvents> {
       try {
         await this.create(current);
       } catch (err) {
-        if (!(err instanceof NodeExistsError)) throw err;
+        // an existing parent we may not create in (secured znodes answer NoAuth, not NodeExists)
+        if (!(err instanceof NodeExistsError) && !(await this.exists(current))) throw err;
       }
     }
   }
@@ -394,7 +402,7 @@ export class ZkClient extends EventEmitter<ClientEvents> {
     const first = ops[0]?.path ?? '/';
     return this.#run(first, false, (s, d) =>
       s.call<ZkOpResult[]>(first, d, (done) =>
-        buildTransaction(s.raw, ops).commit((err, results) => {
+        buildTransaction(s.raw, ops, this.secureAcls).commit((err, results) => {
           if (!err) return done(null, (results ?? []).map((r, i) => opResult(ops[i]!, r)));
           const i = results?.findIndex((r) => r.err !== undefined && r.err !== 0) ?? -1;
           const op = ops[i];

@@ -51,6 +51,12 @@ declare module 'node-zookeeper-client' {
       sessionPassword?: Buffer;
     }
 
+    /** An ACL entry: permissions (READ 1, WRITE 2, CREATE 4, DELETE 8, ADMIN 16, ALL 31) for an id. */
+    interface ACL {
+      permission: number;
+      id: { scheme: string; id: string };
+    }
+
     interface TransactionResult {
       type: number;
       path?: string;
@@ -60,6 +66,7 @@ declare module 'node-zookeeper-client' {
 
     interface Transaction {
       create(path: string, data?: Buffer | null, mode?: number): Transaction;
+      create(path: string, data: Buffer | null, acls: ACL[], mode: number): Transaction;
       setData(path: string, data: Buffer | null, version?: number): Transaction;
       remove(path: string, version?: number): Transaction;
       check(path: string, version?: number): Transaction;
@@ -85,6 +92,8 @@ declare module 'node-zookeeper-client' {
       getSessionTimeout(): number;
       getState(): { name: string; code: number };
       create(path: string, data: Buffer | null, mode: number, cb: (error: Exception | null, path: string) => void): void;
+      create(path: string, data: Buffer | null, acls: ACL[], mode: number, cb: (error: Exception | null, path: string) => void): void;
+      addAuthInfo(scheme: string, auth: Buffer): void;
       remove(path: string, version: number, cb: (error: Exception | null) => void): void;
       exists(path: string, watcher: Watcher | undefined, cb: (error: Exception | null, stat: Stat | null) => void): void;
       getData(path: string, watcher: Watcher | undefined, cb: (error: Exception | null, data: Buffer | undefined, stat: Stat) => void): void;
@@ -96,6 +105,7 @@ declare module 'node-zookeeper-client' {
 
   const zookeeper: {
     createClient(connectString: string, options?: zookeeper.ClientOptions): zookeeper.Client;
+    ACL: { OPEN_ACL_UNSAFE: zookeeper.ACL[]; CREATOR_ALL_ACL: zookeeper.ACL[]; READ_ACL_UNSAFE: zookeeper.ACL[] };
     CreateMode: { PERSISTENT: 0; EPHEMERAL: 1; PERSISTENT_SEQUENTIAL: 2; EPHEMERAL_SEQUENTIAL: 3 };
     Exception: {
       OK: 0;

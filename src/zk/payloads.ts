@@ -82,10 +82,34 @@ export interface BrokerRegistration {
   jmxPort: number;
   /** Registration time, ms since the epoch. */
   timestamp: number;
+  /** 0.9+: every listener's endpoint ("endpoints"), with its security protocol (v4 "listener_security_protocol_map"). */
+  endpoints?: BrokerRegistrationEndpoint[];
 }
 
-export function encodeBrokerRegistration(r: { host: string; port: number; jmxPort?: number; timestamp?: number }): Buffer {
-  return json({ version: 1, host: r.host, port: r.port, jmx_port: r.jmxPort ?? -1, timestamp: String(r.timestamp ?? Date.now()) });
+export interface BrokerRegistrationEndpoint {
+  listener: string;
+  protocol: string;
+  host: string;
+  port: number;
+}
+
+/**
+ * Version 1 (0.8) without endpoints. With endpoints, version 4 as Kafka 1.x-2.x writes it:
+ * "endpoints":["PLAINTEXT://h:9092","SSL://h:9093"], "listener_security_protocol_map", and
+ * top-level host/port = the first PLAINTEXT endpoint (null/-1 when there is none).
+ */
+export function encodeBrokerRegistration(r: { host: string; port: number; jmxPort?: number; timestamp?: number; endpoints?: BrokerRegistrationEndpoint[] }): Buffer {
+  if (!r.endpoints) return json({ version: 1, host: r.host, port: r.port, jmx_port: r.jmxPort ?? -1, timestamp: String(r.timestamp ?? Date.now()) });
+  const plain = r.endpoints.find((e) => e.protocol === 'PLAINTEXT');
+  return json({
+    listener_security_protocol_map: Object.fromEntries(r.endpoints.map((e) => [e.listener, e.protocol])),
+    endpoints: r.endpoints.map((e) => `${e.listener}://${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.port}`),
+    jmx_port: r.jmxPort ?? -1,
+    host: plain ? plain.host : null,
+    timestamp: String(r.timestamp ?? Date.now()),
+    port: plain ? plain.port : -1,
+    version: 4,
+  });
 }
 
 export function decodeBrokerRegistration(data: ZkData, path = '/brokers/ids/?'): BrokerRegistration {
@@ -93,18 +117,34 @@ export function decodeBrokerRegistration(data: ZkData, path = '/brokers/ids/?'):
   checkVersion(o, path);
   let host = typeof o.host === 'string' && o.host !== '' ? o.host : undefined;
   let port = o.port === undefined || o.port === null || o.port === -1 ? undefined : int(o.port, path, 'port');
-  if ((host === undefined || port === undefined) && Array.isArray(o.endpoints)) {
+  let endpoints: BrokerRegistrationEndpoint[] | undefined;
+  if (Array.isArray(o.endpoints)) {
     // 0.9+: "endpoints":["PLAINTEXT://host:9092"]
-    const ep = o.endpoints.map(String).find((e) => /^[A-Z_]*:\/\//i.test(e));
-    const m = ep ? /^[^:]+:\/\/\[?([^\]]*?)\]?:(\d+)$/.exec(ep) : null;
-    if (m) {
-      host ??= m[1];
-      port ??= Number(m[2]);
+    const map = o.listener_security_protocol_map !== null && typeof o.listener_security_protocol_map === 'object' ? (o.listener_security_protocol_map as Obj) : {};
+    endpoints = [];
+    for (const e of o.endpoints.map(String)) {
+      const m = /^([^:]+):\/\/\[?([^\]]*?)\]?:(\d+)$/.exec(e);
+      if (!m) continue;
+      const proto = map[m[1]!];
+      endpoints.push({ listener: m[1]!, protocol: typeof proto === 'string' ? proto : m[1]!, host: m[2]!, port: Number(m[3]) });
+    }
+    if ((host === undefined || port === undefined) && endpoints.length > 0) {
+      host ??= endpoints[0]!.host;
+      port ??= endpoints[0]!.port;
     }
   }
   if (host === undefined) throw new ZkPayloadError(path, 'no host', 'host');
   if (port === undefined) throw new ZkPayloadError(path, 'no port', 'port');
-  return { host, port, jmxPort: optInt(o.jmx_port, path, 'jmx_port', -1), timestamp: timestamp(o.timestamp, path) };
+  const out: BrokerRegistration = { host, port, jmxPort: optInt(o.jmx_port, path, 'jmx_port', -1), timestamp: timestamp(o.timestamp, path) };
+  if (endpoints) out.endpoints = endpoints;
+  return out;
+}
+
+/** The endpoint a registration gives for a listener (0.8 registrations: PLAINTEXT is host/port). */
+export function registrationEndpoint(r: BrokerRegistration, listener: string): { host: string; port: number } | undefined {
+  if (!r.endpoints) return listener === 'PLAINTEXT' ? { host: r.host, port: r.port } : undefined;
+  const e = r.endpoints.find((x) => x.listener === listener);
+  return e && { host: e.host, port: e.port };
 }
 
 // ---- /brokers/topics/<T> --------------------------------------------------------------------

@@ -31,8 +31,10 @@ export class RawSession {
   readonly #pending = new Set<() => void>();
   #corked = false;
 
-  constructor(connectString: string, sessionTimeoutMs: number, spinDelayMs: number) {
+  constructor(connectString: string, sessionTimeoutMs: number, spinDelayMs: number, digest?: string) {
     this.raw = zookeeper.createClient(connectString, { sessionTimeout: sessionTimeoutMs, spinDelay: spinDelayMs, retries: 0 });
+    // sent once connected, and again after every reconnect
+    if (digest) this.raw.addAuthInfo('digest', Buffer.from(digest, 'utf8'));
     frameByFrame(this.raw.connectionManager);
     setMaxListeners(0, this.abort.signal);
     this.abort.signal.addEventListener('abort', () => {
@@ -191,13 +193,28 @@ export type ZkOp =
   | { op: 'delete'; path: string; version?: number }
   | { op: 'check'; path: string; version: number };
 
+/**
+ * Kafka's secure znode ACLs (ZkData.defaultAcls with zookeeper.set.acl=true): the creator's
+ * authenticated ids get every right, everyone else may read, except under the sensitive
+ * /config/users and /config/brokers (credentials) where they get nothing; /consumers stays open
+ * ("different consumers will write under this node"), so ZooKeeper-coordinated consumers and
+ * kafka-node keep working. Paths are relative to the chroot.
+ */
+export function secureAclsFor(path: string): zookeeper.ACL[] {
+  const under = (root: string): boolean => path === root || path.startsWith(`${root}/`);
+  if (under('/consumers')) return zookeeper.ACL.OPEN_ACL_UNSAFE;
+  if (under('/config/users') || under('/config/brokers')) return zookeeper.ACL.CREATOR_ALL_ACL;
+  return [...zookeeper.ACL.CREATOR_ALL_ACL, ...zookeeper.ACL.READ_ACL_UNSAFE];
+}
+
 /** Builds a node-zookeeper-client Transaction from ZkOps, keeping version 0 as 0. */
-export function buildTransaction(raw: RawClient, ops: readonly ZkOp[]): zookeeper.Transaction {
+export function buildTransaction(raw: RawClient, ops: readonly ZkOp[], secure = false): zookeeper.Transaction {
   const tx = raw.transaction();
   for (const o of ops) {
     switch (o.op) {
       case 'create':
-        tx.create(o.path, toBuffer(o.data), CREATE_MODES[o.mode ?? 'persistent']);
+        if (secure) tx.create(o.path, toBuffer(o.data), secureAclsFor(o.path), CREATE_MODES[o.mode ?? 'persistent']);
+        else tx.create(o.path, toBuffer(o.data), CREATE_MODES[o.mode ?? 'persistent']);
         break;
       case 'set':
         tx.setData(o.path, toBuffer(o.data), o.version ?? -1);

@@ -15,6 +15,17 @@ export interface ZkConnectOptions {
   chroot?: string;
   /** Pause before cycling through the server list again after all failed. Default 200. */
   spinDelayMs?: number;
+  /**
+   * "user:password" for ZooKeeper digest authentication of this session (re-sent on every
+   * reconnect). Default: $ZKAFKA_ZOOKEEPER_DIGEST (how the tools get it); null: none.
+   */
+  digest?: string | null;
+  /**
+   * Create znodes with Kafka's secure ACLs (zookeeper.set.acl, ZkData.defaultAcls): all rights
+   * for the authenticated creator, read for everyone except under /config/users and
+   * /config/brokers, and /consumers left open. Default: true when a digest is given.
+   */
+  secureAcls?: boolean;
 }
 
 export interface ZkNode {

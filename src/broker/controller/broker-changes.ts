@@ -11,7 +11,7 @@
  */
 import type { ZkClient } from '../../zk/client.js';
 import { brokerConfigPath, brokerIdPath, brokerIdsPath, DEFAULT_BROKER_ENTITY, topicConfigPath } from '../../zk/paths.js';
-import { decodeBrokerRegistration, decodeTopicConfig } from '../../zk/payloads.js';
+import { decodeBrokerRegistration, decodeTopicConfig, registrationEndpoint } from '../../zk/payloads.js';
 import { pipelined } from '../../zk/pipeline.js';
 import type { Logger } from '../../common/logger.js';
 import type { ControllerContext } from './controller-context.js';
@@ -41,7 +41,7 @@ const replicaRefs = (ctx: ControllerContext, partitions: TP[], brokers?: number[
  * looks has a new registration (czxid): it lost its state, so it counts as failed and started
  * again (in both lists).
  */
-export async function refreshBrokers(zk: ZkClient, ctx: ControllerContext, channels: ControllerChannelManager): Promise<{ added: number[]; removed: number[] }> {
+export async function refreshBrokers(zk: ZkClient, ctx: ControllerContext, channels: ControllerChannelManager, listener = 'PLAINTEXT'): Promise<{ added: number[]; removed: number[] }> {
   const ids = ((await zk.children(brokerIdsPath)) ?? []).map(Number).filter((n) => Number.isInteger(n));
   const before = new Set(ctx.liveBrokers.keys());
   const added: number[] = [];
@@ -51,10 +51,12 @@ export async function refreshBrokers(zk: ZkClient, ctx: ControllerContext, chann
     const node = nodes[i];
     if (!node) continue;
     const reg = decodeBrokerRegistration(node.data);
+    // the inter-broker listener's endpoint (a broker without it is reached at its top-level host/port)
+    const ep = (listener === 'PLAINTEXT' && !reg.endpoints ? undefined : registrationEndpoint(reg, listener)) ?? { host: reg.host, port: reg.port };
     const prev = ctx.liveBrokers.get(id);
     if (prev && prev.czxid !== node.stat.czxid) bounced.push(id);
-    ctx.liveBrokers.set(id, { id, host: reg.host, port: reg.port, czxid: node.stat.czxid });
-    channels.addBroker(id, reg.host, reg.port);
+    ctx.liveBrokers.set(id, { id, host: ep.host, port: ep.port, czxid: node.stat.czxid });
+    channels.addBroker(id, ep.host, ep.port);
     if (!before.has(id) || bounced.includes(id)) added.push(id);
   }
   const removed = [...[...before].filter((id) => !ids.includes(id)), ...bounced];

@@ -8,6 +8,7 @@
  * answered (up to AFTER_MAX_WAIT_MS): UpdateMetadata waits so for the LeaderAndIsr before it.
  */
 import { KafkaConnection } from '../../network/client-connection.js';
+import type { ClientSecurity } from '../../network/client-security.js';
 import type { ApiCodec } from '../../protocol/apis/index.js';
 import { Logger } from '../../common/logger.js';
 
@@ -29,8 +30,8 @@ class BrokerChannel {
   #removed = false;
   readonly #log: Logger;
 
-  constructor(readonly id: number, host: string, port: number, log: Logger) {
-    this.conn = new KafkaConnection(host, port, { clientId: 'controller', timeoutMs: 30_000 });
+  constructor(readonly id: number, host: string, port: number, log: Logger, security?: ClientSecurity) {
+    this.conn = new KafkaConnection(host, port, { clientId: 'controller', timeoutMs: 30_000, security });
     this.#log = log;
   }
 
@@ -80,7 +81,9 @@ export class ControllerChannelManager {
   readonly #channels = new Map<number, BrokerChannel>();
   readonly #log: Logger;
 
-  constructor(log = new Logger('controller-channels')) {
+  readonly #security: ClientSecurity | undefined;
+  constructor(log = new Logger('controller-channels'), security?: ClientSecurity) {
+    this.#security = security;
     this.#log = log;
   }
 
@@ -88,7 +91,7 @@ export class ControllerChannelManager {
     const existing = this.#channels.get(id);
     if (existing && existing.conn.host === host && existing.conn.port === port) return;
     existing?.remove();
-    this.#channels.set(id, new BrokerChannel(id, host, port, this.#log));
+    this.#channels.set(id, new BrokerChannel(id, host, port, this.#log, this.#security));
   }
 
   removeBroker(id: number): void {

@@ -19,6 +19,7 @@
  * batched multis (partition-state-machine.ts), one LeaderAndIsr per broker and batch of
  * partitions, so an event costs a few round trips, not a few per partition (Kafka 1.1).
  */
+import type { ClientSecurity } from '../../network/client-security.js';
 import type { ZkClient } from '../../zk/client.js';
 import {
   brokerIdsPath,
@@ -49,6 +50,10 @@ export interface ControllerConfig {
   uncleanLeaderElectionEnable: boolean;
   autoLeaderRebalanceEnable: boolean;
   leaderImbalanceCheckIntervalMs: number;
+  /** The listener brokers reach each other on (inter.broker.listener.name; default PLAINTEXT). */
+  interBrokerListener?: string;
+  /** How the controller connects to it (TLS, SASL); undefined = PLAINTEXT. */
+  interBrokerSecurity?: ClientSecurity;
 }
 
 type TP = { topic: string; partition: number };
@@ -140,7 +145,7 @@ export class KafkaController {
     this.#ctx.epochZkVersion = epochZkVersion;
     this.#psm = new PartitionStateMachine(this.#zk, this.#ctx, this.#log);
     this.#channels.shutdown();
-    this.#channels = new ControllerChannelManager(this.#log);
+    this.#channels = new ControllerChannelManager(this.#log, this.#cfg.interBrokerSecurity);
     this.#requests = new BrokerRequests(this.#cfg.brokerId, this.#ctx, this.#channels);
     this.#rsm = new ReplicaStateMachine(this.#log);
     this.#active = true;
@@ -215,7 +220,7 @@ export class KafkaController {
   // ---- brokers ----------------------------------------------------------------------------
 
   #refreshBrokers(): Promise<{ added: number[]; removed: number[] }> {
-    return refreshBrokers(this.#zk, this.#ctx, this.#channels);
+    return refreshBrokers(this.#zk, this.#ctx, this.#channels, this.#cfg.interBrokerListener);
   }
 
   async #onBrokersChanged(): Promise<void> {

@@ -10,6 +10,7 @@ import type { GroupCoordinator } from '../../coordinator/group-coordinator.js';
 import type { GroupCoordinatorConfig } from '../../coordinator/config.js';
 import { ErrorCode, KafkaError } from '../../common/errors.js';
 import type { BrokerMetrics } from '../metrics.js';
+import type { AclAuthorizer } from '../authorizer.js';
 
 export interface BrokerContext {
   readonly config: BrokerConfig;
@@ -29,6 +30,10 @@ export interface BrokerContext {
   autoCreateTopic(topic: string): Promise<void>;
   /** The controller, when this broker runs the election (ControlledShutdown is answered by it). */
   controller: KafkaController;
+  /** The ACL authorizer (authorizer.class.name); undefined: every request is allowed. */
+  readonly authorizer?: AclAuthorizer;
+  /** Each live broker's endpoint on a listener other than the inter-broker one (Metadata on that listener). */
+  endpointsFor?(listener: string): Promise<Map<number, { host: string; port: number }>>;
   /** The group coordinator of the __consumer_offsets partitions this broker leads, and its settings. */
   readonly groups: { readonly coordinator: GroupCoordinator; readonly config: GroupCoordinatorConfig };
 }
@@ -37,6 +42,12 @@ export interface BrokerContext {
 export interface RequestMeta {
   clientId: string;
   clientHost: string;
+  /** The listener the request came in on. */
+  listener: string;
+  /** `User:ANONYMOUS`, `User:<DN>` (TLS client certificate) or `User:<SASL name>`. */
+  principal: string;
+  /** True on a SASL listener. */
+  sasl: boolean;
 }
 
 /** The Kafka error code of anything a handler caught. */

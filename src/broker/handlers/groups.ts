@@ -19,7 +19,7 @@ import type { BrokerContext, RequestMeta } from './context.js';
 
 const NO_NODE = { nodeId: -1, host: '', port: -1 };
 
-export async function handleFindCoordinator(ctx: BrokerContext, version: number, req: FindCoordinatorRequest): Promise<FindCoordinatorResponse> {
+export async function handleFindCoordinator(ctx: BrokerContext, version: number, req: FindCoordinatorRequest, meta?: RequestMeta): Promise<FindCoordinatorResponse> {
   const fail = (errorCode: number, errorMessage: string | null = null): FindCoordinatorResponse => ({ throttleTimeMs: 0, errorCode, errorMessage, ...NO_NODE });
   if ((req.keyType ?? 0) !== 0) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'transactions are not supported');
   if (version > 0 && req.groupId === '') return fail(ErrorCode.INVALID_GROUP_ID, 'the group id is empty');
@@ -36,7 +36,13 @@ export async function handleFindCoordinator(ctx: BrokerContext, version: number,
   const leader = parts.find((p) => p.partition === partition)?.leader ?? -1;
   const broker = leader >= 0 ? ctx.metadata.broker(leader) : undefined;
   if (!broker) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `__consumer_offsets-${partition} has no leader`);
-  return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, nodeId: broker.id, host: broker.host, port: broker.port };
+  let { host, port } = broker;
+  if (meta && ctx.endpointsFor && meta.listener !== ctx.config.listeners.interBroker) {
+    const ep = (await ctx.endpointsFor(meta.listener)).get(broker.id);
+    if (!ep) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `the coordinator has no ${meta.listener} listener`);
+    ({ host, port } = ep);
+  }
+  return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, nodeId: broker.id, host, port };
 }
 
 export async function handleJoinGroup(ctx: BrokerContext, version: number, req: JoinGroupRequest, meta: RequestMeta): Promise<JoinGroupResponse> {

@@ -10,20 +10,32 @@
 import type { MetadataRequest, MetadataResponse, MetadataTopic } from '../../protocol/apis/metadata.js';
 import { validateTopicName } from '../../admin/topic-admin.js';
 import { ErrorCode } from '../../common/errors.js';
-import { errorCodeOf, type BrokerContext } from './context.js';
+import { errorCodeOf, type BrokerContext, type RequestMeta } from './context.js';
 
 /** Kafka's internal topics (Topic.InternalTopics): the group coordinator's offsets topic. */
 const INTERNAL_TOPICS: ReadonlySet<string> = new Set(['__consumer_offsets']);
 
-export async function handleMetadata(ctx: BrokerContext, version: number, req: MetadataRequest): Promise<MetadataResponse> {
+export async function handleMetadata(ctx: BrokerContext, version: number, req: MetadataRequest, meta?: RequestMeta): Promise<MetadataResponse> {
   const all = req.topics === null || (version === 0 && req.topics.length === 0);
   const names = all ? ctx.metadata.topics() : req.topics!;
   const mayCreate = !all && (version < 4 || req.allowAutoTopicCreation !== false);
   const topics: MetadataTopic[] = [];
   for (const topic of names) topics.push(await describeTopic(ctx, topic, mayCreate));
+  let brokers = ctx.metadata.brokers().map((b) => ({ nodeId: b.id, host: b.host, port: b.port, rack: null }));
+  // each broker's endpoint on the listener the request came in on (Kafka: brokers without it are
+  // left out, and a partition whose leader lacks it is LEADER_NOT_AVAILABLE)
+  if (meta && ctx.endpointsFor && meta.listener !== ctx.config.listeners.interBroker) {
+    const eps = await ctx.endpointsFor(meta.listener);
+    brokers = brokers.filter((b) => eps.has(b.nodeId)).map((b) => ({ ...b, ...eps.get(b.nodeId)! }));
+    for (const t of topics) {
+      for (const p of t.partitions) {
+        if (p.leader >= 0 && !eps.has(p.leader)) Object.assign(p, { leader: -1, errorCode: ErrorCode.LEADER_NOT_AVAILABLE });
+      }
+    }
+  }
   return {
     throttleTimeMs: 0,
-    brokers: ctx.metadata.brokers().map((b) => ({ nodeId: b.id, host: b.host, port: b.port, rack: null })),
+    brokers,
     clusterId: ctx.clusterId,
     controllerId: ctx.controllerId(),
     topics,

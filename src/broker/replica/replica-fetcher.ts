@@ -7,6 +7,7 @@
  * is flushed here, so the offset the leader records for this follower is durable.
  */
 import { KafkaConnection } from '../../network/client-connection.js';
+import type { ClientSecurity } from '../../network/client-security.js';
 import { API_CODECS } from '../../protocol/apis/index.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { ErrorCode } from '../../common/errors.js';
@@ -17,6 +18,8 @@ export interface FetcherConfig {
   brokerId: number;
   maxWaitMs: number;
   maxBytes: number;
+  /** TLS / SASL of the inter-broker listener; undefined = PLAINTEXT. */
+  security?: ClientSecurity;
 }
 
 interface FetchState {
@@ -37,7 +40,7 @@ class LeaderFetcher {
 
   constructor(leaderId: number, host: string, port: number, cfg: FetcherConfig, log: Logger) {
     this.leaderId = leaderId;
-    this.#conn = new KafkaConnection(host, port, { clientId: `replica-fetcher-${cfg.brokerId}`, timeoutMs: cfg.maxWaitMs + 30_000 });
+    this.#conn = new KafkaConnection(host, port, { clientId: `replica-fetcher-${cfg.brokerId}`, timeoutMs: cfg.maxWaitMs + 30_000, security: cfg.security });
     this.#cfg = cfg;
     this.#log = log;
     this.#loop = this.#run();

@@ -40,6 +40,7 @@
  * of the two offsets and commit to both; once every member runs so, dual.commit.enabled=false.
  */
 import { ConfigError } from '../../common/errors.js';
+import { clientSecurityFromProperties, type ClientSecurity } from '../../network/client-security.js';
 import { ASSIGNMENT_STRATEGIES, type AssignmentStrategy } from './assignors.js';
 
 export interface ConsumerConfig {
@@ -76,6 +77,8 @@ export interface ConsumerConfig {
   offsetsCommitMaxRetries: number;
   /** Wildcard subscriptions leave internal topics (__consumer_offsets) out. */
   excludeInternalTopics: boolean;
+  /** TLS / SASL to the brokers (security.protocol, ssl.*, sasl.*): the brokers' endpoints of that protocol are used. */
+  security?: ClientSecurity;
 }
 
 export const OFFSETS_STORAGES = ['zookeeper', 'kafka'] as const;
@@ -117,7 +120,9 @@ const KNOWN = new Set([
 /** Parses and checks consumer properties. `warn` receives one line per unknown key. */
 export function consumerConfig(props: ConsumerProperties, warn: (msg: string) => void = () => {}): ConsumerConfig {
   const map = new Map<string, string>(props instanceof Map ? [...(props as ReadonlyMap<string, string>)] : Object.entries(props).map(([k, v]) => [k, String(v)]));
-  for (const k of map.keys()) if (!KNOWN.has(k)) warn(`unknown consumer property "${k}" is ignored`);
+  const isSecurity = (k: string): boolean => k === 'security.protocol' || k.startsWith('ssl.') || k.startsWith('sasl.') || k === 'enable.ssl.certificate.verification';
+  for (const k of map.keys()) if (!KNOWN.has(k) && !isSecurity(k)) warn(`unknown consumer property "${k}" is ignored`);
+  const security = clientSecurityFromProperties(new Map([...map].filter(([k]) => isSecurity(k))));
   const get = (k: string): string | undefined => {
     const v = map.get(k)?.trim();
     return v === undefined || v === '' ? undefined : v;
@@ -182,6 +187,7 @@ export function consumerConfig(props: ConsumerProperties, warn: (msg: string) =>
   const consumerTimeoutMs = int('consumer.timeout.ms', -1, -1);
 
   return {
+    ...(security ? { security } : {}),
     groupId,
     zookeeperConnect: hosts,
     zookeeperChroot: chroot,

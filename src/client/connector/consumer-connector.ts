@@ -591,7 +591,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
       return false;
     }
     this.#watchUnreadable(unreadable);
-    const brokers = await readBrokers(zk);
+    const brokers = await readBrokers(zk, this.config.security?.protocol);
     // a wildcard's topics: those of /brokers/topics the filter allows, as readMembers expanded them
     const sub = this.#subscription!;
     const topics = sub.kind === 'static' ? Object.keys(sub.topics) : Object.keys(members.find((m) => m.consumerId === this.consumerId)?.subscription ?? {});
@@ -660,6 +660,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
         refreshLeaderBackoffMs: this.config.refreshLeaderBackoffMs,
         socketTimeoutMs: this.config.socketTimeoutMs,
         autoOffsetReset: this.config.autoOffsetReset,
+        security: this.config.security,
         log: this.log,
         onOffsetReset: (info, from, to) => this.emit('offsetReset', { topic: info.topic, partition: info.partition, from, to }),
       });
@@ -688,7 +689,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     const key = [...brokers].map(([id, b]) => `${id}@${b.host}:${b.port}`).join(',');
     if (this.#cluster?.key !== key) {
       this.#cluster?.cluster.close();
-      this.#cluster = { key, cluster: new Cluster({ brokers: [...brokers.values()], clientId: this.config.clientId, requestTimeoutMs: this.config.socketTimeoutMs }) };
+      this.#cluster = { key, cluster: new Cluster({ brokers: [...brokers.values()], clientId: this.config.clientId, requestTimeoutMs: this.config.socketTimeoutMs, security: this.config.security }) };
     }
     return this.#cluster.cluster;
   }

@@ -18,6 +18,7 @@
  */
 import { call, type Cluster } from '../cluster.js';
 import { KafkaConnection } from '../../network/client-connection.js';
+import type { ClientSecurity } from '../../network/client-security.js';
 import { API_CODECS } from '../../protocol/apis/index.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../../protocol/apis/list-offsets.js';
@@ -33,6 +34,8 @@ export interface FetcherOptions
     'clientId' | 'fetchMessageMaxBytes' | 'fetchMinBytes' | 'fetchWaitMaxMs' | 'queuedMaxMessageChunks' | 'refreshLeaderBackoffMs' | 'socketTimeoutMs' | 'autoOffsetReset'
   > {
   log: Logger;
+  /** TLS / SASL to the brokers. */
+  security?: ClientSecurity;
   /** Called after an offset was reset because it was out of range. */
   onOffsetReset?: (info: PartitionTopicInfo, from: number, to: number) => void;
 }
@@ -174,7 +177,7 @@ export class Fetcher {
           for (const p of mine) this.#needLeader(p);
           return;
         }
-        state.conn = new KafkaConnection(addr.host, addr.port, { clientId: this.#o.clientId, timeoutMs: this.#o.socketTimeoutMs });
+        state.conn = new KafkaConnection(addr.host, addr.port, { clientId: this.#o.clientId, timeoutMs: this.#o.socketTimeoutMs, security: this.#o.security });
       }
       const conn = state.conn;
       try {

@@ -33,6 +33,7 @@ import { Cluster } from '../cluster.js';
 import { CoordinatorClient, OffsetCommitError } from '../group/coordinator-client.js';
 import type { ConsumerConfig } from './config.js';
 import { commitOffset, readOffset } from './offsets.js';
+import type { ClientSecurity } from '../../network/client-security.js';
 import { readBrokers } from './registry.js';
 
 export interface TopicPartition {
@@ -75,6 +76,7 @@ export function offsetStorageFor(config: ConsumerConfig, zk: ZkClient, log: Logg
     socketTimeoutMs: config.offsetsChannelSocketTimeoutMs,
     backoffMs: config.offsetsChannelBackoffMs,
     log,
+    security: config.security,
   });
   return config.dualCommitEnabled ? new DualOffsetStorage(kafka, zkStorage) : kafka;
 }
@@ -147,12 +149,12 @@ export class KafkaOffsetStorage implements OffsetStorage {
   readonly name = 'kafka';
   readonly #zk: ZkClient;
   readonly #group: string;
-  readonly #opts: { clientId: string; socketTimeoutMs: number; backoffMs: number; log: Logger };
+  readonly #opts: { clientId: string; socketTimeoutMs: number; backoffMs: number; log: Logger; security?: ClientSecurity };
   #client: Promise<CoordinatorClient> | undefined;
   #cluster: Cluster | undefined;
   #closed = false;
 
-  constructor(zk: ZkClient, group: string, opts: { clientId: string; socketTimeoutMs: number; backoffMs: number; log?: Logger }) {
+  constructor(zk: ZkClient, group: string, opts: { clientId: string; socketTimeoutMs: number; backoffMs: number; log?: Logger; security?: ClientSecurity }) {
     this.#zk = zk;
     this.#group = group;
     this.#opts = { ...opts, log: opts.log ?? new Logger('consumer') };
@@ -168,7 +170,7 @@ export class KafkaOffsetStorage implements OffsetStorage {
   }
 
   async #connect(): Promise<CoordinatorClient> {
-    const discover = async (): Promise<{ host: string; port: number }[]> => [...(await readBrokers(this.#zk)).values()];
+    const discover = async (): Promise<{ host: string; port: number }[]> => [...(await readBrokers(this.#zk, this.#opts.security?.protocol)).values()];
     const brokers = await discover();
     if (brokers.length === 0) {
       throw new ProjectError(`no broker is registered under ${brokerIdsPath}: offsets.storage=kafka commits to and fetches from the group's offset manager, a broker`, {
@@ -176,8 +178,8 @@ export class KafkaOffsetStorage implements OffsetStorage {
       });
     }
     if (this.#closed) throw new ProjectError('the offset storage is closed');
-    const { clientId, socketTimeoutMs, backoffMs, log } = this.#opts;
-    this.#cluster = new Cluster({ brokers, clientId, requestTimeoutMs: socketTimeoutMs, discover });
+    const { clientId, socketTimeoutMs, backoffMs, log, security } = this.#opts;
+    this.#cluster = new Cluster({ brokers, clientId, requestTimeoutMs: socketTimeoutMs, discover, security });
     return new CoordinatorClient(this.#cluster, {
       timeoutMs: socketTimeoutMs,
       retryBackoffMs: Math.min(100, backoffMs),

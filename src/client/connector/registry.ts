@@ -80,8 +80,12 @@ export function expandWildcard(reg: ConsumerRegistration, topics: readonly strin
   return out;
 }
 
-/** Broker id -> address, from the ephemeral registrations (unparsable ones are skipped). */
-export async function readBrokers(zk: ZkClient): Promise<Map<number, { host: string; port: number }>> {
+/**
+ * Broker id -> address, from the ephemeral registrations (unparsable ones are skipped). With a
+ * security protocol, the endpoint of that protocol (as kafka-node picks it); brokers without one
+ * are left out.
+ */
+export async function readBrokers(zk: ZkClient, protocol?: string): Promise<Map<number, { host: string; port: number }>> {
   const ids = ((await zk.children(brokerIdsPath)) ?? []).filter((id) => /^\d+$/.test(id));
   const out = new Map<number, { host: string; port: number }>();
   await Promise.all(
@@ -90,7 +94,12 @@ export async function readBrokers(zk: ZkClient): Promise<Map<number, { host: str
       if (!node) return;
       try {
         const r = decodeBrokerRegistration(node.data, brokerIdPath(Number(id)));
-        out.set(Number(id), { host: r.host, port: r.port });
+        if (protocol === undefined || protocol === 'PLAINTEXT') {
+          out.set(Number(id), { host: r.host, port: r.port });
+        } else {
+          const e = r.endpoints?.find((x) => x.protocol === protocol);
+          if (e) out.set(Number(id), { host: e.host, port: e.port });
+        }
       } catch {
         /* a registration we cannot use */
       }

@@ -6,6 +6,7 @@
  * | key                            | default   |
  * |--------------------------------|-----------|
  * | bootstrap.servers              | required (host:port,...), unless a Cluster is given |
+ * | security.protocol, ssl.*, sasl.* | PLAINTEXT (client-security.ts)                 |
  * | group.id                       | required  |
  * | client.id                      | consumer-<n> |
  * | session.timeout.ms             | 10000     |
@@ -26,6 +27,7 @@
  */
 import { ConfigError } from '../../common/errors.js';
 import { parseBrokerList } from '../../network/client-connection.js';
+import { clientSecurityFromProperties, type ClientSecurity } from '../../network/client-security.js';
 import { assignorsFromStrategy, type ConsumerAssignor } from './assignors.js';
 
 export type OffsetResetPolicy = 'earliest' | 'latest' | 'none';
@@ -33,6 +35,8 @@ export type OffsetResetPolicy = 'earliest' | 'latest' | 'none';
 export interface GroupConsumerConfig {
   /** host:port,...; may be empty when a Cluster is handed to the consumer. */
   bootstrapServers: string;
+  /** TLS / SASL (security.protocol, ssl.*, sasl.*); undefined = PLAINTEXT. */
+  security?: ClientSecurity;
   groupId: string;
   clientId: string;
   sessionTimeoutMs: number;
@@ -83,7 +87,9 @@ let clientSeq = 0;
 /** Parses and checks group consumer properties. `warn` receives one line per unknown key. */
 export function groupConsumerConfig(props: GroupConsumerProperties, warn: (msg: string) => void = () => {}): GroupConsumerConfig {
   const map = new Map<string, string>(props instanceof Map ? [...(props as ReadonlyMap<string, string>)] : Object.entries(props).map(([k, v]) => [k, String(v)]));
-  for (const k of map.keys()) if (!KNOWN.has(k)) warn(`unknown consumer property "${k}" is ignored`);
+  const isSecurity = (k: string): boolean => k === 'security.protocol' || k.startsWith('ssl.') || k.startsWith('sasl.') || k === 'enable.ssl.certificate.verification';
+  for (const k of map.keys()) if (!KNOWN.has(k) && !isSecurity(k)) warn(`unknown consumer property "${k}" is ignored`);
+  const security = clientSecurityFromProperties(new Map([...map].filter(([k]) => isSecurity(k))));
   const get = (k: string): string | undefined => {
     const v = map.get(k)?.trim();
     return v === undefined || v === '' ? undefined : v;
@@ -125,6 +131,7 @@ export function groupConsumerConfig(props: GroupConsumerProperties, warn: (msg: 
   }
   return {
     bootstrapServers,
+    ...(security ? { security } : {}),
     groupId,
     clientId: get('client.id') ?? `consumer-${++clientSeq}`,
     sessionTimeoutMs,

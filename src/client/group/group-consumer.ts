@@ -144,7 +144,7 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
       this.#ownCluster = false;
     } else {
       if (this.config.bootstrapServers === '') throw new ProjectError('consumer property bootstrap.servers is required (or pass a cluster)');
-      this.cluster = new Cluster({ brokers: this.config.bootstrapServers, clientId: this.config.clientId, requestTimeoutMs: this.config.requestTimeoutMs });
+      this.cluster = new Cluster({ brokers: this.config.bootstrapServers, clientId: this.config.clientId, requestTimeoutMs: this.config.requestTimeoutMs, security: this.config.security });
       this.#ownCluster = true;
     }
     this.coordinator = new CoordinatorClient(this.cluster, { timeoutMs: this.config.requestTimeoutMs, retryBackoffMs: Math.max(this.config.retryBackoffMs, 1), logger: this.#log });

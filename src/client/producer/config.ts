@@ -5,6 +5,7 @@
  * in IGNORED_PRODUCER_PROPERTIES. resolveProducerOptions checks ProducerOptions and fills in the
  * defaults (those of Kafka's Java producer).
  */
+import { clientSecurityFromProperties, type ClientSecurity } from '../../network/client-security.js';
 import { ProjectError } from '../../common/errors.js';
 import { CompressionCodec } from '../../protocol/records/compression.js';
 import { BATCH_HEADER_SIZE } from './producer-batch.js';
@@ -21,8 +22,11 @@ function int(key: string, v: string): number {
 
 export function producerOptionsFromProperties(props: Record<string, string>): ProducerOptions {
   const o: ProducerOptions = {};
+  const security = securityProperties(props);
+  if (security) o.security = security;
   for (const [key, raw] of Object.entries(props)) {
     const v = raw.trim();
+    if (isSecurityProperty(key)) continue;
     switch (key) {
       case 'bootstrap.servers':
       case 'metadata.broker.list':
@@ -155,4 +159,18 @@ function positive(name: string, v: number | undefined, dflt: number, allowZero =
   if (v === undefined) return dflt;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) throw new ProjectError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${String(v)}`);
   return v;
+}
+
+/** security.protocol, ssl.*, sasl.*: how a client connects (client-security.ts). */
+export function isSecurityProperty(key: string): boolean {
+  return key === 'security.protocol' || key.startsWith('ssl.') || key.startsWith('sasl.') || key === 'enable.ssl.certificate.verification';
+}
+
+/** The client security of a property map (undefined without security.protocol); a bad setting is an error naming it. */
+export function securityProperties(props: Record<string, string>): ClientSecurity | undefined {
+  try {
+    return clientSecurityFromProperties(Object.fromEntries(Object.entries(props).filter(([k]) => isSecurityProperty(k))));
+  } catch (err) {
+    throw new ProjectError((err as Error).message, { cause: err });
+  }
 }

@@ -146,7 +146,7 @@ export class Producer {
     if (sources !== 1) throw new ProjectError('give exactly one of brokers, zookeeper or cluster');
     this.#ownCluster = opts.cluster === undefined;
     if (opts.cluster) this.#cluster = opts.cluster;
-    else if (opts.brokers !== undefined) this.#cluster = new Cluster({ brokers: opts.brokers, clientId: opts.clientId ?? 'zkafka-producer', requestTimeoutMs: opts.requestTimeoutMs });
+    else if (opts.brokers !== undefined) this.#cluster = new Cluster({ brokers: opts.brokers, clientId: opts.clientId ?? 'zkafka-producer', requestTimeoutMs: opts.requestTimeoutMs, security: opts.security });
     if (this.#cluster) this.#makeSender(this.#cluster);
     if (opts.metricsPort !== undefined) {
       const registry = producerRegistry(opts.clientId ?? 'zkafka-producer', () => this.metrics());
@@ -429,7 +429,7 @@ export class Producer {
 
   #start(): Promise<Cluster> {
     if (this.#cluster) return Promise.resolve(this.#cluster);
-    this.#starting ??= Cluster.fromZooKeeper(this.#opts.zookeeper!, { clientId: this.#opts.clientId ?? 'zkafka-producer', requestTimeoutMs: this.#opts.requestTimeoutMs }).then(
+    this.#starting ??= Cluster.fromZooKeeper(this.#opts.zookeeper!, { clientId: this.#opts.clientId ?? 'zkafka-producer', requestTimeoutMs: this.#opts.requestTimeoutMs, security: this.#opts.security }).then(
       (c) => {
         this.#cluster = c;
         this.#makeSender(c);

@@ -6,6 +6,7 @@
 import type { Bytes } from '../../protocol/records/record-batch.js';
 import type { CompressionCodec } from '../../protocol/records/compression.js';
 import type { Cluster } from '../cluster.js';
+import type { ClientSecurity } from '../../network/client-security.js';
 
 export type { Bytes };
 
@@ -61,6 +62,8 @@ export interface ProducerOptions {
   zookeeper?: string;
   /** Use an existing Cluster (not closed by close()). */
   cluster?: Cluster;
+  /** TLS / SASL to the brokers (security.protocol, ssl.*, sasl.* properties); absent = PLAINTEXT. */
+  security?: ClientSecurity;
   clientId?: string;
   /** Serve Prometheus /metrics on 127.0.0.1 at this port (0: a free one, see metricsUrl()); property metrics.port. */
   metricsPort?: number;

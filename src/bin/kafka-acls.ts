@@ -1,0 +1,3 @@
+import { main } from '../cli/kafka-acls.js';
+
+void main(process.argv);

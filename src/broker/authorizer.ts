@@ -1,0 +1,99 @@
+/**
+ * Kafka's ACL authorizer (SimpleAclAuthorizer 1.x-2.x, AclAuthorizer 2.4+), on `authorizer.class.name`:
+ *
+ *   authorized = super user || (no ACL applies && allow.everyone.if.no.acl.found)
+ *                || (no matching Deny && a matching Allow)                        (deny wins)
+ *
+ * The ACLs that apply to a resource are its own, those of the wildcard resource `*` and those of
+ * every prefixed resource its name starts with. An ACL matches when its principal is the
+ * request's or `User:*`, its host is the client's IP or `*`, and its operation is the one asked
+ * or All. An Allow of Read, Write, Delete or Alter also allows Describe; AlterConfigs allows
+ * DescribeConfigs. Every ACL is held in memory and read again when a notification appears under
+ * /kafka-acl-changes or /kafka-acl-extended-changes.
+ */
+import type { ZkClient } from '../zk/client.js';
+import { ConfigError } from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
+import { aclChangesPath, aclExtendedChangesPath, listAcls, WILDCARD, type Acl, type Operation, type ResourceType } from '../admin/acls.js';
+
+export const AUTHORIZER_CLASSES = ['kafka.security.auth.SimpleAclAuthorizer', 'kafka.security.authorizer.AclAuthorizer'];
+
+export interface AuthorizerConfig {
+  superUsers: ReadonlySet<string>;
+  allowEveryoneIfNoAclFound: boolean;
+}
+
+/** The authorizer settings, or undefined when authorizer.class.name is not set (everything is allowed). */
+export function authorizerConfigFromProperties(props: ReadonlyMap<string, string>): AuthorizerConfig | undefined {
+  const cls = props.get('authorizer.class.name')?.trim();
+  if (!cls) return undefined;
+  if (!AUTHORIZER_CLASSES.includes(cls)) {
+    throw new ConfigError(`config "authorizer.class.name": unsupported authorizer "${cls}" (${AUTHORIZER_CLASSES.join(' or ')})`, { context: { key: 'authorizer.class.name' } });
+  }
+  const allow = (props.get('allow.everyone.if.no.acl.found') ?? 'false').trim().toLowerCase();
+  if (allow !== 'true' && allow !== 'false') throw new ConfigError('config "allow.everyone.if.no.acl.found" must be true or false', { context: { key: 'allow.everyone.if.no.acl.found' } });
+  const superUsers = new Set((props.get('super.users') ?? '').split(';').map((s) => s.trim()).filter((s) => s !== ''));
+  for (const u of superUsers) if (!u.includes(':')) throw new ConfigError(`config "super.users": "${u}" is not a principal (User:<name>)`, { context: { key: 'super.users' } });
+  return { superUsers, allowEveryoneIfNoAclFound: allow === 'true' };
+}
+
+const IMPLIES_DESCRIBE: readonly Operation[] = ['Describe', 'Read', 'Write', 'Delete', 'Alter'];
+
+export class AclAuthorizer {
+  readonly #zk: ZkClient;
+  readonly #cfg: AuthorizerConfig;
+  readonly #log: Logger;
+  #literal = new Map<string, Acl[]>();
+  #prefixed: { type: ResourceType; prefix: string; acls: Acl[] }[] = [];
+  #reloading: Promise<void> = Promise.resolve();
+  readonly #unwatch: (() => void)[] = [];
+
+  constructor(zk: ZkClient, cfg: AuthorizerConfig, log: Logger) {
+    this.#zk = zk;
+    this.#cfg = cfg;
+    this.#log = log;
+  }
+
+  async start(): Promise<void> {
+    for (const p of [aclChangesPath, aclExtendedChangesPath]) await this.#zk.ensurePath(p);
+    await this.#reload();
+    for (const p of [aclChangesPath, aclExtendedChangesPath]) {
+      this.#unwatch.push(
+        this.#zk.watchChildren(p, () => {
+          this.#reloading = this.#reloading.then(() => this.#reload()).catch((err: unknown) => this.#log.warn('reading ACLs failed', { error: err }));
+        }),
+      );
+    }
+    this.#log.info('ACL authorizer started', { superUsers: [...this.#cfg.superUsers].join(';'), allowEveryoneIfNoAclFound: this.#cfg.allowEveryoneIfNoAclFound });
+  }
+
+  async #reload(): Promise<void> {
+    const literal = new Map<string, Acl[]>();
+    const prefixed: { type: ResourceType; prefix: string; acls: Acl[] }[] = [];
+    for (const { resource, acls } of await listAcls(this.#zk)) {
+      if (resource.patternType === 'LITERAL') literal.set(`${resource.type}:${resource.name}`, acls);
+      else prefixed.push({ type: resource.type, prefix: resource.name, acls });
+    }
+    this.#literal = literal;
+    this.#prefixed = prefixed;
+  }
+
+  stop(): void {
+    for (const u of this.#unwatch) u();
+  }
+
+  /** `host` is the client's IP (no leading '/'). */
+  authorize(principal: string, host: string, operation: Operation, type: ResourceType, name: string): boolean {
+    if (this.#cfg.superUsers.has(principal)) return true;
+    const acls = [
+      ...(this.#literal.get(`${type}:${name}`) ?? []),
+      ...(name !== WILDCARD ? (this.#literal.get(`${type}:${WILDCARD}`) ?? []) : []),
+      ...this.#prefixed.filter((p) => p.type === type && name.startsWith(p.prefix)).flatMap((p) => p.acls),
+    ];
+    if (acls.length === 0) return this.#cfg.allowEveryoneIfNoAclFound;
+    const who = (a: Acl): boolean => (a.principal === principal || a.principal === 'User:*') && (a.host === '*' || a.host === host);
+    if (acls.some((a) => a.permissionType === 'Deny' && who(a) && (a.operation === operation || a.operation === 'All'))) return false;
+    const allowedBy: readonly Operation[] = operation === 'Describe' ? IMPLIES_DESCRIBE : operation === 'DescribeConfigs' ? ['DescribeConfigs', 'AlterConfigs'] : [operation];
+    return acls.some((a) => a.permissionType === 'Allow' && who(a) && (a.operation === 'All' || allowedBy.includes(a.operation)));
+  }
+}
