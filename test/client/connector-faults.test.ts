@@ -177,9 +177,12 @@ describe('consumer connector: faults and bad input', () => {
       // Someone else holds partition 0, which the formula gives the connector (its id,
       // "g-lenient_...", sorts before "kafka-node-a"): no assignment until it lets go.
       await foreign.create(ownerPath(group, topic, 0), 'kafka-node-a', { mode: 'ephemeral', parents: true });
-      const { connector, streams } = await ConsumerConnector.subscribe({ ...FAST_GROUP_PROPS, 'rebalance.max.retries': '2', 'zookeeper.connect': cluster.zkConnect, 'group.id': group }, [topic]);
+      // listening before the streams are made: on a slow machine the attempts can all fail
+      // before createMessageStreams returns, and a listener added after would wait forever
+      const connector = await ConsumerConnector.create({ ...FAST_GROUP_PROPS, 'rebalance.max.retries': '2', 'zookeeper.connect': cluster.zkConnect, 'group.id': group });
       const gaveUp = new Promise((r) => connector.once('rebalanceFailed', r));
       try {
+        const streams = await connector.createMessageStreams({ [topic]: 1 });
         const mine = rangeAssign({
           consumers: new Map<string, Record<string, number>>([[connector.consumerId, { [topic]: 1 }], ['kafka-node-a', { [topic]: 1 }], ['broken', {}]]),
           partitions: new Map([[topic, [0, 1, 2, 3]]]),
