@@ -332,12 +332,12 @@ export class GroupConsumer extends EventEmitter<GroupConsumerEvents> {
     }
     const reset = new Set(partitions.map((p) => key(p.topic, p.partition)));
     this.#buffer = this.#buffer.filter((r) => !reset.has(key(r.topic, r.partition)));
-    this.#log.info('resetting offsets', {
-      group: this.config.groupId,
-      why,
-      to: policy,
-      partitions: starts.length > 20 ? `${starts.length} partitions` : starts.map((s) => `${s.topic}-${s.partition}@${s.offset}`).join(','),
-    });
+    // a line per partition as #reset writes it; one line for many (a member of a large group)
+    if (starts.length <= 20) {
+      for (const st of starts) this.#log.info('resetting offset', { group: this.config.groupId, partition: `${st.topic}-${st.partition}`, why, to: `${policy} (${st.offset})` });
+    } else {
+      this.#log.info('resetting offsets', { group: this.config.groupId, why, to: policy, partitions: starts.length });
+    }
     return starts;
   }
 
