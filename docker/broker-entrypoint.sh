@@ -60,13 +60,16 @@ escape() { local v=${1//\\/\\\\}; [ "${v:0:1}" != ' ' ] || v="\\$v"; printf '%s'
 
 prop() { sed -n "s/^[[:space:]]*$1[[:space:]]*[=:][[:space:]]*//p" "$out" | tail -n 1; }
 if [ -z "$(prop 'advertised\.listeners')" ] && [ -z "$(prop 'advertised\.host\.name')" ]; then
-  listener=$(prop listeners)
+  # the first listener, under its own name (PLAINTEXT, SSL, or a name of the protocol map)
+  listener=$(prop listeners | cut -d, -f1)
   port=${listener##*:}
   [[ "$port" =~ ^[0-9]+$ ]] || port=$(prop port)
+  name=PLAINTEXT
+  [[ "$listener" == *://* ]] && name=${listener%%://*}
   # the first IPv4 address of the container's interfaces (loopback excluded)
   ip=$( { hostname -I 2>/dev/null || hostname -i 2>/dev/null || true; } | tr ' ' '\n' | grep -E '^[0-9]+(\.[0-9]+){3}$' | grep -v '^127\.' | head -n 1 || true)
   [ -n "$ip" ] || die "this container has no network address to advertise; set KAFKA_ADVERTISED_LISTENERS"
-  printf 'advertised.listeners=PLAINTEXT://%s:%s\n' "$ip" "${port:-9092}" >>"$out"
+  printf 'advertised.listeners=%s://%s:%s\n' "$name" "$ip" "${port:-9092}" >>"$out"
 fi
 
 for d in $(prop 'log\.dirs' | tr ',' ' '); do

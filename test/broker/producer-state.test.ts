@@ -110,8 +110,9 @@ describe('ProducerStateTable', () => {
     await expect(dup4.kind === 'duplicate' && dup4.result).resolves.toMatchObject({ firstOffset: 16, lastOffset: 16 });
     expect(codeOf(() => t.check(batches(1, 0, 14, 1)))).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER); // 13 never arrived
     expect(t.check(batches(1, 0, 13, 1)).kind).toBe('append');
-    t.clear(); // the log was truncated
-    expect(t.check(batches(1, 0, 20, 1)).kind).toBe('append');
+    t.clear(); // the log was truncated: the producer is not known any more and starts again at 0
+    expect(codeOf(() => t.check(batches(1, 0, 20, 1)))).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+    expect(t.check(batches(1, 1, 0, 1)).kind).toBe('append');
   });
 
   it('fences an older epoch and starts afresh with a newer one', () => {
@@ -130,9 +131,16 @@ describe('ProducerStateTable', () => {
     expect(t.check(batches(4, 0, 1, 1)).kind).toBe('append');
   });
 
-  it('starts a producer it does not know at any sequence, and wraps at 2^31-1', () => {
+  it('a producer it does not know starts at sequence 0: a later record set is refused, so it cannot overtake an earlier one that was lost', () => {
     const t = new ProducerStateTable();
-    expect(t.check(batches(8, 0, 0x7ffffffe, 2)).kind).toBe('append');
+    expect(codeOf(() => t.check(batches(8, 0, 138, 1)))).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+    expect(t.check(batches(8, 0, 0, 3)).kind).toBe('append');
+    expect(t.check(batches(8, 0, 3, 1)).kind).toBe('append');
+  });
+
+  it('wraps sequences at 2^31-1', () => {
+    const t = new ProducerStateTable();
+    t.replicated(batches(8, 0, 0x7ffffffe, 2)); // learnt as a follower: sequences up to 2^31-1
     expect(t.check(batches(8, 0, 0, 1)).kind).toBe('append');
   });
 });

@@ -29,7 +29,7 @@ describe.skipIf(!engine.available)('container start-up faults', () => {
 
   it.concurrent.for([
     ['a broker.id that is not a number', { KAFKA_BROKER_ID: 'one' }, /bad config.*broker\.id/],
-    ['a listener that is not PLAINTEXT', { KAFKA_LISTENERS: 'SSL://0.0.0.0:9093' }, /bad config: only PLAINTEXT listeners are supported, got "SSL"/],
+    ['only an SSL listener (no inter-broker listener)', { KAFKA_LISTENERS: 'SSL://0.0.0.0:9093' }, /bad config: security\.inter\.broker\.protocol is PLAINTEXT \(the default\) but no listener uses PLAINTEXT/],
     ['a malformed zookeeper.connect', { KAFKA_ZOOKEEPER_CONNECT: 'zk1;zk2' }, /bad config: config "zookeeper\.connect" must be host:port/],
   ] as [string, Record<string, string>, RegExp][])('a broker with %s exits non-zero with the error in its log', async ([, env, expected], { expect }) => {
     const { GenericContainer, Wait } = await import('testcontainers');

@@ -17,9 +17,9 @@
  * as a duplicate if the old leader had appended and replicated it, and a gap stays refused. The
  * table is cleared when the log is truncated. It is not written to disk (unlike Kafka's producer
  * snapshots): after a restart the partition fills it from the tail of its log before the first
- * append (partition.ts). A producer the table does not know starts a fresh entry at whatever
- * sequence it sends (as Kafka does when a producer's state is gone), so a resend of batches
- * older than that tail can still duplicate, never reorder.
+ * append (partition.ts). A producer the table does not know must start at sequence 0, as in
+ * Kafka (OUT_OF_ORDER_SEQUENCE_NUMBER otherwise: the producer starts again with a new id), so a
+ * producer whose state is gone (past that tail) can duplicate a resend, never reorder.
  */
 import { ErrorCode, KafkaError } from '../../common/errors.js';
 import type { BatchPosition } from '../../protocol/records/record-batch.js';
@@ -80,6 +80,8 @@ function offsetsWithin(r: SeqRange, first: number, last: number): Promise<Append
 
 export class ProducerStateTable {
   readonly #producers = new Map<number, ProducerEntry>();
+  /** Producers whose append failed and were forgotten: their resend may start a fresh entry at any sequence, once. */
+  readonly #forgiven = new Set<number>();
 
   get size(): number {
     return this.#producers.size;
@@ -87,6 +89,7 @@ export class ProducerStateTable {
 
   clear(): void {
     this.#producers.clear();
+    this.#forgiven.clear();
   }
 
   /**
@@ -124,6 +127,17 @@ export class ProducerStateTable {
         expect = nextSeq(lastSeqOf(b));
       }
     }
+    if ((entry === undefined || epoch > entry.epoch) && firstSeq !== 0 && !this.#forgiven.delete(pid)) {
+      // Kafka's rule: a producer this replica does not know (or a new epoch) starts at sequence
+      // 0. Accepting any sequence let a restarted leader that had lost the producer's state append
+      // a later record set while an earlier one (refused before its check, NOT_LEADER) was still
+      // to be resent: the resend came after it, out of order. Refused, the producer starts again
+      // with a new id, in order.
+      throw new KafkaError(
+        ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+        `producer ${pid} (epoch ${epoch}) is not known here (its state is gone: a restart past the log tail read at start, or a truncation): its first record set must start at sequence 0, not ${firstSeq}`,
+      );
+    }
     // reserve: later record sets are checked against these sequences at once
     const e = this.#entry(pid, epoch, entry);
     let resolveResult!: (r: Promise<AppendResult>) => void;
@@ -137,7 +151,10 @@ export class ProducerStateTable {
       abort: () => {
         // the append failed: forget the producer, so that its resend is not refused (record sets
         // reserved after this one were queued behind it on the log and fail with it)
-        if (this.#producers.get(pid) === e) this.#producers.delete(pid);
+        if (this.#producers.get(pid) === e) {
+          this.#producers.delete(pid);
+          this.#forgiven.add(pid);
+        }
         // after commit() `whole` already follows the failed append and ignores this: unhandled,
         // the rejection would end the broker process
         const failed = Promise.reject(new KafkaError(ErrorCode.UNKNOWN, 'append failed'));
