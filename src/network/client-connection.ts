@@ -126,6 +126,9 @@ export class KafkaConnection {
       socket.on('close', () => {
         clearTimeout(timer);
         if (this.#socket === socket) this.#socket = undefined;
+        // closed while connecting (close() destroys a socket still opening, without an error):
+        // the connect fails now, or whoever awaits it (a fetcher being stopped) waits forever
+        reject(new ConnectionError(`connection to ${this.host}:${this.port} closed`));
         this.#failAll(socket, new ConnectionError(`connection to ${this.host}:${this.port} closed`));
       });
     }).finally(() => {

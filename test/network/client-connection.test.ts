@@ -80,4 +80,19 @@ describe('KafkaConnection', () => {
     expect(srv.connections.length).toBe(2);
     expect(conn.connected).toBe(true);
   });
+
+  it('close() while connecting fails the connect at once (it used to wait forever: the close cleared the connect timer)', async () => {
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => server.close());
+    const port = (server.address() as net.AddressInfo).port;
+    // TLS to a plain server never completes its handshake: the socket is "opening" until closed
+    const secure = new KafkaConnection('127.0.0.1', port, { timeoutMs: 60_000, security: { protocol: 'SSL', tls: { rejectUnauthorized: false } } } as never);
+    const pending = secure.connect();
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = Date.now();
+    secure.close();
+    await expect(pending).rejects.toBeInstanceOf(ConnectionError);
+    expect(Date.now() - t0).toBeLessThan(2_000);
+  });
 });
