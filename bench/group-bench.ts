@@ -29,17 +29,13 @@ import { commitOffset } from '../src/client/connector/offsets.js';
 import { ZkClient } from '../src/zk/client.js';
 import { consumerGroupPath } from '../src/zk/paths.js';
 import { createTopic, deleteTopic } from '../src/admin/topic-admin.js';
+import { benchArgs } from './args.js';
 
 process.env.KAFKA_LOG_LEVEL ??= 'error';
 const require = createRequire(import.meta.url);
 const { Kafka, logLevel } = require('kafkajs');
 
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i++) {
-  const m = /^--([^=]+)(?:=(.*))?$/.exec(process.argv[i]!);
-  if (!m) throw new Error(`unexpected argument ${process.argv[i]}`);
-  args.set(m[1]!, m[2] ?? (process.argv[i + 1]?.startsWith('--') ? 'true' : process.argv[++i] ?? 'true'));
-}
+const args = benchArgs();
 if (args.has('help') || !args.has('broker') || !args.has('zookeeper')) {
   console.log('node dist/bench/group-bench.js --broker H:P --zookeeper H:P [--consumers 8] [--partitions 64] [--runs 3] [--commit-seconds 5] [--only rebalance|commit]');
   process.exit(args.has('help') ? 0 : 2);

@@ -36,19 +36,14 @@ import { createTopic, deleteTopic } from '../src/admin/topic-admin.js';
 import { rangeAssign } from '../src/client/connector/assignors.js';
 import { ConsumerConnector } from '../src/client/connector/consumer-connector.js';
 import { candidateZooKeeper } from '../src/client/connector/zookeeper-locator.js';
+import { benchArgs } from './args.js';
 
 process.env.KAFKA_LOG_LEVEL ??= 'error'; // read when each connector makes its logger
 type Connector = ConsumerConnector;
 type Zk = ZkClient;
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i++) {
-  const a = process.argv[i]!;
-  const m = /^--([^=]+)(?:=(.*))?$/.exec(a);
-  if (!m) throw new Error(`unexpected argument ${a}`);
-  args.set(m[1]!, m[2] ?? (process.argv[i + 1]?.startsWith('--') ? 'true' : process.argv[++i] ?? 'true'));
-}
+const args = benchArgs();
 if (args.has('help')) {
   console.log('node dist/bench/rebalance-bench.js [--zookeeper H:P[/chroot]] [--consumers 8] [--partitions 64] [--runs 5] [--backoff-ms 2000,500] [--session-timeout-ms 6000]');
   process.exit(0);

@@ -22,16 +22,12 @@ import { fileURLToPath } from 'node:url';
 import { ZkClient } from '../src/zk/client.js';
 import { createTopic, deleteTopic } from '../src/admin/topic-admin.js';
 import { Producer } from '../src/client/producer/index.js';
+import { benchArgs } from './args.js';
 
 process.env.KAFKA_LOG_LEVEL ??= 'error';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i++) {
-  const m = /^--([^=]+)(?:=(.*))?$/.exec(process.argv[i]!);
-  if (!m) throw new Error(`unexpected argument ${process.argv[i]}`);
-  args.set(m[1]!, m[2] ?? (process.argv[i + 1]?.startsWith('--') ? 'true' : (process.argv[++i] ?? 'true')));
-}
+const args = benchArgs();
 if (args.has('help') || !args.get('zookeeper') || !args.get('broker')) {
   console.log('node dist/bench/rest-bench.js --zookeeper H:P --broker H:P [--records 100000] [--runs 3] [--batch 100]');
   process.exit(args.has('help') ? 0 : 2);

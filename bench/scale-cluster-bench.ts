@@ -43,15 +43,11 @@ import { Cluster } from '../src/client/cluster.js';
 import { CoordinatorClient } from '../src/client/group/coordinator-client.js';
 import { GroupConsumer } from '../src/client/group/group-consumer.js';
 import { Logger } from '../src/common/logger.js';
+import { benchArgs } from './args.js';
 
 process.env.KAFKA_LOG_LEVEL ??= 'error'; // this process's clients; the brokers log at info
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i++) {
-  const m = /^--([^=]+)(?:=(.*))?$/.exec(process.argv[i]!);
-  if (!m) throw new Error(`unexpected argument ${process.argv[i]}`);
-  args.set(m[1]!, m[2] ?? (process.argv[i + 1]?.startsWith('--') ? 'true' : process.argv[++i] ?? 'true'));
-}
+const args = benchArgs();
 if (args.has('help')) {
   console.log('node dist/bench/scale-cluster-bench.js [--partitions 10000] [--topics 10] [--consumers 8] [--session-ms 6000] [--memory-partitions 1000] [--memory-seconds 30] [--only cluster|memory]');
   process.exit(0);

@@ -26,14 +26,10 @@ import { brokerIdPath, brokerIdsPath, partitionStatePath, topicPath } from '../s
 import { encodeBrokerRegistration, encodePartitionState, encodeTopicAssignment } from '../src/zk/payloads.js';
 import { candidateZooKeeper } from '../src/client/connector/zookeeper-locator.js';
 import { readSse } from '../src/ui/sse-client.js';
+import { benchArgs } from './args.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i++) {
-  const m = /^--([^=]+)(?:=(.*))?$/.exec(process.argv[i]!);
-  if (!m) throw new Error(`unexpected argument ${process.argv[i]}`);
-  args.set(m[1]!, m[2] ?? (process.argv[i + 1]?.startsWith('--') ? 'true' : process.argv[++i] ?? 'true'));
-}
+const args = benchArgs();
 if (args.has('help')) {
   console.log('node dist/bench/ui-bench.js [--zookeeper H:P] [--runs 20] [--brokers 3] [--partitions 300]');
   process.exit(0);

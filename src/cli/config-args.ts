@@ -73,3 +73,14 @@ export function parseDeleteConfig(text: string): string[] {
   if (twice !== undefined) throw new ConfigArgError(`--delete-config "${twice}" is given twice`);
   return keys;
 }
+
+/**
+ * kafka-configs' --add-config and --delete-config (each repeatable, joined by commas), parsed;
+ * ConfigArgError names what is malformed.
+ */
+export function parseAlterConfigs(addConfig: readonly string[], deleteConfig: readonly string[]): { add: Record<string, string>; remove: string[] } {
+  return {
+    add: addConfig.length > 0 ? parseAddConfig(addConfig.join(',')) : {},
+    remove: deleteConfig.length > 0 ? parseDeleteConfig(deleteConfig.join(',')) : [],
+  };
+}

@@ -7,7 +7,7 @@
  * The salted keys are never printed (Kafka 2.7+'s describe wording); the password is never stored.
  */
 import { alterScramUser, describeScramUser, listUsers } from '../admin/scram-users.js';
-import { ConfigArgError, parseAddConfig, parseDeleteConfig } from './config-args.js';
+import { ConfigArgError, parseAlterConfigs } from './config-args.js';
 import { fail, runWithZooKeeper } from './common.js';
 
 const TOOL = 'kafka-configs';
@@ -41,8 +41,7 @@ export async function usersMain(o: UserOpts): Promise<void> {
   let add: Record<string, string> = {};
   let remove: string[] = [];
   try {
-    if (o.addConfig.length > 0) add = parseAddConfig(o.addConfig.join(','));
-    if (o.deleteConfig.length > 0) remove = parseDeleteConfig(o.deleteConfig.join(','));
+    ({ add, remove } = parseAlterConfigs(o.addConfig, o.deleteConfig));
   } catch (err) {
     if (err instanceof ConfigArgError) fail(TOOL, err.message);
     throw err;

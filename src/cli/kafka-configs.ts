@@ -21,7 +21,7 @@ import { DEFAULT_BROKER_ENTITY, configBrokersPath, configTopicsPath, topicPath }
 import { alteredConfig, readEntityConfig, writeEntityConfig, type ConfigMap, type EntityType } from '../admin/config-admin.js';
 import { validateTopicName } from '../admin/topic-admin.js';
 import { ErrorCode, KafkaError } from '../common/errors.js';
-import { ConfigArgError, parseAddConfig, parseDeleteConfig } from './config-args.js';
+import { ConfigArgError, parseAlterConfigs } from './config-args.js';
 import { collect, fail, newProgram, runWithZooKeeper } from './common.js';
 import { usersMain } from './kafka-configs-users.js';
 
@@ -96,8 +96,7 @@ export async function main(argv: string[]): Promise<void> {
   let add: ConfigMap = {};
   let remove: string[] = [];
   try {
-    if (o.addConfig.length > 0) add = parseAddConfig(o.addConfig.join(','));
-    if (o.deleteConfig.length > 0) remove = parseDeleteConfig(o.deleteConfig.join(','));
+    ({ add, remove } = parseAlterConfigs(o.addConfig, o.deleteConfig));
   } catch (err) {
     if (err instanceof ConfigArgError) fail(TOOL, err.message);
     throw err;
