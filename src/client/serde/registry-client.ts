@@ -30,15 +30,20 @@ export class SchemaRegistryClient {
   }
 
   async #call(method: string, path: string, body?: unknown): Promise<unknown> {
-    let res: Response;
-    try {
-      res = await fetch(`${this.url}${path}`, {
-        method,
-        headers: body === undefined ? { Accept: CT } : { Accept: CT, 'Content-Type': CT },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (err) {
-      throw new SchemaRegistryError(`schema registry ${this.url} unreachable: ${(err as Error).message}`, 0, 0);
+    let res: Response | undefined;
+    // A kept-alive connection that the registry closed while idle fails the request that reuses
+    // it ("fetch failed"); one more try goes on a fresh connection. Every registry call may be
+    // repeated: registering a schema again answers the same id.
+    for (let attempt = 0; res === undefined; attempt++) {
+      try {
+        res = await fetch(`${this.url}${path}`, {
+          method,
+          headers: body === undefined ? { Accept: CT } : { Accept: CT, 'Content-Type': CT },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      } catch (err) {
+        if (attempt >= 1) throw new SchemaRegistryError(`schema registry ${this.url} unreachable: ${(err as Error).message}`, 0, 0);
+      }
     }
     const text = await res.text();
     let json: unknown;
