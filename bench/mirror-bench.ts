@@ -28,6 +28,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Session } from 'node:inspector/promises';
 
 import { ZkClient } from '../src/zk/client.js';
 import { brokerIdPath, consumerGroupPath } from '../src/zk/paths.js';
@@ -118,6 +119,24 @@ async function producerRun(targetBroker: string, topic: string): Promise<number>
   return RECORDS / s;
 }
 
+/**
+ * With MIRROR_BENCH_PROFILE=DIR, each mirror run is CPU-profiled (the mirror alone: not the
+ * source writes nor the producer runs) into DIR/<run>.cpuprofile, for Chrome DevTools.
+ */
+async function startProfile(): Promise<((name: string) => Promise<void>) | undefined> {
+  const dir = process.env.MIRROR_BENCH_PROFILE;
+  if (!dir) return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async (name) => {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
 /** The mirror copying the source topic to the target: records per second. */
 async function mirrorRun(targetBroker: string, source: string, streams: number, group: string): Promise<number> {
   let t0 = 0n;
@@ -131,6 +150,7 @@ async function mirrorRun(targetBroker: string, source: string, streams: number, 
     progressIntervalMs: 0,
     offsetCommitIntervalMs: 5000,
   });
+  const profiler = await startProfile();
   mm.connector.once('assigned', () => (t0 = process.hrtime.bigint()));
   const poll = setInterval(() => {
     if (mm.stats.mirrored >= RECORDS) done();
@@ -138,6 +158,7 @@ async function mirrorRun(targetBroker: string, source: string, streams: number, 
   await finished;
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   clearInterval(poll);
+  await profiler?.(`mirror-${streams}-${group}`);
   await mm.stop();
   return RECORDS / s;
 }

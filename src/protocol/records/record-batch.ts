@@ -27,7 +27,6 @@
  * it, so setLogAppendTime() recomputes the CRC. int64 fields are JS numbers (exact to 2^53).
  */
 import { CorruptDataError } from '../../common/errors.js';
-import { Reader } from '../reader.js';
 import { Writer } from '../writer.js';
 import { COMPRESSION_CODEC_MASK, CompressionCodec, compress, decompress } from './compression.js';
 import { crc32c } from './crc.js';
@@ -293,34 +292,119 @@ export function forEachRecord(
   const end = at + LOG_OVERHEAD + header.batchLength;
   const codec = codecOf(header);
   const payload = decompress(codec, buf.subarray(at + BATCH_HEADER_SIZE, end));
-  const r = new Reader(payload);
   // Each record takes at least 7 bytes: check the count before decoding.
   if (header.recordCount * 7 > payload.length) {
     throw new CorruptDataError(`record batch at ${at}: recordCount ${header.recordCount} does not fit in ${payload.length} bytes`, { at });
   }
   const logAppendTime = (header.attributes & TIMESTAMP_TYPE_MASK) !== 0;
+  // One cursor over the payload (no Reader object per record: this loop runs for every record
+  // a consumer, the mirror or the log cleaner reads).
+  const c: Cursor = { buf: payload, pos: 0, end: payload.length };
   for (let i = 0; i < header.recordCount; i++) {
-    const len = r.varint();
-    if (len < 0 || len > r.remaining) throw new CorruptDataError(`record ${i} of batch at ${at}: length ${len} exceeds the ${r.remaining} bytes that remain`, { at });
-    const rr = new Reader(payload, r.offset, r.offset + len);
-    r.skip(len);
-    rr.int8(); // record attributes: unused
-    const timestampDelta = rr.varlong();
-    const offsetDelta = rr.varint();
-    const key = rr.varintBytes();
-    const value = rr.varintBytes();
-    const nHeaders = rr.varint();
-    if (nHeaders < 0 || nHeaders * 2 > rr.remaining) throw new CorruptDataError(`record ${i} of batch at ${at}: bad header count ${nHeaders}`, { at });
+    c.end = payload.length;
+    const len = readVarint(c);
+    if (len < 0 || len > payload.length - c.pos) throw new CorruptDataError(`record ${i} of batch at ${at}: length ${len} exceeds the ${payload.length - c.pos} bytes that remain`, { at });
+    const recordEnd = c.pos + len;
+    c.end = recordEnd;
+    if (c.pos >= recordEnd) truncated(c, 'int8');
+    c.pos++; // record attributes: unused
+    const timestampDelta = readVarlong(c);
+    const offsetDelta = readVarint(c);
+    const key = readVarintBytes(c);
+    const value = readVarintBytes(c);
+    const nHeaders = readVarint(c);
+    if (nHeaders < 0 || nHeaders * 2 > recordEnd - c.pos) throw new CorruptDataError(`record ${i} of batch at ${at}: bad header count ${nHeaders}`, { at });
     const headers: KafkaRecord['headers'] = [];
     for (let j = 0; j < nHeaders; j++) {
-      const hk = rr.varintBytes();
+      const hk = readVarintBytes(c);
       if (hk === null) throw new CorruptDataError(`record ${i} of batch at ${at}: null header key`, { at });
-      headers.push({ key: hk.toString('utf8'), value: rr.varintBytes() });
+      headers.push({ key: hk.toString('utf8'), value: readVarintBytes(c) });
     }
+    c.pos = recordEnd; // bytes after the headers inside the record's length are skipped, as before
     fn(header.baseOffset + offsetDelta, logAppendTime ? header.maxTimestamp : header.firstTimestamp + timestampDelta, key, value, headers);
   }
-  if (r.remaining !== 0) throw new CorruptDataError(`record batch at ${at}: ${r.remaining} bytes after the last of ${header.recordCount} records`, { at });
+  const left = payload.length - c.pos;
+  if (left !== 0) throw new CorruptDataError(`record batch at ${at}: ${left} bytes after the last of ${header.recordCount} records`, { at });
   return header;
+}
+
+// ---- the record decoder: a cursor and varint reads over it ------------------------------------
+
+interface Cursor {
+  buf: Buffer;
+  pos: number;
+  /** Reads stop here (the end of the current record). */
+  end: number;
+}
+
+function truncated(c: Cursor, what: string): never {
+  throw new CorruptDataError(`unexpected end of data reading ${what} at ${c.pos}`, { at: c.pos });
+}
+
+function readUvarint(c: Cursor): number {
+  const buf = c.buf;
+  let result = 0;
+  for (let shift = 0; ; shift += 7) {
+    if (c.pos >= c.end) truncated(c, 'varint');
+    const b = buf[c.pos++]!;
+    if (shift === 28 && b > 0x0f) throw new CorruptDataError('varint too long', { at: c.pos });
+    result |= (b & 0x7f) << shift;
+    if ((b & 0x80) === 0) return result >>> 0;
+  }
+}
+
+function readVarint(c: Cursor): number {
+  // one byte: the common case (small lengths, deltas, counts)
+  if (c.pos < c.end) {
+    const b = c.buf[c.pos]!;
+    if ((b & 0x80) === 0) {
+      c.pos++;
+      return (b >>> 1) ^ -(b & 1);
+    }
+  }
+  const z = readUvarint(c);
+  return (z >>> 1) ^ -(z & 1);
+}
+
+/** A zigzag varlong: exact for |v| < 2^48 with plain numbers, BigInt only past that. */
+function readVarlong(c: Cursor): number {
+  const buf = c.buf;
+  const start = c.pos;
+  let z = 0;
+  let scale = 1;
+  for (let i = 0; i < 7; i++) {
+    if (c.pos >= c.end) truncated(c, 'varlong');
+    const b = buf[c.pos++]!;
+    z += (b & 0x7f) * scale;
+    if ((b & 0x80) === 0) return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+    scale *= 128;
+  }
+  c.pos = start;
+  return readVarlongBig(c);
+}
+
+function readVarlongBig(c: Cursor): number {
+  let result = 0n;
+  let shift = 0n;
+  for (;;) {
+    if (c.pos >= c.end) truncated(c, 'varlong');
+    const b = c.buf[c.pos++]!;
+    result |= BigInt(b & 0x7f) << shift;
+    if ((b & 0x80) === 0) break;
+    shift += 7n;
+    if (shift > 63n) throw new CorruptDataError('varlong too long', { at: c.pos });
+  }
+  return Number(BigInt.asIntN(64, (result >> 1n) ^ -(result & 1n)));
+}
+
+function readVarintBytes(c: Cursor): Buffer | null {
+  const len = readVarint(c);
+  if (len === -1) return null;
+  if (len < 0) throw new CorruptDataError(`negative bytes length ${len}`, { at: c.pos });
+  if (len > c.end - c.pos) truncated(c, 'bytes');
+  const at = c.pos;
+  c.pos = at + len;
+  return c.buf.subarray(at, at + len);
 }
 
 /** Decodes every whole batch in `buf` (concatenated batches, e.g. a fetch response). */

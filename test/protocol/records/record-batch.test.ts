@@ -158,6 +158,25 @@ describe('RecordBatch v2 bytes', () => {
     buf.writeUInt32BE(slowCrc32c(buf.subarray(21)), 17);
     expect(() => decodeRecordBatch(buf)).toThrow(CorruptDataError);
   });
+
+  it('decodes timestamp deltas of every varlong length, both signs (plain numbers and the BigInt path past 2^48)', () => {
+    const first = 2 ** 52;
+    const deltas = [0, 1, -1, 63, 64, -65];
+    for (let k = 7; k <= 51; k += 4) deltas.push(2 ** k, -(2 ** k), 2 ** k - 1);
+    const records = deltas.map((d, i) => ({ key: i % 2 ? null : `k${i}`, value: `v${i}`, timestamp: first + d }));
+    const { records: got } = decodeRecordBatch(encodeRecordBatch({ baseOffset: 100, firstTimestamp: first, records }));
+    expect(got.map((r) => r.timestamp)).toEqual(deltas.map((d) => first + d));
+    expect(got.map((r) => [r.offset, r.key?.toString() ?? null, r.value!.toString()])).toEqual(records.map((r, i) => [100 + i, r.key, r.value]));
+  });
+
+  it('rejects a record cut inside its fields (a length that promises more than the record holds)', () => {
+    const buf = encodeRecordBatch({ records: [{ key: 'key', value: 'value', headers: { h: 'x' } }] });
+    // the first record's length varint sits right after the header: shrink it by 4
+    const len = buf.readInt8(BATCH_HEADER_SIZE) >> 1;
+    buf.writeInt8((len - 4) << 1, BATCH_HEADER_SIZE);
+    buf.writeUInt32BE(slowCrc32c(buf.subarray(21)), 17);
+    expect(() => decodeRecordBatch(buf)).toThrow(CorruptDataError);
+  });
 });
 
 describe('RecordBatch v2 against kafkajs', () => {
