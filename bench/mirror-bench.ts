@@ -107,14 +107,23 @@ async function writeSource(topic: string): Promise<void> {
   await p.close();
 }
 
+/**
+ * This process's CPU time per record in each run (user + system, microseconds): what the
+ * mirror costs, apart from how busy the brokers (and anything else) keep the 2 cores.
+ */
+const cpuPerRecord: [string, number][] = [];
+const cpuMicros = (c: NodeJS.CpuUsage): number => (c.user + c.system) / RECORDS;
+
 /** Our producer straight to the target: records per second. */
 async function producerRun(targetBroker: string, topic: string): Promise<number> {
   const p = new Producer(mirrorProducerOptions({ 'bootstrap.servers': targetBroker }));
   await p.partitionsFor(topic);
   const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < RECORDS; i++) if (!p.produce({ topic, value: VALUE, timestamp: TIMESTAMP })) await p.ready();
   await p.flush();
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  cpuPerRecord.push(['producer', cpuMicros(process.cpuUsage(cpu0))]);
   await p.close();
   return RECORDS / s;
 }
@@ -140,6 +149,7 @@ async function startProfile(): Promise<((name: string) => Promise<void>) | undef
 /** The mirror copying the source topic to the target: records per second. */
 async function mirrorRun(targetBroker: string, source: string, streams: number, group: string): Promise<number> {
   let t0 = 0n;
+  let cpu0: NodeJS.CpuUsage | undefined;
   let done!: () => void;
   const finished = new Promise<void>((resolve) => (done = resolve));
   const mm = await MirrorMaker.start({
@@ -151,12 +161,16 @@ async function mirrorRun(targetBroker: string, source: string, streams: number, 
     offsetCommitIntervalMs: 5000,
   });
   const profiler = await startProfile();
-  mm.connector.once('assigned', () => (t0 = process.hrtime.bigint()));
+  mm.connector.once('assigned', () => {
+    t0 = process.hrtime.bigint();
+    cpu0 = process.cpuUsage();
+  });
   const poll = setInterval(() => {
     if (mm.stats.mirrored >= RECORDS) done();
   }, 5);
   await finished;
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  cpuPerRecord.push([`mirror ${streams}`, cpuMicros(process.cpuUsage(cpu0))]);
   clearInterval(poll);
   await profiler?.(`mirror-${streams}-${group}`);
   await mm.stop();
@@ -201,6 +215,9 @@ async function main(): Promise<void> {
       );
     }
     for (const t of topics) await zk.deleteRecursive(consumerGroupPath(t)).catch(() => undefined);
+    const cpu = new Map<string, number[]>();
+    for (const [what, us] of cpuPerRecord) cpu.set(what, [...(cpu.get(what) ?? []), us]);
+    console.log(`CPU of this process per record (median, µs): ${[...cpu].map(([what, xs]) => `${what === 'producer' ? what : `${what} stream(s)`} ${median(xs).toFixed(2)}`).join(', ')}`);
     console.log(`(source topics ${topics[0]} .. ${topics.at(-1)} are left on the source cluster)`);
   } finally {
     if (target && target.exitCode === null) {

@@ -12,6 +12,11 @@
  * forgotten. Only offsets are kept, not the records (fewer live objects while the target
  * answers).
  *
+ * Records of one partition that the mirror hands on in one synchronous stretch (no wait in
+ * between, no handler) share one entry, a run (addToRun/closeRun): one object and one
+ * callback per run instead of per record. A run counts as processed only once it is closed
+ * and all its target records are acknowledged; its processed mark is its last offset.
+ *
  * A record whose send failed is never acknowledged: with abort.on.send.failure the mark stays
  * before it for good, so no commit can pass it. (Without abort the mirror acknowledges it
  * itself, skipping it, as 0.9's MirrorMaker did.)
@@ -32,19 +37,27 @@ class Queue<P> {
 }
 
 export class InFlightEntry<P = unknown> {
-  readonly offset: number;
+  /** The first source offset of the entry (of its run). */
+  readonly first: number;
+  /** The last source offset of the entry (of its run, so far). */
+  offset: number;
+  /** Source records in the entry (1, or the length of a run). */
+  records = 1;
   /** Target records not yet acknowledged. */
   pending: number;
+  /** A run still being added to: not processed, whatever is acknowledged. */
+  open = false;
   readonly queue: Queue<P>;
   constructor(offset: number, pending: number, queue: Queue<P>) {
+    this.first = offset;
     this.offset = offset;
     this.pending = pending;
     this.queue = queue;
   }
 
-  /** "topic/partition@offset". */
+  /** "topic/partition@offset", or "topic/partition@first..last" for a run. */
   get where(): string {
-    return `${this.queue.label}@${this.offset}`;
+    return this.first === this.offset ? `${this.queue.label}@${this.offset}` : `${this.queue.label}@${this.first}..${this.offset}`;
   }
 }
 
@@ -53,6 +66,8 @@ export class InFlightRecords<P extends object> {
   /** The queue of the previous add(): records come in runs of one partition. */
   #last: Queue<P> | undefined;
   #size = 0;
+  /** The open run, if any (at most one: runs are built in one synchronous stretch). */
+  #run: InFlightEntry<P> | undefined;
   #room: { below: number; resolve: () => void } | undefined;
 
   /** Source records not yet processed (acknowledged through). */
@@ -74,12 +89,8 @@ export class InFlightRecords<P extends object> {
    * producer as `sends` target records (0: dropped by the handler).
    */
   add(partition: P, label: string, offset: number, sends: number): InFlightEntry<P> {
-    let q = this.#last;
-    if (q === undefined || q.partition !== partition) {
-      q = this.#queues.get(partition);
-      if (!q) this.#queues.set(partition, (q = new Queue(partition, label)));
-      this.#last = q;
-    }
+    this.closeRun();
+    const q = this.#queue(partition, label);
     const entry = new InFlightEntry(offset, sends, q);
     q.entries.push(entry);
     this.#size++;
@@ -87,10 +98,52 @@ export class InFlightRecords<P extends object> {
     return entry;
   }
 
+  /**
+   * The record at `offset` of `partition`, handed on as one target record, joins the open run
+   * when that run is of the same partition and shorter than `maxRun`; otherwise the open run
+   * is closed and a new one starts. `labelOf` names a partition seen for the first time.
+   */
+  addToRun(partition: P, offset: number, labelOf: (p: P) => string, maxRun: number): InFlightEntry<P> {
+    let run = this.#run;
+    if (run !== undefined && run.queue.partition === partition && run.records < maxRun) {
+      run.offset = offset;
+      run.records++;
+      run.pending++;
+    } else {
+      this.closeRun();
+      const q = this.#queue(partition, labelOf);
+      run = new InFlightEntry(offset, 1, q);
+      run.open = true;
+      q.entries.push(run);
+      this.#run = run;
+    }
+    this.#size++;
+    return run;
+  }
+
+  /** Closes the open run (before any wait): it is processed once all of it is acknowledged. */
+  closeRun(): void {
+    const run = this.#run;
+    if (run === undefined) return;
+    this.#run = undefined;
+    run.open = false;
+    if (run.pending === 0) this.#advance(run.queue);
+  }
+
+  #queue(partition: P, label: string | ((p: P) => string)): Queue<P> {
+    let q = this.#last;
+    if (q === undefined || q.partition !== partition) {
+      q = this.#queues.get(partition);
+      if (!q) this.#queues.set(partition, (q = new Queue(partition, typeof label === 'string' ? label : label(partition))));
+      this.#last = q;
+    }
+    return q;
+  }
+
   /** One target record of `entry` was acknowledged (or is given up on). */
   ack(entry: InFlightEntry<P>): void {
     if (entry.pending <= 0) return;
-    if (--entry.pending === 0) this.#advance(entry.queue);
+    if (--entry.pending === 0 && !entry.open) this.#advance(entry.queue);
   }
 
   /**
@@ -114,9 +167,10 @@ export class InFlightRecords<P extends object> {
 
   #advance(q: Queue<P>): void {
     const start = q.head;
-    while (q.head < q.entries.length && q.entries[q.head]!.pending === 0) q.head++;
+    let records = 0;
+    for (let e = q.entries[q.head]; e !== undefined && e.pending === 0 && !e.open; e = q.entries[++q.head]) records += e.records;
     if (q.head === start) return;
-    this.#size -= q.head - start;
+    this.#size -= records;
     q.processed = q.entries[q.head - 1]!.offset;
     if (q.head === q.entries.length) {
       q.entries.length = 0;

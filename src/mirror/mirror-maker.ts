@@ -95,6 +95,9 @@ export class MirrorMaker extends EventEmitter<MirrorEvents> {
   #markClosed!: () => void;
   readonly #closed = new Promise<void>((resolve) => (this.#markClosed = resolve));
   #timers: NodeJS.Timeout[] = [];
+  /** The in-flight run of the last record mirrored without a handler, and its send callback. */
+  #run: InFlightEntry<PartitionTopicInfo> | undefined;
+  #runSent: (err: Error | null) => void = () => undefined;
   readonly #stats = { mirrored: 0, failed: 0, dropped: 0 };
   #lastProgress = { at: Date.now(), mirrored: 0 };
 
@@ -190,16 +193,25 @@ export class MirrorMaker extends EventEmitter<MirrorEvents> {
       while (!this.#stopping) {
         record = stream.poll();
         if (record === undefined) {
+          this.#inFlight.closeRun(); // before every wait: a run is one synchronous stretch
           const next = await Promise.race([stream.next(), this.#stoppedResult]);
           if (next.done || this.#stopping) return;
           record = next.value;
         }
         const wait = this.#mirror(record);
-        if (wait !== undefined) await wait;
-        if (this.#inFlight.size >= this.#o.queueSize) await this.#inFlight.room(this.#o.queueSize / 2);
+        if (wait !== undefined) {
+          this.#inFlight.closeRun();
+          await wait;
+        }
+        if (this.#inFlight.size >= this.#o.queueSize) {
+          this.#inFlight.closeRun();
+          await this.#inFlight.room(this.#o.queueSize / 2);
+        }
       }
     } catch (err) {
       this.#fail(new MirrorSendError(`mirroring ${where(record!)} failed: ${(err as Error).message}`, { cause: err }));
+    } finally {
+      this.#inFlight.closeRun();
     }
   }
 
@@ -207,7 +219,15 @@ export class MirrorMaker extends EventEmitter<MirrorEvents> {
     const handler = this.#o.handler;
     if (handler === undefined) {
       if (this.#stopping) return undefined; // taken but never sent: not processed, so not committed
-      return this.#produce(this.#track(record, 1), record, record.topic, record.key, record.value, record.headers, record.timestamp);
+      const partition = this.#connector.partitionOf(record);
+      if (!partition) throw new ProjectError(`${where(record)} did not come from the consumer's streams`);
+      const run = this.#inFlight.addToRun(partition, record.offset, partitionLabel, MAX_RUN);
+      if (run !== this.#run) {
+        const topic = record.topic; // the callback keeps no record (nor the fetched bytes it views)
+        this.#run = run;
+        this.#runSent = (err) => this.#onSent(run, topic, err);
+      }
+      return this.#produce(run, record, record.topic, record.key, record.value, record.headers, record.timestamp, this.#runSent);
     }
     const out = handler(record);
     return out instanceof Promise ? out.then((list) => this.#sendAll(record, list)) : this.#sendAll(record, out);
@@ -229,23 +249,32 @@ export class MirrorMaker extends EventEmitter<MirrorEvents> {
     }
     for (let i = from; i < list.length; i++) {
       const t = list[i]!;
-      const wait = this.#produce(entry, record, t.topic, t.key, t.value, t.headers, t.timestamp ?? record.timestamp);
+      const wait = this.#produce(entry, record, t.topic, t.key, t.value, t.headers, t.timestamp ?? record.timestamp, (err) => this.#onSent(entry, t.topic, err));
       if (wait !== undefined) return i + 1 < list.length ? wait.then(() => this.#sendAll(record, list, i + 1, entry)) : wait;
     }
     return undefined;
   }
 
   /** Hands one target record to the producer; a promise when it has to wait first or after. */
-  #produce(entry: InFlightEntry<PartitionTopicInfo>, source: ConsumerRecord, topic: string, key: Bytes, value: Bytes, headers: TargetRecord['headers'], timestamp: number): Promise<void> | undefined {
-    if (!this.#targets.known(topic)) return this.#targets.ensure(topic, source.topic).then(() => this.#produce(entry, source, topic, key, value, headers, timestamp));
+  #produce(
+    entry: InFlightEntry<PartitionTopicInfo>,
+    source: ConsumerRecord,
+    topic: string,
+    key: Bytes,
+    value: Bytes,
+    headers: TargetRecord['headers'],
+    timestamp: number,
+    sent: (err: Error | null) => void,
+  ): Promise<void> | undefined {
+    if (!this.#targets.known(topic)) return this.#targets.ensure(topic, source.topic).then(() => this.#produce(entry, source, topic, key, value, headers, timestamp, sent));
     let partition: number | undefined;
     if (this.#o.preservePartitions) {
       const same = this.#targets.samePartition(source.topic, source.partition, topic);
-      if (same instanceof Promise) return same.then(() => this.#produce(entry, source, topic, key, value, headers, timestamp));
+      if (same instanceof Promise) return same.then(() => this.#produce(entry, source, topic, key, value, headers, timestamp, sent));
       partition = same;
     }
     if (headers !== undefined && headers.length === 0) headers = undefined;
-    const more = this.#producer.produce({ topic, partition, key, value, headers, timestamp }, (err) => this.#onSent(entry, topic, err));
+    const more = this.#producer.produce({ topic, partition, key, value, headers, timestamp }, sent);
     return more ? undefined : this.#producer.ready();
   }
 
@@ -256,7 +285,8 @@ export class MirrorMaker extends EventEmitter<MirrorEvents> {
       return;
     }
     this.#stats.failed++;
-    const what = `sending ${entry.where} to topic "${topic}" of the target failed: ${err.message}`;
+    const which = entry.records > 1 ? `a record of ${entry.where}` : entry.where;
+    const what = `sending ${which} to topic "${topic}" of the target failed: ${err.message}`;
     if (this.#o.abortOnSendFailure) {
       this.#fail(new MirrorSendError(what, { cause: err }));
       return;
@@ -338,6 +368,13 @@ export class MirrorMaker extends EventEmitter<MirrorEvents> {
     return this.#closing;
   }
 }
+
+/**
+ * Source records one in-flight run holds at most: a commit, or an abort's stopping point,
+ * lands on a run's end, and a failed send names the run it is in.
+ */
+const MAX_RUN = 256;
+const partitionLabel = (p: PartitionTopicInfo): string => `${p.topic}/${p.partition}`;
 
 function where(r: ConsumerRecord): string {
   return `${r.topic}/${r.partition}@${r.offset}`;

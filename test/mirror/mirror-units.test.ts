@@ -75,6 +75,55 @@ describe('InFlightRecords', () => {
     expect(roomy).toBe(true);
   });
 
+  it('a run of one partition is one entry: processed at its end once closed and all acknowledged, never while open', () => {
+    const t = new InFlightRecords<{ name: string }>();
+    const label = (p: { name: string }) => p.name;
+    const r = t.addToRun(p0, 10, label, 3);
+    expect(t.addToRun(p0, 11, label, 3)).toBe(r);
+    expect(t.addToRun(p0, 13, label, 3)).toBe(r); // a gap (compacted source) stays in the run
+    expect(r.where).toBe('t/0@10..13');
+    const r2 = t.addToRun(p0, 14, label, 3); // the run is full: a new one
+    expect(r2).not.toBe(r);
+    expect(t.size).toBe(4);
+    t.ack(r);
+    t.ack(r);
+    t.ack(r);
+    expect(taken(t)).toEqual(['t/0@13']); // closed by the new run, all three acknowledged
+    t.ack(r2);
+    expect(taken(t)).toEqual([]); // acknowledged, but open: more may join
+    const r3 = t.addToRun(p1, 0, label, 100); // another partition closes it
+    expect(taken(t)).toEqual(['t/0@14']);
+    t.addToRun(p1, 1, label, 100);
+    t.ack(r3);
+    t.closeRun();
+    expect(taken(t)).toEqual([]); // one of two acknowledged
+    t.ack(r3);
+    expect(taken(t)).toEqual(['t/1@1']);
+    expect(t.size).toBe(0);
+    // add() closes an open run before its own entry
+    const r4 = t.addToRun(p0, 15, label, 100);
+    const single = t.add(p0, 't/0', 16, 1);
+    t.ack(single);
+    expect(taken(t)).toEqual([]);
+    t.ack(r4);
+    expect(taken(t)).toEqual(['t/0@16']);
+  });
+
+  it('a run with a record never acknowledged holds its partition back at the run start', () => {
+    const t = new InFlightRecords<{ name: string }>();
+    const label = (p: { name: string }) => p.name;
+    const ok = t.addToRun(p0, 0, label, 2);
+    t.addToRun(p0, 1, label, 2);
+    const bad = t.addToRun(p0, 2, label, 2);
+    t.addToRun(p0, 3, label, 2); // 2 acknowledged, 3 failed
+    t.closeRun();
+    t.ack(ok);
+    t.ack(ok);
+    t.ack(bad);
+    expect(taken(t)).toEqual(['t/0@1']);
+    expect(t.size).toBe(2);
+  });
+
   it('keeps up with many records of interleaved partitions (the queues are compacted as they go)', () => {
     const t = new InFlightRecords<{ name: string }>();
     const entries = Array.from({ length: 5000 }, (_, i) => t.add(i % 2 ? p1 : p0, `t/${i % 2}`, i, 1));

@@ -354,12 +354,20 @@ function readUvarint(c: Cursor): number {
 }
 
 function readVarint(c: Cursor): number {
-  // one byte: the common case (small lengths, deltas, counts)
-  if (c.pos < c.end) {
-    const b = c.buf[c.pos]!;
+  // one or two bytes: the common cases (deltas, counts; lengths below 8 KiB)
+  const pos = c.pos;
+  if (pos + 1 < c.end) {
+    const buf = c.buf;
+    const b = buf[pos]!;
     if ((b & 0x80) === 0) {
-      c.pos++;
+      c.pos = pos + 1;
       return (b >>> 1) ^ -(b & 1);
+    }
+    const b2 = buf[pos + 1]!;
+    if ((b2 & 0x80) === 0) {
+      c.pos = pos + 2;
+      const z = (b & 0x7f) | (b2 << 7);
+      return (z >>> 1) ^ -(z & 1);
     }
   }
   const z = readUvarint(c);
