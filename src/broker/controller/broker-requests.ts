@@ -48,7 +48,7 @@ export class BrokerRequests {
    * LeaderAndIsr to every live replica of the partitions: one request per broker for up to
    * LEADER_AND_ISR_BATCH partitions (a broker creates the logs of new partitions while it
    * handles one; smaller requests keep each well inside the request timeout). Resolves once
-   * every broker answered (or was dropped), a broker in controlled shutdown excepted.
+   * every broker answered (or was dropped). Brokers in controlled shutdown get none.
    */
   sendLeaderAndIsr(partitions: TP[]): Promise<void> {
     const live = this.ctx.reachableIds();
@@ -57,7 +57,10 @@ export class BrokerRequests {
       const st = this.partitionState(p, live);
       if (!st) continue;
       for (const r of st.replicas) {
-        if (!this.ctx.liveBrokers.has(r)) continue;
+        // a broker in controlled shutdown is not told (Kafka's ControlledShutdownLeaderSelector
+        // leaves it out too): it was told to stop its replicas, and made a follower again it
+        // would fetch, catch up and be taken back into the ISRs it just left
+        if (!this.ctx.liveBrokers.has(r) || this.ctx.shuttingDown.has(r)) continue;
         const list = byBroker.get(r);
         if (list) list.push(st);
         else byBroker.set(r, [st]);
@@ -74,9 +77,7 @@ export class BrokerRequests {
           partitionStates: states,
           liveLeaders: [...this.ctx.liveBrokers.values()].filter((b) => leaders.has(b.id)).map((b) => ({ id: b.id, host: b.host, port: b.port })),
         });
-        // a broker in controlled shutdown is told too, but nothing waits for it: it is leaving,
-        // and it answers last (it also stops every replica it has)
-        if (!this.ctx.shuttingDown.has(broker)) answered.push(sent);
+        answered.push(sent);
       }
     }
     if (answered.length === 0) return Promise.resolve();

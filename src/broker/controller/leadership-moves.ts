@@ -51,14 +51,16 @@ export async function moveLeadershipsAway({ ctx, psm, requests, log }: Leadershi
   const live = ctx.liveIds();
   const moved = await psm.electLeaders(led, (cur) => controlledShutdownLeader(ctx.replicas(cur.topic, cur.partition), cur.isr, live, brokerId), 'controlled shutdown');
   const movedTps = moved.elected.map((s) => ({ topic: s.topic, partition: s.partition }));
+  // The stopping broker stops its replicas of them first (Kafka's StopReplica, logs kept): it
+  // no longer takes writes as their leader, and does not fetch as a follower (it would catch up
+  // and be taken back into the ISRs it leaves, to be dropped again when it stops). It gets no
+  // LeaderAndIsr for them (broker-requests.ts): only the other replicas learn the new leaders.
+  requests.stopReplicas(brokerId, [...movedTps, ...followed], false);
   const applied = Promise.all([requests.sendLeaderAndIsr(movedTps), requests.sendUpdateMetadata()]).then(() => undefined);
-  // every partition it follows is told (as before): the leader drops it from its follower set
+  // the leaders of the partitions it follows drop it from their follower sets
   await psm.shrinkIsrs(followed, [brokerId]);
   void requests.sendLeaderAndIsr(followed);
   void requests.sendUpdateMetadata();
-  // and it stops following them (Kafka's StopReplica, logs kept): fetching, it would catch up and
-  // be taken back into the ISRs it just left, to be dropped again when it stops
-  requests.stopReplicas(brokerId, [...movedTps, ...followed], false);
   const remaining = ctx.allPartitions().filter((p) => {
     const s = ctx.partitionState(p.topic, p.partition);
     return s?.leader === brokerId && s.isr.some((r) => r !== brokerId && live.has(r));
