@@ -178,7 +178,9 @@ class BenchCluster {
     writeFileSync(file, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
     const out = openSync(this.logFile(id), 'a');
     const since = Date.now();
-    const proc = spawn(process.execPath, [path.join(ROOT, 'dist/src/bin/kafka-server-start.js'), file], { stdio: ['ignore', out, out], env: { ...process.env, KAFKA_LOG_LEVEL: 'info' } });
+    // SCALE_BENCH_PROFILE=DIR: each broker process writes a CPU profile there when it exits
+    const profile = process.env.SCALE_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SCALE_BENCH_PROFILE}`, `--cpu-prof-name=broker-${id}-${Date.now()}.cpuprofile`] : [];
+    const proc = spawn(process.execPath, [...profile, path.join(ROOT, 'dist/src/bin/kafka-server-start.js'), file], { stdio: ['ignore', out, out], env: { ...process.env, KAFKA_LOG_LEVEL: 'info' } });
     closeSync(out);
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
     const port = await until(`broker ${id} to register`, async () => {
@@ -212,7 +214,7 @@ class BenchCluster {
   async close(): Promise<void> {
     running.delete(this);
     clearInterval(this.#sampler);
-    for (const b of this.brokers.values()) if (b.proc.exitCode === null && b.proc.signalCode === null) b.proc.kill('SIGKILL');
+    for (const b of this.brokers.values()) if (b.proc.exitCode === null && b.proc.signalCode === null) b.proc.kill(process.env.SCALE_BENCH_PROFILE ? 'SIGTERM' : 'SIGKILL'); // a profiled broker writes its profile on a clean exit
     await Promise.all([...this.brokers.values()].map((b) => b.exited));
     await this.zk?.close().catch(() => undefined);
     try {

@@ -321,17 +321,30 @@ export class KafkaServer {
   shutdown(): Promise<void> {
     this.#stopping ??= (async () => {
       this.#log.info('shutting down');
+      // how long each step took, in the last line: what a slow shutdown spends its time on
+      const took: Record<string, number> = {};
+      let at = Date.now();
+      const step = (name: string): void => {
+        const now = Date.now();
+        took[`${name}Ms`] = now - at;
+        at = now;
+      };
       if (this.config.controlledShutdownEnable && this.#controller && this.#registered) await this.#controlledShutdown();
+      step('controlledShutdown');
       for (const s of this.#servers) s.server.stopAccepting();
       await this.#controller?.stop().catch(() => undefined);
       this.#groups?.stop();
+      step('controller');
       await this.#replicas?.shutdown();
+      step('replicas');
       this.#configs?.stop();
       this.#authorizer?.stop();
       await Promise.all(this.#servers.map((s) => s.server.close()));
       await this.#metricsServer?.close();
       this.#metrics?.close();
+      step('network');
       await this.#logs?.close();
+      step('logs');
       if (this.#fsSync) {
         defaultFlushScheduler.groupFlushes(undefined, 0);
         checkpointSync.use(undefined);
@@ -341,7 +354,8 @@ export class KafkaServer {
         if (this.#registered) await this.#deregister().catch(() => undefined);
         await this.#zk.close();
       }
-      this.#log.info('shut down cleanly');
+      step('zookeeper');
+      this.#log.info('shut down cleanly', took);
     })();
     return this.#stopping;
   }

@@ -59,9 +59,12 @@ export class FlushedOffset {
   }
 
   /** Fails every waiter (a flush failed, or the log closed). */
-  failWaiters(e: unknown): void {
+  /** Rejects every waiter with `e` (made only when someone waits: closing 10,000 logs makes no errors). */
+  failWaiters(e: () => unknown): void {
     const waiters = this.#waiters;
+    if (waiters.length === 0) return;
     this.#waiters = [];
-    for (const w of waiters) w.reject(e);
+    const err = e();
+    for (const w of waiters) w.reject(err);
   }
 }

@@ -415,7 +415,7 @@ export class PartitionLog {
       fsyncs = await durable(segs);
     } catch (e) {
       for (const s of segs) this.#dirty.add(s);
-      this.#flushed.failWaiters(e);
+      this.#flushed.failWaiters(() => e);
       throw e;
     }
     this.#stats.fsyncs += fsyncs;
@@ -590,7 +590,7 @@ export class PartitionLog {
         await s.deleteFiles();
       }
       this.#pendingDeletes.clear();
-      this.#flushed.failWaiters(new KafkaError(ErrorCode.UNKNOWN, `log ${this.topic}-${this.partition} closed`));
+      this.#flushed.failWaiters(() => new KafkaError(ErrorCode.UNKNOWN, `log ${this.topic}-${this.partition} closed`));
     });
   }
 

@@ -4,6 +4,7 @@
  * truncation it reads again what remains of the log; a new Partition on the same log (a restart)
  * learns the producers from the log's tail.
  */
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Partition, type LeaderAndIsrState } from '../../src/broker/replica/partition.js';
@@ -77,5 +78,26 @@ describe('Partition: the idempotent producers it knows', () => {
     expect(again.log.logEndOffset).toBe(5);
     expect(await codeOf(again.appendAsLeader(batch(9, 1)))).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
     expect(await again.appendAsLeader(batch(5, 1))).toMatchObject({ firstOffset: 5 });
+  });
+});
+
+describe('Partition: the leader epoch checkpoint of a new leader', () => {
+  it("the epoch's first append finds its start on disk; a checkpoint that cannot be written fails the epoch's appends (KAFKA_STORAGE_ERROR)", async () => {
+    const t = tmpLogDir();
+    cleanups.push(t.cleanup);
+    const dir = path.join(t.dir, 'topic-0');
+    const p = await openPartition(dir);
+    await p.makeLeader(state(1, 3), Date.now());
+    expect(await p.appendAsLeader(batch(0, 2))).toMatchObject({ firstOffset: 0 });
+    expect((await LeaderEpochCache.load(dir)).entries).toEqual([{ epoch: 3, startOffset: 0 }]);
+
+    // the checkpoint's temporary file cannot be created: a directory is in its way
+    const broken = path.join(t.dir, 'topic-1');
+    const q = await openPartition(broken);
+    mkdirSync(path.join(broken, 'leader-epoch-checkpoint.tmp'));
+    await q.makeLeader(state(1, 1), Date.now()); // answers at once: the write goes on meanwhile
+    expect(await codeOf(q.appendAsLeader(batch(0, 1)))).toBe(ErrorCode.KAFKA_STORAGE_ERROR);
+    expect(await codeOf(q.appendAsLeader(batch(0, 1)))).toBe(ErrorCode.KAFKA_STORAGE_ERROR);
+    expect(q.log.logEndOffset).toBe(0);
   });
 });

@@ -57,6 +57,8 @@ export class Partition extends EventEmitter {
   #hw: number;
   #followers = new Map<number, FollowerState>();
   #isrChange: Promise<unknown> = Promise.resolve();
+  /** The checkpoint write of the epoch this replica leads, until it is done (or for good, failed). */
+  #epochCheckpoint: Promise<void> | undefined;
   #unsubFlush: () => void;
 
   constructor(brokerId: number, log: PartitionLog, epochs: LeaderEpochCache, initialHw: number, isrWriter: IsrWriter) {
@@ -102,11 +104,23 @@ export class Partition extends EventEmitter {
     return this.#hw;
   }
 
-  /** Becomes the leader for `state.leaderEpoch`: the epoch begins at the current log end. */
+  /**
+   * Becomes the leader for `state.leaderEpoch`: the epoch begins at the current log end. Its
+   * checkpoint is written meanwhile (with many partitions changing leaders at once, a
+   * LeaderAndIsr does not wait for one write per partition); the first append of the epoch
+   * waits for it, so no record of the epoch is written, nor exposed, before its start is durable.
+   */
   async makeLeader(state: LeaderAndIsrState, now: number): Promise<void> {
     // the producer table stays: as a follower this replica kept it from the batches it copied
     this.#state = { ...state };
-    await this.epochs.assign(state.leaderEpoch, this.log.logEndOffset);
+    const written = this.epochs.assign(state.leaderEpoch, this.log.logEndOffset);
+    this.#epochCheckpoint = written;
+    written.then(
+      () => {
+        if (this.#epochCheckpoint === written) this.#epochCheckpoint = undefined;
+      },
+      () => undefined, // kept: every append of the epoch fails with it
+    );
     this.#followers = new Map(state.replicas.filter((r) => r !== this.#brokerId).map((r) => [r, { leo: -1, lastCaughtUpMs: now, lastFetchMs: 0 }]));
     this.#maybeAdvanceHw();
   }
@@ -136,6 +150,7 @@ export class Partition extends EventEmitter {
     if (!this.isLeader) {
       throw new KafkaError(ErrorCode.NOT_LEADER_FOR_PARTITION, `broker ${this.#brokerId} is not the leader of ${this.topic}-${this.partition}`);
     }
+    if (this.#epochCheckpoint !== undefined) await this.#leaderEpochWritten();
     const checked = PartitionLog.validateAll(batches);
     const v = validateForLeader(batches, checked, this.log.config, Date.now(), `${this.topic}-${this.partition}`);
     batches = v.buf;
@@ -153,6 +168,15 @@ export class Partition extends EventEmitter {
     seq.commit(appended);
     appended.catch(() => seq.abort());
     return appended;
+  }
+
+  /** Waits for the leader epoch's checkpoint (makeLeader); a failed write fails the append. */
+  async #leaderEpochWritten(): Promise<void> {
+    try {
+      await this.#epochCheckpoint;
+    } catch (err) {
+      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `${this.topic}-${this.partition}: the leader epoch checkpoint could not be written: ${(err as Error).message}`);
+    }
   }
 
   /**
