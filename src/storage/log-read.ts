@@ -7,8 +7,14 @@
  * CONTAINING `offset` and those after it, up to maxBytes, never a batch whose last offset is
  * >= upTo, and at least one whole batch when one is available even if it is larger than
  * maxBytes (Kafka 0.10.1+ semantics: a consumer never gets stuck on a big batch).
+ *
+ * Encrypted batches (encryption.ts) are returned decrypted: whole plaintext batches, maxBytes
+ * counted on their plaintext sizes. A batch whose key is not held fails the read
+ * (MissingKeyError), one that fails authentication too (CorruptDataError): never ciphertext.
  */
-import { LOG_OVERHEAD, decodeRecordBatch, splitBatches } from '../protocol/records/record-batch.js';
+import { CorruptDataError } from '../common/errors.js';
+import { BATCH_HEADER_SIZE, LOG_OVERHEAD, MAGIC_V2, decodeRecordBatch, readBatchHeader } from '../protocol/records/record-batch.js';
+import { ENCRYPTION_OVERHEAD, decryptBatch, decryptRange, isEncryptedAt } from './encryption.js';
 import { floorIndex } from './recovery.js';
 import type { LogSegment } from './segment.js';
 
@@ -27,17 +33,32 @@ export async function readBatches(segments: readonly LogSegment[], offset: numbe
     const loc = await seg.findBatch(offset, seg.size);
     if (!loc) continue;
     if (loc.lastOffset >= upTo) return empty;
-    const want = Math.max(loc.size, Math.min(maxBytes, seg.size - loc.position));
+    // an encrypted batch is ENCRYPTION_OVERHEAD bytes larger on disk than in the answer:
+    // read enough more to fill maxBytes with plaintext (estimated from the first batch's size)
+    const slack = seg.keys ? ENCRYPTION_OVERHEAD * Math.ceil(maxBytes / Math.max(loc.size - ENCRYPTION_OVERHEAD, 1)) : 0;
+    const want = Math.max(loc.size, Math.min(maxBytes + slack, seg.size - loc.position));
     const buf = await seg.readAt(loc.position, want);
     let end = 0;
+    let plain = 0;
+    let encrypted = false;
     let last = loc.lastOffset;
-    for (const { at, header } of splitBatches(buf)) {
+    while (end + LOG_OVERHEAD <= buf.length) {
+      const size = buf.readInt32BE(end + 8) + LOG_OVERHEAD;
+      if (size < BATCH_HEADER_SIZE) throw new CorruptDataError(`${seg.logPath}: record batch at ${loc.position + end}: batchLength ${size - LOG_OVERHEAD} is below the minimum`);
+      if (end + size > buf.length) break;
+      const header = readBatchHeader(buf, end);
+      const enc = isEncryptedAt(buf, end);
+      if (!enc && header.magic !== MAGIC_V2) throw new CorruptDataError(`${seg.logPath}: record batch at ${loc.position + end}: magic ${header.magic}, expected ${MAGIC_V2}`);
+      const plainSize = enc ? size - ENCRYPTION_OVERHEAD : size;
       const lastOffset = header.baseOffset + header.lastOffsetDelta;
-      if (lastOffset >= upTo || (at > 0 && at + header.batchLength + LOG_OVERHEAD > maxBytes)) break;
-      end = at + header.batchLength + LOG_OVERHEAD;
+      if (lastOffset >= upTo || (end > 0 && plain + plainSize > maxBytes)) break;
+      encrypted ||= enc;
+      end += size;
+      plain += plainSize;
       last = lastOffset;
     }
-    return { records: buf.subarray(0, end), nextOffset: last + 1 };
+    const records = encrypted ? decryptRange(seg.keys, buf, 0, end, plain, seg.logPath) : buf.subarray(0, end);
+    return { records, nextOffset: last + 1 };
   }
   return empty;
 }
@@ -60,7 +81,7 @@ export async function findRecordForTimestamp(
     let loc = await seg.findBatch(hint ? hint.offset : seg.baseOffset, seg.size);
     while (loc && loc.lastOffset < upTo) {
       if (loc.maxTimestamp >= ts) {
-        const batch = await seg.readAt(loc.position, loc.size);
+        const batch = decryptBatch(seg.keys, await seg.readAt(loc.position, loc.size), 0, seg.logPath);
         const found = decodeRecordBatch(batch).records.find((r) => r.timestamp >= ts);
         if (found) return { offset: found.offset, timestamp: found.timestamp };
       }
