@@ -16,8 +16,9 @@
  * compacted segment has gaps between batches, and may end before the next segment begins); the
  * segment is truncated at the first batch that does not, its indexes are rebuilt, and every
  * later segment is deleted. An encrypted batch (encryption.ts) must also pass its GCM
- * authentication (a failure counts as a bad CRC); one whose key is not held stops the load
- * with MissingKeyError (nothing is cut). Recovered data is fsynced before the log opens.
+ * authentication (a failure counts as a bad CRC). A segment whose first batch is under a key
+ * the ring does not hold stops the load with MissingKeyError (nothing is cut); a later batch
+ * under an unknown key id is damage (a segment is written under one key) and is cut like a bad CRC. Recovered data is fsynced before the log opens.
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -249,7 +250,9 @@ export async function recoverSegment(seg: LogSegment): Promise<number> {
       seg.indexBatch(pos, h);
       expected = h.baseOffset + h.lastOffsetDelta + 1;
     } catch (e) {
-      if (e instanceof CorruptDataError) break;
+      // A key id the ring lacks past the first batch (whose key was checked at load): a segment
+      // is written under one key, so this is damage, not a key left out of the file.
+      if (e instanceof CorruptDataError || e instanceof MissingKeyError) break;
       throw e;
     }
     pos += size;

@@ -237,6 +237,26 @@ describe('encrypted segments', () => {
     await recovered.close();
   });
 
+  it('a later batch under a key id the ring lacks: a clean read fails naming it, recovery cuts it (a segment has one key)', async () => {
+    const dir = partitionDir();
+    const { ring: keys } = ring(1);
+    const log = await PartitionLog.open(dir, cfg(), undefined, { keys });
+    const written = await appendSecrets(log, 0, 4);
+    await log.close();
+    const file = logFiles(dir)[0]!;
+    const bytes = readFileSync(file);
+    const last = storedBatches(file)[3]!;
+    bytes.writeInt32BE(99, last.position + 61);
+    writeFileSync(file, bytes);
+    const clean = await PartitionLog.open(dir, cfg(), undefined, { keys, cleanShutdown: true, recoveryPoint: 20 });
+    await expect(clean.read(15, 1 << 20)).rejects.toThrow(/encrypted with key id 99, which log\.encryption\.key\.file does not hold/);
+    await clean.close();
+    const recovered = await PartitionLog.open(dir, cfg(), undefined, { keys, cleanShutdown: false, recoveryPoint: 0 });
+    expect(recovered.logEndOffset).toBe(15);
+    expect(await valuesOf(recovered)).toEqual(written.slice(0, 15));
+    await recovered.close();
+  });
+
   it('a cut tail (a torn last batch) is found and removed after an unclean stop', async () => {
     const dir = partitionDir();
     const { ring: keys } = ring(1);
