@@ -34,7 +34,7 @@ describe('kafka-dump-log on encrypted segments', () => {
     rightKeys = path.join(root, 'keys');
     writeFileSync(rightKeys, `# test keys\n4:${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
     const dir = path.join(root, 'enc-0');
-    const log = await PartitionLog.open(dir, { ...DEFAULT_LOG_CONFIG }, undefined, { keys: KeyRing.load(rightKeys) });
+    const log = await PartitionLog.open(dir, { ...DEFAULT_LOG_CONFIG, indexIntervalBytes: 50 }, undefined, { keys: KeyRing.load(rightKeys) });
     for (let b = 0; b < 3; b++) {
       await log.append(encodeRecordBatch({ records: values.slice(b * 2, b * 2 + 2).map((v, i) => ({ key: `key-${b * 2 + i}`, value: v, timestamp: 1_700_000_000_000 + b })) }));
     }
@@ -81,6 +81,19 @@ describe('kafka-dump-log on encrypted segments', () => {
     const r = dump('--files', logFile, '--encryption-key-file', other);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/encrypted with key id 4, which log\.encryption\.key\.file does not hold/);
+  });
+
+  it('the offset and time indexes of an encrypted segment check out against its on-disk positions (no key needed)', () => {
+    const idx = logFile.replace(/\.log$/, '.index');
+    const r = dump('--files', `${idx},${logFile.replace(/\.log$/, '.timeindex')}`, '--index-sanity-check');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/\.index passed sanity check\./);
+    expect(r.out).toMatch(/\.timeindex passed sanity check\./);
+    const entries = dump('--files', idx).out.split('\n').filter((l) => l.startsWith('offset:'));
+    expect(entries.length).toBeGreaterThan(0);
+    // positions are where the encrypted batches start (each 32 bytes larger than its plaintext)
+    const positions = dump('--files', logFile).out.split('\n').filter((l) => l.startsWith('baseOffset:')).map((l) => /position: (\d+)/.exec(l)![1]);
+    for (const e of entries) expect(positions).toContain(/position: (\d+)/.exec(e)![1]);
   });
 
   it('a bad key file is an error before any dump', () => {
