@@ -37,7 +37,7 @@ import type { SegmentFile } from './cleaner/clean-pass.js';
 import { expiredPrefix } from './retention.js';
 import { LOG_SUFFIX, LogSegment, segmentFileName } from './segment.js';
 import { FlushedOffset } from './flushed-offset.js';
-import type { KeyRing } from './encryption.js';
+import { ENCRYPTION_OVERHEAD, type KeyRing } from './encryption.js';
 import { defaultFlushScheduler, type FlushScheduler, type MakeDurable } from './flush-scheduler.js';
 
 /** A cleaning pass whose segments changed under it (truncated or deleted): nothing was swapped. */
@@ -294,12 +294,14 @@ export class PartitionLog {
             it.reject(e);
             continue;
           }
-          if (this.#needsRoll(groupBytes, it.buf.length, result.lastOffset)) {
+          // on disk: encrypted batches are ENCRYPTION_OVERHEAD bytes larger each (segment.bytes holds)
+          const diskBytes = this.keys ? it.buf.length + it.list.length * ENCRYPTION_OVERHEAD : it.buf.length;
+          if (this.#needsRoll(groupBytes, diskBytes, result.lastOffset)) {
             if (group.length > 0) await writeGroup();
             await this.#roll();
           }
           group.push({ it, result });
-          groupBytes += it.buf.length;
+          groupBytes += diskBytes;
           next = result.lastOffset + 1;
           if (groupBytes >= GROUP_WRITE_MAX_BYTES || group.length >= GROUP_WRITE_MAX_APPENDS) await writeGroup();
         }

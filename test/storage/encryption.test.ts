@@ -403,6 +403,23 @@ describe('encrypted segments', () => {
     await m3.close();
   }, 30_000);
 
+  it('segments roll on their on-disk (encrypted) size: none exceeds segment.bytes', async () => {
+    const dir = partitionDir();
+    const { ring: keys } = ring(1);
+    const segmentBytes = 3000;
+    const log = await PartitionLog.open(dir, cfg({ segmentBytes }), undefined, { keys });
+    // appends in flight together: group writes
+    await Promise.all(Array.from({ length: 100 }, (_, i) => log.append(batchOf([secret(i)]))));
+    await log.flush();
+    await log.close();
+    const sizes = logFiles(dir).map((f) => readFileSync(f).length);
+    expect(sizes.length).toBeGreaterThan(3);
+    for (const s of sizes) expect(s).toBeLessThanOrEqual(segmentBytes);
+    // and they are full, counted on disk: the next batch would not have fitted
+    const batch = storedBatches(logFiles(dir)[0]!)[0]!.size;
+    for (const s of sizes.slice(0, -1)) expect(s + batch).toBeGreaterThan(segmentBytes);
+  });
+
   it('on-disk overhead is 32 bytes per batch', async () => {
     const a = partitionDir();
     const b = partitionDir();
