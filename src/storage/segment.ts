@@ -7,6 +7,11 @@
  *   00000000000000000000.index      sparse offset index (offset-index.ts)
  *   00000000000000000000.timeindex  sparse time index (time-index.ts)
  *
+ * With encryption at rest (log.encryption.key.file, encryption.ts) each batch is stored as an
+ * encrypted frame: its 61-byte header in the clear (magic 0x7e, batchLength on disk), then key
+ * id, nonce, AES-256-GCM ciphertext of its records and tag; indexes hold on-disk positions and
+ * every header scan here works unchanged. A segment's batches share one key.
+ *
  * A segment to be deleted is first renamed with a `.deleted` suffix (all three files) and
  * removed later. The file handle stays open for positional reads (pread); there is no
  * in-process cache of log bytes: the OS page cache serves reads.

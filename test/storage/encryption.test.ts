@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CorruptDataError } from '../../src/common/errors.js';
 import { LOG_OVERHEAD, decodeRecordBatches, encodeRecordBatch, splitBatches } from '../../src/protocol/records/record-batch.js';
 import { DEFAULT_CLEANER_CONFIG } from '../../src/storage/cleaner/config.js';
-import { ENCRYPTED_MAGIC, ENCRYPTION_OVERHEAD, KeyRing, MissingKeyError } from '../../src/storage/encryption.js';
+import { ENCRYPTED_MAGIC, ENCRYPTION_OVERHEAD, KeyRing, MissingKeyError, decryptBatch, encryptBatches } from '../../src/storage/encryption.js';
 import { LogManager } from '../../src/storage/log-manager.js';
 import { PartitionLog } from '../../src/storage/log.js';
 import { until } from '../helpers/broker-cluster.js';
@@ -418,6 +418,17 @@ describe('encrypted segments', () => {
     // and they are full, counted on disk: the next batch would not have fitted
     const batch = storedBatches(logFiles(dir)[0]!)[0]!.size;
     for (const s of sizes.slice(0, -1)) expect(s + batch).toBeGreaterThan(segmentBytes);
+  });
+
+  it('the same batch encrypts differently every time (a fresh nonce per batch) and decrypts to itself', () => {
+    const { ring: keys } = ring(1);
+    const b = batchOf(vals(0, 3, 50));
+    const list = splitBatches(b).map(({ at, header }) => ({ at, header }));
+    const frames = Array.from({ length: 400 }, () => encryptBatches(keys, b, list).buf);
+    const nonces = new Set(frames.map((f) => f.subarray(65, 77).toString('hex')));
+    expect(nonces.size).toBe(frames.length);
+    expect(new Set(frames.map((f) => f.subarray(77, 120).toString('hex'))).size).toBe(frames.length);
+    for (const f of frames.slice(0, 5)) expect(decryptBatch(keys, f, 0, 'test').equals(b)).toBe(true);
   });
 
   it('on-disk overhead is 32 bytes per batch', async () => {
