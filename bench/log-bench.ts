@@ -11,8 +11,13 @@
  * A context line shows raw single 16 KiB writes (what the log's batches are); it is not in the
  * ratio.
  * Then the time to recover a 1 GiB unflushed segment (unclean open, full CRC scan).
+ * Then encryption at rest (log.encryption.key.file, AES-256-GCM): AES-256-GCM alone on 16 KiB
+ * batches (CPU only), log appends of 1 KiB records with and without encryption (flushing off, so
+ * the cipher's cost is not hidden behind fsyncs; alternating runs of ENC_BYTES each), and reads
+ * back through PartitionLog.read (1 MiB fetches) with and without decryption; each as a ratio.
  *
  *   npm run bench:log [-- --quick] [-- --bytes=<n>] [-- --runs=<n>] [-- --dir=<path>]   (LOG_BENCH_BYTES too)
+ *   npm run bench:log -- --encryption-only [--enc-bytes=<n>]    only the encryption section (~30 s)
  * Each figure is the median of --runs (3) runs, raw and log alternating.
  * Default total per run: 2 GiB; --quick: 256 MiB. The last line is
  *   log-append/raw-write ratio: X.XX flush every message, Y.YY flushing off (1 KiB records; target >= 0.8)
@@ -25,6 +30,9 @@ import { crc32c } from '../src/protocol/records/crc.js';
 import { encodeRecordBatch } from '../src/protocol/records/record-batch.js';
 import { DEFAULT_LOG_CONFIG, NEVER, type LogConfig } from '../src/storage/config.js';
 import { PartitionLog } from '../src/storage/log.js';
+import { KeyRing, encryptBatches } from '../src/storage/encryption.js';
+import { randomBytes } from 'node:crypto';
+import { readBatchHeader } from '../src/protocol/records/record-batch.js';
 
 const args = new Map(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, '').split('='); return [k!, v ?? 'true']; }));
 const quick = args.has('quick');
@@ -54,9 +62,9 @@ function makePool(recordSize: number): { batches: Buffer[]; recordsPerBatch: num
 
 interface Result { seconds: number; bytes: number; records: number; fsyncs: number; groups: number; maxGroup: number; appends: number }
 
-async function runLog(dir: string, pool: Buffer[], recordsPerBatch: number, config: LogConfig): Promise<Result> {
-  const log = await PartitionLog.open(path.join(dir, 'bench-0'), config);
-  const n = Math.ceil(totalBytes / pool[0]!.length);
+async function runLog(dir: string, pool: Buffer[], recordsPerBatch: number, config: LogConfig, keys?: KeyRing, total = totalBytes): Promise<Result> {
+  const log = await PartitionLog.open(path.join(dir, 'bench-0'), config, undefined, keys ? { keys } : {});
+  const n = Math.ceil(total / pool[0]!.length);
   let bytes = 0;
   let next = 0;
   const t0 = process.hrtime.bigint();
@@ -180,7 +188,65 @@ async function benchRecovery(): Promise<void> {
   }
 }
 
+const ENC_BYTES = Number(args.get('enc-bytes') ?? 256 * MiB);
+
+/** Encryption at rest: cipher alone, appends and reads with and without it (same run, ratios). */
+async function benchEncryption(): Promise<void> {
+  const keys = KeyRing.parse(`1:${randomBytes(32).toString('hex')}`, 'bench');
+  const { batches, recordsPerBatch } = makePool(1024);
+  // the cipher alone: encryptBatches on the pool
+  const list = batches.map((b) => [{ at: 0, header: readBatchHeader(b) }]);
+  let t0 = process.hrtime.bigint();
+  let bytes = 0;
+  while (bytes < 512 * MiB) for (let i = 0; i < POOL; i++) bytes += encryptBatches(keys, batches[i]!, list[i]!).buf.length;
+  const cipherS = Number(process.hrtime.bigint() - t0) / 1e9;
+  console.log(`\nencryption at rest (AES-256-GCM, node:crypto ${process.versions.openssl ?? ''})`);
+  console.log(`  cipher alone (encryptBatches, 16 KiB batches, one thread): ${(bytes / MiB / cipherS).toFixed(0)} MB/s`);
+  const config: LogConfig = { ...DEFAULT_LOG_CONFIG, flushIntervalMessages: NEVER, flushIntervalMs: NEVER };
+  const plain: Result[] = [];
+  const enc: Result[] = [];
+  const readPlain: number[] = [];
+  const readEnc: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    for (const side of ['plain', 'enc'] as const) {
+      const d = fresh();
+      try {
+        const k = side === 'enc' ? keys : undefined;
+        (side === 'enc' ? enc : plain).push(await runLog(d, batches, recordsPerBatch, config, k, ENC_BYTES));
+        // read it all back (1 MiB fetches), as a consumer's fetches would
+        const log = await PartitionLog.open(path.join(d, 'bench-0'), config, undefined, k ? { keys: k, cleanShutdown: true, recoveryPoint: 0 } : { cleanShutdown: true, recoveryPoint: 0 });
+        t0 = process.hrtime.bigint();
+        let offset = 0;
+        let read = 0;
+        while (offset < log.logEndOffset) {
+          const r = await log.read(offset, MiB, log.logEndOffset);
+          read += r.records.length;
+          offset = r.nextOffset;
+        }
+        const s = Number(process.hrtime.bigint() - t0) / 1e9;
+        (side === 'enc' ? readEnc : readPlain).push(read / MiB / s);
+        await log.close();
+      } finally {
+        rmSync(d, { recursive: true, force: true });
+      }
+    }
+  }
+  const p = median(plain);
+  const e = median(enc);
+  const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log('  ' + fmt('log append, plaintext', p));
+  console.log('  ' + fmt('log append, encrypted', e));
+  console.log(`  read back (PartitionLog.read, 1 MiB): plaintext ${mid(readPlain).toFixed(0)} MB/s, decrypted ${mid(readEnc).toFixed(0)} MB/s`);
+  console.log(`  on disk: +32 bytes per batch (${((32 / batches[0]!.length) * 100).toFixed(2)}% at 16 KiB batches)`);
+  console.log(`encryption ratio (1 KiB records, flushing off, ${(ENC_BYTES / MiB).toFixed(0)} MiB): append encrypted/plaintext ${(p.seconds / e.seconds).toFixed(2)}, read decrypted/plaintext ${(mid(readEnc) / mid(readPlain)).toFixed(2)}`);
+}
+
 async function main(): Promise<void> {
+  if (args.has('encryption-only')) {
+    console.log(`log-bench --encryption-only: median of ${RUNS} alternating runs, dir ${baseDir}`);
+    await benchEncryption();
+    return;
+  }
   console.log(`log-bench: ${(totalBytes / MiB).toFixed(0)} MiB per run, median of ${RUNS} alternating runs, 16 KiB batches, ${WINDOW} appends in flight, dir ${baseDir}`);
   const last: Record<string, number> = {};
   for (const recordSize of [100, 1024]) {
@@ -223,6 +289,7 @@ async function main(): Promise<void> {
   }
   console.log('');
   await benchRecovery();
+  await benchEncryption();
   console.log(`log-append/raw-write ratio: ${(last['flush every message (default)'] ?? 0).toFixed(2)} flush every message, ${(last['flushing off'] ?? 0).toFixed(2)} flushing off (1 KiB records; target >= 0.8)`);
 }
 

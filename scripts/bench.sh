@@ -26,7 +26,11 @@
 #                 broker RSS per 30 s, which should stay flat
 #   schemas       producer throughput with Avro values through the schema registry, as a ratio to
 #                 the same bytes raw
-#   log           the storage benchmark: npm run bench:log (log append vs raw sequential write)
+#   log           the storage benchmark: npm run bench:log (log append vs raw sequential write;
+#                 its last part is the encryption section's figures)
+#   encryption    encryption at rest (log.encryption.key.file, AES-256-GCM): the cipher alone,
+#                 log appends and reads with and without it, as ratios (log-bench --encryption-only;
+#                 part of the log section, so it runs on its own only when log does not)
 #   cleaner       the log cleaner on a 1 GiB dirty log with 10% distinct keys: MB/s, and our
 #                 producer's throughput on another topic while it cleans, as a ratio to alone
 #   ui            the cluster map: a broker's registration znode vanishing until the page's
@@ -56,7 +60,7 @@ while [ $# -gt 0 ]; do
     --records) RECORDS=$2; shift 2 ;;
     --kafkajs-records) KAFKAJS_RECORDS=$2; shift 2 ;;
     --only) shift; while [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; do ONLY="$ONLY $1"; shift; done ;;
-    -h|--help) sed -n '2,45p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,49p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -288,6 +292,12 @@ fi
 if want log; then
   section "log: append vs raw sequential write (storage)"
   if [ -f dist/bench/log-bench.js ]; then node dist/bench/log-bench.js 2>&1 | sed 's/^/  /'; else echo "  dist/bench/log-bench.js missing"; fi
+fi
+
+# ---------------------------------------------------------------------------------------------
+if want encryption && ! want log; then
+  section "encryption: encryption at rest, appends and reads with and without AES-256-GCM (storage)"
+  if [ -f dist/bench/log-bench.js ]; then node dist/bench/log-bench.js --encryption-only 2>&1 | sed 's/^/  /'; else echo "  dist/bench/log-bench.js missing"; fi
 fi
 
 # ---------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
  * (config/server.properties), plus `--override key=value` flags. Log settings (`log.*`) are
  * read by the storage layer's own reader; this file owns everything else.
  */
+import { ENCRYPTION_KEY_FILE_PROPERTY, KeyRing } from '../storage/encryption.js';
 import os from 'node:os';
 import { ConfigReader } from '../common/config-reader.js';
 import { ConfigError } from '../common/errors.js';
@@ -56,6 +57,8 @@ export interface BrokerConfig {
   saslServerMaxReceiveSize: number;
   /** Every property as given, for the storage layer's `log.*` reader. */
   props: ReadonlyMap<string, string>;
+  /** log.encryption.key.file's keys (storage/encryption.ts): segments encrypted at rest. Read at start only. */
+  encryptionKeys?: KeyRing;
 }
 
 export function brokerConfigFromProperties(props: ReadonlyMap<string, string>): BrokerConfig {
@@ -95,7 +98,10 @@ export function brokerConfigFromProperties(props: ReadonlyMap<string, string>): 
   if (zookeeperSetAcl && zookeeperDigest === undefined) {
     throw new ConfigError('zookeeper.set.acl is true, but no ZooKeeper credentials are configured: set zookeeper.digest=user:password (or $ZKAFKA_ZOOKEEPER_DIGEST)', { context: { key: 'zookeeper.set.acl' } });
   }
+  const keyFile = c.string(ENCRYPTION_KEY_FILE_PROPERTY, '');
+  const encryptionKeys = keyFile === '' ? undefined : KeyRing.load(keyFile);
   return {
+    ...(encryptionKeys ? { encryptionKeys } : {}),
     brokerId,
     host: host === '' ? '0.0.0.0' : host,
     port,

@@ -106,10 +106,18 @@ export class KafkaServer {
     // Every log is loaded with its topic's overrides (with the broker defaults only, a restarted
     // broker ignored them until the topic's next change: retention, max.message.bytes, compact...).
     const loaded = configs.knownTopicConfigs;
+    if (c.encryptionKeys) {
+      const k = c.encryptionKeys;
+      this.#log.info('encryption at rest is on: new segment data is encrypted (AES-256-GCM)', { currentKeyId: k.currentId, keyIds: k.ids.join(',') });
+      if (k.looseMode !== undefined) {
+        this.#log.warn(`log.encryption.key.file ${c.props.get('log.encryption.key.file')} can be read by group or others (mode ${k.looseMode.toString(8)}): chmod 600 it`);
+      }
+    }
     this.#logs = await LogManager.open({
       logDirs: c.logDirs,
       defaults,
       cleaner,
+      ...(c.encryptionKeys ? { keys: c.encryptionKeys } : {}),
       topicOverrides: Object.fromEntries([...loaded].flatMap(([topic, config]) => this.#overrides(topic, config))),
     });
     const logs = this.#logs;

@@ -1,6 +1,6 @@
 /**
  * kafka-dump-log.sh --files F[,F] [--print-data-log] [--deep-iteration] [--index-sanity-check]
- *                   [--offsets-decoder] [--max-message-size N]
+ *                   [--offsets-decoder] [--max-message-size N] [--encryption-key-file F]
  * Kafka's DumpLogSegments (kafka.tools.DumpLogSegments, output as Kafka 0.11+ prints RecordBatch
  * v2). Reads segment files of a partition directory (see storage/segment.ts) without a broker:
  *
@@ -22,6 +22,12 @@
  *   ` offsets-decoder: cannot decode: <why>` in their place (Kafka stops the tool) and the dump goes on.
  *   <base>.index / <base>.timeindex: see dump-log-index.ts.
  *
+ * Encrypted batches (encryption at rest, storage/encryption.ts) end their line with
+ * ` encrypted: true keyId: N`. Without --encryption-key-file (the broker's
+ * log.encryption.key.file) they are listed from their clear header, `isvalid: unverified`, and
+ * no record is shown; with it they are decrypted and checked (authentication tag, then CRC),
+ * their records printed as usual; a wrong key or a key id the file lacks is `isvalid: false`.
+ *
  * The batch line's time is the batch's maxTimestamp, its crc the stored one; isvalid says
  * whether the CRC32C (and magic, counts) check out. A batch that fails goes on being listed:
  * the scan follows length fields, not CRCs. Offsets need not be contiguous (compacted logs
@@ -39,6 +45,8 @@ import { crc32c } from '../protocol/records/crc.js';
 import { ATTRIBUTES_OFFSET, CONTROL_MASK, MAGIC_V2, TIMESTAMP_TYPE_MASK, TRANSACTIONAL_MASK, codecOf, decodeRecordBatch, type RecordBatchHeader } from '../protocol/records/record-batch.js';
 import { formatOffsetsRecord } from '../coordinator/offsets-records.js';
 import { DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX } from '../storage/segment.js';
+import { KeyRing, decryptBatch, isEncryptedAt, keyIdAt } from '../storage/encryption.js';
+import { readBatchHeader } from '../protocol/records/record-batch.js';
 import { describeError, fail, newProgram, positiveInt } from './common.js';
 import { dumpOffsetIndex, dumpTimeIndex, type IndexDumpOptions } from './dump-log-index.js';
 import { baseOffsetOfFile, scanLog, type ScannedBatch } from './segment-scan.js';
@@ -56,6 +64,9 @@ interface Options {
   indexSanityCheck?: boolean;
   offsetsDecoder?: boolean;
   maxMessageSize: number;
+  encryptionKeyFile?: string;
+  /** Read from encryptionKeyFile. */
+  keys?: KeyRing;
 }
 
 /** Kafka's DefaultRecordBatch.incrementSequence: sequences wrap at 2^31 - 1. */
@@ -68,7 +79,7 @@ function timestampType(h: RecordBatchHeader): string {
   return h.attributes & TIMESTAMP_TYPE_MASK ? 'LogAppendTime' : 'CreateTime';
 }
 
-function batchLine(b: ScannedBatch, valid: boolean): string {
+function batchLine(b: ScannedBatch, valid: boolean | 'unverified', keyId?: number): string {
   const h = b.header;
   const codec = codecOf(h);
   return (
@@ -77,7 +88,8 @@ function batchLine(b: ScannedBatch, valid: boolean): string {
     ` producerId: ${h.producerId} producerEpoch: ${h.producerEpoch} partitionLeaderEpoch: ${h.partitionLeaderEpoch}` +
     ` isTransactional: ${(h.attributes & TRANSACTIONAL_MASK) !== 0} isControl: ${(h.attributes & CONTROL_MASK) !== 0}` +
     ` position: ${b.position} ${timestampType(h)}: ${h.maxTimestamp} size: ${b.size} magic: ${h.magic}` +
-    ` compresscodec: ${CODEC_NAMES[codec] ?? `UNKNOWN(${codec})`} crc: ${h.crc} isvalid: ${valid}`
+    ` compresscodec: ${CODEC_NAMES[codec] ?? `UNKNOWN(${codec})`} crc: ${h.crc} isvalid: ${valid}` +
+    (keyId === undefined ? '' : ` encrypted: true keyId: ${keyId}`)
   );
 }
 
@@ -129,6 +141,7 @@ async function dumpLog(file: string, base: number, o: Options, io: Output): Prom
     const format: DataFormat = o.offsetsDecoder ? 'offsets' : o.printDataLog ? 'text' : 'none';
     const invalid: string[] = [];
     const undecoded: string[] = [];
+    let encryptedUnread = 0;
     const it = scanLog(fh, { maxBatchSize: o.maxMessageSize, withBytes: true });
     for (;;) {
       const r = await it.next();
@@ -139,12 +152,31 @@ async function dumpLog(file: string, base: number, o: Options, io: Output): Prom
         if (invalid.length > MAX_INVALID_REPORTED) io.err(`${file}: ... and ${invalid.length - MAX_INVALID_REPORTED} more invalid batches`);
         for (const line of undecoded.slice(0, MAX_INVALID_REPORTED)) io.err(`${file}: --offsets-decoder cannot decode the record at ${line}`);
         if (undecoded.length > MAX_INVALID_REPORTED) io.err(`${file}: ... and ${undecoded.length - MAX_INVALID_REPORTED} more records --offsets-decoder cannot decode`);
+        if (encryptedUnread > 0) io.err(`${file}: ${encryptedUnread} encrypted batches listed from their headers only (not verified, records not shown): give --encryption-key-file`);
         return r.value.position === size && invalid.length === 0 && undecoded.length === 0;
       }
       await io.pace();
-      const b = r.value;
-      let reason = batchProblem(b);
-      io.out(batchLine(b, reason === undefined));
+      let b = r.value;
+      let reason: string | undefined;
+      const keyId = isEncryptedAt(b.bytes!, 0) ? keyIdAt(b.bytes!, 0) : undefined;
+      if (keyId !== undefined && !o.keys) {
+        // the clear header only (magic shown as the plaintext batch's)
+        encryptedUnread++;
+        io.out(batchLine({ ...b, header: { ...b.header, magic: MAGIC_V2 } }, 'unverified', keyId));
+        if (deep) io.out(`| records not shown: encrypted with key id ${keyId} (give --encryption-key-file)`);
+        continue;
+      }
+      if (keyId !== undefined) {
+        try {
+          const plain = decryptBatch(o.keys, b.bytes!, 0, file);
+          b = { ...b, header: readBatchHeader(plain), bytes: plain };
+        } catch (err) {
+          reason = describeError(err);
+          b = { ...b, header: { ...b.header, magic: MAGIC_V2 } };
+        }
+      }
+      reason ??= batchProblem(b);
+      io.out(batchLine(b, reason === undefined, keyId));
       if (deep && reason === undefined) {
         try {
           undecoded.push(...printRecords(b, format, io.out));
@@ -199,6 +231,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--deep-iteration', 'print every record of every batch (offset, timestamp, sizes, sequence, header keys)')
     .option('--offsets-decoder', 'decode the records as __consumer_offsets records (offset commits, group metadata) and print them as Kafka does; implies --print-data-log')
     .option('--index-sanity-check', 'for index files: only check every entry against the log next to it, print "<file> passed sanity check." or the problems')
+    .option('--encryption-key-file <file>', "the broker's log.encryption.key.file: decrypt and check encrypted batches, print their records")
     .option('--max-message-size <bytes>', 'largest batch believed; a longer length field is reported as corrupt', positiveInt(TOOL, '--max-message-size'), 5 * 1024 * 1024)
     .addHelpText(
       'after',
@@ -209,6 +242,13 @@ export async function main(argv: string[]): Promise<void> {
     )
     .parse(argv)
     .opts<Options>();
+  if (o.encryptionKeyFile !== undefined) {
+    try {
+      o.keys = KeyRing.load(o.encryptionKeyFile);
+    } catch (err) {
+      fail(TOOL, describeError(err));
+    }
+  }
   const files = o.files.split(',').map((f) => f.trim()).filter((f) => f.length > 0);
   if (files.length === 0) fail(TOOL, '--files names no file');
   const io = new Output(TOOL);

@@ -32,6 +32,7 @@ import { mergeLogConfig, type LogConfig, type TopicOverrides } from './config.js
 import { PartitionLog, parseLogDirName } from './log.js';
 import { LogCleaner } from './cleaner/log-cleaner.js';
 import type { CleanerConfig } from './cleaner/config.js';
+import type { KeyRing } from './encryption.js';
 
 export interface LogManagerConfig {
   logDirs: string[];
@@ -44,6 +45,8 @@ export interface LogManagerConfig {
   cleaner?: CleanerConfig;
   /** Test hook for the cleaner's segment swaps. */
   onSwapStep?: (step: number) => Promise<void> | void;
+  /** log.encryption.key.file's keys: every log encrypts its segments (encryption.ts). */
+  keys?: KeyRing;
 }
 
 export class LogManager {
@@ -80,6 +83,7 @@ export class LogManager {
           const log = await PartitionLog.open(path.join(dir, ent.name), m.configFor(tp.topic), clock, {
             cleanShutdown: clean,
             recoveryPoint: points.get(key) ?? 0,
+            keys: config.keys,
           });
           if (m.#logs.has(key)) {
             await log.close();
@@ -152,7 +156,7 @@ export class LogManager {
         counts.set(d, (counts.get(d) ?? 0) + 1);
       }
       const dir = [...counts].sort((a, b) => a[1] - b[1])[0]![0];
-      const log = await PartitionLog.open(path.join(dir, key), this.configFor(topic), this.#clock, { cleanShutdown: true, recoveryPoint: 0 });
+      const log = await PartitionLog.open(path.join(dir, key), this.configFor(topic), this.#clock, { cleanShutdown: true, recoveryPoint: 0, keys: this.config.keys });
       log.config = this.configFor(topic); // a change applied while the log was being opened
       await syncDir(dir);
       this.#logs.set(key, log);

@@ -37,6 +37,7 @@ import type { SegmentFile } from './cleaner/clean-pass.js';
 import { expiredPrefix } from './retention.js';
 import { LOG_SUFFIX, LogSegment, segmentFileName } from './segment.js';
 import { FlushedOffset } from './flushed-offset.js';
+import { ENCRYPTION_OVERHEAD, type KeyRing } from './encryption.js';
 import { defaultFlushScheduler, type FlushScheduler, type MakeDurable } from './flush-scheduler.js';
 
 /** A cleaning pass whose segments changed under it (truncated or deleted): nothing was swapped. */
@@ -83,6 +84,8 @@ export interface OpenOptions {
   recoveryPoint?: number;
   /** Where this log's fsyncs take their turn (default: the process's, flush-scheduler.ts). */
   flushScheduler?: FlushScheduler;
+  /** log.encryption.key.file's keys: batches are encrypted at rest (encryption.ts). */
+  keys?: KeyRing;
 }
 
 /** `topic-partition` directory name -> (topic, partition). */
@@ -115,12 +118,15 @@ export class PartitionLog {
   readonly #appendListeners = new Set<(logEndOffset: number) => void>();
   #stats: FlushStats = { appends: 0, fsyncs: 0, groups: 0, maxGroup: 0 };
   readonly #flushScheduler: FlushScheduler;
+  /** The keys of encryption at rest (undefined: segments are written in plaintext). */
+  readonly keys: KeyRing | undefined;
   #closed = false;
   /** What opening found: segments recovered, bytes cut, leftovers removed. */
   readonly loadInfo: { recoveredSegments: number; truncatedBytes: number; deletedLeftovers: string[] };
 
-  private constructor(dir: string, config: LogConfig, clock: Clock, segments: LogSegment[], info: PartitionLog['loadInfo'], flushScheduler: FlushScheduler) {
+  private constructor(dir: string, config: LogConfig, clock: Clock, segments: LogSegment[], info: PartitionLog['loadInfo'], flushScheduler: FlushScheduler, keys: KeyRing | undefined) {
     this.#flushScheduler = flushScheduler;
+    this.keys = keys;
     const tp = parseLogDirName(path.basename(dir));
     if (!tp) throw new KafkaError(ErrorCode.UNKNOWN, `"${dir}" is not named <topic>-<partition>`);
     this.dir = dir;
@@ -147,8 +153,14 @@ export class PartitionLog {
       const cp = await readCheckpoint(path.join(logDir, RECOVERY_POINT_CHECKPOINT)).catch(() => new Map<string, number>());
       recoveryPoint = tp ? (cp.get(tpKey(tp.topic, tp.partition)) ?? 0) : 0;
     }
-    const r = await loadSegments(dir, config, clock.now(), { cleanShutdown, recoveryPoint });
-    return new PartitionLog(dir, config, clock, r.segments, r, opts.flushScheduler ?? defaultFlushScheduler);
+    const r = await loadSegments(dir, config, clock.now(), { cleanShutdown, recoveryPoint, keys: opts.keys });
+    const log = new PartitionLog(dir, config, clock, r.segments, r, opts.flushScheduler ?? defaultFlushScheduler, opts.keys);
+    // one key per segment: an active segment written under another key (or in plaintext) is
+    // rolled, new batches go to a segment of the current key
+    const active = r.segments[r.segments.length - 1]!;
+    const activeKey = await active.firstBatchKeyId();
+    if (activeKey !== undefined && activeKey !== (opts.keys?.currentId ?? 0)) await log.roll();
+    return log;
   }
 
   get logStartOffset(): number {
@@ -282,12 +294,14 @@ export class PartitionLog {
             it.reject(e);
             continue;
           }
-          if (this.#needsRoll(groupBytes, it.buf.length, result.lastOffset)) {
+          // on disk: encrypted batches are ENCRYPTION_OVERHEAD bytes larger each (segment.bytes holds)
+          const diskBytes = this.keys ? it.buf.length + it.list.length * ENCRYPTION_OVERHEAD : it.buf.length;
+          if (this.#needsRoll(groupBytes, diskBytes, result.lastOffset)) {
             if (group.length > 0) await writeGroup();
             await this.#roll();
           }
           group.push({ it, result });
-          groupBytes += it.buf.length;
+          groupBytes += diskBytes;
           next = result.lastOffset + 1;
           if (groupBytes >= GROUP_WRITE_MAX_BYTES || group.length >= GROUP_WRITE_MAX_APPENDS) await writeGroup();
         }
@@ -345,7 +359,7 @@ export class PartitionLog {
   async #roll(): Promise<LogSegment> {
     const old = this.#segments[this.#segments.length - 1]!;
     await old.onRoll();
-    const seg = await LogSegment.open(this.dir, this.#logEndOffset, this.config, this.#clock.now());
+    const seg = await LogSegment.open(this.dir, this.#logEndOffset, this.config, this.#clock.now(), this.keys);
     this.#segments.push(seg);
     return seg;
   }
@@ -478,7 +492,7 @@ export class PartitionLog {
           if (s.baseOffset === offset) await s.close();
           else await this.#deleteSegment(s);
         }
-        const fresh = await LogSegment.open(this.dir, offset, this.config, this.#clock.now());
+        const fresh = await LogSegment.open(this.dir, offset, this.config, this.#clock.now(), this.keys);
         await fresh.truncateFile(0);
         await fresh.resetIndexes();
         this.#segments = [fresh];
@@ -558,7 +572,7 @@ export class PartitionLog {
       await onStep?.(3);
       await fsp.rename(logPath + SWAP_SUFFIX, logPath);
       await syncDir(this.dir);
-      const seg = await LogSegment.open(this.dir, base, this.config, this.#clock.now());
+      const seg = await LogSegment.open(this.dir, base, this.config, this.#clock.now(), this.keys);
       await recoverSegment(seg);
       seg.nextOffset = nextBase;
       this.#segments = [...this.#segments.slice(0, first), seg, ...this.#segments.slice(first + replaces.length)];

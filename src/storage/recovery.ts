@@ -15,7 +15,10 @@
  * must fit in the file, be magic 2 with a good CRC32C and start past the previous batch (a
  * compacted segment has gaps between batches, and may end before the next segment begins); the
  * segment is truncated at the first batch that does not, its indexes are rebuilt, and every
- * later segment is deleted. Recovered data is fsynced before the log opens.
+ * later segment is deleted. An encrypted batch (encryption.ts) must also pass its GCM
+ * authentication (a failure counts as a bad CRC). A segment whose first batch is under a key
+ * the ring does not hold stops the load with MissingKeyError (nothing is cut); a later batch
+ * under an unknown key id is damage (a segment is written under one key) and is cut like a bad CRC. Recovered data is fsynced before the log opens.
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -23,6 +26,7 @@ import { CorruptDataError } from '../common/errors.js';
 import { LOG_OVERHEAD, MIN_BATCH_LENGTH, validateBatch } from '../protocol/records/record-batch.js';
 import type { LogConfig } from './config.js';
 import { syncDir } from './checkpoint.js';
+import { MissingKeyError, decryptBatch, isEncryptedAt, type KeyRing } from './encryption.js';
 import { INDEX_SUFFIX, LOG_SUFFIX, LogSegment, TIME_INDEX_SUFFIX } from './segment.js';
 
 export const SWAP_SUFFIX = '.swap';
@@ -37,6 +41,8 @@ export interface LoadOptions {
   cleanShutdown: boolean;
   /** Everything below this offset was fsynced (recovery-point-offset-checkpoint). */
   recoveryPoint: number;
+  /** log.encryption.key.file's keys (encryption.ts); undefined: no encryption. */
+  keys?: KeyRing;
 }
 
 export interface LoadResult {
@@ -70,8 +76,18 @@ export async function loadSegments(dir: string, config: LogConfig, now: number, 
   }
   const sorted = [...bases].sort((a, b) => a - b);
   const segments: LogSegment[] = [];
-  for (const base of sorted) segments.push(await LogSegment.open(dir, base, config, now));
-  if (segments.length === 0) segments.push(await LogSegment.open(dir, 0, config, now));
+  for (const base of sorted) segments.push(await LogSegment.open(dir, base, config, now, opts.keys));
+  if (segments.length === 0) segments.push(await LogSegment.open(dir, 0, config, now, opts.keys));
+  // Encrypted segments need their key: refuse to open the log without it (never serve ciphertext,
+  // never "recover" data by cutting it). A segment's batches share one key (the active segment
+  // rolls when the current key changes, log.ts), so its first batch tells.
+  for (const seg of segments) {
+    const keyId = await seg.firstBatchKeyId();
+    if (keyId && !opts.keys?.has(keyId)) {
+      for (const s of segments) await s.close().catch(() => undefined);
+      throw new MissingKeyError(keyId, `partition ${path.basename(dir)}, segment ${seg.logPath}`);
+    }
+  }
 
   let recoveredSegments = 0;
   let truncatedBytes = 0;
@@ -226,13 +242,17 @@ export async function recoverSegment(seg: LogSegment): Promise<number> {
       chunk = await seg.readAt(pos, Math.min(Math.max(RECOVERY_CHUNK, size), fileSize - pos));
     }
     try {
-      const h = validateBatch(chunk, pos - chunkAt);
+      const at = pos - chunkAt;
+      // an encrypted batch must authenticate (GCM tag) and its plaintext pass the CRC check
+      const h = isEncryptedAt(chunk, at) ? { ...validateBatch(decryptBatch(seg.keys, chunk, at, seg.logPath)), batchLength } : validateBatch(chunk, at);
       // offsets increase; a compacted segment has gaps between batches
       if (h.baseOffset < expected || h.baseOffset - seg.baseOffset + h.lastOffsetDelta >= 2 ** 31 - 1) break scan;
       seg.indexBatch(pos, h);
       expected = h.baseOffset + h.lastOffsetDelta + 1;
     } catch (e) {
-      if (e instanceof CorruptDataError) break;
+      // A key id the ring lacks past the first batch (whose key was checked at load): a segment
+      // is written under one key, so this is damage, not a key left out of the file.
+      if (e instanceof CorruptDataError || e instanceof MissingKeyError) break;
       throw e;
     }
     pos += size;

@@ -7,6 +7,11 @@
  *   00000000000000000000.index      sparse offset index (offset-index.ts)
  *   00000000000000000000.timeindex  sparse time index (time-index.ts)
  *
+ * With encryption at rest (log.encryption.key.file, encryption.ts) each batch is stored as an
+ * encrypted frame: its 61-byte header in the clear (magic 0x7e, batchLength on disk), then key
+ * id, nonce, AES-256-GCM ciphertext of its records and tag; indexes hold on-disk positions and
+ * every header scan here works unchanged. A segment's batches share one key.
+ *
  * A segment to be deleted is first renamed with a `.deleted` suffix (all three files) and
  * removed later. The file handle stays open for positional reads (pread); there is no
  * in-process cache of log bytes: the OS page cache serves reads.
@@ -14,6 +19,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { LOG_OVERHEAD, type BatchPosition, type RecordBatchHeader } from '../protocol/records/record-batch.js';
+import { ENCRYPTED_MAGIC, MAGIC_OFFSET, encryptBatches, keyIdAt, type KeyRing } from './encryption.js';
 import { RW_CREATE } from './index-file.js';
 import { OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
@@ -57,8 +63,11 @@ export class LogSegment {
   created: number;
   #bytesSinceIndex = 0;
   readonly #indexInterval: number;
+  /** The broker's keys (log.encryption.key.file): appends are encrypted with the current one. */
+  readonly keys: KeyRing | undefined;
 
-  private constructor(dir: string, baseOffset: number, fh: fsp.FileHandle, size: number, oi: OffsetIndex, ti: TimeIndex, indexInterval: number, now: number) {
+  private constructor(dir: string, baseOffset: number, fh: fsp.FileHandle, size: number, oi: OffsetIndex, ti: TimeIndex, indexInterval: number, now: number, keys: KeyRing | undefined) {
+    this.keys = keys;
     this.dir = dir;
     this.baseOffset = baseOffset;
     this.#fh = fh;
@@ -72,13 +81,13 @@ export class LogSegment {
   }
 
   /** Opens (or creates) the three files of a segment. nextOffset/maxTimestamp are the loader's job. */
-  static async open(dir: string, baseOffset: number, cfg: { indexIntervalBytes: number; maxIndexSize: number }, now: number): Promise<LogSegment> {
+  static async open(dir: string, baseOffset: number, cfg: { indexIntervalBytes: number; maxIndexSize: number }, now: number, keys?: KeyRing): Promise<LogSegment> {
     const fh = await fsp.open(path.join(dir, segmentFileName(baseOffset, LOG_SUFFIX)), RW_CREATE, 0o644);
     try {
       const size = (await fh.stat()).size;
       const oi = await OffsetIndex.open(path.join(dir, segmentFileName(baseOffset, INDEX_SUFFIX)), baseOffset, cfg.maxIndexSize);
       const ti = await TimeIndex.open(path.join(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX)), baseOffset, cfg.maxIndexSize);
-      return new LogSegment(dir, baseOffset, fh, size, oi, ti, cfg.indexIntervalBytes, now);
+      return new LogSegment(dir, baseOffset, fh, size, oi, ti, cfg.indexIntervalBytes, now, keys);
     } catch (e) {
       await fh.close();
       throw e;
@@ -124,8 +133,12 @@ export class LogSegment {
     await this.appendMany([buf], [batches]);
   }
 
-  /** Appends several buffers of validated batches with one writev. */
+  /**
+   * Appends several buffers of validated batches with one writev. With keys, each batch is
+   * encrypted first (encryption.ts; the indexes get the on-disk positions).
+   */
   async appendMany(bufs: readonly Buffer[], batches: readonly (readonly BatchPosition[])[]): Promise<void> {
+    if (this.keys) return this.#appendEncrypted(bufs, batches, this.keys);
     const position = this.size;
     const total = bufs.reduce((n, b) => n + b.length, 0);
     // one buffer: write(), which costs the main thread less than writev() of a one-element list
@@ -140,6 +153,35 @@ export class LogSegment {
       at += buf.length;
     });
     this.size = position + total;
+  }
+
+  async #appendEncrypted(bufs: readonly Buffer[], batches: readonly (readonly BatchPosition[])[], keys: KeyRing): Promise<void> {
+    const enc = bufs.map((b, i) => encryptBatches(keys, b, batches[i]!));
+    const position = this.size;
+    const total = enc.reduce((n, e) => n + e.buf.length, 0);
+    let written = (enc.length === 1 ? await this.#fh.write(enc[0]!.buf, 0, total, position) : await this.#fh.writev(enc.map((e) => e.buf), position)).bytesWritten;
+    if (written < total) {
+      const rest = Buffer.concat(enc.map((e) => e.buf)).subarray(written);
+      while (written < total) written += (await this.#fh.write(rest, written - (total - rest.length), total - written, position + written)).bytesWritten;
+    }
+    let at = position;
+    enc.forEach((e, i) => {
+      const list = batches[i]!;
+      for (let j = 0; j < list.length; j++) this.indexBatch(at + e.positions[j]!, list[j]!.header);
+      at += e.buf.length;
+    });
+    this.size = position + total;
+  }
+
+  /**
+   * What encrypts the segment's first batch: its key id, 0 when it is plaintext, undefined
+   * when the segment is empty.
+   */
+  async firstBatchKeyId(): Promise<number | undefined> {
+    if (this.size < 65) return this.size === 0 ? undefined : 0;
+    const head = await this.readAt(0, 65);
+    if (head.length < 65) return undefined;
+    return head[MAGIC_OFFSET] === ENCRYPTED_MAGIC ? keyIdAt(head, 0) : 0;
   }
 
   /** Reads up to `length` bytes at `position` (fewer at the end of the file). */

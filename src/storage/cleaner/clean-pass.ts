@@ -14,12 +14,15 @@
  *    dropped once its segment was last modified more than delete.retention.ms ago. Batches
  *    keep their offsets, timestamps, producer ids, sequences and codec (batch-rewrite.ts); a
  *    batch with no record left is dropped; control batches are kept whole. Each cleaned file
- *    is fsynced and gets the mtime of the last segment it replaces.
+ *    is fsynced and gets the mtime of the last segment it replaces. With encryption at rest
+ *    (encryption.ts) the pass reads decrypted batches and writes every kept batch encrypted
+ *    with the current key (a cleaned file is all under one key).
  */
 import fs from 'node:fs';
 import { ErrorCode, KafkaError } from '../../common/errors.js';
 import { RecordScan, batchPayload, rebuildBatch } from '../../protocol/records/batch-rewrite.js';
-import { CONTROL_MASK, LOG_OVERHEAD, MIN_BATCH_LENGTH, validateBatch, type RecordBatchHeader } from '../../protocol/records/record-batch.js';
+import { CONTROL_MASK, LOG_OVERHEAD, MIN_BATCH_LENGTH, readBatchHeader, validateBatch, type RecordBatchHeader } from '../../protocol/records/record-batch.js';
+import { KeyRing, decryptBatch, encryptBatches, isEncryptedAt, type KeyRingTransfer } from '../encryption.js';
 import { OffsetMap } from './offset-map.js';
 
 export const CLEANED_SUFFIX = '.cleaned';
@@ -48,6 +51,8 @@ export interface PassRequest {
   loadFactor: number;
   ioBufferSize: number;
   maxIoBytesPerSecond: number;
+  /** The log's encryption keys: encrypted batches are read decrypted, the cleaned files encrypted with the current key. */
+  keys?: KeyRingTransfer;
 }
 
 export interface CleanedGroup {
@@ -80,8 +85,11 @@ interface Batch {
   header: RecordBatchHeader;
 }
 
-/** Reads a segment file's batches in order, in chunks of `chunk` bytes (a bigger batch is read whole); checks every CRC. */
-function* readBatches(path: string, size: number, chunk: number, io: Throttle): Generator<Batch> {
+/**
+ * Reads a segment file's batches in order, in chunks of `chunk` bytes (a bigger batch is read
+ * whole); checks every CRC. Encrypted batches come decrypted (authenticated) in a buffer of their own.
+ */
+function* readBatches(path: string, size: number, chunk: number, io: Throttle, keys: KeyRing | undefined): Generator<Batch> {
   const fd = fs.openSync(path, 'r');
   try {
     let pos = 0;
@@ -95,7 +103,10 @@ function* readBatches(path: string, size: number, chunk: number, io: Throttle): 
       if (pos + total > size) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `${path}: batch at position ${pos} runs past the end of the file`);
       if (pos + total > bufAt + buf.length) ({ buf, bufAt } = readAt(fd, pos, Math.min(Math.max(chunk, total), size - pos), io));
       const at = pos - bufAt;
-      yield { buf, at, header: validateBatch(buf, at) };
+      if (isEncryptedAt(buf, at)) {
+        const plain = decryptBatch(keys, buf, at, path);
+        yield { buf: plain, at: 0, header: validateBatch(plain, 0) };
+      } else yield { buf, at, header: validateBatch(buf, at) };
       pos += total;
     }
     if (pos !== size) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `${path}: ${size - pos} stray bytes at the end`);
@@ -134,11 +145,11 @@ class Throttle {
 }
 
 /** Step 1: the key -> last offset map of the dirty part; returns where the pass ends. */
-function buildMap(req: PassRequest, map: OffsetMap, io: Throttle, stats: PassStats, scan: RecordScan): number {
+function buildMap(req: PassRequest, map: OffsetMap, io: Throttle, stats: PassStats, scan: RecordScan, keys: KeyRing | undefined): number {
   const last = req.segments[req.segments.length - 1]!;
   for (const seg of req.segments) {
     if (seg.nextOffset <= req.firstDirtyOffset) continue;
-    for (const { buf, at, header } of readBatches(seg.path, seg.size, req.ioBufferSize, io)) {
+    for (const { buf, at, header } of readBatches(seg.path, seg.size, req.ioBufferSize, io, keys)) {
       if (header.baseOffset + header.lastOffsetDelta < req.firstDirtyOffset || (header.attributes & CONTROL_MASK) !== 0) continue;
       const payload = batchPayload(buf, at, header);
       scan.scan(payload, header.recordCount);
@@ -175,7 +186,7 @@ export function groupSegments(segments: readonly SegmentFile[], endOffset: numbe
 }
 
 /** Step 2 for one group: writes `<base>.log.cleaned`; returns its size. */
-function cleanGroup(req: PassRequest, group: SegmentFile[], endOffset: number, map: OffsetMap, io: Throttle, stats: PassStats, scan: RecordScan): CleanedGroup {
+function cleanGroup(req: PassRequest, group: SegmentFile[], endOffset: number, map: OffsetMap, io: Throttle, stats: PassStats, scan: RecordScan, keys: KeyRing | undefined): CleanedGroup {
   let keptStart = new Int32Array(1024);
   let keptEnd = new Int32Array(1024);
   const cleanedPath = group[0]!.path + CLEANED_SUFFIX;
@@ -197,7 +208,7 @@ function cleanGroup(req: PassRequest, group: SegmentFile[], endOffset: number, m
     const horizon = req.now - req.deleteRetentionMs;
     for (const seg of group) {
       const dropTombstones = seg.lastModified <= horizon;
-      for (const { buf, at, header } of readBatches(seg.path, seg.size, req.ioBufferSize, io)) {
+      for (const { buf, at, header } of readBatches(seg.path, seg.size, req.ioBufferSize, io, keys)) {
         const whole = buf.subarray(at, at + LOG_OVERHEAD + header.batchLength);
         stats.recordsRead += header.recordCount;
         let keep: Buffer | undefined = whole;
@@ -233,6 +244,7 @@ function cleanGroup(req: PassRequest, group: SegmentFile[], endOffset: number, m
           stats.recordsKept += kept;
           keep = kept === scan.count ? whole : kept === 0 ? undefined : rebuildBatch(buf, at, header, payload, keptStart, keptEnd, kept);
         } else stats.recordsKept += header.recordCount;
+        if (keep && keys) keep = encryptBatches(keys, keep, [{ at: 0, header: readBatchHeader(keep) }]).buf;
         if (keep) {
           out.push(keep);
           pending += keep.length;
@@ -257,14 +269,15 @@ export function runPass(req: PassRequest): PassResult {
   const io = new Throttle(req.maxIoBytesPerSecond);
   const map = new OffsetMap(req.mapBytes, req.loadFactor);
   const scan = new RecordScan();
-  const endOffset = buildMap(req, map, io, stats, scan);
+  const keys = req.keys ? KeyRing.fromTransfer(req.keys) : undefined;
+  const endOffset = buildMap(req, map, io, stats, scan, keys);
   stats.mapKeys = map.size;
   if (endOffset <= req.firstDirtyOffset) {
     throw new KafkaError(ErrorCode.UNKNOWN, `${req.log}: the dedupe buffer (log.cleaner.dedupe.buffer.size ${req.mapBytes}) holds no key of the dirty part`);
   }
   const groups: CleanedGroup[] = [];
   try {
-    for (const g of groupSegments(req.segments, endOffset, req.segmentBytes)) groups.push(cleanGroup(req, g, endOffset, map, io, stats, scan));
+    for (const g of groupSegments(req.segments, endOffset, req.segmentBytes)) groups.push(cleanGroup(req, g, endOffset, map, io, stats, scan, keys));
   } catch (err) {
     for (const g of groups) fs.rmSync(g.cleanedPath, { force: true });
     for (const s of req.segments) fs.rmSync(s.path + CLEANED_SUFFIX, { force: true });

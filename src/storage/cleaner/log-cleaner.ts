@@ -228,6 +228,7 @@ export class LogCleaner {
       loadFactor: this.#cfg.loadFactor,
       ioBufferSize: this.#cfg.ioBufferSize,
       maxIoBytesPerSecond: this.#cfg.maxIoBytesPerSecond,
+      ...(log.keys ? { keys: log.keys.toTransfer() } : {}),
     };
     let result: PassResult;
     try {
