@@ -325,8 +325,11 @@ export class KafkaServer {
     this.#log.warn('proceeding with an unclean shutdown of leaderships after the last controlled-shutdown attempt');
   }
 
-  /** Clean shutdown; safe to call more than once. */
-  shutdown(): Promise<void> {
+  /**
+   * Clean shutdown; safe to call more than once. `exiting`: the process exits right after, so
+   * the logs' files are left to the system to close (logs.close).
+   */
+  shutdown(opts: { exiting?: boolean } = {}): Promise<void> {
     this.#stopping ??= (async () => {
       this.#log.info('shutting down');
       // how long each step took, in the last line: what a slow shutdown spends its time on
@@ -351,7 +354,7 @@ export class KafkaServer {
       await this.#metricsServer?.close();
       this.#metrics?.close();
       step('network');
-      await this.#logs?.close();
+      await this.#logs?.close(opts);
       step('logs');
       if (this.#fsSync) {
         defaultFlushScheduler.groupFlushes(undefined, 0);

@@ -31,7 +31,7 @@ export async function main(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     process.stderr.write(`kafka-server-start: ${signal} received, shutting down\n`);
-    server.shutdown().then(
+    server.shutdown({ exiting: true }).then(
       () => process.exit(0),
       (err: Error) => {
         process.stderr.write(`kafka-server-start: unclean shutdown: ${err.message}\n`);
@@ -45,7 +45,7 @@ export async function main(argv: string[]): Promise<void> {
     await server.start();
   } catch (err) {
     process.stderr.write(`kafka-server-start: failed to start: ${(err as Error).message}\n`);
-    await server.shutdown().catch(() => undefined);
+    await server.shutdown({ exiting: true }).catch(() => undefined);
     process.exit(1);
   }
 }

@@ -256,13 +256,14 @@ export class LogManager {
   }
 
   /** Flushes and closes every log, writes the checkpoints and the clean-shutdown markers. */
-  async close(): Promise<void> {
+  /** Closes every log (see PartitionLog.close for `exiting`), then marks the shutdown clean. */
+  async close(opts: { exiting?: boolean } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     for (const t of this.#timers) t.cancel();
     await this.#cleaner?.stop();
     await Promise.all([...this.#creating.values()].map((p) => p.catch(() => undefined)));
-    await runBounded(this.all().map((l) => () => l.close()), 64);
+    await runBounded(this.all().map((l) => () => l.close(opts)), 64);
     await this.checkpointRecoveryPoints();
     for (const dir of this.config.logDirs) {
       await fsp.writeFile(path.join(dir, CLEAN_SHUTDOWN_FILE), '');

@@ -592,13 +592,17 @@ export class PartitionLog {
   }
 
   /** Flushes, writes the indexes and closes every file. */
-  close(): Promise<void> {
+  /**
+   * Flushes and closes the log. `exiting`: the process exits next, so the files are left to the
+   * system to close (everything is flushed and every index entry written all the same).
+   */
+  close(opts: { exiting?: boolean } = {}): Promise<void> {
     return this.#withLock(async () => {
       await this.#startFlush();
       await this.#flushing;
       this.#flushTimer?.cancel();
       this.#closed = true;
-      for (const s of this.#segments) await s.close();
+      for (const s of this.#segments) await (opts.exiting ? s.closeForExit() : s.close());
       for (const [s, t] of this.#pendingDeletes) {
         t.cancel();
         await s.deleteFiles();

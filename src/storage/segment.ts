@@ -285,6 +285,15 @@ export class LogSegment {
     await this.#fh.close();
   }
 
+  /**
+   * What close() leaves on disk, without closing the files: for a process about to exit (the
+   * system closes them), where closing 10,000 logs' handles one by one took a second.
+   */
+  async closeForExit(): Promise<void> {
+    if (this.maxTimestamp >= 0) this.timeIndex.maybeAppend(this.maxTimestamp, this.#maxTimestampOffset);
+    await this.persistIndexes();
+  }
+
   /** Renames the three files to `*.deleted` (the first step of a delete). */
   async markDeleted(): Promise<void> {
     for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {

@@ -87,9 +87,14 @@ describe('Partition: the leader epoch checkpoint of a new leader', () => {
     cleanups.push(t.cleanup);
     const dir = path.join(t.dir, 'topic-0');
     const p = await openPartition(dir);
-    await p.makeLeader(state(1, 3), Date.now());
+    await p.makeLeader(state(1, 2), Date.now());
+    await p.makeLeader(state(1, 3), Date.now()); // an epoch with no record: never written
+    expect((await LeaderEpochCache.load(dir)).entries).toEqual([]);
     expect(await p.appendAsLeader(batch(0, 2))).toMatchObject({ firstOffset: 0 });
-    expect((await LeaderEpochCache.load(dir)).entries).toEqual([{ epoch: 3, startOffset: 0 }]);
+    expect((await LeaderEpochCache.load(dir)).entries).toEqual([
+      { epoch: 2, startOffset: 0 },
+      { epoch: 3, startOffset: 0 },
+    ]);
 
     // the checkpoint's temporary file cannot be created: a directory is in its way
     const broken = path.join(t.dir, 'topic-1');

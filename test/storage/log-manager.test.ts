@@ -54,6 +54,41 @@ describe('LogManager', () => {
     await m2.close();
   });
 
+  it('a close before the process exits (files left open) leaves the same files as a close: flushed data, every index entry, clean markers', async () => {
+    const defaults = cfg({ segmentBytes: 2000, indexIntervalBytes: 100 });
+    const base = 1_700_000_000_000;
+    const filesAfter = async (exiting: boolean): Promise<{ dir: string; files: Map<string, string> }> => {
+      const [dir] = dirs(1);
+      const m = await LogManager.open({ logDirs: [dir!], defaults });
+      for (let p = 0; p < 3; p++) {
+        const log = await m.getOrCreate('exit', p);
+        for (let i = 0; i < 30; i++) await log.append(batchOf(vals(i, 2, 20), (j) => base + i * 10 + j));
+      }
+      await m.getOrCreate('exit', 3); // an empty log
+      await m.close({ exiting });
+      const files = new Map<string, string>();
+      for (const sub of readdirSync(dir!)) {
+        const p = path.join(dir!, sub);
+        if ((await fsp.stat(p)).isDirectory()) for (const f of readdirSync(p)) files.set(`${sub}/${f}`, (await fsp.readFile(path.join(p, f))).toString('hex'));
+        else files.set(sub, (await fsp.readFile(p)).toString('hex'));
+      }
+      return { dir: dir!, files };
+    };
+    const closed = await filesAfter(false);
+    const exited = await filesAfter(true);
+    expect([...exited.files.keys()].sort()).toEqual([...closed.files.keys()].sort());
+    expect(exited.files.get('.kafka_cleanshutdown')).toBe('');
+    for (const [name, bytes] of closed.files) if (/\.(log|index|timeindex)$/.test(name)) expect(exited.files.get(name), name).toBe(bytes);
+    expect([...exited.files.keys()].filter((n) => n.endsWith('.timeindex') && exited.files.get(n) !== '').length).toBeGreaterThan(3);
+    const m2 = await LogManager.open({ logDirs: [exited.dir], defaults });
+    for (const log of m2.all()) {
+      expect(log.loadInfo.recoveredSegments).toBe(0);
+      expect((await readAll(log)).length).toBe(log.partition === 3 ? 0 : 60);
+      if (log.partition !== 3) expect(await log.offsetForTimestamp(base + 285)).toBe(58);
+    }
+    await m2.close();
+  });
+
   it('recovers after an unclean stop (no close) from the checkpointed recovery point', async () => {
     const logDirs = dirs(1);
     const m = await LogManager.open({ logDirs, defaults: cfg({ segmentBytes: 1000 }) });

@@ -25,6 +25,8 @@ export class LeaderEpochCache {
   readonly #file: string;
   #entries: EpochEntry[] = [];
   #writing: Promise<void> = Promise.resolve();
+  /** An entry was added in memory only (assignInMemory) and is not written yet. */
+  #dirty = false;
 
   private constructor(file: string) {
     this.#file = file;
@@ -55,9 +57,25 @@ export class LeaderEpochCache {
 
   /** Records that `epoch` starts at `startOffset` (ignored unless it is newer than the latest). */
   assign(epoch: number, startOffset: number): Promise<void> {
-    if (epoch < 0 || epoch <= this.latestEpoch) return this.#writing;
-    this.#entries.push({ epoch, startOffset });
+    if (!this.assignInMemory(epoch, startOffset)) return this.#writing;
     return this.#flush();
+  }
+
+  /**
+   * assign() without writing the checkpoint: the caller writes it (flushIfDirty) before the
+   * epoch's first record. A new leader's epoch that never gets a record is then never written,
+   * and loses nothing by that: no record carries it. True if the entry was added.
+   */
+  assignInMemory(epoch: number, startOffset: number): boolean {
+    if (epoch < 0 || epoch <= this.latestEpoch) return false;
+    this.#entries.push({ epoch, startOffset });
+    this.#dirty = true;
+    return true;
+  }
+
+  /** Writes the checkpoint if an entry was added in memory only; resolves when it is durable. */
+  flushIfDirty(): Promise<void> {
+    return this.#dirty ? this.#flush() : this.#writing;
   }
 
   /**
@@ -86,6 +104,7 @@ export class LeaderEpochCache {
   }
 
   #flush(): Promise<void> {
+    this.#dirty = false;
     const text = ['0', String(this.#entries.length), ...this.#entries.map((e) => `${e.epoch} ${e.startOffset}`)].join('\n') + '\n';
     const tmp = `${this.#file}.tmp`;
     this.#writing = this.#writing.then(async () => {

@@ -39,6 +39,8 @@ interface FollowerState {
 }
 
 const PARTITION_LEADER_EPOCH_OFFSET = 12;
+/** A settled promise standing for "the leader epoch's checkpoint is on disk". */
+const DURABLE: Promise<void> = Promise.resolve();
 /**
  * How much of the log's tail is read to learn the idempotent producers after a restart (the
  * table is not written to disk): enough for the batches a producer can have in flight (5
@@ -57,8 +59,11 @@ export class Partition extends EventEmitter {
   #hw: number;
   #followers = new Map<number, FollowerState>();
   #isrChange: Promise<unknown> = Promise.resolve();
-  /** The checkpoint write of the epoch this replica leads, until it is done (or for good, failed). */
-  #epochCheckpoint: Promise<void> | undefined;
+  /**
+   * The checkpoint of the epoch this replica leads: undefined until the epoch's first append
+   * writes it, then that write (for good if it failed), DURABLE once written.
+   */
+  #epochCheckpoint: Promise<void> | undefined = DURABLE;
   #unsubFlush: () => void;
 
   constructor(brokerId: number, log: PartitionLog, epochs: LeaderEpochCache, initialHw: number, isrWriter: IsrWriter) {
@@ -106,21 +111,15 @@ export class Partition extends EventEmitter {
 
   /**
    * Becomes the leader for `state.leaderEpoch`: the epoch begins at the current log end. Its
-   * checkpoint is written meanwhile (with many partitions changing leaders at once, a
-   * LeaderAndIsr does not wait for one write per partition); the first append of the epoch
-   * waits for it, so no record of the epoch is written, nor exposed, before its start is durable.
+   * checkpoint is written by the epoch's first append, before the append (with thousands of
+   * partitions changing leaders at once, a LeaderAndIsr does not wait for a file write per
+   * partition, and an epoch that never gets a record costs none): no record of the epoch is
+   * written, nor exposed, before its start is durable.
    */
   async makeLeader(state: LeaderAndIsrState, now: number): Promise<void> {
     // the producer table stays: as a follower this replica kept it from the batches it copied
     this.#state = { ...state };
-    const written = this.epochs.assign(state.leaderEpoch, this.log.logEndOffset);
-    this.#epochCheckpoint = written;
-    written.then(
-      () => {
-        if (this.#epochCheckpoint === written) this.#epochCheckpoint = undefined;
-      },
-      () => undefined, // kept: every append of the epoch fails with it
-    );
+    if (this.epochs.assignInMemory(state.leaderEpoch, this.log.logEndOffset)) this.#epochCheckpoint = undefined;
     this.#followers = new Map(state.replicas.filter((r) => r !== this.#brokerId).map((r) => [r, { leo: -1, lastCaughtUpMs: now, lastFetchMs: 0 }]));
     this.#maybeAdvanceHw();
   }
@@ -150,7 +149,7 @@ export class Partition extends EventEmitter {
     if (!this.isLeader) {
       throw new KafkaError(ErrorCode.NOT_LEADER_FOR_PARTITION, `broker ${this.#brokerId} is not the leader of ${this.topic}-${this.partition}`);
     }
-    if (this.#epochCheckpoint !== undefined) await this.#leaderEpochWritten();
+    if (this.#epochCheckpoint !== DURABLE) await this.#leaderEpochWritten();
     const checked = PartitionLog.validateAll(batches);
     const v = validateForLeader(batches, checked, this.log.config, Date.now(), `${this.topic}-${this.partition}`);
     batches = v.buf;
@@ -170,13 +169,16 @@ export class Partition extends EventEmitter {
     return appended;
   }
 
-  /** Waits for the leader epoch's checkpoint (makeLeader); a failed write fails the append. */
+  /** Writes the leader epoch's checkpoint (makeLeader) once; a failed write fails the epoch's appends. */
   async #leaderEpochWritten(): Promise<void> {
+    const written = (this.#epochCheckpoint ??= this.epochs.flushIfDirty());
+    if (written === DURABLE) return;
     try {
-      await this.#epochCheckpoint;
+      await written;
     } catch (err) {
       throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `${this.topic}-${this.partition}: the leader epoch checkpoint could not be written: ${(err as Error).message}`);
     }
+    if (this.#epochCheckpoint === written) this.#epochCheckpoint = DURABLE;
   }
 
   /**
