@@ -27,13 +27,48 @@ export interface BrokerEndpoint {
 
 export const tp = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
+/**
+ * Partition states by topic, then partition number: a lookup hashes the topic name (a string
+ * V8 keeps its hash for) and a small integer, not a key string made per call (the controller
+ * looks states up tens of thousands of times in one controlled shutdown at 10,000 partitions).
+ */
+export class PartitionStates {
+  readonly #byTopic = new Map<string, Map<number, ControllerPartitionState>>();
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  get(topic: string, partition: number): ControllerPartitionState | undefined {
+    return this.#byTopic.get(topic)?.get(partition);
+  }
+
+  /** Keeps `s` as the state of its topic and partition. */
+  set(s: ControllerPartitionState): void {
+    let parts = this.#byTopic.get(s.topic);
+    if (!parts) this.#byTopic.set(s.topic, (parts = new Map()));
+    if (!parts.has(s.partition)) this.#size++;
+    parts.set(s.partition, s);
+  }
+
+  deleteTopic(topic: string): void {
+    this.#size -= this.#byTopic.get(topic)?.size ?? 0;
+    this.#byTopic.delete(topic);
+  }
+
+  *values(): IterableIterator<ControllerPartitionState> {
+    for (const parts of this.#byTopic.values()) yield* parts.values();
+  }
+}
+
 export class ControllerContext {
   epoch = 0;
   epochZkVersion = -1;
   readonly liveBrokers = new Map<number, BrokerEndpoint>();
   readonly shuttingDown = new Set<number>();
   readonly assignments = new Map<string, Map<number, number[]>>();
-  readonly partitions = new Map<string, ControllerPartitionState>();
+  readonly partitions = new PartitionStates();
   readonly topicsBeingDeleted = new Set<string>();
 
   liveIds(): Set<number> {
@@ -50,7 +85,7 @@ export class ControllerContext {
   }
 
   partitionState(topic: string, partition: number): ControllerPartitionState | undefined {
-    return this.partitions.get(tp(topic, partition));
+    return this.partitions.get(topic, partition);
   }
 
   allPartitions(): { topic: string; partition: number }[] {
@@ -72,7 +107,7 @@ export class ControllerContext {
   }
 
   removeTopic(topic: string): void {
-    for (const p of this.assignments.get(topic)?.keys() ?? []) this.partitions.delete(tp(topic, p));
+    this.partitions.deleteTopic(topic);
     this.assignments.delete(topic);
     this.topicsBeingDeleted.delete(topic);
   }

@@ -18,7 +18,7 @@ import { decodePartitionState, encodePartitionState } from '../../zk/payloads.js
 import { chunked, pipelined } from '../../zk/pipeline.js';
 import { ProjectError } from '../../common/errors.js';
 import { Logger } from '../../common/logger.js';
-import { ControllerContext, tp, type ControllerPartitionState, type PartitionStateName } from './controller-context.js';
+import { ControllerContext, type ControllerPartitionState, type PartitionStateName } from './controller-context.js';
 import { newPartitionLeader, type LeaderAndIsr } from './leader-selectors.js';
 
 export class ControllerMovedError extends ProjectError {}
@@ -86,7 +86,7 @@ export class PartitionStateMachine {
       if (!node) return undefined;
       const d = decodePartitionState(node.data);
       if (d.controllerEpoch > this.#ctx.epoch) throw new ControllerMovedError(`${p.topic}-${p.partition} was written by controller epoch ${d.controllerEpoch} > ours ${this.#ctx.epoch}`);
-      const prev = this.#ctx.partitions.get(tp(p.topic, p.partition));
+      const prev = this.#ctx.partitions.get(p.topic, p.partition);
       const s: ControllerPartitionState = {
         topic: p.topic,
         partition: p.partition,
@@ -97,7 +97,7 @@ export class PartitionStateMachine {
         zkVersion: node.version,
         state: prev?.state ?? (live.has(d.leader) ? 'Online' : 'Offline'),
       };
-      this.#ctx.partitions.set(tp(p.topic, p.partition), s);
+      this.#ctx.partitions.set(s);
       return s;
     });
   }
@@ -173,7 +173,7 @@ export class PartitionStateMachine {
   #created(p: TP, data: StateData): ControllerPartitionState {
     const s: ControllerPartitionState = { topic: p.topic, partition: p.partition, ...data, zkVersion: 0, state: 'New' };
     this.#transition(s, 'Online');
-    this.#ctx.partitions.set(tp(p.topic, p.partition), s);
+    this.#ctx.partitions.set(s);
     return s;
   }
 
@@ -303,7 +303,7 @@ export class PartitionStateMachine {
     const zkVersion = r && r.op === 'set' ? r.stat.version : w.cur.zkVersion + 1;
     const next: ControllerPartitionState = { ...w.cur, ...w.data, zkVersion, state: w.cur.state };
     this.#transition(next, 'Online');
-    this.#ctx.partitions.set(tp(w.cur.topic, w.cur.partition), next);
+    this.#ctx.partitions.set(next);
     return next;
   }
 
