@@ -43,6 +43,8 @@ import { NodeExistsError } from '../../zk/errors.js';
 import { brokerIdsPath, consumerIdPath, consumerIdsPath } from '../../zk/paths.js';
 import { encodeConsumerRegistration } from '../../zk/payloads.js';
 import { Cluster } from '../cluster.js';
+import { brokerAddresses, brokerAddressesOrThrow, noListenerError, readBrokerRegistrations } from '../broker-endpoints.js';
+import type { SecurityProtocol } from '../../network/tls-config.js';
 import { Logger } from '../../common/logger.js';
 import { ProjectError } from '../../common/errors.js';
 import { validateTopicName } from '../../admin/topic-admin.js';
@@ -51,7 +53,7 @@ import { consumerConfig, validateStreamCount, validateSubscription, type Consume
 import { newConsumerId } from './consumer-id.js';
 import { Fetcher } from './fetcher.js';
 import { offsetStorageFor, type OffsetStorage } from './offset-storage.js';
-import { groupViewKey, readBrokers, readMembers, readTopicPartitions, type Subscription } from './registry.js';
+import { groupViewKey, readMembers, readTopicPartitions, type Subscription } from './registry.js';
 import { OwnerConflictError, claimPartition, describeOwned, releasePartitions } from './ownership.js';
 import { WakeableSleep, backOff, watchForChange } from './waits.js';
 import { KafkaStream, PartitionTopicInfo, type ConsumerRecord } from './stream.js';
@@ -236,6 +238,11 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     });
   }
 
+  /** The security protocol of the brokers' endpoints this consumer connects to (security.protocol). */
+  get #protocol(): SecurityProtocol {
+    return this.config.security?.protocol ?? 'PLAINTEXT';
+  }
+
   get groupId(): string {
     return this.config.groupId;
   }
@@ -297,6 +304,8 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
 
   /** Registers, starts the watches, the auto-commit timer and the rebalance loop. */
   async #start(registration: Buffer, what: Record<string, unknown>): Promise<void> {
+    // brokers we could never talk to (none has a listener of our security.protocol): say so now
+    brokerAddressesOrThrow(await readBrokerRegistrations(this.#zk), this.#protocol);
     this.#registration = registration;
     await this.#register();
     this.log.info('registered', { group: this.groupId, consumer: this.consumerId, ...what, offsets: this.#offsets.name });
@@ -591,7 +600,8 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
       return false;
     }
     this.#watchUnreadable(unreadable);
-    const brokers = await readBrokers(zk, this.config.security?.protocol);
+    const registered = await readBrokerRegistrations(zk);
+    const brokers = brokerAddresses(registered, this.#protocol);
     // a wildcard's topics: those of /brokers/topics the filter allows, as readMembers expanded them
     const sub = this.#subscription!;
     const topics = sub.kind === 'static' ? Object.keys(sub.topics) : Object.keys(members.find((m) => m.consumerId === this.consumerId)?.subscription ?? {});
@@ -599,7 +609,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     const topicsView = new Map(topics.map((t) => [t, partitions.get(t)?.join(',') ?? 'none']));
     const view = groupViewKey(
       members.map((m) => m.consumerId),
-      [...brokers.keys()].sort((a, b) => a - b).map(String),
+      registered.map((b) => String(b.id)),
       topicsView,
     );
     this.#attemptMembers = members.map((m) => m.consumerId).join(',');
@@ -610,11 +620,19 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
       partitions,
     });
     const mine = brokers.size === 0 ? [] : ownedBy(all, this.consumerId);
-    if (brokers.size === 0) this.log.warn('no broker is registered; owning nothing until one is', { group });
+    let noListener: Error | undefined;
+    if (registered.length === 0) this.log.warn('no broker is registered; owning nothing until one is', { group });
+    else if (brokers.size === 0) {
+      // brokers, but none we can talk to: the application hears of it on its streams
+      const err = noListenerError(registered, this.#protocol);
+      this.log.error(`${err.message}; owning nothing until one has`, { group });
+      noListener = err;
+    }
 
     // 3. Stop fetching, commit, release.
     await this.#revoke();
     if (this.#closing || epoch !== this.#sessionEpoch) return false;
+    if (noListener) for (const list of this.#streams.values()) for (const s of list) s.fail(noListener);
 
     // 4. Offsets of the new partitions (from ZooKeeper, the offset manager, or the larger of both).
     const offsets = await this.#offsets.fetch(mine);
