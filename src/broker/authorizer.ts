@@ -9,12 +9,14 @@
  * request's or `User:*`, its host is the client's IP or `*`, and its operation is the one asked
  * or All. An Allow of Read, Write, Delete or Alter also allows Describe; AlterConfigs allows
  * DescribeConfigs. Every ACL is held in memory and read again when a notification appears under
- * /kafka-acl-changes or /kafka-acl-extended-changes.
+ * /kafka-acl-changes or /kafka-acl-extended-changes; notifications older than 15 minutes are
+ * deleted at start and whenever those change (change-notifications.ts, as Kafka does).
  */
 import type { ZkClient } from '../zk/client.js';
 import { ConfigError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import { aclChangesPath, aclExtendedChangesPath, listAcls, WILDCARD, type Acl, type Operation, type ResourceType } from '../admin/acls.js';
+import { CHANGE_EXPIRATION_MS, purgeObsoleteNotifications } from './change-notifications.js';
+import { aclChangePrefix, aclChangesPath, aclExtendedChangesPath, listAcls, WILDCARD, type Acl, type Operation, type ResourceType } from '../admin/acls.js';
 
 export const AUTHORIZER_CLASSES = ['kafka.security.auth.SimpleAclAuthorizer', 'kafka.security.authorizer.AclAuthorizer'];
 
@@ -48,23 +50,46 @@ export class AclAuthorizer {
   #reloading: Promise<void> = Promise.resolve();
   readonly #unwatch: (() => void)[] = [];
 
-  constructor(zk: ZkClient, cfg: AuthorizerConfig, log: Logger) {
+  readonly #changeExpirationMs: number;
+  /** The notifications of each change root seen so far: only a new one makes us read the ACLs again (a purge deletes some). */
+  readonly #seen = new Map<string, Set<string>>();
+
+  constructor(zk: ZkClient, cfg: AuthorizerConfig, log: Logger, opts: { changeExpirationMs?: number } = {}) {
     this.#zk = zk;
     this.#cfg = cfg;
     this.#log = log;
+    this.#changeExpirationMs = opts.changeExpirationMs ?? CHANGE_EXPIRATION_MS;
   }
 
   async start(): Promise<void> {
     for (const p of [aclChangesPath, aclExtendedChangesPath]) await this.#zk.ensurePath(p);
+    const now = Date.now();
     await this.#reload();
+    // as Kafka's listeners do when they start: notifications older than the expiry go
+    for (const p of [aclChangesPath, aclExtendedChangesPath]) await this.#purge(p, now);
     for (const p of [aclChangesPath, aclExtendedChangesPath]) {
       this.#unwatch.push(
-        this.#zk.watchChildren(p, () => {
-          this.#reloading = this.#reloading.then(() => this.#reload()).catch((err: unknown) => this.#log.warn('reading ACLs failed', { error: err }));
+        this.#zk.watchChildren(p, (names) => {
+          this.#reloading = this.#reloading
+            .then(async () => {
+              const now = Date.now();
+              const seen = this.#seen.get(p);
+              const fresh = names === undefined || seen === undefined || names.some((n) => !seen.has(n));
+              this.#seen.set(p, new Set(names ?? []));
+              if (fresh) await this.#reload();
+              await this.#purge(p, now, names);
+            })
+            .catch((err: unknown) => this.#log.warn('reading ACLs failed', { error: err }));
         }),
       );
     }
     this.#log.info('ACL authorizer started', { superUsers: [...this.#cfg.superUsers].join(';'), allowEveryoneIfNoAclFound: this.#cfg.allowEveryoneIfNoAclFound });
+  }
+
+  /** Deletes the change notifications under `root` older than the expiry (Kafka's purgeObsoleteNotifications). */
+  async #purge(root: string, now: number, names?: readonly string[]): Promise<void> {
+    const n = await purgeObsoleteNotifications(this.#zk, root, aclChangePrefix, { now, expirationMs: this.#changeExpirationMs, log: this.#log, names });
+    if (n > 0) this.#log.info(`purged ${n} ACL change notification(s) older than ${this.#changeExpirationMs} ms`, { root });
   }
 
   async #reload(): Promise<void> {

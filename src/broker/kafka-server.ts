@@ -97,10 +97,10 @@ export class KafkaServer {
     this.#zk = zk;
     for (const p of persistentZkPaths) await zk.ensurePath(p);
     if (authorizerConfig) {
-      this.#authorizer = new AclAuthorizer(zk, authorizerConfig, this.#log.child('authorizer'));
+      this.#authorizer = new AclAuthorizer(zk, authorizerConfig, this.#log.child('authorizer'), { changeExpirationMs: c.changeNotificationExpirationMs });
       await this.#authorizer.start();
     }
-    const configs = new DynamicConfigManager(zk, c.brokerId, this.#log.child('dynamic-config'));
+    const configs = new DynamicConfigManager(zk, c.brokerId, this.#log.child('dynamic-config'), { changeExpirationMs: c.changeNotificationExpirationMs });
     this.#configs = configs;
     await configs.start();
     // Every log is loaded with its topic's overrides (with the broker defaults only, a restarted
