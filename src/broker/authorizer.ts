@@ -16,7 +16,7 @@ import type { ZkClient } from '../zk/client.js';
 import { ConfigError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { CHANGE_EXPIRATION_MS, purgeObsoleteNotifications } from './change-notifications.js';
-import { aclChangePrefix, aclChangesPath, aclExtendedChangesPath, listAcls, WILDCARD, type Acl, type Operation, type ResourceType } from '../admin/acls.js';
+import { aclChangePrefix, aclChangesPath, aclExtendedChangesPath, listAcls, WILDCARD, type Acl, type Operation, type Resource, type ResourceType } from '../admin/acls.js';
 
 export const AUTHORIZER_CLASSES = ['kafka.security.auth.SimpleAclAuthorizer', 'kafka.security.authorizer.AclAuthorizer'];
 
@@ -39,6 +39,10 @@ export function authorizerConfigFromProperties(props: ReadonlyMap<string, string
   return { superUsers, allowEveryoneIfNoAclFound: allow === 'true' };
 }
 
+/** Stands for the ACLs of a resource whose znode cannot be read: only super users get through. */
+const UNREADABLE_RETRY_MS = 5000;
+const DENY_EVERYONE: Acl = { principal: 'User:*', permissionType: 'Deny', operation: 'All', host: '*' };
+
 const IMPLIES_DESCRIBE: readonly Operation[] = ['Describe', 'Read', 'Write', 'Delete', 'Alter'];
 
 export class AclAuthorizer {
@@ -51,6 +55,8 @@ export class AclAuthorizer {
   readonly #unwatch: (() => void)[] = [];
 
   readonly #changeExpirationMs: number;
+  #stopped = false;
+  #retry: NodeJS.Timeout | undefined;
   /** The notifications of each change root seen so far: only a new one makes us read the ACLs again (a purge deletes some). */
   readonly #seen = new Map<string, Set<string>>();
 
@@ -92,18 +98,40 @@ export class AclAuthorizer {
     if (n > 0) this.#log.info(`purged ${n} ACL change notification(s) older than ${this.#changeExpirationMs} ms`, { root });
   }
 
+  /**
+   * Reads every ACL again. A resource whose znode cannot be parsed is never taken for one
+   * without ACLs (with allow.everyone.if.no.acl.found that would open it, a Deny included): it
+   * keeps the ACLs last read, or, read for the first time, denies everyone but the super users.
+   */
   async #reload(): Promise<void> {
     const literal = new Map<string, Acl[]>();
     const prefixed: { type: ResourceType; prefix: string; acls: Acl[] }[] = [];
-    for (const { resource, acls } of await listAcls(this.#zk)) {
+    const add = (resource: Resource, acls: Acl[]): void => {
       if (resource.patternType === 'LITERAL') literal.set(`${resource.type}:${resource.name}`, acls);
       else prefixed.push({ type: resource.type, prefix: resource.name, acls });
+    };
+    const unreadable: { resource: Resource; error: unknown }[] = [];
+    for (const { resource, acls } of await listAcls(this.#zk, (resource, error) => unreadable.push({ resource, error }))) add(resource, acls);
+    for (const { resource, error } of unreadable) {
+      const before = resource.patternType === 'LITERAL' ? this.#literal.get(`${resource.type}:${resource.name}`) : this.#prefixed.find((p) => p.type === resource.type && p.prefix === resource.name)?.acls;
+      add(resource, before ?? [DENY_EVERYONE]);
+      this.#log.error(`cannot read the ACLs of ${resource.type} ${resource.name} (${resource.patternType}); ${before ? 'keeping the ACLs read before' : 'denying everyone but the super users'} until they can be read`, { error });
     }
     this.#literal = literal;
     this.#prefixed = prefixed;
+    // a ZooKeeper hiccup heals on its own: read again in a while (a bad znode stays logged)
+    if (unreadable.length > 0 && !this.#stopped && !this.#retry) {
+      this.#retry = setTimeout(() => {
+        this.#retry = undefined;
+        if (!this.#stopped) this.#reloading = this.#reloading.then(() => this.#reload()).catch((err: unknown) => this.#log.warn('reading ACLs failed', { error: err }));
+      }, UNREADABLE_RETRY_MS);
+      this.#retry.unref();
+    }
   }
 
   stop(): void {
+    this.#stopped = true;
+    if (this.#retry) clearTimeout(this.#retry);
     for (const u of this.#unwatch) u();
   }
 

@@ -103,7 +103,7 @@ export function createDispatcher(ctx: BrokerContext) {
       sasl: saslListeners.has(conn.listener),
     };
     const res = ctx.authorizer
-      ? await authorized(ctx.authorizer, apiKey, req, meta, async (r) => handler(ctx, apiVersion, r as never, meta), (t) => ctx.metadata.hasTopic(t))
+      ? await authorized(ctx.authorizer, apiKey, req, meta, async (r) => handler(ctx, apiVersion, r as never, meta), (t) => ctx.metadata.hasTopic(t), ctx.config.autoCreateTopicsEnable)
       : await handler(ctx, apiVersion, req as never, meta);
     ctx.metrics.request(apiKey, performance.now() - started);
     if (res === undefined) return undefined;
