@@ -289,4 +289,19 @@ describe('ZooKeeper consumer connector over SSL / SASL_SSL with ACLs', () => {
     const ends = await endOffsets(topic);
     for (let p = 0; p < PARTITIONS; p++) expect(Number((await cluster.zk.get(offsetPath(g, topic, p)))!.data.toString())).toBe(ends[p]);
   }, 180_000);
+
+  it('kafka-consumer-groups --command-config: log end offsets over SASL_SSL (--zookeeper), every call over SASL_SSL (--bootstrap-server)', async () => {
+    const cfg = path.join(pki.dir, 'groups-sasl.properties');
+    writeFileSync(cfg, ['security.protocol=SASL_SSL', `ssl.truststore.location=${pki.caCrt}`, 'sasl.mechanism=SCRAM-SHA-512', `sasl.jaas.config=${scramJaas('bob', 'bob-secret')}`].join('\n') + '\n');
+    const ends = await endOffsets(topic);
+    const rows = (out: string) => out.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+    const secured = rows(tool('kafka-consumer-groups.sh', ['--zookeeper', cluster.zkConnect, '--describe', '--group', group, '--command-config', cfg]));
+    expect(secured.map((r) => [r[0], Number(r[1]), r[2], r[3], r[4]])).toEqual(Array.from({ length: PARTITIONS }, (_, p) => [topic, p, String(ends[p]), String(ends[p]), '0']));
+    // without it, no broker listens for PLAINTEXT: the log end offsets are unknown, not an error
+    const plain = rows(tool('kafka-consumer-groups.sh', ['--zookeeper', cluster.zkConnect, '--describe', '--group', group]));
+    expect(plain.map((r) => r[3])).toEqual(Array(PARTITIONS).fill('unknown'));
+    const bootstrap = `127.0.0.1:${ports.get(1)!.SASL_SSL}`;
+    expect(() => tool('kafka-consumer-groups.sh', ['--bootstrap-server', bootstrap, '--list', '--command-config', cfg])).not.toThrow();
+    expect(() => execFileSync(path.join(ROOT, 'bin/kafka-consumer-groups.sh'), ['--bootstrap-server', bootstrap, '--list', '--timeout', '3000'], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] })).toThrow();
+  }, 120_000);
 });
