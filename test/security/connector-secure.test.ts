@@ -33,6 +33,7 @@ import { ConsumerConnector } from '../../src/client/connector/consumer-connector
 import type { KafkaStream, ConsumerRecord } from '../../src/client/connector/stream.js';
 import { NoListenerError } from '../../src/client/broker-endpoints.js';
 import { KafkaError } from '../../src/common/errors.js';
+import { CoordinatorClient } from '../../src/client/group/coordinator-client.js';
 import { Logger } from '../../src/common/logger.js';
 import type { ClientSecurity } from '../../src/network/client-security.js';
 
@@ -71,6 +72,7 @@ describe('ZooKeeper consumer connector over SSL / SASL_SSL with ACLs', () => {
     writeFileSync(cfg, [`zookeeper.connect=${cluster.zkConnect}`, 'security.protocol=SSL', `ssl.truststore.location=${pki.caCrt}`, `ssl.keystore.location=${pki.clientPem}`].join('\n') + '\n');
     return cfg;
   };
+  const readOffsetNode = async (g: string, p: number) => (await cluster.zk.get(offsetPath(g, topic, p)))?.data.toString();
   const quiet = () => new Logger('connector-secure');
 
   /** Latest offset of each partition, read as the super user. */
@@ -303,5 +305,51 @@ describe('ZooKeeper consumer connector over SSL / SASL_SSL with ACLs', () => {
     const bootstrap = `127.0.0.1:${ports.get(1)!.SASL_SSL}`;
     expect(() => tool('kafka-consumer-groups.sh', ['--bootstrap-server', bootstrap, '--list', '--command-config', cfg])).not.toThrow();
     expect(() => execFileSync(path.join(ROOT, 'bin/kafka-consumer-groups.sh'), ['--bootstrap-server', bootstrap, '--list', '--timeout', '3000'], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] })).toThrow();
+  }, 120_000);
+
+  it('offsets.storage=kafka over SASL_SSL: commits to the group coordinator with Read on the group; without it the stream says GROUP_AUTHORIZATION_FAILED', async () => {
+    const g = `${group}-kafka`;
+    acls('--add', '--allow-principal', 'User:bob', '--consumer', '--topic', topic, '--group', g);
+    const props = { ...consumerProps('bob', 'bob-secret', g), 'offsets.storage': 'kafka', 'dual.commit.enabled': 'false' };
+    const producer = new Producer({ brokers: `127.0.0.1:${ports.get(1)!.SASL_SSL}`, security: admin(), acks: -1 });
+    try {
+      await producer.sendBatch(Array.from({ length: 20 }, (_, i) => ({ topic, partition: i % PARTITIONS, value: `k${i}` })));
+    } finally {
+      await producer.close();
+    }
+    const total = (await endOffsets(topic)).reduce((x, y) => x + y, 0);
+    let c = await ConsumerConnector.subscribe(props, [topic], { logger: quiet() });
+    const got: ConsumerRecord[] = [];
+    const errors: Error[] = [];
+    let done = drain(c.connector, c.streams.get(topic)![0]!, got, errors);
+    try {
+      // the ACL may reach the brokers a moment after kafka-acls returns
+      await until('every record', () => new Set(got.map((r) => `${r.partition}/${r.offset}`)).size >= total, 60_000, 100);
+      await c.connector.commitOffsets();
+    } finally {
+      await c.connector.close();
+      await done;
+    }
+    const adminCluster = new Cluster({ brokers: `127.0.0.1:${ports.get(1)!.SASL_SSL}`, security: admin() });
+    try {
+      const cc = new CoordinatorClient(adminCluster, { timeoutMs: 20_000 });
+      const offsets = await cc.fetchOffsets(g, Array.from({ length: PARTITIONS }, (_, p) => ({ topic, partition: p })));
+      const ends = await endOffsets(topic);
+      expect(offsets.map((o) => [o.partition, o.offset]).sort((a, b) => a[0]! - b[0]!)).toEqual(ends.map((e, p) => [p, e]));
+      expect(await readOffsetNode(g, 0)).toBeUndefined(); // not in ZooKeeper
+    } finally {
+      adminCluster.close();
+    }
+
+    // no ACL on this group: the coordinator refuses it, and the application is told
+    c = await ConsumerConnector.subscribe({ ...props, 'group.id': `${g}-denied` }, [topic], { logger: quiet() });
+    try {
+      const err = await c.streams.get(topic)![0]!.next().then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(KafkaError);
+      expect((err as KafkaError).code).toBe(30);
+      expect(c.connector.owned).toEqual([]);
+    } finally {
+      await c.connector.close();
+    }
   }, 120_000);
 });

@@ -46,7 +46,8 @@ import { Cluster } from '../cluster.js';
 import { brokerAddresses, brokerAddressesOrThrow, noListenerError, readBrokerRegistrations } from '../broker-endpoints.js';
 import type { SecurityProtocol } from '../../network/tls-config.js';
 import { Logger } from '../../common/logger.js';
-import { ProjectError } from '../../common/errors.js';
+import { ErrorCode, KafkaError, ProjectError } from '../../common/errors.js';
+import { SaslAuthenticationError } from '../../network/sasl-client.js';
 import { validateTopicName } from '../../admin/topic-admin.js';
 import { assign, ownedBy, type PartitionOwner } from './assignors.js';
 import { consumerConfig, validateStreamCount, validateSubscription, type ConsumerConfig, type ConsumerProperties } from './config.js';
@@ -103,6 +104,15 @@ export interface ConnectorEvents {
 }
 
 const NOT_YET = Symbol('not yet delivered');
+
+/** An error only a change of ACLs or credentials cures. */
+function isRefusal(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof SaslAuthenticationError) return true;
+    if (e instanceof KafkaError && (e.code === ErrorCode.GROUP_AUTHORIZATION_FAILED || e.code === ErrorCode.TOPIC_AUTHORIZATION_FAILED || e.code === ErrorCode.CLUSTER_AUTHORIZATION_FAILED)) return true;
+  }
+  return false;
+}
 /** Attempts that wait for an unreadable registration to be written before counting it as subscribing to nothing. */
 export const UNREADABLE_REGISTRATION_ATTEMPTS = 3;
 
@@ -552,6 +562,12 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
       }
       if (this.#closing) return;
       this.log.info(`rebalance attempt ${attempt} failed; backing off ${this.config.rebalanceBackoffMs} ms`, { group: this.groupId, consumer: this.consumerId, ...(error ? { error } : {}) });
+      // the brokers refusing us (no ACL on the group for offsets.storage=kafka, bad credentials)
+      // will not pass by waiting: the application hears of it on its streams (and we keep trying)
+      if (error && isRefusal(error)) {
+        if (attempt === 1) this.log.error(`${this.consumerId} cannot rebalance in group ${this.groupId}: ${error.message}`, { error });
+        for (const list of this.#streams.values()) for (const st of list) st.fail(error);
+      }
       // waiting for a registration to be written is no failure to report
       if (attempt % max === 0 && this.#changing.length === 0) {
         const e = new ProjectError(`${this.consumerId} can't rebalance after ${attempt} attempts in group ${this.groupId}; still trying`, { cause: error });
