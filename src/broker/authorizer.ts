@@ -7,8 +7,8 @@
  * The ACLs that apply to a resource are its own, those of the wildcard resource `*` and those of
  * every prefixed resource its name starts with. An ACL matches when its principal is the
  * request's or `User:*`, its host is the client's IP or `*`, and its operation is the one asked
- * or All. An Allow of Read, Write, Delete or Alter also allows Describe; AlterConfigs allows
- * DescribeConfigs. Every ACL is held in memory and read again when a notification appears under
+ * or All. An Allow of Read, Write or Delete also allows Describe; with AclAuthorizer (2.4+), Alter
+ * does too and AlterConfigs allows DescribeConfigs (not with SimpleAclAuthorizer). Every ACL is held in memory and read again when a notification appears under
  * /kafka-acl-changes or /kafka-acl-extended-changes; notifications older than 15 minutes are
  * deleted at start and whenever those change (change-notifications.ts, as Kafka does).
  */
@@ -23,6 +23,12 @@ export const AUTHORIZER_CLASSES = ['kafka.security.auth.SimpleAclAuthorizer', 'k
 export interface AuthorizerConfig {
   superUsers: ReadonlySet<string>;
   allowEveryoneIfNoAclFound: boolean;
+  /**
+   * kafka.security.auth.SimpleAclAuthorizer (1.x-2.x): only Read, Write and Delete imply
+   * Describe, and AlterConfigs does not imply DescribeConfigs; AclAuthorizer (2.4+) adds Alter
+   * and AlterConfigs.
+   */
+  simple: boolean;
 }
 
 /** The authorizer settings, or undefined when authorizer.class.name is not set (everything is allowed). */
@@ -36,7 +42,7 @@ export function authorizerConfigFromProperties(props: ReadonlyMap<string, string
   if (allow !== 'true' && allow !== 'false') throw new ConfigError('config "allow.everyone.if.no.acl.found" must be true or false', { context: { key: 'allow.everyone.if.no.acl.found' } });
   const superUsers = new Set((props.get('super.users') ?? '').split(';').map((s) => s.trim()).filter((s) => s !== ''));
   for (const u of superUsers) if (!u.includes(':')) throw new ConfigError(`config "super.users": "${u}" is not a principal (User:<name>)`, { context: { key: 'super.users' } });
-  return { superUsers, allowEveryoneIfNoAclFound: allow === 'true' };
+  return { superUsers, allowEveryoneIfNoAclFound: allow === 'true', simple: cls === AUTHORIZER_CLASSES[0] };
 }
 
 /** Stands for the ACLs of a resource whose znode cannot be read: only super users get through. */
@@ -44,6 +50,7 @@ const UNREADABLE_RETRY_MS = 5000;
 const DENY_EVERYONE: Acl = { principal: 'User:*', permissionType: 'Deny', operation: 'All', host: '*' };
 
 const IMPLIES_DESCRIBE: readonly Operation[] = ['Describe', 'Read', 'Write', 'Delete', 'Alter'];
+const IMPLIES_DESCRIBE_SIMPLE: readonly Operation[] = ['Describe', 'Read', 'Write', 'Delete'];
 
 export class AclAuthorizer {
   readonly #zk: ZkClient;
@@ -146,7 +153,9 @@ export class AclAuthorizer {
     if (acls.length === 0) return this.#cfg.allowEveryoneIfNoAclFound;
     const who = (a: Acl): boolean => (a.principal === principal || a.principal === 'User:*') && (a.host === '*' || a.host === host);
     if (acls.some((a) => a.permissionType === 'Deny' && who(a) && (a.operation === operation || a.operation === 'All'))) return false;
-    const allowedBy: readonly Operation[] = operation === 'Describe' ? IMPLIES_DESCRIBE : operation === 'DescribeConfigs' ? ['DescribeConfigs', 'AlterConfigs'] : [operation];
+    const simple = this.#cfg.simple;
+    const allowedBy: readonly Operation[] =
+      operation === 'Describe' ? (simple ? IMPLIES_DESCRIBE_SIMPLE : IMPLIES_DESCRIBE) : operation === 'DescribeConfigs' && !simple ? ['DescribeConfigs', 'AlterConfigs'] : [operation];
     return acls.some((a) => a.permissionType === 'Allow' && who(a) && (a.operation === 'All' || allowedBy.includes(a.operation)));
   }
 }

@@ -6,7 +6,9 @@
  *   - an IPv4 client seen through an IPv6 wildcard listener (::ffff:a.b.c.d) is matched against
  *     ACL hosts as a.b.c.d (a host-specific Deny applied to nobody);
  *   - Metadata asks for Create on a missing topic only when the request would create it (with
- *     auto-creation off Kafka answers UNKNOWN_TOPIC_OR_PARTITION, not 29).
+ *     auto-creation off Kafka answers UNKNOWN_TOPIC_OR_PARTITION, not 29);
+ *   - SimpleAclAuthorizer lets only Read, Write and Delete imply Describe (AclAuthorizer 2.4+
+ *     adds Alter, and AlterConfigs implying DescribeConfigs).
  */
 import { describe, expect, it } from 'vitest';
 import { AclAuthorizer, authorizerConfigFromProperties } from '../../src/broker/authorizer.js';
@@ -137,6 +139,25 @@ describe('Metadata for a missing topic', () => {
       expect(asked).toEqual([[], ['missing'], ['missing']]);
     } finally {
       a.stop();
+    }
+  });
+});
+
+describe('the operations that imply others', () => {
+  it('differ between SimpleAclAuthorizer and AclAuthorizer', async () => {
+    const tree: Tree = { '/kafka-acl/Topic/t': [allow('User:alice', 'Alter'), allow('User:alice', 'AlterConfigs'), allow('User:bob', 'Write')] };
+    const simple = await start(tree, { 'authorizer.class.name': 'kafka.security.auth.SimpleAclAuthorizer' });
+    const modern = await start(tree);
+    try {
+      expect(simple.a.authorize('User:alice', '10.0.0.1', 'Describe', 'Topic', 't')).toBe(false);
+      expect(simple.a.authorize('User:alice', '10.0.0.1', 'DescribeConfigs', 'Topic', 't')).toBe(false);
+      expect(simple.a.authorize('User:bob', '10.0.0.1', 'Describe', 'Topic', 't')).toBe(true);
+      expect(modern.a.authorize('User:alice', '10.0.0.1', 'Describe', 'Topic', 't')).toBe(true);
+      expect(modern.a.authorize('User:alice', '10.0.0.1', 'DescribeConfigs', 'Topic', 't')).toBe(true);
+      expect(modern.a.authorize('User:bob', '10.0.0.1', 'Describe', 'Topic', 't')).toBe(true);
+    } finally {
+      simple.a.stop();
+      modern.a.stop();
     }
   });
 });
