@@ -11,6 +11,14 @@
  * (With offsets.storage=kafka the offsets are kept by the group's offset manager, a broker,
  * instead, or as well with dual.commit.enabled: offset-storage.ts. Everything else stays.)
  *
+ * Secure listeners: with security.protocol (SSL, SASL_PLAINTEXT, SASL_SSL; ssl.*, sasl.*) each
+ * broker is reached at the endpoint of its registration whose listener maps to that protocol
+ * (the one named like it first: broker-endpoints.ts), never at the top-level PLAINTEXT host/port.
+ * Brokers registered with no such listener: subscribe fails with NoListenerError (and a later
+ * rebalance reports it on the streams). What the brokers refuse (no Describe/Read ACL on a
+ * topic, no ACL on the group with offsets.storage=kafka, bad credentials) is thrown by the
+ * streams' next() and logged as an error, and tried again later.
+ *
  * Watches on the children of `/consumers/<G>/ids` and `/brokers/ids` and the data of each
  * subscribed `/brokers/topics/<T>` (topic-watches.ts; with a whitelist or blacklist,
  * createMessageStreamsByFilter, the children of `/brokers/topics` too, so that a matching topic
