@@ -352,4 +352,30 @@ describe('ZooKeeper consumer connector over SSL / SASL_SSL with ACLs', () => {
       await c.connector.close();
     }
   }, 120_000);
+
+  it('console producer and console consumer (--zookeeper, a made-up group) over SASL_SSL with sasl.username / sasl.password', async () => {
+    const t = `zksec-console-${Math.random().toString(16).slice(2, 8)}`;
+    await createTopic(cluster.zk, t, { partitions: 2, replicationFactor: 1, assignment: new Map([[0, [1]], [1, [2]]]) });
+    acls('--add', '--allow-principal', 'User:bob', '--producer', '--consumer', '--topic', t, '--group', '*');
+    const cfg = path.join(pki.dir, 'console-sasl.properties');
+    writeFileSync(cfg, ['security.protocol=SASL_SSL', `ssl.truststore.location=${pki.caCrt}`, 'sasl.mechanism=SCRAM-SHA-512', 'sasl.username=bob', 'sasl.password=bob-secret'].join('\n') + '\n');
+    const lines = Array.from({ length: 50 }, (_, i) => `line-${i}`);
+    await until(
+      'the console producer to be allowed',
+      () => {
+        try {
+          execFileSync(path.join(ROOT, 'bin/kafka-console-producer.sh'), ['--broker-list', `127.0.0.1:${ports.get(2)!.SASL_SSL}`, '--topic', t, '--producer.config', cfg], { input: lines.join('\n') + '\n', encoding: 'utf8', timeout: 60_000, stdio: ['pipe', 'pipe', 'pipe'] });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      20_000,
+      500,
+    );
+    const out = execFileSync(path.join(ROOT, 'bin/kafka-console-consumer.sh'), ['--zookeeper', cluster.zkConnect, '--topic', t, '--from-beginning', '--max-messages', '50', '--timeout-ms', '20000', '--consumer.config', cfg], { encoding: 'utf8', timeout: 90_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(out.trim().split('\n').sort()).toEqual([...lines].sort());
+    // the made-up group was removed at exit
+    expect(((await cluster.zk.children('/consumers')) ?? []).filter((g) => g.startsWith('console-consumer-'))).toEqual([]);
+  }, 150_000);
 });
