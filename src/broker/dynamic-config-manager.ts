@@ -11,6 +11,8 @@
  *     'topic'  (topic, overrides)       for /config/topics/<T>
  *     'broker' (merged dynamic config)  for /config/brokers/<default> or /config/brokers/<this id>
  *   Payloads of 0.8 ("T"), 0.9 (version 1) and 0.10.1+ (version 2) are all read.
+ * - SCRAM credentials (/config/users/<user>) are held in memory, read at start and again on a
+ *   users/<user> notification: scramCredential() answers logins without touching ZooKeeper.
  * - Notifications older than 15 minutes are deleted at start and after each processing (as
  *   Kafka's ZkNodeChangeNotificationListener purges them; change-notifications.ts).
  * - topicConfig(T) answers from the cache, reading ZooKeeper once for a topic not seen yet (a
@@ -24,6 +26,8 @@ import { DEFAULT_BROKER_ENTITY, brokerConfigPath, childPath, configChangeSeqPref
 import { decodeEntityConfigChange, decodeTopicConfig } from '../zk/payloads.js';
 import { Logger } from '../common/logger.js';
 import { CHANGE_EXPIRATION_MS, purgeObsoleteNotifications } from './change-notifications.js';
+import { configUsersPath, sanitizeUser } from '../admin/scram-users.js';
+import { decodeCredential, type ScramCredential, type ScramMechanism } from '../common/scram.js';
 
 export { CHANGE_EXPIRATION_MS };
 
@@ -37,6 +41,8 @@ export class DynamicConfigManager extends EventEmitter<Events> {
   /** The latest completed read of each topic's config (reads complete in the order they were made). */
   readonly #known = new Map<string, Record<string, string>>();
   #broker: Record<string, string> = {};
+  /** /config/users/<sanitized user> -> its config (mechanism -> credential text). */
+  readonly #users = new Map<string, Record<string, string>>();
   #lastExecuted = -1;
   #processing: Promise<void> = Promise.resolve();
   #unwatch: (() => void) | undefined;
@@ -59,10 +65,39 @@ export class DynamicConfigManager extends EventEmitter<Events> {
     for (const t of (await this.#zk.children(configTopicsPath)) ?? []) this.#topics.set(t, this.#read(t));
     await Promise.all(this.#topics.values());
     this.#broker = await this.#readBroker();
+    await Promise.all(((await this.#zk.children(configUsersPath)) ?? []).map((u) => this.#readUser(u)));
     await this.#purge(now, changes);
     this.#unwatch = this.#zk.watchChildren(configChangesPath, (names) => {
       this.#processing = this.#processing.then(() => this.#process(names ?? [])).catch((err: unknown) => this.#log.warn('config change processing failed', { error: err }));
     });
+  }
+
+  /**
+   * A user's SCRAM credential for a mechanism, from memory (as Kafka's CredentialCache): read at
+   * start and again when /config/changes announces users/<name>, never at login, so a client
+   * that is not authenticated yet cannot make the broker read ZooKeeper.
+   */
+  scramCredential(user: string, mechanism: ScramMechanism): ScramCredential | undefined {
+    const v = this.#users.get(sanitizeUser(user))?.[mechanism];
+    if (v === undefined) return undefined;
+    try {
+      return decodeCredential(v);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** /config/users/<sanitized name> into the cache (gone or unreadable: no credentials). */
+  async #readUser(sanitized: string): Promise<void> {
+    const path = childPath(configUsersPath, sanitized);
+    try {
+      const node = await this.#zk.get(path);
+      if (node) this.#users.set(sanitized, decodeTopicConfig(node.data, path));
+      else this.#users.delete(sanitized);
+    } catch (err) {
+      this.#users.delete(sanitized);
+      this.#log.warn('ignoring unreadable SCRAM credentials', { path, error: err });
+    }
   }
 
   /** The dynamic broker config (cluster default overlaid with this broker's own). */
@@ -137,8 +172,13 @@ export class DynamicConfigManager extends EventEmitter<Events> {
       this.#lastExecuted = seq;
       const node = await this.#zk.get(path).catch(() => undefined);
       if (!node) continue;
-      // a SCRAM credential change (users/<name>): brokers read credentials at each login
-      if (/^\s*\{.*"entity_path"\s*:\s*"users\//.test(node.data.toString())) continue;
+      // a SCRAM credential change (users/<name>): that user's credentials are read again
+      const user = /^\s*\{.*"entity_path"\s*:\s*"users\/([^"]+)"/.exec(node.data.toString());
+      if (user) {
+        await this.#readUser(user[1]!);
+        this.#log.info('SCRAM credentials changed', { user: user[1] });
+        continue;
+      }
       try {
         const change = decodeEntityConfigChange(node.data, path);
         if (change.entityType === 'topics') {

@@ -3,9 +3,16 @@
  * them: after a successful authentication, and on a listener without SASL, each gets
  * ILLEGAL_SASL_STATE (34) and the connection stays open (it was dropped without an answer);
  * our client configured for SASL against a PLAINTEXT listener then says why it failed.
+ * SCRAM credentials are answered from the broker's memory (as Kafka's CredentialCache), updated
+ * by the users/<name> change notification: a login never makes the broker read ZooKeeper.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestCluster } from '../helpers/broker-cluster.js';
+import { TestCluster, until } from '../helpers/broker-cluster.js';
+import { alterScramUser, sanitizeUser, userConfigPath } from '../../src/admin/scram-users.js';
+import { encodeCredential, makeCredential } from '../../src/common/scram.js';
+import { encodeTopicConfig } from '../../src/zk/payloads.js';
+import { configChangePrefixPath } from '../../src/zk/paths.js';
+import { SaslAuthenticationError } from '../../src/network/sasl-client.js';
 import { RawClient, bytes, str } from '../helpers/raw-client.js';
 import { brokerIdPath } from '../../src/zk/paths.js';
 import { decodeBrokerRegistration } from '../../src/zk/payloads.js';
@@ -94,4 +101,31 @@ describe('SASL requests out of their state', () => {
       c.close();
     }
   });
+
+  it('SCRAM logins are answered from memory: a credential written without a notification counts only once one comes', async () => {
+    const user = 'carl smith'; // a name ZooKeeper holds URL-encoded
+    const login = async (password: string): Promise<boolean> => {
+      const c = new Cluster({ brokers: `127.0.0.1:${ports.SASL_PLAINTEXT}`, security: { protocol: 'SASL_PLAINTEXT', sasl: { mechanism: 'SCRAM-SHA-256', username: user, password } }, requestTimeoutMs: 5000 });
+      try {
+        await c.refresh([]);
+        return true;
+      } catch (err) {
+        if (err instanceof SaslAuthenticationError) return false;
+        throw err;
+      } finally {
+        c.close();
+      }
+    };
+    expect(await login('carl-secret')).toBe(false);
+    // written straight to ZooKeeper, without the notification kafka-configs writes
+    await cluster.zk.create(userConfigPath(user), encodeTopicConfig({ 'SCRAM-SHA-256': encodeCredential(makeCredential('SCRAM-SHA-256', 'carl-secret', 4096)) }), { parents: true });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await login('carl-secret')).toBe(false);
+    await cluster.zk.create(configChangePrefixPath, JSON.stringify({ version: 2, entity_path: `users/${sanitizeUser(user)}` }), { mode: 'persistent_sequential', parents: true });
+    await until('carl to log in once announced', () => login('carl-secret'), 10_000, 200);
+    expect(await login('wrong')).toBe(false);
+    // kafka-configs --delete-config (credentials and notification): refused from the next login on
+    await alterScramUser(cluster.zk, user, {}, ['SCRAM-SHA-256']);
+    await until('carl to be refused once deleted', async () => !(await login('carl-secret')), 10_000, 200);
+  }, 60_000);
 });
