@@ -48,6 +48,7 @@ export { ZkClient } from './zk/client.js';
 // Security: how clients connect (TLS, SASL), SCRAM users and ACLs in ZooKeeper.
 export { clientSecurityFromProperties, type ClientSecurity, type SaslCredentials, type SaslMechanism } from './network/client-security.js';
 export { SaslAuthenticationError } from './network/sasl-client.js';
+export { NoListenerError } from './client/broker-endpoints.js';
 export { alterScramUser, describeScramUser } from './admin/scram-users.js';
 export { addAcls, removeAcls, listAcls, type Acl, type Resource, type Operation, type ResourceType } from './admin/acls.js';
 export { KafkaError, ErrorCode, ProjectError, ConfigError, CorruptDataError, errorName } from './common/errors.js';

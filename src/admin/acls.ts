@@ -122,8 +122,11 @@ export function removeAcls(zk: ZkClient, r: Resource, remove?: readonly Acl[]): 
   return update(zk, r, (acls) => (remove ? acls.filter((a) => !remove.some((b) => same(a, b))) : []));
 }
 
-/** Every resource that has ACLs, with them. */
-export async function listAcls(zk: ZkClient): Promise<{ resource: Resource; acls: Acl[] }[]> {
+/**
+ * Every resource that has ACLs, with them. A resource znode that cannot be read or parsed is
+ * left out, and told to `unreadable` (the authorizer must not take it for "no ACLs").
+ */
+export async function listAcls(zk: ZkClient, unreadable?: (resource: Resource, error: unknown) => void): Promise<{ resource: Resource; acls: Acl[] }[]> {
   const out: { resource: Resource; acls: Acl[] }[] = [];
   for (const [root, patternType] of [[aclRootPath, 'LITERAL'], [aclExtendedRootPath, 'PREFIXED']] as const) {
     for (const t of (await zk.children(root)) ?? []) {
@@ -135,7 +138,10 @@ export async function listAcls(zk: ZkClient): Promise<{ resource: Resource; acls
       }
       for (const name of (await zk.children(`${root}/${t}`)) ?? []) {
         const resource: Resource = { type, name, patternType };
-        const { acls } = await readAcls(zk, resource).catch(() => ({ acls: [] as Acl[] }));
+        const { acls } = await readAcls(zk, resource).catch((err: unknown) => {
+          unreadable?.(resource, err);
+          return { acls: [] as Acl[] };
+        });
         if (acls.length > 0) out.push({ resource, acls });
       }
     }

@@ -2,8 +2,8 @@
  * SCRAM credentials in ZooKeeper, as Kafka's ConfigCommand writes them (KIP-84):
  *   /config/users/<URL-encoded user>  {"version":1,"config":{"SCRAM-SHA-256":"salt=...,stored_key=...,server_key=...,iterations=8192"}}
  * then /config/changes/config_change_<seq> = {"version":2,"entity_path":"users/<URL-encoded user>"}.
- * The password itself is never stored. Brokers read a user's credential when the user
- * authenticates, so a change counts from the next login.
+ * The password itself is never stored. Brokers keep the credentials in memory, read again on
+ * that notification (dynamic-config-manager.ts), so a change counts from the next login.
  */
 import type { ZkClient } from '../zk/client.js';
 import { NodeExistsError } from '../zk/errors.js';

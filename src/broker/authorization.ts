@@ -1,14 +1,16 @@
 /**
  * Kafka's per-API ACL checks (KafkaApis 1.x-2.x), run around the handlers when an authorizer
  * is configured. Unauthorised parts of a request are taken out before the handler runs (it
- * never touches them) and answered with the error Kafka gives:
+ * never touches them) and answered with the error Kafka gives. The host an ACL names is compared
+ * with the client's IP (aclHost):
  *
  *   Produce        Write on Topic -> 29 per partition; a batch with a producer id (any batch:
  *                  CVE-2018-17196) needs IdempotentWrite on Cluster -> 31 on every partition
  *   Fetch          follower (replica_id >= 0): ClusterAction on Cluster -> 29 on every partition
  *                  (CVE-2018-1288); consumer: Read on Topic -> 29 per partition
  *   ListOffsets    Describe on Topic -> 29;   Metadata: Describe on Topic (named: 29, all: left
- *                  out); a topic that would be auto-created needs Create on Cluster or Topic -> 29
+ *                  out); a topic that would be auto-created (auto.create.topics.enable and the
+ *                  request allowing it) needs Create on Cluster or Topic -> 29
  *   OffsetCommit   Read on Group -> 30 everywhere, then Read on Topic -> 29 per partition
  *   OffsetFetch    Describe on Group -> 30;  FindCoordinator: Describe on Group -> 30
  *   Join/Sync/Heartbeat/LeaveGroup  Read on Group -> 30;  DescribeGroups: Describe on Group -> 30;
@@ -43,8 +45,16 @@ const C = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
 const CLUSTER_ACTION_APIS = new Set<number>([ApiKey.LeaderAndIsr, ApiKey.StopReplica, ApiKey.UpdateMetadata, ApiKey.ControlledShutdown, ApiKey.OffsetsForLeaderEpoch]);
 
 /** Runs `run` with the authorised part of `req` and adds the refusals to its answer. */
-export async function authorized(auth: AclAuthorizer, apiKey: number, req: unknown, meta: RequestMeta, run: Run, topicExists: (t: string) => boolean): Promise<unknown> {
-  const host = meta.clientHost.replace(/^\//, '');
+export async function authorized(
+  auth: AclAuthorizer,
+  apiKey: number,
+  req: unknown,
+  meta: RequestMeta,
+  run: Run,
+  topicExists: (t: string) => boolean,
+  autoCreateTopicsEnable = true,
+): Promise<unknown> {
+  const host = aclHost(meta.clientHost);
   const can = (op: Operation, type: ResourceType, name: string): boolean => auth.authorize(meta.principal, host, op, type, name);
   const cluster = (op: Operation): boolean => can(op, 'Cluster', CLUSTER_RESOURCE);
 
@@ -98,7 +108,10 @@ export async function authorized(auth: AclAuthorizer, apiKey: number, req: unkno
         const res = (await run(r)) as MetadataResponse;
         return { ...res, topics: res.topics.filter((t) => can('Describe', 'Topic', t.topic)) };
       }
-      const denied = r.topics.filter((t) => !can('Describe', 'Topic', t) || (!topicExists(t) && !cluster('Create') && !can('Create', 'Topic', t)));
+      // Create is asked for only where the request would create the topic (as Kafka: with
+      // auto-creation off, a missing topic is UNKNOWN_TOPIC_OR_PARTITION, not 29)
+      const mayCreate = autoCreateTopicsEnable && r.allowAutoTopicCreation !== false;
+      const denied = r.topics.filter((t) => !can('Describe', 'Topic', t) || (mayCreate && !topicExists(t) && !cluster('Create') && !can('Create', 'Topic', t)));
       const allowed = r.topics.filter((t) => !denied.includes(t));
       const res = (await run({ ...r, topics: allowed.length > 0 ? allowed : [] })) as MetadataResponse;
       const kept = allowed.length > 0 ? res.topics : res.topics.filter((t) => allowed.includes(t.topic));
@@ -178,6 +191,17 @@ export async function authorized(auth: AclAuthorizer, apiKey: number, req: unkno
     default:
       return run(req);
   }
+}
+
+/**
+ * The client address an ACL's host is compared with: without the leading '/', and an IPv4
+ * client reaching an IPv6 wildcard listener (`::ffff:10.0.0.5`) as its IPv4 address, as Java
+ * reports it to Kafka's authorizer (else an ACL naming 10.0.0.5, a Deny too, would not apply).
+ */
+export function aclHost(clientHost: string): string {
+  const h = clientHost.replace(/^\//, '');
+  const m = /^::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i.exec(h);
+  return m ? m[1]! : h;
 }
 
 /** True when any v2 record batch in `records` carries a producer id (idempotent or transactional). */

@@ -7,6 +7,7 @@ import { ENCRYPTION_KEY_FILE_PROPERTY, KeyRing } from '../storage/encryption.js'
 import os from 'node:os';
 import { ConfigReader } from '../common/config-reader.js';
 import { ConfigError } from '../common/errors.js';
+import { CHANGE_EXPIRATION_MS, CHANGE_EXPIRATION_SETTING } from './change-notifications.js';
 import { listenerSecurity, listenersFromProperties, type ListenerSecurity, type ListenersConfig } from './listeners.js';
 
 export interface BrokerConfig {
@@ -55,6 +56,12 @@ export interface BrokerConfig {
   listenerSecurity: ReadonlyMap<string, ListenerSecurity>;
   /** sasl.server.max.receive.size: the frame limit before SASL authentication (CVE-2022-34917). */
   saslServerMaxReceiveSize: number;
+  /**
+   * Internal, ours (zkafka.internal.change.notification.expiration.ms): how old a change
+   * notification under /config/changes, /kafka-acl-changes or /kafka-acl-extended-changes must be
+   * before the broker deletes it. Kafka's constant, 15 minutes; lowered only by tests.
+   */
+  changeNotificationExpirationMs: number;
   /** Every property as given, for the storage layer's `log.*` reader. */
   props: ReadonlyMap<string, string>;
   /** log.encryption.key.file's keys (storage/encryption.ts): segments encrypted at rest. Read at start only. */
@@ -133,6 +140,7 @@ export function brokerConfigFromProperties(props: ReadonlyMap<string, string>): 
     listeners,
     listenerSecurity: new Map(listeners.listeners.map((l): [string, ListenerSecurity] => [l.name, listenerSecurity(props, l)])),
     saslServerMaxReceiveSize: c.int('sasl.server.max.receive.size', 524288, { min: 1024 }),
+    changeNotificationExpirationMs: c.int(CHANGE_EXPIRATION_SETTING, CHANGE_EXPIRATION_MS, { min: 0 }),
     metricsPort: c.has('metrics.port') ? c.int('metrics.port', 0, { min: 0, max: 65535 }) : undefined,
     logFlushSyncfsMinLogs: c.int('log.flush.syncfs.min.logs', 16, { min: 0 }),
     props,

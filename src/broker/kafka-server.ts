@@ -24,7 +24,6 @@ import { createListenerServers, registrationEndpoints, type ListenerServer } fro
 import { interBrokerClientSecurity } from './listeners.js';
 import { AclAuthorizer, authorizerConfigFromProperties } from './authorizer.js';
 import { ListenerEndpoints } from './listener-endpoints.js';
-import { scramCredentialOf } from '../admin/scram-users.js';
 import type { ClientSecurity } from '../network/client-security.js';
 import { MetadataCache } from './metadata-cache.js';
 import { ReplicaManager } from './replica-manager.js';
@@ -97,10 +96,10 @@ export class KafkaServer {
     this.#zk = zk;
     for (const p of persistentZkPaths) await zk.ensurePath(p);
     if (authorizerConfig) {
-      this.#authorizer = new AclAuthorizer(zk, authorizerConfig, this.#log.child('authorizer'));
+      this.#authorizer = new AclAuthorizer(zk, authorizerConfig, this.#log.child('authorizer'), { changeExpirationMs: c.changeNotificationExpirationMs });
       await this.#authorizer.start();
     }
-    const configs = new DynamicConfigManager(zk, c.brokerId, this.#log.child('dynamic-config'));
+    const configs = new DynamicConfigManager(zk, c.brokerId, this.#log.child('dynamic-config'), { changeExpirationMs: c.changeNotificationExpirationMs });
     this.#configs = configs;
     await configs.start();
     // Every log is loaded with its topic's overrides (with the broker defaults only, a restarted
@@ -214,7 +213,7 @@ export class KafkaServer {
         this.#log.info('auto-created topic', { topic, partitions: c.numPartitions });
       },
     };
-    this.#servers = createListenerServers(c, createDispatcher(ctx), (user, mechanism) => scramCredentialOf(zk, user, mechanism), this.#log.child('network'));
+    this.#servers = createListenerServers(c, createDispatcher(ctx), async (user, mechanism) => configs.scramCredential(user, mechanism), this.#log.child('network'));
     for (const s of this.#servers) {
       await s.server.start();
       const l = c.listeners.listeners.find((x) => x.name === s.name)!;

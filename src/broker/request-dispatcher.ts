@@ -2,8 +2,10 @@
  * Turns one request frame into one response frame: decodes the header, checks the API and
  * version, decodes the body with the API's codec, runs its handler and encodes the answer.
  * An ApiVersions request of a version we do not speak is answered with error 35 in a v0 body
- * (how clients negotiate). Any other unknown API or version has no place for an error in the
- * protocol, so the connection is closed and the reason logged.
+ * (how clients negotiate). SaslHandshake and SaslAuthenticate get ILLEGAL_SASL_STATE (34): on a
+ * SASL listener the authenticator answers them before, never the dispatcher. Any other unknown
+ * API or version has no place for an error in the protocol, so the connection is closed and the
+ * reason logged.
  */
 import { decodeRequestHeader } from '../protocol/header.js';
 import { ApiKey, apiName, supportedRange } from '../protocol/api-keys.js';
@@ -14,7 +16,7 @@ import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
 import { ErrorCode, ProjectError } from '../common/errors.js';
 import type { ConnectionInfo, HandlerResult } from '../network/socket-server.js';
-import { SASL_API_VERSIONS } from '../protocol/apis/sasl.js';
+import { SASL_API_VERSIONS, SASL_AUTHENTICATE_API_KEY, SASL_MAX_VERSION, encodeSaslAuthenticateResponse, encodeSaslHandshakeResponse } from '../protocol/apis/sasl.js';
 import { authorized } from './authorization.js';
 import type { BrokerContext, RequestMeta } from './handlers/context.js';
 import { handleProduce } from './handlers/produce.js';
@@ -81,6 +83,7 @@ export function createDispatcher(ctx: BrokerContext) {
       encodeApiVersionsResponse(w, 0, withSasl(apiVersionsResponse(ErrorCode.UNSUPPORTED_VERSION), saslListeners.has(conn.listener)));
       return w.finish();
     }
+    if (apiKey === ApiKey.SaslHandshake || apiKey === SASL_AUTHENTICATE_API_KEY) return saslOutOfState(ctx, header, conn);
     const codec = codecFor(apiKey);
     const handler = HANDLERS[apiKey];
     if (!codec || !handler) {
@@ -103,7 +106,7 @@ export function createDispatcher(ctx: BrokerContext) {
       sasl: saslListeners.has(conn.listener),
     };
     const res = ctx.authorizer
-      ? await authorized(ctx.authorizer, apiKey, req, meta, async (r) => handler(ctx, apiVersion, r as never, meta), (t) => ctx.metadata.hasTopic(t))
+      ? await authorized(ctx.authorizer, apiKey, req, meta, async (r) => handler(ctx, apiVersion, r as never, meta), (t) => ctx.metadata.hasTopic(t), ctx.config.autoCreateTopicsEnable)
       : await handler(ctx, apiVersion, req as never, meta);
     ctx.metrics.request(apiKey, performance.now() - started);
     if (res === undefined) return undefined;
@@ -113,6 +116,27 @@ export function createDispatcher(ctx: BrokerContext) {
     codec.encodeResponse(w, apiVersion, res);
     return w.finish();
   };
+}
+
+/**
+ * SaslHandshake or SaslAuthenticate reaching the dispatcher: after a successful authentication,
+ * or on a listener without SASL. As Kafka's KafkaApis: ILLEGAL_SASL_STATE (34), the handshake
+ * with the listener's mechanisms, and the connection stays open (a client configured for SASL
+ * against a plain listener hears why, instead of seeing the connection dropped).
+ */
+function saslOutOfState(ctx: BrokerContext, header: ReturnType<typeof decodeRequestHeader>, conn: ConnectionInfo): Buffer {
+  const { apiKey, apiVersion, correlationId } = header;
+  if (apiVersion < 0 || apiVersion > SASL_MAX_VERSION) {
+    throw new UnsupportedRequestError(`unsupported version ${apiVersion} of ${apiName(apiKey)} from ${conn.remote} (supported 0-${SASL_MAX_VERSION})`);
+  }
+  const w = new Writer(128).int32(correlationId);
+  if (apiKey === ApiKey.SaslHandshake) {
+    encodeSaslHandshakeResponse(w, apiVersion, { errorCode: ErrorCode.ILLEGAL_SASL_STATE, mechanisms: [...(ctx.config.listenerSecurity.get(conn.listener)?.mechanisms ?? [])] });
+  } else {
+    const errorMessage = conn.isAuthenticated && ctx.config.listenerSecurity.get(conn.listener)?.mechanisms.length ? 'SaslAuthenticate request received after successful authentication' : `listener ${conn.listener} does not use SASL`;
+    encodeSaslAuthenticateResponse(w, apiVersion, { errorCode: ErrorCode.ILLEGAL_SASL_STATE, errorMessage, authBytes: Buffer.alloc(0), sessionLifetimeMs: 0 });
+  }
+  return w.finish();
 }
 
 /** A SASL listener also advertises SaslHandshake and SaslAuthenticate 0-1 (kafkajs and librdkafka choose the token framing from them). */

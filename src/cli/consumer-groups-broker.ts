@@ -150,7 +150,7 @@ class Service {
   #metadata: Map<string, MetadataTopic> | undefined;
 
   constructor(readonly o: BrokerOptions) {
-    this.cluster = new Cluster({ brokers: o.bootstrapServer, clientId: 'kafka-consumer-groups', requestTimeoutMs: Math.max(o.timeout, 1000) });
+    this.cluster = new Cluster({ brokers: o.bootstrapServer, clientId: 'kafka-consumer-groups', requestTimeoutMs: Math.max(o.timeout, 1000), security: o.security });
     this.cc = new CoordinatorClient(this.cluster, { timeoutMs: o.timeout });
   }
 

@@ -4,6 +4,7 @@
  * combination, an unknown scenario, a malformed --topic or --to-datetime is an error, exit 1.
  */
 import { fail } from './common.js';
+import type { ClientSecurity } from '../network/client-security.js';
 
 const TOOL = 'kafka-consumer-groups';
 
@@ -29,6 +30,8 @@ export interface BrokerOptions {
   dryRun?: boolean;
   execute?: boolean;
   timeout: number;
+  /** TLS / SASL to the brokers, from --command-config (security.protocol, ssl.*, sasl.*). */
+  security?: ClientSecurity;
 }
 
 /** What --reset-offsets sets each partition to. */

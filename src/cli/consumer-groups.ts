@@ -13,17 +13,25 @@
  *         Group  Topic  Pid  Offset  logSize  Lag  Owner
  *       Unknown values print as "unknown", a partition nobody owns as "none".
  *   --delete --group G              removes a group with no live member (its offsets too)
+ *
+ * --command-config F: client properties (security.protocol, ssl.*, sasl.*) for talking to the
+ * brokers: every call in --bootstrap-server mode, the log end offsets in --zookeeper mode (read
+ * from the brokers' endpoints of that protocol).
  */
 import { consumerGroupPath, consumerIdsPath } from '../zk/paths.js';
 import { describeGroup, groupExists, type GroupDescription } from '../client/connector/group-describe.js';
 import { listGroups } from '../client/connector/registry.js';
-import { collect, fail, newProgram, positiveInt, runWithZooKeeper } from './common.js';
+import { collect, describeError, fail, newProgram, positiveInt, runWithZooKeeper } from './common.js';
+import { securityProperties } from '../client/producer/config.js';
+import { readPropertiesFile } from '../common/properties.js';
+import type { ClientSecurity } from '../network/client-security.js';
 import { runBrokerMode, type BrokerOptions } from './consumer-groups-broker.js';
 
 const TOOL = 'kafka-consumer-groups';
 
-interface Opts extends Omit<BrokerOptions, 'bootstrapServer'> {
+interface Opts extends Omit<BrokerOptions, 'bootstrapServer' | 'security'> {
   zookeeper?: string;
+  commandConfig?: string;
   bootstrapServer?: string;
   format?: string;
 }
@@ -72,6 +80,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--dry-run', '--reset-offsets: only print the plan (the default)')
     .option('--execute', '--reset-offsets: commit the plan')
     .option('--timeout <ms>', '--bootstrap-server: how long to wait for the coordinator of a group', positiveInt(TOOL, '--timeout'), 10_000)
+    .option('--command-config <file>', 'client properties for the brokers: security.protocol, ssl.truststore.location, sasl.mechanism, sasl.jaas.config, ... (--zookeeper: for the log end offsets)')
     .addHelpText(
       'after',
       '\nExactly one of --zookeeper and --bootstrap-server, and exactly one of --list, --describe, --delete, --reset-offsets.\n' +
@@ -83,9 +92,17 @@ export async function main(argv: string[]): Promise<void> {
   if ((o.zookeeper === undefined) === (o.bootstrapServer === undefined)) {
     fail(TOOL, 'exactly one of --zookeeper (ZooKeeper-coordinated groups) and --bootstrap-server (broker-coordinated groups) is required');
   }
+  let security: ClientSecurity | undefined;
+  if (o.commandConfig !== undefined) {
+    try {
+      security = securityProperties(Object.fromEntries(readPropertiesFile(o.commandConfig)));
+    } catch (err) {
+      fail(TOOL, `--command-config ${o.commandConfig}: ${describeError(err)}`);
+    }
+  }
   if (o.bootstrapServer !== undefined) {
     if (o.format !== undefined) fail(TOOL, '--format is for --zookeeper groups; --bootstrap-server prints Kafka 2.x\'s columns');
-    await runBrokerMode({ ...o, bootstrapServer: o.bootstrapServer });
+    await runBrokerMode({ ...o, bootstrapServer: o.bootstrapServer, security });
   }
 
   const brokerOnly = (['resetOffsets', 'allTopics', 'offsets', 'members', 'verbose', 'state', 'toEarliest', 'toLatest', 'toCurrent', 'toOffset', 'shiftBy', 'toDatetime', 'dryRun', 'execute'] as const).find(
@@ -109,7 +126,7 @@ export async function main(argv: string[]): Promise<void> {
       process.stderr.write(`${TOOL}: consumer group "${group}" does not exist\n`);
       return 1;
     } else if (o.describe) {
-      const d = await describeGroup(zk, group!, { topic });
+      const d = await describeGroup(zk, group!, { topic, security });
       if (d.members.length === 0) process.stderr.write(`Consumer group "${group}" has no active members.\n`);
       process.stdout.write((format === 'offset-checker' ? formatOffsetChecker(d) : formatTable(d)) + '\n');
     } else {

@@ -12,24 +12,22 @@ import { ApiKey } from '../protocol/api-keys.js';
 import type { MetadataResponse, MetadataTopic } from '../protocol/apis/metadata.js';
 import { ErrorCode, KafkaError, ProjectError } from '../common/errors.js';
 import { ZkClient } from '../zk/client.js';
-import { brokerIdsPath, brokerIdPath } from '../zk/paths.js';
-import { decodeBrokerRegistration } from '../zk/payloads.js';
+import { brokerIdsPath } from '../zk/paths.js';
+import type { SecurityProtocol } from '../network/tls-config.js';
+import { NoListenerError, brokerAddressesOrThrow, readBrokerRegistrations } from './broker-endpoints.js';
 
 export type BrokerAddress = { host: string; port: number };
 
-/** The brokers registered in ZooKeeper (/brokers/ids/<id>), by id. `connectString` may end in a chroot. */
-export async function brokersFromZooKeeper(connectString: string, timeoutMs = 15_000): Promise<(BrokerAddress & { id: number })[]> {
+/**
+ * The brokers registered in ZooKeeper (/brokers/ids/<id>), by id, at their endpoint for a
+ * client of `protocol` (its security.protocol, default PLAINTEXT: broker-endpoints.ts).
+ * `connectString` may end in a chroot. Brokers registered but none with such a listener:
+ * NoListenerError naming what they listen with.
+ */
+export async function brokersFromZooKeeper(connectString: string, timeoutMs = 15_000, protocol: SecurityProtocol = 'PLAINTEXT'): Promise<(BrokerAddress & { id: number })[]> {
   const zk = await ZkClient.connect({ connectString, connectTimeoutMs: timeoutMs });
   try {
-    const ids = (await zk.children(brokerIdsPath)) ?? [];
-    const out: (BrokerAddress & { id: number })[] = [];
-    for (const id of ids) {
-      const node = await zk.get(brokerIdPath(Number(id)));
-      if (!node) continue;
-      const reg = decodeBrokerRegistration(node.data, `${brokerIdsPath}/${id}`);
-      out.push({ id: Number(id), host: reg.host, port: reg.port });
-    }
-    return out;
+    return [...brokerAddressesOrThrow(await readBrokerRegistrations(zk), protocol)].map(([id, a]) => ({ id, ...a }));
   } finally {
     await zk.close();
   }
@@ -80,11 +78,13 @@ export class Cluster {
 
   /**
    * Bootstraps from ZooKeeper: the brokers registered under /brokers/ids (`connectString` is
-   * "host:port[,host:port...][/chroot]"). When no known broker answers later, the registry is
+   * "host:port[,host:port...][/chroot]"), at their endpoint of the security protocol of
+   * `opts.security` (PLAINTEXT without). When no known broker answers later, the registry is
    * read again.
    */
   static async fromZooKeeper(connectString: string, opts: Omit<ClusterOptions, 'brokers' | 'discover'> = {}): Promise<Cluster> {
-    const discover = async (): Promise<BrokerAddress[]> => (await brokersFromZooKeeper(connectString)).map(({ host, port }) => ({ host, port }));
+    const protocol = opts.security?.protocol ?? 'PLAINTEXT';
+    const discover = async (): Promise<BrokerAddress[]> => (await brokersFromZooKeeper(connectString, undefined, protocol)).map(({ host, port }) => ({ host, port }));
     const brokers = await discover();
     if (brokers.length === 0) throw new ProjectError(`no broker is registered under ${brokerIdsPath} in ZooKeeper ${connectString}`);
     return new Cluster({ ...opts, brokers, discover });
@@ -121,6 +121,8 @@ export class Cluster {
         if (found.length > 0) this.#bootstrap = found;
         candidates = found;
       } catch (err) {
+        // the brokers moved to listeners this client cannot use: say so
+        if (err instanceof NoListenerError) throw err;
         last = err;
         break;
       }

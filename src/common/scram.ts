@@ -20,6 +20,11 @@ export type ScramMechanism = (typeof SCRAM_MECHANISMS)[number];
 /** Kafka refuses credentials with fewer iterations (ScramMechanism.minIterations). */
 export const SCRAM_MIN_ITERATIONS = 4096;
 export const SCRAM_DEFAULT_ITERATIONS = 4096;
+/**
+ * The most iterations our client computes for a server that asks (librdkafka's limit): a broker,
+ * or whoever sits between over SASL_PLAINTEXT, could otherwise make it hash for hours.
+ */
+export const SCRAM_CLIENT_MAX_ITERATIONS = 1_000_000;
 
 export class ScramError extends ProjectError {}
 

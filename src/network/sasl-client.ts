@@ -1,8 +1,8 @@
 /**
  * The client side of SASL: SaslHandshake v1, then the mechanism's tokens in SaslAuthenticate v1
  * (what Kafka 1.0+ clients do). PLAIN sends `\0user\0password`; SCRAM runs the four messages and
- * checks the server's signature. A failure is a SaslAuthenticationError (the connection is then
- * closed by the caller).
+ * checks the server's signature, computing at most SCRAM_CLIENT_MAX_ITERATIONS iterations. A
+ * failure is a SaslAuthenticationError (the connection is then closed by the caller).
  */
 import crypto from 'node:crypto';
 import { ErrorCode, ProjectError, errorName } from '../common/errors.js';
@@ -17,7 +17,7 @@ import {
   encodeSaslHandshakeRequest,
 } from '../protocol/apis/sasl.js';
 import type { SaslCredentials } from './client-security.js';
-import { clientProof, encodeSaslName, parseAttributes, SCRAM_MIN_ITERATIONS, type ScramMechanism } from '../common/scram.js';
+import { clientProof, encodeSaslName, parseAttributes, SCRAM_CLIENT_MAX_ITERATIONS, SCRAM_MIN_ITERATIONS, type ScramMechanism } from '../common/scram.js';
 
 export class SaslAuthenticationError extends ProjectError {}
 
@@ -48,7 +48,9 @@ async function scram(exchange: (t: Buffer) => Promise<Buffer>, m: ScramMechanism
   const nonce = a.get('r') ?? '';
   const iterations = Number(a.get('i'));
   if (!nonce.startsWith(cnonce) || nonce === cnonce) throw new SaslAuthenticationError(`${where}: SCRAM server nonce does not extend ours`);
-  if (!Number.isSafeInteger(iterations) || iterations < SCRAM_MIN_ITERATIONS) throw new SaslAuthenticationError(`${where}: SCRAM iterations ${a.get('i')} refused`);
+  if (!Number.isSafeInteger(iterations) || iterations < SCRAM_MIN_ITERATIONS || iterations > SCRAM_CLIENT_MAX_ITERATIONS) {
+    throw new SaslAuthenticationError(`${where}: SCRAM iterations ${a.get('i')} refused (${SCRAM_MIN_ITERATIONS} to ${SCRAM_CLIENT_MAX_ITERATIONS})`);
+  }
   const withoutProof = `c=biws,r=${nonce}`;
   const authMessage = `${bare},${serverFirst},${withoutProof}`;
   const { proof, serverSignature } = clientProof(m, password, Buffer.from(a.get('s') ?? '', 'base64'), iterations, authMessage);

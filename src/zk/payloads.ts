@@ -147,6 +147,27 @@ export function registrationEndpoint(r: BrokerRegistration, listener: string): {
   return e && { host: e.host, port: e.port };
 }
 
+/**
+ * The endpoint a client of `protocol` (its security.protocol) connects to: the listener whose
+ * mapped security protocol is that one; with several, the listener named like the protocol,
+ * else the first registered (Kafka's rule for clients that find brokers through ZooKeeper). A
+ * 0.8 registration (no endpoints) has only PLAINTEXT, at host/port. Undefined when the broker
+ * has no such listener (never the top-level host/port of another protocol).
+ */
+export function endpointForProtocol(r: BrokerRegistration, protocol: string): BrokerRegistrationEndpoint | undefined {
+  const p = protocol.toUpperCase();
+  if (!r.endpoints) return p === 'PLAINTEXT' ? { listener: 'PLAINTEXT', protocol: 'PLAINTEXT', host: r.host, port: r.port } : undefined;
+  const matching = r.endpoints.filter((e) => e.protocol.toUpperCase() === p);
+  return matching.find((e) => e.listener.toUpperCase() === p) ?? matching[0];
+}
+
+/** "SSL://h:9093,CLIENT(SASL_SSL)://h:9094": a registration's listeners, for messages. */
+export function describeEndpoints(r: BrokerRegistration): string {
+  if (!r.endpoints) return `PLAINTEXT://${r.host}:${r.port}`;
+  if (r.endpoints.length === 0) return 'no listener';
+  return r.endpoints.map((e) => `${e.listener}${e.listener === e.protocol ? '' : `(${e.protocol})`}://${e.host}:${e.port}`).join(',');
+}
+
 // ---- /brokers/topics/<T> --------------------------------------------------------------------
 
 /** Partition -> replica list (the first replica is the preferred leader). */

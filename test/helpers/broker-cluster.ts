@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 import { ZkClient } from '../../src/zk/client.js';
 import { brokerIdPath } from '../../src/zk/paths.js';
-import { decodeBrokerRegistration } from '../../src/zk/payloads.js';
+import { decodeBrokerRegistration, endpointForProtocol } from '../../src/zk/payloads.js';
+import type { ClientSecurity } from '../../src/network/client-security.js';
 import { Cluster } from '../../src/client/cluster.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -49,6 +50,11 @@ export class TestCluster {
   readonly brokers = new Map<number, BrokerProcess>();
   readonly #overrides: Record<string, string>;
   zk!: ZkClient;
+  /**
+   * How the helper itself talks to the brokers (waitForMetadata): absent = their PLAINTEXT
+   * listener. A cluster without one sets this (its endpoint of that protocol is used).
+   */
+  clientSecurity: ClientSecurity | undefined;
 
   readonly #zkRoot: string;
 
@@ -79,7 +85,14 @@ export class TestCluster {
     const ids = [...this.brokers.values()].filter((b) => b.proc.exitCode === null && b.proc.signalCode === null).map((b) => b.id).sort();
     for (const id of ids) {
       const b = this.brokers.get(id)!;
-      const client = new Cluster({ brokers: `127.0.0.1:${b.port}` });
+      let port = b.port;
+      if (this.clientSecurity) {
+        const reg = decodeBrokerRegistration((await this.zk.get(brokerIdPath(id)))!.data);
+        const e = endpointForProtocol(reg, this.clientSecurity.protocol);
+        if (!e) throw new Error(`broker ${id} has no ${this.clientSecurity.protocol} listener`);
+        port = e.port;
+      }
+      const client = new Cluster({ brokers: `127.0.0.1:${port}`, security: this.clientSecurity });
       try {
         await until(`broker ${id} to learn the cluster from the controller`, async () => {
           const res = await client.refresh([]);

@@ -11,6 +11,14 @@
  * (With offsets.storage=kafka the offsets are kept by the group's offset manager, a broker,
  * instead, or as well with dual.commit.enabled: offset-storage.ts. Everything else stays.)
  *
+ * Secure listeners: with security.protocol (SSL, SASL_PLAINTEXT, SASL_SSL; ssl.*, sasl.*) each
+ * broker is reached at the endpoint of its registration whose listener maps to that protocol
+ * (the one named like it first: broker-endpoints.ts), never at the top-level PLAINTEXT host/port.
+ * Brokers registered with no such listener: subscribe fails with NoListenerError (and a later
+ * rebalance reports it on the streams). What the brokers refuse (no Describe/Read ACL on a
+ * topic, no ACL on the group with offsets.storage=kafka, bad credentials) is thrown by the
+ * streams' next() and logged as an error, and tried again later.
+ *
  * Watches on the children of `/consumers/<G>/ids` and `/brokers/ids` and the data of each
  * subscribed `/brokers/topics/<T>` (topic-watches.ts; with a whitelist or blacklist,
  * createMessageStreamsByFilter, the children of `/brokers/topics` too, so that a matching topic
@@ -43,15 +51,18 @@ import { NodeExistsError } from '../../zk/errors.js';
 import { brokerIdsPath, consumerIdPath, consumerIdsPath } from '../../zk/paths.js';
 import { encodeConsumerRegistration } from '../../zk/payloads.js';
 import { Cluster } from '../cluster.js';
+import { brokerAddresses, brokerAddressesOrThrow, noListenerError, readBrokerRegistrations } from '../broker-endpoints.js';
+import type { SecurityProtocol } from '../../network/tls-config.js';
 import { Logger } from '../../common/logger.js';
-import { ProjectError } from '../../common/errors.js';
+import { ErrorCode, KafkaError, ProjectError } from '../../common/errors.js';
+import { SaslAuthenticationError } from '../../network/sasl-client.js';
 import { validateTopicName } from '../../admin/topic-admin.js';
 import { assign, ownedBy, type PartitionOwner } from './assignors.js';
 import { consumerConfig, validateStreamCount, validateSubscription, type ConsumerConfig, type ConsumerProperties } from './config.js';
 import { newConsumerId } from './consumer-id.js';
 import { Fetcher } from './fetcher.js';
 import { offsetStorageFor, type OffsetStorage } from './offset-storage.js';
-import { groupViewKey, readBrokers, readMembers, readTopicPartitions, type Subscription } from './registry.js';
+import { groupViewKey, readMembers, readTopicPartitions, type Subscription } from './registry.js';
 import { OwnerConflictError, claimPartition, describeOwned, releasePartitions } from './ownership.js';
 import { WakeableSleep, backOff, watchForChange } from './waits.js';
 import { KafkaStream, PartitionTopicInfo, type ConsumerRecord } from './stream.js';
@@ -101,6 +112,15 @@ export interface ConnectorEvents {
 }
 
 const NOT_YET = Symbol('not yet delivered');
+
+/** An error only a change of ACLs or credentials cures. */
+function isRefusal(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof SaslAuthenticationError) return true;
+    if (e instanceof KafkaError && (e.code === ErrorCode.GROUP_AUTHORIZATION_FAILED || e.code === ErrorCode.TOPIC_AUTHORIZATION_FAILED || e.code === ErrorCode.CLUSTER_AUTHORIZATION_FAILED)) return true;
+  }
+  return false;
+}
 /** Attempts that wait for an unreadable registration to be written before counting it as subscribing to nothing. */
 export const UNREADABLE_REGISTRATION_ATTEMPTS = 3;
 
@@ -236,6 +256,11 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     });
   }
 
+  /** The security protocol of the brokers' endpoints this consumer connects to (security.protocol). */
+  get #protocol(): SecurityProtocol {
+    return this.config.security?.protocol ?? 'PLAINTEXT';
+  }
+
   get groupId(): string {
     return this.config.groupId;
   }
@@ -297,6 +322,8 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
 
   /** Registers, starts the watches, the auto-commit timer and the rebalance loop. */
   async #start(registration: Buffer, what: Record<string, unknown>): Promise<void> {
+    // brokers we could never talk to (none has a listener of our security.protocol): say so now
+    brokerAddressesOrThrow(await readBrokerRegistrations(this.#zk), this.#protocol);
     this.#registration = registration;
     await this.#register();
     this.log.info('registered', { group: this.groupId, consumer: this.consumerId, ...what, offsets: this.#offsets.name });
@@ -543,6 +570,12 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
       }
       if (this.#closing) return;
       this.log.info(`rebalance attempt ${attempt} failed; backing off ${this.config.rebalanceBackoffMs} ms`, { group: this.groupId, consumer: this.consumerId, ...(error ? { error } : {}) });
+      // the brokers refusing us (no ACL on the group for offsets.storage=kafka, bad credentials)
+      // will not pass by waiting: the application hears of it on its streams (and we keep trying)
+      if (error && isRefusal(error)) {
+        if (attempt === 1) this.log.error(`${this.consumerId} cannot rebalance in group ${this.groupId}: ${error.message}`, { error });
+        for (const list of this.#streams.values()) for (const st of list) st.fail(error);
+      }
       // waiting for a registration to be written is no failure to report
       if (attempt % max === 0 && this.#changing.length === 0) {
         const e = new ProjectError(`${this.consumerId} can't rebalance after ${attempt} attempts in group ${this.groupId}; still trying`, { cause: error });
@@ -591,7 +624,8 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
       return false;
     }
     this.#watchUnreadable(unreadable);
-    const brokers = await readBrokers(zk, this.config.security?.protocol);
+    const registered = await readBrokerRegistrations(zk);
+    const brokers = brokerAddresses(registered, this.#protocol);
     // a wildcard's topics: those of /brokers/topics the filter allows, as readMembers expanded them
     const sub = this.#subscription!;
     const topics = sub.kind === 'static' ? Object.keys(sub.topics) : Object.keys(members.find((m) => m.consumerId === this.consumerId)?.subscription ?? {});
@@ -599,7 +633,7 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
     const topicsView = new Map(topics.map((t) => [t, partitions.get(t)?.join(',') ?? 'none']));
     const view = groupViewKey(
       members.map((m) => m.consumerId),
-      [...brokers.keys()].sort((a, b) => a - b).map(String),
+      registered.map((b) => String(b.id)),
       topicsView,
     );
     this.#attemptMembers = members.map((m) => m.consumerId).join(',');
@@ -610,11 +644,19 @@ export class ConsumerConnector extends EventEmitter<ConnectorEvents> {
       partitions,
     });
     const mine = brokers.size === 0 ? [] : ownedBy(all, this.consumerId);
-    if (brokers.size === 0) this.log.warn('no broker is registered; owning nothing until one is', { group });
+    let noListener: Error | undefined;
+    if (registered.length === 0) this.log.warn('no broker is registered; owning nothing until one is', { group });
+    else if (brokers.size === 0) {
+      // brokers, but none we can talk to: the application hears of it on its streams
+      const err = noListenerError(registered, this.#protocol);
+      this.log.error(`${err.message}; owning nothing until one has`, { group });
+      noListener = err;
+    }
 
     // 3. Stop fetching, commit, release.
     await this.#revoke();
     if (this.#closing || epoch !== this.#sessionEpoch) return false;
+    if (noListener) for (const list of this.#streams.values()) for (const s of list) s.fail(noListener);
 
     // 4. Offsets of the new partitions (from ZooKeeper, the offset manager, or the larger of both).
     const offsets = await this.#offsets.fetch(mine);

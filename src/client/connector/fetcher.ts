@@ -11,7 +11,12 @@
  *   partition back to the leader finder (after refresh.leader.backoff.ms);
  * - a partition with no offset yet (-1), or whose offset is out of range, is reset by
  *   auto.offset.reset (ListOffsets v1: earliest for smallest, latest for largest); an out of
- *   range reset is logged.
+ *   range reset is logged;
+ * - a partition the brokers do not let us read (TOPIC_AUTHORIZATION_FAILED in Metadata,
+ *   ListOffsets or Fetch: no Describe or no Read ACL), or brokers refusing our SASL credentials,
+ *   is reported to its stream (next() throws a KafkaError / SaslAuthenticationError naming the
+ *   topic) and logged, and tried again after AUTHORIZATION_RETRY_MS (an ACL added meanwhile
+ *   takes effect without a restart).
  *
  * stop() closes the fetch connections (in-flight fetches fail at once) and resolves when no
  * loop can enqueue anything any more.
@@ -23,7 +28,8 @@ import { API_CODECS } from '../../protocol/apis/index.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../../protocol/apis/list-offsets.js';
 import { forEachRecord, splitBatches } from '../../protocol/records/record-batch.js';
-import { ErrorCode, errorName } from '../../common/errors.js';
+import { ErrorCode, KafkaError, errorName } from '../../common/errors.js';
+import { SaslAuthenticationError } from '../../network/sasl-client.js';
 import type { Logger } from '../../common/logger.js';
 import type { ConsumerConfig } from './config.js';
 import { FetchedRecord, type KafkaStream, type PartitionTopicInfo, type ConsumerRecord } from './stream.js';
@@ -45,7 +51,14 @@ interface FetchPartition {
   stream: KafkaStream;
   /** The leader's broker id; -1 while the leader finder looks for it. */
   leader: number;
+  /** Set when the brokers refused us this partition: the leader finder leaves it alone until then. */
+  deniedUntil?: number;
 }
+
+/** How long a partition we may not read (or whose brokers refused our credentials) waits before it is tried again, at least. */
+export const AUTHORIZATION_RETRY_MS = 2000;
+
+const AUTHORIZATION_ERRORS: ReadonlySet<number> = new Set([ErrorCode.TOPIC_AUTHORIZATION_FAILED, ErrorCode.GROUP_AUTHORIZATION_FAILED, ErrorCode.CLUSTER_AUTHORIZATION_FAILED]);
 
 export class Fetcher {
   readonly #cluster: Cluster;
@@ -105,30 +118,75 @@ export class Fetcher {
     this.#finderWake?.();
   }
 
+  /**
+   * The brokers refused us `parts` (an authorization error code, or a SaslAuthenticationError):
+   * their streams hear of it, and the leader finder leaves them alone for a while.
+   */
+  #deny(parts: readonly FetchPartition[], why: { code: number; api: string; broker?: number } | SaslAuthenticationError): void {
+    const retryMs = Math.max(AUTHORIZATION_RETRY_MS, this.#o.refreshLeaderBackoffMs);
+    const user = this.#o.security?.sasl ? ` as user "${this.#o.security.sasl.username}"` : this.#o.security ? ` over ${this.#o.security.protocol}` : '';
+    const byTopic = new Map<string, FetchPartition[]>();
+    for (const p of parts) {
+      p.leader = -1;
+      p.deniedUntil = Date.now() + retryMs;
+      byTopic.set(p.info.topic, [...(byTopic.get(p.info.topic) ?? []), p]);
+    }
+    for (const [topic, list] of byTopic) {
+      const nums = list.map((p) => p.info.partition).sort((a, b) => a - b).join(',');
+      let err: Error;
+      if (why instanceof SaslAuthenticationError) {
+        err = why;
+        this.#o.log.error(`the brokers refused our credentials; cannot fetch ${topic} [${nums}]`, { topic, error: why });
+      } else {
+        const what = why.code === ErrorCode.TOPIC_AUTHORIZATION_FAILED ? `not authorized to read topic "${topic}"${user} (it takes Describe and Read ACLs on the topic)` : `not authorized to fetch topic "${topic}"${user}`;
+        err = new KafkaError(why.code, `${what}: ${errorName(why.code)} from ${why.api}${why.broker !== undefined ? ` (broker ${why.broker})` : ''} for partition(s) ${nums}`, { context: { topic, partitions: nums } });
+        this.#o.log.error(err.message, { topic, retryMs });
+      }
+      for (const s of new Set(list.map((p) => p.stream))) s.fail(err);
+    }
+    this.#finderWake?.(); // to sleep until the retry, not its 60 s
+  }
+
   async #leaderFinder(): Promise<void> {
     while (!this.#stopped) {
-      const lost = [...this.#parts.values()].filter((p) => p.leader < 0);
+      const now = Date.now();
+      const waiting = [...this.#parts.values()].filter((p) => p.leader < 0);
+      const lost = waiting.filter((p) => !(p.deniedUntil !== undefined && p.deniedUntil > now));
       if (lost.length === 0) {
-        await this.#sleep(60_000);
+        const next = Math.min(...waiting.map((p) => p.deniedUntil ?? Infinity));
+        await this.#sleep(Number.isFinite(next) ? Math.max(10, next - now) : 60_000);
         continue;
       }
       const topics = [...new Set(lost.map((p) => p.info.topic))];
       try {
         await this.#cluster.refresh(topics);
       } catch (err) {
+        if (this.#stopped) return;
+        if (err instanceof SaslAuthenticationError) {
+          this.#deny(lost, err);
+          continue;
+        }
         this.#o.log.warn('cannot refresh metadata to find partition leaders', { topics, error: err as Error });
       }
       if (this.#stopped) return;
       let missing = 0;
+      const denied: FetchPartition[] = [];
       for (const p of lost) {
+        const code = this.#cluster.topic(p.info.topic)?.errorCode ?? ErrorCode.NONE;
+        if (AUTHORIZATION_ERRORS.has(code)) {
+          denied.push(p);
+          continue;
+        }
         const leader = this.#cluster.leaderOf(p.info.topic, p.info.partition);
         if (leader < 0) {
           missing++;
           continue;
         }
         p.leader = leader;
+        p.deniedUntil = undefined;
         this.#ensureLoop(leader);
       }
+      if (denied.length > 0) this.#deny(denied, { code: this.#cluster.topic(denied[0]!.info.topic)!.errorCode, api: 'Metadata' });
       if (missing > 0) await this.#sleep(this.#o.refreshLeaderBackoffMs);
     }
   }
@@ -191,9 +249,13 @@ export class Fetcher {
         await this.#fetchOnce(conn, broker, ready);
       } catch (err) {
         if (this.#stopped) return;
-        log.warn('fetch from broker failed; finding leaders again', { broker, error: err as Error });
         conn.close();
         state.conn = undefined;
+        if (err instanceof SaslAuthenticationError) {
+          this.#deny(mine.filter((p) => p.leader === broker), err);
+          return;
+        }
+        log.warn('fetch from broker failed; finding leaders again', { broker, error: err as Error });
         for (const p of mine) if (p.leader === broker) this.#needLeader(p);
         await waitWake(this.#o.refreshLeaderBackoffMs);
         return;
@@ -222,6 +284,7 @@ export class Fetcher {
     const res = (await call(conn, API_CODECS[ApiKey.Fetch], 4, req, { timeoutMs: this.#o.fetchWaitMaxMs + this.#o.socketTimeoutMs }))!;
     if (this.#stopped) return;
     const outOfRange: FetchPartition[] = [];
+    const denied = new Map<number, FetchPartition[]>();
     for (const t of res.topics) {
       for (const pr of t.partitions) {
         const p = this.#parts.get(`${t.topic}/${pr.partition}`);
@@ -230,6 +293,10 @@ export class Fetcher {
         if (!requested) continue;
         if (pr.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
           outOfRange.push(p);
+          continue;
+        }
+        if (AUTHORIZATION_ERRORS.has(pr.errorCode)) {
+          denied.set(pr.errorCode, [...(denied.get(pr.errorCode) ?? []), p]);
           continue;
         }
         if (pr.errorCode !== ErrorCode.NONE) {
@@ -264,6 +331,7 @@ export class Fetcher {
         }
       }
     }
+    for (const [code, parts] of denied) this.#deny(parts, { code, api: 'Fetch', broker });
     if (outOfRange.length > 0) await this.#resetOffsets(conn, outOfRange, true);
   }
 
@@ -278,10 +346,15 @@ export class Fetcher {
     }
     const res = (await call(conn, API_CODECS[ApiKey.ListOffsets], 1, { replicaId: -1, topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) }))!;
     if (this.#stopped) return;
+    const denied = new Map<number, FetchPartition[]>();
     for (const t of res.topics) {
       for (const pr of t.partitions) {
         const p = parts.find((x) => x.info.topic === t.topic && x.info.partition === pr.partition);
         if (!p) continue;
+        if (AUTHORIZATION_ERRORS.has(pr.errorCode)) {
+          denied.set(pr.errorCode, [...(denied.get(pr.errorCode) ?? []), p]);
+          continue;
+        }
         if (pr.errorCode !== ErrorCode.NONE || pr.offset === undefined || pr.offset < 0) {
           this.#needLeader(p);
           continue;
@@ -297,5 +370,6 @@ export class Fetcher {
         }
       }
     }
+    for (const [code, list] of denied) this.#deny(list, { code, api: 'ListOffsets', broker: list[0]!.leader });
   }
 }

@@ -13,6 +13,7 @@ import { ApiKey } from '../../protocol/api-keys.js';
 import { LATEST_TIMESTAMP } from '../../protocol/apis/list-offsets.js';
 import { ErrorCode } from '../../common/errors.js';
 import { readOffset } from './offsets.js';
+import type { ClientSecurity } from '../../network/client-security.js';
 import { readBrokers, readMembers, readOwners, readTopicPartitions } from './registry.js';
 
 export interface PartitionLag {
@@ -34,7 +35,7 @@ export async function groupExists(zk: ZkClient, group: string): Promise<boolean>
   return (await zk.exists(consumerGroupPath(group))) !== undefined;
 }
 
-export async function describeGroup(zk: ZkClient, group: string, opts: { topic?: string; clientId?: string; timeoutMs?: number } = {}): Promise<GroupDescription> {
+export async function describeGroup(zk: ZkClient, group: string, opts: { topic?: string; clientId?: string; timeoutMs?: number; security?: ClientSecurity } = {}): Promise<GroupDescription> {
   const members = await readMembers(zk, group);
   const topics = new Set<string>();
   for (const m of members) for (const t of Object.keys(m.subscription)) topics.add(t);
@@ -66,11 +67,12 @@ export async function describeGroup(zk: ZkClient, group: string, opts: { topic?:
 }
 
 /** Log end offsets from the partition leaders (missing where no broker answers). */
-async function logEndOffsets(zk: ZkClient, parts: readonly { topic: string; partition: number }[], opts: { clientId?: string; timeoutMs?: number }): Promise<Map<string, number>> {
+async function logEndOffsets(zk: ZkClient, parts: readonly { topic: string; partition: number }[], opts: { clientId?: string; timeoutMs?: number; security?: ClientSecurity }): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  const brokers = await readBrokers(zk);
+  // the brokers' endpoints of our security protocol (none: every log end offset stays unknown)
+  const brokers = await readBrokers(zk, opts.security?.protocol);
   if (brokers.size === 0 || parts.length === 0) return out;
-  const cluster = new Cluster({ brokers: [...brokers.values()], clientId: opts.clientId ?? 'consumer-groups', requestTimeoutMs: opts.timeoutMs ?? 10_000 });
+  const cluster = new Cluster({ brokers: [...brokers.values()], clientId: opts.clientId ?? 'consumer-groups', requestTimeoutMs: opts.timeoutMs ?? 10_000, security: opts.security });
   try {
     const topics = [...new Set(parts.map((p) => p.topic))];
     await cluster.refresh(topics);

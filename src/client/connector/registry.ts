@@ -17,9 +17,10 @@
  */
 import type { ZkClient } from '../../zk/client.js';
 import { ZkPayloadError } from '../../zk/errors.js';
-import { brokerIdPath, brokerIdsPath, brokerTopicsPath, consumerIdPath, consumerIdsPath, consumerOwnersPath, consumersPath, ownerPath, topicPath } from '../../zk/paths.js';
-import { decodeBrokerRegistration, decodeConsumerRegistration, decodeOwner, decodeTopicAssignment, type ConsumerRegistration } from '../../zk/payloads.js';
+import { brokerTopicsPath, consumerIdPath, consumerIdsPath, consumerOwnersPath, consumersPath, ownerPath, topicPath } from '../../zk/paths.js';
+import { decodeConsumerRegistration, decodeOwner, decodeTopicAssignment, type ConsumerRegistration } from '../../zk/payloads.js';
 import { TopicFilter } from './topic-filter.js';
+import { brokerAddresses, readBrokerRegistrations } from '../broker-endpoints.js';
 
 export type Subscription = Record<string, number>;
 
@@ -81,31 +82,12 @@ export function expandWildcard(reg: ConsumerRegistration, topics: readonly strin
 }
 
 /**
- * Broker id -> address, from the ephemeral registrations (unparsable ones are skipped). With a
- * security protocol, the endpoint of that protocol (as kafka-node picks it); brokers without one
- * are left out.
+ * Broker id -> address, from the ephemeral registrations (unparsable ones are skipped): the
+ * endpoint of the listener whose security protocol is `protocol` (default PLAINTEXT; see
+ * broker-endpoints.ts); brokers without one are left out.
  */
 export async function readBrokers(zk: ZkClient, protocol?: string): Promise<Map<number, { host: string; port: number }>> {
-  const ids = ((await zk.children(brokerIdsPath)) ?? []).filter((id) => /^\d+$/.test(id));
-  const out = new Map<number, { host: string; port: number }>();
-  await Promise.all(
-    ids.map(async (id) => {
-      const node = await zk.get(brokerIdPath(Number(id)));
-      if (!node) return;
-      try {
-        const r = decodeBrokerRegistration(node.data, brokerIdPath(Number(id)));
-        if (protocol === undefined || protocol === 'PLAINTEXT') {
-          out.set(Number(id), { host: r.host, port: r.port });
-        } else {
-          const e = r.endpoints?.find((x) => x.protocol === protocol);
-          if (e) out.set(Number(id), { host: e.host, port: e.port });
-        }
-      } catch {
-        /* a registration we cannot use */
-      }
-    }),
-  );
-  return new Map([...out].sort((a, b) => a[0] - b[0]));
+  return brokerAddresses(await readBrokerRegistrations(zk), protocol ?? 'PLAINTEXT');
 }
 
 /** Topic -> sorted partition ids, for the topics that exist. */

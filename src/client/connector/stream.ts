@@ -108,6 +108,8 @@ export class KafkaStream implements AsyncIterable<ConsumerRecord> {
   #pending: ConsumerRecord | undefined;
   #waiter: (() => void) | undefined;
   #closed = false;
+  /** An error the fetcher met for this stream's partitions, thrown by next() once the queue is empty. */
+  #error: Error | undefined;
 
   /** `topic`: the topic, or a label (a wildcard's streams carry records of many topics). */
   constructor(topic: string, index: number, opts: { consumerTimeoutMs?: number; onSpace?: () => void; markOnNext?: boolean } = {}) {
@@ -135,9 +137,23 @@ export class KafkaStream implements AsyncIterable<ConsumerRecord> {
     this.#wake();
   }
 
+  /**
+   * Fetcher side: a failure the application must hear of (not authorized to read a topic, the
+   * brokers refusing our credentials). next() throws it once the records already queued are
+   * taken; one error waits at a time. The fetcher tries the partition again later, so a
+   * consumer that keeps reading after catching it gets the records once allowed (or the error
+   * again).
+   */
+  fail(err: Error): void {
+    if (this.#closed) return;
+    this.#error ??= err;
+    this.#wake();
+  }
+
   /** Rebalance: drops every queued record (the record being processed keeps its generation). */
   clear(): void {
     this.#chunks = [];
+    this.#error = undefined; // the next generation's fetcher reports again what still fails
     this.#current = undefined;
     this.#onSpace();
   }
@@ -199,7 +215,10 @@ export class KafkaStream implements AsyncIterable<ConsumerRecord> {
     return r;
   }
 
-  /** The next record; marks the previous one processed (unless markOnNext is false). Waits while none is queued. */
+  /**
+   * The next record; marks the previous one processed (unless markOnNext is false). Waits while
+   * none is queued; throws an error the fetcher reported (fail()) when none is queued.
+   */
   async next(): Promise<IteratorResult<ConsumerRecord, undefined>> {
     if (this.#pending) {
       if (this.#markOnNext) KafkaStream.markProcessed(this.#pending);
@@ -212,6 +231,11 @@ export class KafkaStream implements AsyncIterable<ConsumerRecord> {
       if (r) {
         this.#pending = r;
         return { done: false, value: r };
+      }
+      if (this.#error) {
+        const e = this.#error;
+        this.#error = undefined;
+        throw e;
       }
       const wait = deadline - Date.now();
       if (wait <= 0) throw new ConsumerTimeoutError(`no record on stream ${this.topic}-${this.index} for ${this.#timeoutMs} ms`);

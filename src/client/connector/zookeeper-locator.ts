@@ -10,7 +10,7 @@
  *   3. the quick-start default, 127.0.0.1:2181.
  *
  * Then it checks the answer: the ensemble must list one of the bootstrap brokers under
- * /brokers/ids (same port, same host or both loopback, or the same resolved address);
+ * /brokers/ids (on any of its listeners: same port, same host or both loopback, or the same resolved address);
  * otherwise a clear error names the ensemble, where it came from, and the brokers it does know.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -20,7 +20,8 @@ import { fileURLToPath } from 'node:url';
 import { ZkClient } from '../../zk/client.js';
 import { ConfigError } from '../../common/errors.js';
 import { parseBrokerList } from '../../network/client-connection.js';
-import { readBrokers } from './registry.js';
+import { readBrokerRegistrations } from '../broker-endpoints.js';
+import { describeEndpoints } from '../../zk/payloads.js';
 
 export const DEFAULT_ZOOKEEPER = '127.0.0.1:2181';
 
@@ -86,11 +87,13 @@ export async function locateZooKeeper(bootstrap: string, explicit?: string, opts
     throw new ConfigError(`cannot reach ZooKeeper ${loc.connect} (from ${loc.source}) to coordinate the group: ${(err as Error).message}; ${hint}`, { cause: err });
   }
   try {
-    const brokers = await readBrokers(zk);
-    for (const b of brokers.values()) {
-      for (const w of wanted) if (w.port === b.port && (await sameHost(w.host, b.host))) return loc;
+    // the bootstrap address may be any of a broker's listeners (SSL, SASL_SSL, ...)
+    const brokers = await readBrokerRegistrations(zk);
+    for (const { registration: r } of brokers) {
+      const addrs = r.endpoints ?? [{ host: r.host, port: r.port }];
+      for (const a of addrs) for (const w of wanted) if (w.port === a.port && (await sameHost(w.host, a.host))) return loc;
     }
-    const known = [...brokers].map(([id, b]) => `${id}=${b.host}:${b.port}`).join(', ') || 'none';
+    const known = brokers.map((b) => `${b.id}=${describeEndpoints(b.registration)}`).join(', ') || 'none';
     throw new ConfigError(`ZooKeeper ${loc.connect} (from ${loc.source}) does not list broker ${bootstrap} (its brokers: ${known}); ${hint}`);
   } finally {
     await zk.close();

@@ -10,7 +10,8 @@
  *   v1 adds session_lifetime_ms INT64 (0: no re-authentication).
  *
  * These are advertised (ApiVersions) only on SASL listeners, and are kept out of API_CODECS:
- * the broker's authenticator, not the request dispatcher, answers them.
+ * the broker's authenticator, not the request dispatcher, answers them (the dispatcher only
+ * refuses them with ILLEGAL_SASL_STATE after authentication or on a listener without SASL).
  */
 import { ApiKey, checkVersion, type ApiVersionRange } from '../api-keys.js';
 import type { Reader } from '../reader.js';
