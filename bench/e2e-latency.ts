@@ -7,13 +7,17 @@
  *   `  send->ack ...` the producer's view (batching, network, the broker's append and flush, and
  *                     for acks=all the followers' fetch and flush, the answer);
  *   `  broker ...`    with the leader's /metrics URL: its Produce time, fsync time and flush
- *                     queue time (percentiles from the histograms' buckets: upper bounds).
+ *                     queue time (percentiles from the histograms' buckets: upper bounds);
+ *   `  stalls ...`    what pauses the processes: this (client) process's event-loop delay and
+ *                     garbage-collection pauses, and the leader's (its /metrics: largest event
+ *                     loop lag, GC pause time, 10 ms resolution).
  * The broker exposes a record only after it is flushed (log.flush.interval.messages=1), so
  * this includes the fsync.
  *
  *   node dist/bench/e2e-latency.js BROKERS TOPIC RATE SECONDS [--acks 1|all] [--metrics URL]
  */
 import { pathToFileURL } from 'node:url';
+import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
 import { Producer } from '../src/client/producer/producer.js';
 import { Cluster } from '../src/client/cluster.js';
 import { SimpleConsumer } from '../src/client/simple-consumer.js';
@@ -51,6 +55,13 @@ async function scrape(url: string): Promise<Record<keyof typeof HISTOGRAMS, Buck
   return out;
 }
 
+/** The leader's default Node metrics: GC pause seconds (all kinds) and the largest event-loop lag since the last scrape. */
+async function scrapeNode(url: string): Promise<{ gcSeconds: number; gcCount: number; lagMaxSeconds: number }> {
+  const text = await (await fetch(url)).text();
+  const sum = (name: string): number => text.split('\n').filter((l) => l.startsWith(name)).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
+  return { gcSeconds: sum('nodejs_gc_duration_seconds_sum'), gcCount: sum('nodejs_gc_duration_seconds_count'), lagMaxSeconds: sum('nodejs_eventloop_lag_max_seconds') };
+}
+
 /** `q`-quantile of the observations between two scrapes: the upper bound of its bucket. */
 function bucketQuantile(before: Buckets, after: Buckets, q: number): string {
   const les = [...after.keys()].sort((a, b) => a - b);
@@ -74,6 +85,15 @@ export async function runE2e(o: E2eOptions): Promise<string[]> {
   const consumer = new SimpleConsumer(cluster, { maxWaitMs: 100, minBytes: 1 });
   await consumer.seek(o.topic, 0, 'latest');
   const before = o.metricsUrl ? await scrape(o.metricsUrl) : undefined;
+  const brokerNodeBefore = o.metricsUrl ? await scrapeNode(o.metricsUrl) : undefined;
+  // this process's stalls: event-loop delay (1 ms resolution) and GC pauses
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
+  const gcPauses: number[] = [];
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcPauses.push(entry.duration);
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const latencies: number[] = [];
   const acks: number[] = [];
   let done = false;
@@ -104,6 +124,8 @@ export async function runE2e(o: E2eOptions): Promise<string[]> {
   while (latencies.length < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   done = true;
   await reading;
+  loopDelay.disable();
+  gcObserver.disconnect();
   await producer.close();
   cluster.close();
   const e = percentiles(latencies);
@@ -112,11 +134,21 @@ export async function runE2e(o: E2eOptions): Promise<string[]> {
     `e2e ${o.rate} msg/s: ${latencies.length} records, p50 ${e.p50} ms, p99 ${e.p99} ms, p99.9 ${e.p999} ms, max ${e.max} ms`,
     `  send->ack (acks=${o.acks === -1 ? 'all' : 1}): p50 ${a.p50} ms, p99 ${a.p99} ms, p99.9 ${a.p999} ms, max ${a.max} ms`,
   ];
+  // first: a scrape resets the leader's event-loop lag statistics (prom-client)
+  const brokerNodeAfter = o.metricsUrl ? await scrapeNode(o.metricsUrl) : undefined;
   if (o.metricsUrl && before) {
     const after = await scrape(o.metricsUrl);
     const part = (k: keyof typeof HISTOGRAMS) => `p50 ${bucketQuantile(before[k], after[k], 0.5)}, p99 ${bucketQuantile(before[k], after[k], 0.99)}, p99.9 ${bucketQuantile(before[k], after[k], 0.999)} ms`;
     lines.push(`  broker (leader): Produce request ${part('produce')}; fsync ${part('fsync')}; flush queue ${part('queue')}`);
   }
+  const ms = (ns: number): string => (ns / 1e6).toFixed(1);
+  const gcTotal = gcPauses.reduce((a, b) => a + b, 0);
+  let stalls = `  stalls: client event loop delay p99 ${ms(loopDelay.percentile(99))} ms, max ${ms(loopDelay.max)} ms; client GC ${gcPauses.length} pauses, ${gcTotal.toFixed(0)} ms in all, largest ${Math.max(0, ...gcPauses).toFixed(1)} ms`;
+  if (brokerNodeAfter && brokerNodeBefore) {
+    const b = brokerNodeAfter;
+    stalls += `; leader GC ${b.gcCount - brokerNodeBefore.gcCount} pauses, ${((b.gcSeconds - brokerNodeBefore.gcSeconds) * 1000).toFixed(0)} ms in all, largest event-loop lag ${(b.lagMaxSeconds * 1000).toFixed(0)} ms`;
+  }
+  lines.push(stalls);
   return lines;
 }
 
