@@ -274,7 +274,7 @@ export class MirrorMaker extends EventEmitter<MirrorEvents> {
       partition = same;
     }
     if (headers !== undefined && headers.length === 0) headers = undefined;
-    const more = this.#producer.produce({ topic, partition, key, value, headers, timestamp }, sent);
+    const more = this.#producer.produceFields(topic, partition, key, value, headers, timestamp, sent);
     return more ? undefined : this.#producer.ready();
   }
 

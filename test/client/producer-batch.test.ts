@@ -23,4 +23,27 @@ describe('ProducerBatch', () => {
     expect(out.map((r) => r.timestamp)).toEqual(stamps);
     expect(out.map((r) => r.value!.toString())).toEqual(stamps.map((_, i) => `v${i}`));
   });
+
+  it('completes each record: metadata for a two-parameter callback, none made for a one-parameter one, the error for both', () => {
+    const b = new ProducerBatch('t', 3, 0, 0, Buffer.alloc(4096), 4096, Date.now());
+    const got: unknown[] = [];
+    const withMd = (err: Error | null, md?: unknown) => got.push(['md', err, md]);
+    // one declared parameter (a rest parameter does not count): what it is passed is seen all the same
+    const plain = (err: Error | null, ...rest: unknown[]) => got.push(['plain', err, rest[0]]);
+    expect(plain.length).toBe(1);
+    for (const cb of [withMd, plain, withMd]) expect(b.tryAppend(1, null, -1, Buffer.from('v'), 1, undefined, cb)).toBe(true);
+    b.complete(null, 100, -1);
+    expect(got).toEqual([
+      ['md', null, { topic: 't', partition: 3, offset: 100, logAppendTime: -1 }],
+      ['plain', null, undefined],
+      ['md', null, { topic: 't', partition: 3, offset: 102, logAppendTime: -1 }],
+    ]);
+    const failed = new ProducerBatch('t', 3, 0, 0, Buffer.alloc(4096), 4096, Date.now());
+    const errs: unknown[] = [];
+    const boom = new Error('boom');
+    failed.tryAppend(1, null, -1, Buffer.from('v'), 1, undefined, (err) => errs.push(err));
+    failed.tryAppend(1, null, -1, Buffer.from('v'), 1, undefined, (err, md) => errs.push([err, md]));
+    failed.complete(boom, -1, -1);
+    expect(errs).toEqual([boom, [boom, undefined]]);
+  });
 });

@@ -279,6 +279,7 @@ export class ProducerBatch {
       if (cb === undefined) continue;
       try {
         if (err) cb(err, undefined);
+        else if (cb.length < 2) cb(null, undefined); // it takes no metadata (produceFields)
         else {
           const md: RecordMetadata = {
             topic: this.topic,

@@ -186,24 +186,41 @@ export class Producer {
    * metadata); the record itself is accepted either way.
    */
   produce(record: ProducerRecord, cb?: SendCallback): boolean {
+    return this.produceFields(record.topic, record.partition, record.key, record.value, record.headers, record.timestamp, cb);
+  }
+
+  /**
+   * produce() with the record's fields as arguments: no record object per call (the mirror's
+   * path, a record at a time). A callback declared with one parameter, `(err) => ...`, is not
+   * given metadata, so none is made for it.
+   */
+  produceFields(
+    topic: string,
+    partition: number | undefined,
+    key: ProducerRecord['key'],
+    value: ProducerRecord['value'],
+    headers: ProducerRecord['headers'],
+    timestamp: number | undefined,
+    cb?: SendCallback,
+  ): boolean {
     if (this.#closing) {
       if (cb) cb(new ProducerClosedError('the producer is closed'), undefined);
       return false;
     }
     let t = this.#lastTopic;
-    if (t === undefined || t.name !== record.topic) {
-      t = this.#topics.get(record.topic) ?? this.#addTopic(record.topic);
+    if (t === undefined || t.name !== topic) {
+      t = this.#topics.get(topic) ?? this.#addTopic(topic);
       this.#lastTopic = t;
     }
     this.#unfinishedCurrent++;
-    const timestamp = record.timestamp ?? this.#clock.now();
+    timestamp ??= this.#clock.now();
     if (t.partitions === undefined || t.waiting.length > 0) {
-      t.waiting.push({ partition: record.partition, key: record.key, value: record.value, headers: record.headers, timestamp, cb, epoch: this.#epoch, sinceMs: Date.now() });
+      t.waiting.push({ partition, key, value, headers, timestamp, cb, epoch: this.#epoch, sinceMs: Date.now() });
       this.#waitingCount++;
       this.#refreshMetadata();
       return false;
     }
-    return this.#place(t, record.partition, record.key, record.value, record.headers, timestamp, cb, this.#epoch);
+    return this.#place(t, partition, key, value, headers, timestamp, cb, this.#epoch);
   }
 
   /** Sends one record; resolves with its metadata once acknowledged (at once with acks=0). */
