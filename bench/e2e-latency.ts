@@ -1,7 +1,10 @@
 /**
  * End-to-end latency at a fixed rate: a Producer sends R records/s for D seconds (linger 0,
  * acks=1 or all), each value carrying its send time; a SimpleConsumer long-polls the partition
- * and measures receive time - send time. Prints
+ * and measures receive time - send time. The first second at that rate is a warm-up, not
+ * counted (a fresh topic and code not yet compiled by the JIT: its p99 is 3-4 times the steady
+ * state's on this machine); `--warmup S` changes it. The measured part starts once the warm-up
+ * has arrived. Prints
  *   `e2e R msg/s: N records, p50 X ms, p99 Y ms, p99.9 Z ms, max M ms`
  * and, below it, where the time goes:
  *   `  send->ack ...` the producer's view (batching, network, the broker's append and flush, and
@@ -14,7 +17,7 @@
  * The broker exposes a record only after it is flushed (log.flush.interval.messages=1), so
  * this includes the fsync.
  *
- *   node dist/bench/e2e-latency.js BROKERS TOPIC RATE SECONDS [--acks 1|all] [--metrics URL]
+ *   node dist/bench/e2e-latency.js BROKERS TOPIC RATE SECONDS [--acks 1|all] [--metrics URL] [--warmup S]
  */
 import { pathToFileURL } from 'node:url';
 import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
@@ -28,6 +31,8 @@ export interface E2eOptions {
   rate: number;
   seconds: number;
   acks: 1 | -1;
+  /** Seconds sent at the rate first and not counted (default 1). */
+  warmupSeconds?: number;
   /** The partition leader's /metrics, for the broker's share. */
   metricsUrl?: string;
 }
@@ -77,37 +82,61 @@ function percentiles(xs: number[]): { p50: string; p99: string; p999: string; ma
   return { p50: pct(0.5), p99: pct(0.99), p999: pct(0.999), max: s.length ? s[s.length - 1]!.toFixed(2) : 'n/a' };
 }
 
+/** The byte after the send time: marks a warm-up record (the padding is 66). */
+const WARMUP = 87;
+
 export async function runE2e(o: E2eOptions): Promise<string[]> {
   const total = o.rate * o.seconds;
+  const warmup = Math.round(o.rate * (o.warmupSeconds ?? 1));
   const producer = new Producer({ brokers: o.brokers, acks: o.acks });
   await producer.partitionsFor(o.topic);
   const cluster = new Cluster({ brokers: o.brokers });
   const consumer = new SimpleConsumer(cluster, { maxWaitMs: 100, minBytes: 1 });
   await consumer.seek(o.topic, 0, 'latest');
-  const before = o.metricsUrl ? await scrape(o.metricsUrl) : undefined;
-  const brokerNodeBefore = o.metricsUrl ? await scrapeNode(o.metricsUrl) : undefined;
-  // this process's stalls: event-loop delay (1 ms resolution) and GC pauses
+  // Once the warm-up is sent: the leader's figures so far (subtracted at the end) and this
+  // process's stalls from then on, event-loop delay (1 ms resolution) and GC pauses.
+  let before: Record<keyof typeof HISTOGRAMS, Buckets> | undefined;
+  let brokerNodeBefore: Awaited<ReturnType<typeof scrapeNode>> | undefined;
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
-  loopDelay.enable();
   const gcPauses: number[] = [];
   const gcObserver = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) gcPauses.push(entry.duration);
   });
-  gcObserver.observe({ entryTypes: ['gc'] });
+  let warmedUp = 0;
+  // after the warm-up has arrived (at most 5 s): the scrapes (a scrape costs the broker some
+  // milliseconds of its event loop, kept out of the measured part), then the monitors
+  const startMeasuring = async (): Promise<void> => {
+    const until = Date.now() + 5000;
+    while (warmedUp < warmup && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    if (o.metricsUrl) {
+      before = await scrape(o.metricsUrl);
+      brokerNodeBefore = await scrapeNode(o.metricsUrl);
+    }
+    loopDelay.enable();
+    gcObserver.observe({ entryTypes: ['gc'] });
+  };
   const latencies: number[] = [];
   const acks: number[] = [];
   let done = false;
   const reading = (async () => {
     while (!done && latencies.length < total) {
       for (const r of await consumer.poll()) {
+        if (r.value![8] === WARMUP) {
+          warmedUp++;
+          continue;
+        }
         const sent = r.value!.readDoubleBE(0);
         latencies.push(performance.timeOrigin + performance.now() - sent);
       }
     }
   })();
-  const start = performance.now();
+  let start = performance.now();
   const pad = Buffer.alloc(92, 66);
-  for (let i = 0; i < total; i++) {
+  for (let i = 0; i < warmup + total; i++) {
+    if (i === warmup) {
+      await startMeasuring();
+      start = performance.now() - (i * 1000) / o.rate; // the rate goes on from here
+    }
     const due = start + (i * 1000) / o.rate;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
@@ -115,6 +144,11 @@ export async function runE2e(o: E2eOptions): Promise<string[]> {
     const sentAt = performance.now();
     v.writeDoubleBE(performance.timeOrigin + sentAt, 0);
     pad.copy(v, 8);
+    if (i < warmup) {
+      v[8] = WARMUP;
+      producer.produce({ topic: o.topic, partition: 0, value: v });
+      continue;
+    }
     producer.produce({ topic: o.topic, partition: 0, value: v }, (err) => {
       if (!err) acks.push(performance.now() - sentAt);
     });
@@ -131,14 +165,15 @@ export async function runE2e(o: E2eOptions): Promise<string[]> {
   const e = percentiles(latencies);
   const a = percentiles(acks);
   const lines = [
-    `e2e ${o.rate} msg/s: ${latencies.length} records, p50 ${e.p50} ms, p99 ${e.p99} ms, p99.9 ${e.p999} ms, max ${e.max} ms`,
+    `e2e ${o.rate} msg/s: ${latencies.length} records (after ${warmup} not counted), p50 ${e.p50} ms, p99 ${e.p99} ms, p99.9 ${e.p999} ms, max ${e.max} ms`,
     `  send->ack (acks=${o.acks === -1 ? 'all' : 1}): p50 ${a.p50} ms, p99 ${a.p99} ms, p99.9 ${a.p999} ms, max ${a.max} ms`,
   ];
   // first: a scrape resets the leader's event-loop lag statistics (prom-client)
   const brokerNodeAfter = o.metricsUrl ? await scrapeNode(o.metricsUrl) : undefined;
-  if (o.metricsUrl && before) {
+  const first = before;
+  if (o.metricsUrl && first) {
     const after = await scrape(o.metricsUrl);
-    const part = (k: keyof typeof HISTOGRAMS) => `p50 ${bucketQuantile(before[k], after[k], 0.5)}, p99 ${bucketQuantile(before[k], after[k], 0.99)}, p99.9 ${bucketQuantile(before[k], after[k], 0.999)} ms`;
+    const part = (k: keyof typeof HISTOGRAMS) => `p50 ${bucketQuantile(first[k], after[k], 0.5)}, p99 ${bucketQuantile(first[k], after[k], 0.99)}, p99.9 ${bucketQuantile(first[k], after[k], 0.999)} ms`;
     lines.push(`  broker (leader): Produce request ${part('produce')}; fsync ${part('fsync')}; flush queue ${part('queue')}`);
   }
   const ms = (ns: number): string => (ns / 1e6).toFixed(1);
@@ -163,12 +198,13 @@ async function main(): Promise<void> {
   };
   const acks = opt('acks');
   const metricsUrl = opt('metrics');
+  const warmupArg = opt('warmup');
   const [brokers, topic, rateArg, secondsArg] = args;
   if (!brokers || !topic) {
-    process.stderr.write('usage: e2e-latency.js BROKERS TOPIC [RATE] [SECONDS] [--acks 1|all] [--metrics URL]\n');
+    process.stderr.write('usage: e2e-latency.js BROKERS TOPIC [RATE] [SECONDS] [--acks 1|all] [--metrics URL] [--warmup S]\n');
     process.exit(2);
   }
-  const lines = await runE2e({ brokers, topic, rate: Number(rateArg ?? 10_000), seconds: Number(secondsArg ?? 10), acks: acks === 'all' || acks === '-1' ? -1 : 1, metricsUrl });
+  const lines = await runE2e({ brokers, topic, rate: Number(rateArg ?? 10_000), seconds: Number(secondsArg ?? 10), acks: acks === 'all' || acks === '-1' ? -1 : 1, metricsUrl, warmupSeconds: warmupArg === undefined ? undefined : Number(warmupArg) });
   for (const l of lines) console.log(l);
 }
 
