@@ -35,7 +35,7 @@ import { brokerIdPath, consumerGroupPath } from '../src/zk/paths.js';
 import { createTopic } from '../src/admin/topic-admin.js';
 import { TopicFilter } from '../src/client/connector/topic-filter.js';
 import { Producer } from '../src/client/producer/index.js';
-import { mirrorProducerOptions } from '../src/mirror/config.js';
+import { mirrorConsumerSettings, mirrorProducerOptions } from '../src/mirror/config.js';
 import { MirrorMaker } from '../src/mirror/mirror-maker.js';
 
 process.env.KAFKA_LOG_LEVEL ??= 'error';
@@ -153,7 +153,8 @@ async function mirrorRun(targetBroker: string, source: string, streams: number, 
   let done!: () => void;
   const finished = new Promise<void>((resolve) => (done = resolve));
   const mm = await MirrorMaker.start({
-    consumerProps: { 'zookeeper.connect': ZK, 'group.id': group, 'auto.commit.enable': 'false', 'auto.offset.reset': 'smallest', 'fetch.message.max.bytes': String(1024 * 1024) },
+    // the consumer settings kafka-mirror-maker.sh applies (auto-commit off, its defaults)
+    consumerProps: mirrorConsumerSettings({ 'zookeeper.connect': ZK, 'group.id': group, 'fetch.message.max.bytes': String(1024 * 1024) }).props,
     producer: mirrorProducerOptions({ 'bootstrap.servers': targetBroker }),
     filter: TopicFilter.whitelist(source.replace(/\./g, '\\.')),
     numStreams: streams,

@@ -23,7 +23,7 @@ import { readPropertiesFile } from '../common/properties.js';
 import { TopicFilter } from '../client/connector/topic-filter.js';
 import { mirrorConsumerSettings, mirrorProducerOptions } from '../mirror/config.js';
 import { loadMessageHandler, type MessageHandler } from '../mirror/message-handler.js';
-import { MirrorMaker } from '../mirror/mirror-maker.js';
+import { DEFAULT_QUEUE_SIZE, MirrorMaker } from '../mirror/mirror-maker.js';
 import { describeError, fail, newProgram } from './common.js';
 
 const TOOL = 'kafka-mirror-maker';
@@ -76,7 +76,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--preserve.partitions', 'send each record to its source partition number when the target topic has as many partitions')
     .option('--create.topics <bool>', "true: create missing target topics with the source's partition count; false: leave them to the target's auto.create.topics.enable", 'true')
     .option('--progress.interval.ms <ms>', 'how often the progress line is printed (0: never)', '10000')
-    .option('--queue.size <n>', 'records taken from the source and not yet acknowledged by the target, at most', '20000')
+    .option('--queue.size <n>', 'records taken from the source and not yet acknowledged by the target, at most', String(DEFAULT_QUEUE_SIZE))
     .addHelpText('after', '\nExample:\n  kafka-mirror-maker.sh --consumer.config source.properties --producer.config target.properties --whitelist "clicks|views.*"')
     .parse(argv)
     .opts<Opts>();

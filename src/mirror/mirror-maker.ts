@@ -50,8 +50,9 @@ export interface MirrorMakerOptions {
   createTopics?: boolean;
   /**
    * Source records taken but not yet acknowledged through, at most (then the streams wait until
-   * half are): 0.8's --queue.size, a bound on what the process holds (and on the work of its
-   * garbage collector) while the target catches up. Default 20000.
+   * half are): 0.8's --queue.size, a bound on what the process holds while the target catches
+   * up. Default 100000: in flight, a record costs an offset in a run (in-flight.ts), and its
+   * bytes are bounded by the producer's buffer.memory; 20000 stalled one stream ~25% of the time.
    */
   queueSize?: number;
   /** The progress line's period (default 10 s; 0: none). */
@@ -141,7 +142,7 @@ export class MirrorMaker extends EventEmitter<MirrorEvents> {
       preservePartitions: opts.preservePartitions ?? false,
       createTopics: opts.createTopics ?? true,
       progressIntervalMs: opts.progressIntervalMs ?? 10_000,
-      queueSize: Math.max(1, opts.queueSize ?? 20_000),
+      queueSize: Math.max(1, opts.queueSize ?? DEFAULT_QUEUE_SIZE),
     };
     this.#producer = producer;
     const sources = {
@@ -374,6 +375,8 @@ export class MirrorMaker extends EventEmitter<MirrorEvents> {
  * lands on a run's end, and a failed send names the run it is in.
  */
 const MAX_RUN = 256;
+/** Source records taken and not yet acknowledged, at most (--queue.size). */
+export const DEFAULT_QUEUE_SIZE = 100_000;
 const partitionLabel = (p: PartitionTopicInfo): string => `${p.topic}/${p.partition}`;
 
 function where(r: ConsumerRecord): string {

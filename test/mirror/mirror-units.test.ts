@@ -147,6 +147,9 @@ describe('mirror configurations', () => {
     expect(s.notes.join('\n')).toMatch(/auto\.commit\.enable is turned off/);
     expect(s.notes.join('\n')).toMatch(/F: unknown consumer property "bogus\.key"/);
     expect(mirrorConsumerSettings({ 'zookeeper.connect': 'h:1', 'group.id': 'g', 'auto.offset.reset': 'largest' }).config.autoOffsetReset).toBe('largest');
+    // chunks fetched ahead: 10 unless the config says otherwise
+    expect(s.config.queuedMaxMessageChunks).toBe(10);
+    expect(mirrorConsumerSettings({ 'zookeeper.connect': 'h:1', 'group.id': 'g', 'queued.max.message.chunks': '3' }).config.queuedMaxMessageChunks).toBe(3);
     expect(() => mirrorConsumerSettings({ 'zookeeper.connect': 'nope', 'group.id': 'g' })).toThrow(/zookeeper\.connect "nope" is not host:port/);
   });
 
