@@ -58,6 +58,11 @@ export async function schemaRegistryMain(argv: string[]): Promise<void> {
   } catch (err) {
     fail(TOOL, `cannot connect to ZooKeeper at ${url}: ${describeError(err)}`);
   }
+  // what an operator needs to see when requests answer 50001: the ZooKeeper session's changes
+  zk.on('state', (state) => {
+    if (state !== 'closed') process.stderr.write(`schema-registry: ZooKeeper ${state === 'connected' ? `connected (${zk.server ?? url})` : state}\n`);
+  });
+  zk.on('newSession', (id) => process.stderr.write(`schema-registry: new ZooKeeper session 0x${id}\n`));
   const store = new SchemaStore(zk, props.get('schema.registry.zk.namespace') ?? 'schema_registry', level);
   try {
     await store.init();

@@ -78,7 +78,11 @@ declare module 'node-zookeeper-client' {
     /** The internal connection manager: its numeric 'state' events include CLOSED (-2). */
     interface ConnectionManager extends EventEmitter {
       state: number;
-      socket?: { destroy(): void; destroyed?: boolean; cork?(): void; uncork?(): void; remoteAddress?: string; remotePort?: number };
+      /** Per server: the session timeout over the number of servers (ms). */
+      connectTimeout: number;
+      /** The negotiated session timeout (ms). */
+      sessionTimeout: number;
+      socket?: { destroy(): void; destroyed?: boolean; connecting?: boolean; cork?(): void; uncork?(): void; remoteAddress?: string; remotePort?: number };
       /** Handles what the socket read (bound to the socket's 'data' event on connect). */
       onSocketData(chunk: Buffer): void;
     }

@@ -7,7 +7,11 @@
  *   - Transaction.check/setData/remove turn version 0 into -1 (`version || -1`): fixed here;
  *   - close() cannot send CloseSession while disconnected: the socket is destroyed instead;
  *   - its socket reader handles one answer per call and copies the rest of the read before the
- *     next (quadratic in the answers of one read): it is handed whole frames one at a time.
+ *     next (quadratic in the answers of one read): it is handed whole frames one at a time;
+ *   - it waits forever on a server that accepted the connection but stays silent (no answer to
+ *     the ConnectRequest, or no answer to pings): like Java's ClientCnxn, a server silent for
+ *     the connect timeout (session timeout / servers) while connecting, or for two thirds of the
+ *     session timeout while connected, is dropped and the next one tried (see #watchSilence).
  * Many calls at once are pipelined (sent without waiting for answers, as ZooKeeper allows): the
  * requests issued in one tick leave in one write (the socket is corked until the next tick), and
  * a call in flight costs O(1) to start and to finish however many are pending.
@@ -19,8 +23,10 @@ import { SessionExpiredError, ZkTimeoutError, zkErrorFromCode, ZkError } from '.
 export type RawClient = zookeeper.Client;
 export type RawStat = zookeeper.Stat;
 
-/** ConnectionManager's CLOSED state. */
+/** ConnectionManager's states. */
 const CM_CLOSED = -2;
+const CM_CONNECTING = 1;
+const CM_CONNECTED = 2;
 
 export class RawSession {
   readonly raw: RawClient;
@@ -30,16 +36,50 @@ export class RawSession {
   /** The calls in flight, failed at once on abort (a Set: O(1) to add and remove, unlike 10,000 abort listeners). */
   readonly #pending = new Set<() => void>();
   #corked = false;
+  /** The socket the silence watch last saw, and when data last arrived on it. */
+  #watchedSocket: unknown;
+  #lastHeard = 0;
+  readonly #silenceTimer: NodeJS.Timeout;
 
   constructor(connectString: string, sessionTimeoutMs: number, spinDelayMs: number, digest?: string) {
     this.raw = zookeeper.createClient(connectString, { sessionTimeout: sessionTimeoutMs, spinDelay: spinDelayMs, retries: 0 });
     // sent once connected, and again after every reconnect
     if (digest) this.raw.addAuthInfo('digest', Buffer.from(digest, 'utf8'));
-    frameByFrame(this.raw.connectionManager);
+    frameByFrame(this.raw.connectionManager, () => (this.#lastHeard = Date.now()));
+    this.#silenceTimer = setInterval(() => this.#watchSilence(), Math.max(100, Math.min(1000, Math.floor(sessionTimeoutMs / 10))));
+    this.#silenceTimer.unref();
     setMaxListeners(0, this.abort.signal);
     this.abort.signal.addEventListener('abort', () => {
       for (const fail of [...this.#pending]) fail();
     });
+  }
+
+  /**
+   * Drops a connection whose server has gone silent, so the manager reconnects (to the next
+   * server). Checked again after the event loop's poll phase before acting: after a long stall of
+   * this process, data already waiting on the socket is read first and counts as heard.
+   */
+  #watchSilence(recheck = false): void {
+    const cm = this.raw.connectionManager;
+    if (cm.state === CM_CLOSED || this.abort.signal.aborted) {
+      clearInterval(this.#silenceTimer);
+      return;
+    }
+    const sock = cm.socket;
+    const now = Date.now();
+    if (!sock || sock.destroyed || sock.connecting || sock !== this.#watchedSocket) {
+      // no connection yet (the manager has its own TCP connect timeout): the clock starts once connected
+      this.#watchedSocket = sock;
+      this.#lastHeard = now;
+      return;
+    }
+    const limit = cm.state === CM_CONNECTING ? cm.connectTimeout : cm.state === CM_CONNECTED ? Math.floor((cm.sessionTimeout * 2) / 3) : undefined;
+    if (limit === undefined || now - this.#lastHeard <= limit) return;
+    if (!recheck) {
+      setImmediate(() => this.#watchSilence(true));
+      return;
+    }
+    sock.destroy();
   }
 
   /** Holds the socket's writes until the next tick, so the requests of one tick leave together. */
@@ -99,6 +139,7 @@ export class RawSession {
   /** Closes the session: CloseSession when connected (ephemerals go at once), else drop the socket. */
   async close(waitMs = 3000): Promise<void> {
     this.abort.abort();
+    clearInterval(this.#silenceTimer);
     const cm = this.raw.connectionManager;
     if (cm.state === CM_CLOSED) return;
     const closed = new Promise<void>((resolve) => {
@@ -132,7 +173,7 @@ export class RawSession {
  * read is cut into frames without copying, and a frame split over reads is joined once. What was
  * read from an earlier socket is dropped when the manager reconnects.
  */
-function frameByFrame(cm: zookeeper.ConnectionManager): void {
+function frameByFrame(cm: zookeeper.ConnectionManager, heard: () => void): void {
   const handle = cm.onSocketData.bind(cm);
   let socket: unknown;
   let parts: Buffer[] = [];
@@ -143,6 +184,7 @@ function frameByFrame(cm: zookeeper.ConnectionManager): void {
       parts = [];
       held = 0;
     }
+    heard();
     parts.push(chunk);
     held += chunk.length;
     // wait for the whole of the next frame before joining what is held

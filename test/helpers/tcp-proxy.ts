@@ -1,13 +1,16 @@
 /**
  * A TCP proxy on a free loopback port to one target, which a test can take away (every
  * connection cut, new ones refused) and bring back on the same port: "ZooKeeper is away" for
- * one client only, while the shared ensemble keeps serving everyone else.
+ * one client only, while the shared ensemble keeps serving everyone else. It can also stall
+ * the connections it has (kept open, nothing forwarded either way: a wedged server or a
+ * black-holed route) while new connections go through.
  */
 import net from 'node:net';
 
 export class TcpProxy {
   readonly #target: { host: string; port: number };
   readonly #sockets = new Set<net.Socket>();
+  readonly #pairs = new Set<[net.Socket, net.Socket]>();
   #server: net.Server | undefined;
   port = 0;
 
@@ -27,8 +30,10 @@ export class TcpProxy {
       }
       client.pipe(upstream);
       upstream.pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
+      const pair: [net.Socket, net.Socket] = [client, upstream];
+      this.#pairs.add(pair);
+      client.on('close', () => (upstream.destroy(), this.#pairs.delete(pair)));
+      upstream.on('close', () => (client.destroy(), this.#pairs.delete(pair)));
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -46,6 +51,19 @@ export class TcpProxy {
     for (const s of this.#sockets) s.destroy();
     this.#sockets.clear();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Stops forwarding on every open connection, keeping it open; later connections are forwarded. */
+  stall(): number {
+    const n = this.#pairs.size;
+    for (const [client, upstream] of this.#pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+    this.#pairs.clear();
+    return n;
   }
 
   /** Listens again, on the same port. */
