@@ -3,6 +3,8 @@
  * that need ZooKeeper answer 500 with error 50001 (not a hang, not a crash); a schema it has
  * seen by id is still served from its cache; once ZooKeeper is back it works again.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RestartableEnsemble } from '../helpers/consumer-process.js';
 import { until } from '../helpers/broker-cluster.js';
@@ -36,7 +38,14 @@ describe('registry with ZooKeeper away', () => {
       if (x) last = `${x.status} ${x.text}`;
       return x && x.status !== 500 ? x : undefined;
     }, 120_000, 200).catch((e: Error) => {
-      throw new Error(`${e.message}; last answer ${last}; registry output: ${reg.output()}`);
+      const zkLog = (() => {
+        try {
+          return readFileSync(path.join(zk.dir, 'node1', 'zookeeper.log'), 'utf8').split('\n').slice(-40).join('\n');
+        } catch (err) {
+          return String(err);
+        }
+      })();
+      throw new Error(`${e.message}; last answer ${last}; registry output: ${reg.output().split('\n').filter((l) => !l.includes('timed out')).join('\n')}; ZooKeeper's log: ${zkLog}`);
     });
     // "int" cannot read "string" data: BACKWARD refuses it, which shows the store answered
     expect(back.status).toBe(409);
