@@ -84,6 +84,8 @@ async function main(): Promise<void> {
           'replica.fetch.wait.max.ms=100',
           'controlled.shutdown.enable=false',
           `metrics.port=${metricsPorts.get(id)}`,
+          // experiments: REPLICATION_BENCH_PROPS="k=v,k=v" adds broker properties
+          ...(process.env.REPLICATION_BENCH_PROPS ?? '').split(',').filter(Boolean),
         ].join('\n'),
       );
       brokers.set(id, spawn(process.execPath, [path.join(ROOT, 'dist/src/bin/kafka-server-start.js'), file], { stdio: 'ignore' }));

@@ -9,6 +9,7 @@
  * segment.
  */
 import { constants, promises as fsp } from 'node:fs';
+import { writeAllAt } from './inline-io.js';
 
 /** Read-write, created if missing, never O_APPEND (positional writes must land where asked). */
 export const RW_CREATE = constants.O_RDWR | constants.O_CREAT;
@@ -80,7 +81,7 @@ export abstract class IndexFile {
     for (let i = this.#written; i < n; i++) this.encode(i, buf, (i - this.#written) * size);
     const from = this.#written;
     this.#written = n;
-    await (await this.#handle()).write(buf, 0, buf.length, from * size);
+    await writeAllAt(await this.#handle(), [buf], from * size);
   }
 
   async sync(): Promise<void> {

@@ -21,6 +21,7 @@ import path from 'node:path';
 import { LOG_OVERHEAD, type BatchPosition, type RecordBatchHeader } from '../protocol/records/record-batch.js';
 import { ENCRYPTED_MAGIC, MAGIC_OFFSET, encryptBatches, keyIdAt, type KeyRing } from './encryption.js';
 import { RW_CREATE } from './index-file.js';
+import { readAt, writeAllAt } from './inline-io.js';
 import { OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
 
@@ -141,12 +142,7 @@ export class LogSegment {
     if (this.keys) return this.#appendEncrypted(bufs, batches, this.keys);
     const position = this.size;
     const total = bufs.reduce((n, b) => n + b.length, 0);
-    // one buffer: write(), which costs the main thread less than writev() of a one-element list
-    let written = (bufs.length === 1 ? await this.#fh.write(bufs[0]!, 0, total, position) : await this.#fh.writev(bufs as Buffer[], position)).bytesWritten;
-    if (written < total) {
-      const rest = Buffer.concat(bufs as Buffer[]).subarray(written);
-      while (written < total) written += (await this.#fh.write(rest, written - (total - rest.length), total - written, position + written)).bytesWritten;
-    }
+    await writeAllAt(this.#fh, bufs, position);
     let at = position;
     bufs.forEach((buf, i) => {
       for (const b of batches[i]!) this.indexBatch(at + b.at, b.header);
@@ -159,11 +155,7 @@ export class LogSegment {
     const enc = bufs.map((b, i) => encryptBatches(keys, b, batches[i]!));
     const position = this.size;
     const total = enc.reduce((n, e) => n + e.buf.length, 0);
-    let written = (enc.length === 1 ? await this.#fh.write(enc[0]!.buf, 0, total, position) : await this.#fh.writev(enc.map((e) => e.buf), position)).bytesWritten;
-    if (written < total) {
-      const rest = Buffer.concat(enc.map((e) => e.buf)).subarray(written);
-      while (written < total) written += (await this.#fh.write(rest, written - (total - rest.length), total - written, position + written)).bytesWritten;
-    }
+    await writeAllAt(this.#fh, enc.map((e) => e.buf), position);
     let at = position;
     enc.forEach((e, i) => {
       const list = batches[i]!;
@@ -185,15 +177,8 @@ export class LogSegment {
   }
 
   /** Reads up to `length` bytes at `position` (fewer at the end of the file). */
-  async readAt(position: number, length: number): Promise<Buffer> {
-    const buf = Buffer.allocUnsafe(length);
-    let got = 0;
-    while (got < length) {
-      const { bytesRead } = await this.#fh.read(buf, got, length - got, position + got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-    }
-    return got === length ? buf : buf.subarray(0, got);
+  readAt(position: number, length: number): Promise<Buffer> {
+    return readAt(this.#fh, position, length, this.size);
   }
 
   /**
