@@ -4,7 +4,7 @@
  * truncation it reads again what remains of the log; a new Partition on the same log (a restart)
  * learns the producers from the log's tail.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Partition, type LeaderAndIsrState } from '../../src/broker/replica/partition.js';
@@ -82,7 +82,7 @@ describe('Partition: the idempotent producers it knows', () => {
 });
 
 describe('Partition: the leader epoch checkpoint of a new leader', () => {
-  it("the epoch's first append finds its start on disk; a checkpoint that cannot be written fails the epoch's appends (KAFKA_STORAGE_ERROR)", async () => {
+  it("the epoch's first append finds its start on disk; a checkpoint that cannot be written fails the epoch's appends (KAFKA_STORAGE_ERROR) until a retry can write it", async () => {
     const t = tmpLogDir();
     cleanups.push(t.cleanup);
     const dir = path.join(t.dir, 'topic-0');
@@ -104,5 +104,9 @@ describe('Partition: the leader epoch checkpoint of a new leader', () => {
     expect(await codeOf(q.appendAsLeader(batch(0, 1)))).toBe(ErrorCode.KAFKA_STORAGE_ERROR);
     expect(await codeOf(q.appendAsLeader(batch(0, 1)))).toBe(ErrorCode.KAFKA_STORAGE_ERROR);
     expect(q.log.logEndOffset).toBe(0);
+    // the obstacle gone, the producer's retry writes the checkpoint and then its records
+    rmdirSync(path.join(broken, 'leader-epoch-checkpoint.tmp'));
+    expect(await q.appendAsLeader(batch(0, 1))).toMatchObject({ firstOffset: 0 });
+    expect((await LeaderEpochCache.load(broken)).entries).toEqual([{ epoch: 1, startOffset: 0 }]);
   });
 });

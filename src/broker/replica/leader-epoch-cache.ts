@@ -57,8 +57,8 @@ export class LeaderEpochCache {
 
   /** Records that `epoch` starts at `startOffset` (ignored unless it is newer than the latest). */
   assign(epoch: number, startOffset: number): Promise<void> {
-    if (!this.assignInMemory(epoch, startOffset)) return this.#writing;
-    return this.#flush();
+    this.assignInMemory(epoch, startOffset);
+    return this.flushIfDirty();
   }
 
   /**
@@ -94,7 +94,7 @@ export class LeaderEpochCache {
   truncateFromEnd(offset: number): Promise<void> {
     const before = this.#entries.length;
     this.#entries = this.#entries.filter((e) => e.startOffset < offset);
-    return before === this.#entries.length ? this.#writing : this.#flush();
+    return before === this.#entries.length ? this.flushIfDirty() : this.#flush();
   }
 
   /** Forgets everything (the log was emptied). */
@@ -103,21 +103,32 @@ export class LeaderEpochCache {
     return this.#flush();
   }
 
+  /**
+   * Writes the entries as they are now, after any write before it (failed or not). A write that
+   * fails leaves the cache dirty, unless a later write (of everything) was queued meanwhile, so
+   * the next assign/flushIfDirty writes again: one failed write does not fail all later ones.
+   */
   #flush(): Promise<void> {
     this.#dirty = false;
     const text = ['0', String(this.#entries.length), ...this.#entries.map((e) => `${e.epoch} ${e.startOffset}`)].join('\n') + '\n';
     const tmp = `${this.#file}.tmp`;
-    this.#writing = this.#writing.then(async () => {
-      const fh = await fsp.open(tmp, 'w');
-      try {
-        await fh.writeFile(text);
-        // with many partitions becoming leader at once, one syncfs covers their checkpoints
-        await checkpointSync.sync(fh, path.dirname(path.dirname(this.#file)));
-      } finally {
-        await fh.close();
-      }
-      await fsp.rename(tmp, this.#file);
+    const write = this.#writing
+      .catch(() => undefined)
+      .then(async () => {
+        const fh = await fsp.open(tmp, 'w');
+        try {
+          await fh.writeFile(text);
+          // with many partitions becoming leader at once, one syncfs covers their checkpoints
+          await checkpointSync.sync(fh, path.dirname(path.dirname(this.#file)));
+        } finally {
+          await fh.close();
+        }
+        await fsp.rename(tmp, this.#file);
+      });
+    this.#writing = write;
+    write.catch(() => {
+      if (this.#writing === write) this.#dirty = true;
     });
-    return this.#writing;
+    return write;
   }
 }

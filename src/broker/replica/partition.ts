@@ -61,7 +61,7 @@ export class Partition extends EventEmitter {
   #isrChange: Promise<unknown> = Promise.resolve();
   /**
    * The checkpoint of the epoch this replica leads: undefined until the epoch's first append
-   * writes it, then that write (for good if it failed), DURABLE once written.
+   * writes it, then that write (undefined again if it failed: the next append retries), DURABLE once written.
    */
   #epochCheckpoint: Promise<void> | undefined = DURABLE;
   #unsubFlush: () => void;
@@ -169,13 +169,15 @@ export class Partition extends EventEmitter {
     return appended;
   }
 
-  /** Writes the leader epoch's checkpoint (makeLeader) once; a failed write fails the epoch's appends. */
+  /** Writes the leader epoch's checkpoint (makeLeader) once; a failed write fails the appends waiting for it, and the next append tries again. */
   async #leaderEpochWritten(): Promise<void> {
     const written = (this.#epochCheckpoint ??= this.epochs.flushIfDirty());
     if (written === DURABLE) return;
     try {
       await written;
     } catch (err) {
+      // the next append (a producer's retry: 56 is retriable) writes it again
+      if (this.#epochCheckpoint === written) this.#epochCheckpoint = undefined;
       throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `${this.topic}-${this.partition}: the leader epoch checkpoint could not be written: ${(err as Error).message}`);
     }
     if (this.#epochCheckpoint === written) this.#epochCheckpoint = DURABLE;
