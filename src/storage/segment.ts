@@ -55,6 +55,8 @@ export class LogSegment {
   #fh: fsp.FileHandle;
   /** Bytes in the .log (only whole, written batches). */
   size: number;
+  /** A write failed and the bytes it may have left past `size` are not cut yet. */
+  #torn = false;
   /** The offset after the last batch. */
   nextOffset: number;
   /** Largest batch maxTimestamp in the segment, -1 if none. */
@@ -142,7 +144,7 @@ export class LogSegment {
     if (this.keys) return this.#appendEncrypted(bufs, batches, this.keys);
     const position = this.size;
     const total = bufs.reduce((n, b) => n + b.length, 0);
-    await writeAllAt(this.#fh, bufs, position);
+    await this.#write(bufs, position);
     let at = position;
     bufs.forEach((buf, i) => {
       for (const b of batches[i]!) this.indexBatch(at + b.at, b.header);
@@ -155,7 +157,7 @@ export class LogSegment {
     const enc = bufs.map((b, i) => encryptBatches(keys, b, batches[i]!));
     const position = this.size;
     const total = enc.reduce((n, e) => n + e.buf.length, 0);
-    await writeAllAt(this.#fh, enc.map((e) => e.buf), position);
+    await this.#write(enc.map((e) => e.buf), position);
     let at = position;
     enc.forEach((e, i) => {
       const list = batches[i]!;
@@ -163,6 +165,27 @@ export class LogSegment {
       at += e.buf.length;
     });
     this.size = position + total;
+  }
+
+  /**
+   * Writes at the end, first cutting what a failed write may have left there. A write that
+   * fails part way (ENOSPC, EIO) can leave whole batches behind `size`; the next append, if
+   * shorter, would not cover them all, and recovery after a crash would take them for batches
+   * of the log. So the file is cut back to `size` at once, or before the next write if that
+   * fails too.
+   */
+  async #write(bufs: readonly Buffer[], position: number): Promise<void> {
+    if (this.#torn) {
+      await this.#fh.truncate(position);
+      this.#torn = false;
+    }
+    try {
+      await writeAllAt(this.#fh, bufs, position);
+    } catch (e) {
+      this.#torn = true;
+      await this.#fh.truncate(position).then(() => (this.#torn = false), () => undefined);
+      throw e;
+    }
   }
 
   /**

@@ -128,6 +128,40 @@ describe('PartitionLog append and read', () => {
     await log.close();
   });
 
+  it('a write that fails part way leaves no batch behind for recovery to take back (the file is cut at once)', async () => {
+    const dir = logDir();
+    const log = await PartitionLog.open(dir, cfg());
+    await log.append(batchOf(['x']));
+    // three 2 KiB batches: one 6 KiB write, made on the thread pool with FileHandle.write
+    const three = Buffer.concat([0, 1, 2].map((i) => batchOf(vals(i, 1, 2000))));
+    const firstTwo = three.length - batchOf(vals(2, 1, 2000)).length;
+    const probe = await fsp.open(path.join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { write: (...a: unknown[]) => Promise<unknown> };
+    await probe.close();
+    const realWrite = proto.write;
+    proto.write = async function (this: unknown, buf: Buffer, off: number, len: number, pos: number) {
+      // the disk fills after two whole batches
+      await realWrite.call(this, buf, off, firstTwo, pos);
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    };
+    try {
+      await expect(log.append(three)).rejects.toThrow(/ENOSPC/);
+    } finally {
+      proto.write = realWrite;
+    }
+    const sizeAfterFailure = (await fsp.stat(path.join(dir, '00000000000000000000.log'))).size;
+    expect(sizeAfterFailure).toBe(log.size);
+    // the retry of the first record alone is exactly as long as the first torn batch
+    expect((await log.append(batchOf(vals(0, 1, 2000)))).firstOffset).toBe(1);
+    await log.flush();
+    // no close: recovery scans the whole segment
+    const recovered = await PartitionLog.open(dir, cfg(), undefined, { cleanShutdown: false, recoveryPoint: 0 });
+    expect(recovered.logEndOffset).toBe(2);
+    expect((await readAll(recovered)).map((r) => r.value?.toString().slice(0, 2))).toEqual(['x', 'v0']);
+    await recovered.close();
+    await log.close().catch(() => undefined);
+  });
+
   it('keeps a replica\'s offsets (assignOffsets: false): increasing, gaps allowed (a compacted leader); sets log-append time', async () => {
     const log = await PartitionLog.open(logDir(), cfg());
     const b = encodeRecordBatch({ baseOffset: 0, records: [{ value: 'a' }, { value: 'b' }] });
