@@ -37,6 +37,7 @@ import { TopicFilter } from '../src/client/connector/topic-filter.js';
 import { Producer } from '../src/client/producer/index.js';
 import { mirrorConsumerSettings, mirrorProducerOptions } from '../src/mirror/config.js';
 import { MirrorMaker } from '../src/mirror/mirror-maker.js';
+import { brokerNodeArgs } from '../src/broker/heap-opts.js';
 
 process.env.KAFKA_LOG_LEVEL ??= 'error';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -86,7 +87,7 @@ async function startTarget(zk: ZkClient): Promise<string> {
     [`broker.id=1`, `listeners=PLAINTEXT://127.0.0.1:0`, `log.dirs=${path.join(dir, 'logs')}`, `zookeeper.connect=${ZK}${chroot}`, 'num.partitions=1', 'default.replication.factor=1'].join('\n') + '\n',
   );
   let out = '';
-  target = spawn(process.execPath, [path.join(ROOT, 'dist/src/bin/kafka-server-start.js'), props], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KAFKA_LOG_LEVEL: 'warn' } });
+  target = spawn(process.execPath, [...brokerNodeArgs(), path.join(ROOT, 'dist/src/bin/kafka-server-start.js'), props], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KAFKA_LOG_LEVEL: 'warn' } });
   target.stdout!.on('data', (d: Buffer) => (out += d));
   target.stderr!.on('data', (d: Buffer) => (out += d));
   const deadline = Date.now() + 30_000;

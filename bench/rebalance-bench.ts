@@ -37,6 +37,7 @@ import { rangeAssign } from '../src/client/connector/assignors.js';
 import { ConsumerConnector } from '../src/client/connector/consumer-connector.js';
 import { candidateZooKeeper } from '../src/client/connector/zookeeper-locator.js';
 import { benchArgs } from './args.js';
+import { brokerNodeArgs } from '../src/broker/heap-opts.js';
 
 process.env.KAFKA_LOG_LEVEL ??= 'error'; // read when each connector makes its logger
 type Connector = ConsumerConnector;
@@ -96,7 +97,7 @@ async function ownCluster(): Promise<{ connect: string; stop: () => Promise<void
   mkdirSync(path.join(dir, 'broker'), { recursive: true });
   const props = path.join(dir, 'server.properties');
   writeFileSync(props, ['broker.id=1', 'listeners=PLAINTEXT://127.0.0.1:0', `log.dirs=${path.join(dir, 'broker')}`, `zookeeper.connect=${connect}`].join('\n') + '\n');
-  const broker: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'dist/src/bin/kafka-server-start.js'), props], { stdio: 'ignore' });
+  const broker: ChildProcess = spawn(process.execPath, [...brokerNodeArgs(), path.join(ROOT, 'dist/src/bin/kafka-server-start.js'), props], { stdio: 'ignore' });
   const deadline = Date.now() + 30_000;
   while (!(await hasBroker(connect))) {
     if (Date.now() > deadline || broker.exitCode !== null) throw new Error('the bench broker did not start');

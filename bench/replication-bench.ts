@@ -22,6 +22,7 @@ import { createTopic } from '../src/admin/topic-admin.js';
 import { brokerIdPath, partitionStatePath } from '../src/zk/paths.js';
 import { decodeBrokerRegistration, decodePartitionState } from '../src/zk/payloads.js';
 import { runE2e } from './e2e-latency.js';
+import { brokerNodeArgs } from '../src/broker/heap-opts.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const arg = (name: string, def: number) => {
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
           ...(process.env.REPLICATION_BENCH_PROPS ?? '').split(',').filter(Boolean),
         ].join('\n'),
       );
-      brokers.set(id, spawn(process.execPath, [path.join(ROOT, 'dist/src/bin/kafka-server-start.js'), file], { stdio: 'ignore' }));
+      brokers.set(id, spawn(process.execPath, [...brokerNodeArgs(), path.join(ROOT, 'dist/src/bin/kafka-server-start.js'), file], { stdio: 'ignore' }));
     };
     for (const id of [1, 2, 3]) startBroker(id);
     const ports = new Map<number, number>();

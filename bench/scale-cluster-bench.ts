@@ -44,6 +44,7 @@ import { CoordinatorClient } from '../src/client/group/coordinator-client.js';
 import { GroupConsumer } from '../src/client/group/group-consumer.js';
 import { Logger } from '../src/common/logger.js';
 import { benchArgs } from './args.js';
+import { brokerNodeArgs } from '../src/broker/heap-opts.js';
 
 process.env.KAFKA_LOG_LEVEL ??= 'error'; // this process's clients; the brokers log at info
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -180,7 +181,7 @@ class BenchCluster {
     const since = Date.now();
     // SCALE_BENCH_PROFILE=DIR: each broker process writes a CPU profile there when it exits
     const profile = process.env.SCALE_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SCALE_BENCH_PROFILE}`, `--cpu-prof-name=broker-${id}-${Date.now()}.cpuprofile`] : [];
-    const proc = spawn(process.execPath, [...profile, path.join(ROOT, 'dist/src/bin/kafka-server-start.js'), file], { stdio: ['ignore', out, out], env: { ...process.env, KAFKA_LOG_LEVEL: 'info' } });
+    const proc = spawn(process.execPath, [...brokerNodeArgs(), ...profile, path.join(ROOT, 'dist/src/bin/kafka-server-start.js'), file], { stdio: ['ignore', out, out], env: { ...process.env, KAFKA_LOG_LEVEL: 'info' } });
     closeSync(out);
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
     const port = await until(`broker ${id} to register`, async () => {

@@ -9,8 +9,9 @@
 #   KAFKA_LOG_FLUSH_INTERVAL_MS=1000  log.flush.interval.ms=1000
 # The name is lower-cased, `_` becomes `.`, `__` a literal `_` and `___` a `-` (as Confluent's
 # images do). Not properties: KAFKA_LOG_LEVEL (the broker's log level), KAFKA_CONFIG_FILE,
-# KAFKA_PROPERTIES_FILE (where the result is written), KAFKA_HEAP_OPTS (Node's heap, e.g.
-# "--max-old-space-size=512"), KAFKA_OPTS (more Node options), and KAFKA_PID_FILE/KAFKA_LOG_FILE.
+# KAFKA_PROPERTIES_FILE (where the result is written), KAFKA_HEAP_OPTS (Node's heap, default
+# "--initial-old-space-size=128"; e.g. "--initial-old-space-size=128 --max-old-space-size=512"),
+# KAFKA_OPTS (more Node options), and KAFKA_PID_FILE/KAFKA_LOG_FILE.
 #
 # Without advertised.listeners or advertised.host.name the broker advertises the container's own
 # address (its first IPv4 address) and its listener port: reachable from the other containers of its
@@ -78,5 +79,5 @@ for d in $(prop 'log\.dirs' | tr ',' ' '); do
 done
 
 echo "broker-entrypoint: broker.id=$(prop 'broker\.id') zookeeper.connect=$(prop 'zookeeper\.connect') $(grep '^advertised\.' "$out" | tail -n 1)" >&2
-# shellcheck disable=SC2086
-exec node ${KAFKA_HEAP_OPTS:-} ${KAFKA_OPTS:-} /opt/zkafka/dist/src/bin/kafka-server-start.js "$out" "$@"
+# node with KAFKA_HEAP_OPTS (its default there) and KAFKA_OPTS; the script execs node
+exec /opt/zkafka/bin/kafka-server-start.sh "$out" "$@"

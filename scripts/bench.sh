@@ -347,7 +347,7 @@ if want security; then
   printf '%s\n' "broker.id=1" "listeners=PLAINTEXT://127.0.0.1:$P_PLAIN,SSL://127.0.0.1:$P_SSL,SASL_SSL://127.0.0.1:$P_SASL" \
     "zookeeper.connect=$ZK/bench-security" "log.dirs=$SEC/logs" "ssl.keystore.location=$SEC/broker.pem" \
     "sasl.enabled.mechanisms=SCRAM-SHA-512" "offsets.topic.replication.factor=1" >"$SEC/server.properties"
-  node dist/src/bin/kafka-server-start.js "$SEC/server.properties" >"$SEC/broker.log" 2>&1 &
+  bin/kafka-server-start.sh "$SEC/server.properties" >"$SEC/broker.log" 2>&1 &
   SEC_PID=$!
   for _ in $(seq 1 150); do kcat -b "127.0.0.1:$P_PLAIN" -L -m 1 >/dev/null 2>&1 && break; sleep 0.2; done
   bin/kafka-configs.sh --zookeeper "$ZK/bench-security" --alter --entity-type users --entity-name bench \

@@ -108,9 +108,9 @@ start_broker() {
   if [ -n "$metrics_port" ]; then echo "metrics.port=$((metrics_port + k - 1))" >>"$d/server.properties"; fi
   for o in ${overrides[@]+"${overrides[@]}"}; do printf '%s\n' "$o" >>"$d/server.properties"; done
   if [ -n "$host_prefix" ]; then
-    KAFKA_SOURCE_ADDRESS=$h nohup node dist/src/bin/kafka-server-start.js "$d/server.properties" >>"$d/broker.log" 2>&1 &
+    KAFKA_SOURCE_ADDRESS=$h nohup bin/kafka-server-start.sh "$d/server.properties" >>"$d/broker.log" 2>&1 &
   else
-    nohup node dist/src/bin/kafka-server-start.js "$d/server.properties" >>"$d/broker.log" 2>&1 &
+    nohup bin/kafka-server-start.sh "$d/server.properties" >>"$d/broker.log" 2>&1 &
   fi
   echo $! >"$d/broker.pid"
 }

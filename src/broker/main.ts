@@ -7,6 +7,7 @@ import { applyOverrides, readPropertiesFile } from '../common/properties.js';
 import { brokerConfigFromProperties } from './config.js';
 import { KafkaServer } from './kafka-server.js';
 import { ConfigError } from '../common/errors.js';
+import { Logger } from '../common/logger.js';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('kafka-server-start.sh')
@@ -39,6 +40,7 @@ export async function main(argv: string[]): Promise<void> {
       },
     );
   };
+  logNodeOptions(new Logger('kafka-server'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   try {
@@ -47,5 +49,14 @@ export async function main(argv: string[]): Promise<void> {
     process.stderr.write(`kafka-server-start: failed to start: ${(err as Error).message}\n`);
     await server.shutdown({ exiting: true }).catch(() => undefined);
     process.exit(1);
+  }
+}
+
+/** The node options this broker runs with (KAFKA_HEAP_OPTS, heap-opts.ts), and a word if it has none. */
+function logNodeOptions(log: Logger): void {
+  const execArgv = process.execArgv.join(' ');
+  if (/--(initial|max)-old-space-size/.test(execArgv)) log.info('node options', { execArgv });
+  else {
+    log.warn('node runs without a heap size (started without bin/kafka-server-start.sh, or KAFKA_HEAP_OPTS without one): under load V8 may run full collections many times a second; see src/broker/heap-opts.ts', { execArgv });
   }
 }

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { until } from '../helpers/broker-cluster.js';
+import { DEFAULT_KAFKA_HEAP_OPTS } from '../../src/broker/heap-opts.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -54,6 +55,10 @@ describe('scripts/cluster.sh', () => {
     expect(status.stdout).toMatch(/leader: \d/);
     expect(status.stdout.match(/running/g)).toHaveLength(3);
     const pids = [1, 2, 3].map((k) => Number(readFileSync(path.join(dir, `broker-${k}`, 'broker.pid'), 'utf8')));
+    // the pid file names node itself (bin/kafka-server-start.sh execs it), with KAFKA_HEAP_OPTS' default
+    const cmdline = readFileSync(`/proc/${pids[0]}/cmdline`, 'utf8').split('\0');
+    expect(cmdline).toContain(DEFAULT_KAFKA_HEAP_OPTS);
+    expect(cmdline.some((a) => a.endsWith('dist/src/bin/kafka-server-start.js'))).toBe(true);
 
     expect(sh(['kill-broker', '2']).status).toBe(0);
     const isr = () => describe().split('\n').filter((l) => l.includes('Isr:'));

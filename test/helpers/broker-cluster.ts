@@ -16,6 +16,7 @@ import { brokerIdPath } from '../../src/zk/paths.js';
 import { decodeBrokerRegistration, endpointForProtocol } from '../../src/zk/payloads.js';
 import type { ClientSecurity } from '../../src/network/client-security.js';
 import { Cluster } from '../../src/client/cluster.js';
+import { brokerNodeArgs } from '../../src/broker/heap-opts.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BROKER_MAIN = path.join(ROOT, 'dist/src/bin/kafka-server-start.js');
@@ -119,7 +120,7 @@ export class TestCluster {
     const file = path.join(this.baseDir, `server-${id}.properties`);
     writeFileSync(file, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
     let out = '';
-    const proc = spawn(process.execPath, [BROKER_MAIN, file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KAFKA_LOG_LEVEL: 'info' } });
+    const proc = spawn(process.execPath, [...brokerNodeArgs(), BROKER_MAIN, file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KAFKA_LOG_LEVEL: 'info' } });
     proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     const before = this.brokers.get(id);

@@ -18,6 +18,7 @@ import type { ZkClient } from '../../src/zk/client.js';
 import { Cluster } from '../../src/client/cluster.js';
 import { SimpleProducer } from '../../src/client/simple-producer.js';
 import { consumerIdsPath, consumerOwnersRootPath, ownerPath } from '../../src/zk/paths.js';
+import { brokerNodeArgs } from '../../src/broker/heap-opts.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CONSUMER_MAIN = path.join(ROOT, 'dist/src/bin/connector-test-consumer.js');
@@ -265,7 +266,7 @@ export async function startBrokerOn(zkConnect: string, id: number, dir: string, 
   };
   writeFileSync(file, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
   let out = '';
-  const proc = spawn(process.execPath, [main, file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...brokerNodeArgs(), main, file], { stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const deadline = Date.now() + 30_000;
