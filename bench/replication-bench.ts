@@ -5,8 +5,9 @@
  *     the replicated runs to RF=1 measured in the same run (Kreps 2014 on dedicated machines:
  *     0.96 for async and 0.51 for acks=all; here three brokers share two cores);
  *   - end-to-end latency at 10,000 msg/s, RF=3 acks=all, with a breakdown (e2e-latency.ts);
- *   - failover: the time from SIGKILL of a partition leader to the next acknowledged write
- *     (acks=all), against the session timeout (target: session timeout + 1 s).
+ *   - failover: the time from SIGKILL of a partition leader to the acknowledgement of the
+ *     first write sent after it (acks=all), against the session timeout (target: session
+ *     timeout + 1 s).
  * Options: --records N (per run, default 300000), --runs N (default 3), --session-ms N (6000),
  * --e2e-runs N (1).
  */
@@ -149,13 +150,17 @@ async function main(): Promise<void> {
     await createTopic(zk, 'failover', { partitions: 1, replicationFactor: 3, assignment: new Map([[0, [1, 2, 3]]]) });
     await waitFor('failover ISR', async () => ((await leaderOf('failover')).isr.length === 3 ? true : undefined));
     const producer = new Producer({ brokers: bootstrap, acks: -1, retryBackoffMs: 20, requestTimeoutMs: 5000 });
-    let lastAck = 0;
+    // the first acknowledgement of a send made after the kill (an answer the old leader sent
+    // just before it died can arrive after the kill: that is not failover)
+    let killedAt = Infinity;
+    let firstAckAfterKill = 0;
     let stop = false;
     const loop = (async () => {
       while (!stop) {
+        const sentAt = Date.now();
         try {
           await producer.send({ topic: 'failover', partition: 0, value });
-          lastAck = Date.now();
+          if (sentAt > killedAt && firstAckAfterKill === 0) firstAckAfterKill = Date.now();
         } catch {
           await sleep(20);
         }
@@ -163,14 +168,14 @@ async function main(): Promise<void> {
     })();
     await sleep(1000);
     const victim = (await leaderOf('failover')).leader;
-    const killedAt = Date.now();
+    killedAt = Date.now();
     brokers.get(victim)!.kill('SIGKILL');
-    await waitFor('an acknowledged write after the kill', async () => (lastAck > killedAt + 0 && lastAck > killedAt ? true : undefined), 120_000);
-    const failoverMs = lastAck - killedAt;
+    await waitFor('an acknowledged write sent after the kill', async () => (firstAckAfterKill > 0 ? true : undefined), 120_000);
+    const failoverMs = firstAckAfterKill - killedAt;
     stop = true;
     await loop;
     await producer.close();
-    console.log(`failover: ${failoverMs} ms from SIGKILL of the leader to the next acknowledged write (session timeout ${SESSION_MS} ms; target ${SESSION_MS + 1000} ms)`);
+    console.log(`failover: ${failoverMs} ms from SIGKILL of the leader to the acknowledgement of the first write sent after it (session timeout ${SESSION_MS} ms; target ${SESSION_MS + 1000} ms)`);
     console.log(`replication acks=all/RF=1 ratio: ${(median(results.get('RF=3 acks=all')!) / base).toFixed(2)}`);
   } finally {
     for (const p of brokers.values()) p.kill('SIGKILL');
