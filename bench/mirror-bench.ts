@@ -3,10 +3,10 @@
  * target cluster, with 1 stream and with 4, as a ratio to our producer writing the same records
  * straight to the target in the same run (target: >= 0.5 with one stream).
  *
- *   node --max-semi-space-size=64 dist/bench/mirror-bench.js --zookeeper H:P --broker H:P [--records 500000] [--partitions 4] [--runs 3]
+ *   node --initial-old-space-size=128 --max-semi-space-size=64 dist/bench/mirror-bench.js --zookeeper H:P --broker H:P [--records 500000] [--partitions 4] [--runs 3]
  *
- * (--max-semi-space-size=64 is what bin/kafka-mirror-maker.sh gives the mirror; the producer
- * runs in the same process with it.)
+ * (the options are what bin/kafka-mirror-maker.sh gives the mirror; the producer runs in the
+ * same process with them.)
  *
  * The source is the cluster of --zookeeper / --broker (e.g. the one scripts/bench.sh starts).
  * The target is one broker process this script starts under a ZooKeeper chroot of the same

@@ -325,7 +325,7 @@ fi
 # ---------------------------------------------------------------------------------------------
 if want mirror; then
   section "mirror: kafka-mirror-maker to a second cluster (a broker under a chroot of this ZooKeeper), 1 and 4 streams, vs our producer writing the same records there"
-  node --max-semi-space-size=64 dist/bench/mirror-bench.js --zookeeper "$ZK" --broker "$BROKER" --records $(( RECORDS / 4 )) --runs "$RUNS" 2>&1 | sed 's/^/  /'
+  node --initial-old-space-size=128 --max-semi-space-size=64 dist/bench/mirror-bench.js --zookeeper "$ZK" --broker "$BROKER" --records $(( RECORDS / 4 )) --runs "$RUNS" 2>&1 | sed 's/^/  /'
 fi
 
 # ---------------------------------------------------------------------------------------------
