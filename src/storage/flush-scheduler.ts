@@ -16,10 +16,8 @@
 
 /** What a flush makes durable: a segment (its .log fdatasync, or its share of a syncfs). */
 export interface Syncable {
-  /** fdatasync of the segment's data, with its index writes. */
+  /** fdatasync of the segment's data (its indexes are written at roll and close, segment.ts). */
   flush(): Promise<void>;
-  /** The index writes alone (a syncfs covers them once written). */
-  persistIndexes(): Promise<void>;
   /** A directory on the segment's filesystem, the same for every log of a log dir (its root). */
   readonly fsRoot: string;
 }
@@ -71,7 +69,6 @@ class SyncGroup {
   /** The syncfs calls went into the scheduler's stats (once per group). */
   counted = false;
   readonly #roots = new Set<string>();
-  readonly #writes: Promise<unknown>[] = [];
   #release!: (err?: unknown) => void;
   readonly #done: Promise<number>;
   syncCalls = 0;
@@ -84,16 +81,13 @@ class SyncGroup {
     this.#done.catch(() => undefined);
   }
 
-  /** A member's MakeDurable: its index writes now, its data with the group's syncfs. */
+  /** A member's MakeDurable: its data with the group's syncfs. */
   durable(): MakeDurable {
     let arrived = false;
     return (segs) => {
       if (arrived) return perFile(segs); // a second flush of the same member goes on its own
       arrived = true;
-      for (const seg of segs) {
-        this.#roots.add(seg.fsRoot);
-        this.#writes.push(seg.persistIndexes());
-      }
+      for (const seg of segs) this.#roots.add(seg.fsRoot);
       this.#arrive();
       return this.#done;
     };
@@ -109,7 +103,6 @@ class SyncGroup {
     if (--this.#outstanding > 0) return;
     void (async () => {
       try {
-        await Promise.all(this.#writes);
         if (this.#roots.size > 0) {
           this.syncCalls = this.#roots.size;
           await this.#sync.sync([...this.#roots]);

@@ -2,8 +2,8 @@
  * The shared mechanics of the two sparse index files of a segment (`.index`, `.timeindex`):
  * fixed-size big-endian entries, kept in memory (as Kafka keeps them mmapped) and appended to
  * the file. Choice: the files are SIMPLY APPENDED, never preallocated: new entries are buffered
- * and written with `persist()` (on every log flush, on roll and on close), and fsynced only on
- * roll and close. A lost tail is harmless (the index is sparse; a lookup scans further) and
+ * and written with `persist()` (on roll and on close, not on flushes: segment.ts), and fsynced
+ * only on roll and close. A lost tail is harmless (the index is sparse; a lookup scans further) and
  * recovery after an unclean stop rebuilds the indexes of every recovered segment.
  * `maxIndexSize` (log.index.size.max.bytes) still caps the entry count: a full index rolls the
  * segment.

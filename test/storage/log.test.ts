@@ -251,6 +251,31 @@ describe('PartitionLog append and read', () => {
 });
 
 describe('flushing', () => {
+  it('writes no index entries on flushes; after an unclean stop the active segment is scanned and its index rebuilt', async () => {
+    const dir = logDir();
+    const config = cfg({ segmentBytes: 1024 * 1024, indexIntervalBytes: 256 });
+    const log = await PartitionLog.open(dir, config);
+    for (let i = 0; i < 200; i++) await log.append(batchOf(vals(i * 2, 2, 40)));
+    await log.flush();
+    expect(log.flushedOffset).toBe(400);
+    // flushed, yet the index file holds nothing: its entries are in memory until roll or close
+    const indexFile = path.join(dir, '00000000000000000000.index');
+    const onDisk = await fsp.stat(indexFile).then((st) => st.size, () => 0);
+    expect(onDisk).toBe(0);
+    // no close: the recovery point a checkpoint would hold is the flushed end
+    const again = await PartitionLog.open(dir, config, undefined, { cleanShutdown: false, recoveryPoint: 400 });
+    expect(again.loadInfo.recoveredSegments).toBe(1);
+    expect(again.logEndOffset).toBe(400);
+    expect((await fsp.stat(indexFile)).size).toBeGreaterThan(8 * 50);
+    for (const at of [0, 1, 57, 200, 333, 399]) {
+      const r = await again.read(at, 64);
+      const first = decodeRecordBatches(r.records).find((x) => x.offset === at);
+      expect(first?.value?.toString()).toBe(`v${at}` + 'x'.repeat(40));
+    }
+    await again.close();
+    await log.close().catch(() => undefined);
+  });
+
   it('exposes only flushed data: with flushing off nothing is visible until a flush (interval or explicit)', async () => {
     const clock = new ManualClock();
     const log = await PartitionLog.open(logDir(), cfg({ flushIntervalMessages: 1_000_000, flushIntervalMs: 5000 }), clock);
