@@ -278,15 +278,23 @@ fi
 if wanted soak; then
   # long (10 minutes): only with --only soak
   section "soak: 10 minutes of our producer at full speed into one partition (acks=1); throughput per 5 s and broker RSS per 30 s"
-  soak_records=$(( 3000000 * 600 ))
+  # more records than 10 minutes can send (4-5 M/s here once warm): the timeout ends the run
+  soak_records=$(( 8000000 * 600 ))
   # bounded on disk: 2 GiB kept, checked every 5 s (the cluster's log.retention.check.interval.ms)
   bin/kafka-topics.sh --zookeeper "$ZK" --create --topic bench-soak --partitions 1 --replication-factor 1 \
     --config retention.bytes=2147483648 --config segment.bytes=268435456 >/dev/null
-  ( while sleep 30; do echo "  broker RSS $(node -e 'fetch(process.argv[1]).then(r=>r.text()).then(t=>{const m=/^process_resident_memory_bytes (\S+)$/m.exec(t);console.log(m?(Number(m[1])/1048576).toFixed(0):"n/a")})' "http://127.0.0.1:$METRICS_PORT/metrics") MiB"; done ) &
+  ( while sleep 30; do node -e 'fetch(process.argv[1]).then(r=>r.text()).then(t=>{const m=/^process_resident_memory_bytes (\S+)$/m.exec(t);console.log(m?(Number(m[1])/1048576).toFixed(0):"n/a")})' "http://127.0.0.1:$METRICS_PORT/metrics"; done ) >"$DIR/soak-rss" &
   rss_pid=$!
   timeout 600 bin/kafka-producer-perf-test.sh --topic bench-soak --num-records "$soak_records" --record-size 100 --throughput -1 \
-    --producer-props "bootstrap.servers=$BROKER" acks=1 | sed -E 's/^/  /; s/, [0-9.]+ ms avg latency.*//'
+    --producer-props "bootstrap.servers=$BROKER" acks=1 | sed -E 's/, [0-9.]+ ms avg latency.*//' | tee "$DIR/soak-rates" | sed 's/^/  /'
   kill "$rss_pid" 2>/dev/null; wait "$rss_pid" 2>/dev/null
+  echo "  broker RSS every 30 s (MiB): $(tr '\n' ' ' <"$DIR/soak-rss")"
+  # flat? the 5-s rates after the first minute (warm-up: the JIT, the page cache filling)
+  grep -E '^[0-9]+ records sent, [0-9.]+ records/sec \(' "$DIR/soak-rates" | grep -v "^$soak_records records sent" | awk '{print $4}' | tail -n +13 | sort -g >"$DIR/soak-steady"
+  if [ -s "$DIR/soak-steady" ]; then
+    awk -v med="$(median <"$DIR/soak-steady")" '{a[NR]=$1} END {printf "  after the first minute: %d intervals of 5 s, min %.2f M, median %.2f M, max %.2f M records/s (min/median %.2f, max/median %.2f)\n", NR, a[1]/1e6, med/1e6, a[NR]/1e6, a[1]/med, a[NR]/med}' "$DIR/soak-steady"
+  fi
+  sort -g "$DIR/soak-rss" | awk -v first="$(head -1 "$DIR/soak-rss")" '{a[NR]=$1} END {if (NR) printf "  broker RSS: first %s, min %s, max %s MiB\n", first, a[1], a[NR]}'
   echo "  stored: $(du -sh "$DIR"/broker-1 2>/dev/null | cut -f1)"
 fi
 
