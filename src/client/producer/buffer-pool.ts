@@ -29,13 +29,18 @@ export class BufferPool {
 
   tryAllocate(size: number): Buffer | undefined {
     if (size === this.poolableSize && this.#free.length > 0) return this.#free.pop();
+    return this.reserve(size) ? Buffer.allocUnsafeSlow(size) : undefined;
+  }
+
+  /** Counts `size` bytes as used without allocating (the caller holds a buffer of that size); false when they are not free. */
+  reserve(size: number): boolean {
     while (this.#available < size && this.#free.length > 0) {
       this.#free.pop();
       this.#available += this.poolableSize;
     }
-    if (this.#available < size) return undefined;
+    if (this.#available < size) return false;
     this.#available -= size;
-    return Buffer.allocUnsafeSlow(size);
+    return true;
   }
 
   release(buf: Buffer | undefined, size: number): void {

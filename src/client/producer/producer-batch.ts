@@ -213,6 +213,13 @@ export class ProducerBatch {
     return true;
   }
 
+  /** After seal(): the sealed bytes now live in `buf` (exactly them), `reserved` bytes of the pool. */
+  replaceSealed(buf: Buffer, reserved: number): void {
+    this.buf = buf;
+    this.sealed = buf;
+    this.reserved = reserved;
+  }
+
   /** Bytes the batch takes on the wire once sealed (uncompressed). */
   get sizeInBytes(): number {
     return this.sealed ? this.sealed.length : this.pos;
