@@ -131,6 +131,22 @@ export class LogManager {
   }
 
   /**
+   * The log dir holding the fewest logs. One dir (the usual case) is the answer without
+   * counting: a count over every log for every new log made creating a topic quadratic in the
+   * broker's partitions (512 new logs beside 3,000 took seconds of CPU).
+   */
+  #leastUsedDir(): string {
+    const dirs = this.config.logDirs;
+    if (dirs.length === 1) return dirs[0]!;
+    const counts = new Map(dirs.map((d) => [d, 0]));
+    for (const l of this.#logs.values()) {
+      const d = path.dirname(l.dir);
+      counts.set(d, (counts.get(d) ?? 0) + 1);
+    }
+    return [...counts].sort((a, b) => a[1] - b[1])[0]![0];
+  }
+
+  /**
    * The log, created (in the log dir holding the fewest logs) if missing. `overrides`, when
    * given, become the topic's overrides (replacing the ones kept).
    */
@@ -150,12 +166,7 @@ export class LogManager {
     const have = this.#logs.get(key) ?? this.#creating.get(key);
     if (have) return have;
     const p = (async () => {
-      const counts = new Map(this.config.logDirs.map((d) => [d, 0]));
-      for (const l of this.#logs.values()) {
-        const d = path.dirname(l.dir);
-        counts.set(d, (counts.get(d) ?? 0) + 1);
-      }
-      const dir = [...counts].sort((a, b) => a[1] - b[1])[0]![0];
+      const dir = this.#leastUsedDir();
       const log = await PartitionLog.open(path.join(dir, key), this.configFor(topic), this.#clock, { cleanShutdown: true, recoveryPoint: 0, keys: this.config.keys });
       log.config = this.configFor(topic); // a change applied while the log was being opened
       await syncDir(dir);
