@@ -3,7 +3,9 @@
  * this machine, one ZooKeeper node, 100-byte records from one producer process.
  *   - produce throughput for RF=1 acks=1, RF=3 acks=1 and RF=3 acks=all, and the ratios of
  *     the replicated runs to RF=1 measured in the same run (Kreps 2014 on dedicated machines:
- *     0.96 for async and 0.51 for acks=all; here three brokers share two cores);
+ *     0.96 for async and 0.51 for acks=all; here three brokers share two cores), each run with
+ *     the CPU seconds (user + system) of the producer and of each broker per million records
+ *     and how many of the two cores were busy: whether a figure is bound by CPU or by waiting;
  *   - end-to-end latency at 10,000 msg/s, RF=3 acks=all, with a breakdown (e2e-latency.ts);
  *   - failover: the time from SIGKILL of a partition leader to the acknowledgement of the
  *     first write sent after it (acks=all), against the session timeout (target: session
@@ -12,7 +14,7 @@
  * --e2e-runs N (1).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
@@ -102,15 +104,34 @@ async function main(): Promise<void> {
     const leaderOf = async (t: string) => decodePartitionState((await zk!.get(partitionStatePath(t, 0)))!.data);
     const value = Buffer.alloc(100, 0x61);
 
-    async function throughput(topic: string, acks: 1 | -1): Promise<number> {
+    // CPU seconds (user + system) of each broker process and of this process (the producer)
+    const ticks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+    const brokerCpu = (id: number): number => {
+      try {
+        const f = readFileSync(`/proc/${brokers.get(id)!.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return (Number(f[11]) + Number(f[12])) / ticks;
+      } catch {
+        return 0;
+      }
+    };
+    const cpuNow = () => ({ producer: (process.cpuUsage().user + process.cpuUsage().system) / 1e6, brokers: [1, 2, 3].map(brokerCpu) });
+
+    async function throughput(topic: string, acks: 1 | -1): Promise<{ rate: number; cpu: string }> {
       const producer = new Producer({ brokers: bootstrap, acks, lingerMs: 5 });
       await producer.partitionsFor(topic);
+      const c0 = cpuNow();
       const start = process.hrtime.bigint();
       for (let i = 0; i < RECORDS; i++) if (!producer.produce({ topic, partition: 0, value })) await producer.ready();
       await producer.flush();
       const secs = Number(process.hrtime.bigint() - start) / 1e9;
+      const c1 = cpuNow();
       await producer.close();
-      return RECORDS / secs;
+      // per million records: where the machine's two cores went
+      const per = (s: number) => ((s * 1e6) / RECORDS).toFixed(2);
+      const b = c1.brokers.map((x, i) => x - c0.brokers[i]!);
+      const total = c1.producer - c0.producer + b.reduce((x, y) => x + y, 0);
+      const cpu = `CPU s per M records: producer ${per(c1.producer - c0.producer)}, brokers ${b.map(per).join(' / ')}; total ${per(total)} (${(total / secs).toFixed(2)} of 2 cores busy)`;
+      return { rate: RECORDS / secs, cpu };
     }
 
     const cases: { name: string; topic: string; rf: number; acks: 1 | -1 }[] = [
@@ -124,9 +145,9 @@ async function main(): Promise<void> {
     const results = new Map<string, number[]>();
     for (let run = 0; run < RUNS; run++) {
       for (const c of cases) {
-        const r = await throughput(c.topic, c.acks);
+        const { rate: r, cpu } = await throughput(c.topic, c.acks);
         results.set(c.name, [...(results.get(c.name) ?? []), r]);
-        console.log(`run ${run + 1} ${c.name}: ${Math.round(r).toLocaleString('en-US')} records/s (${((r * 100) / 1048576).toFixed(1)} MB/s)`);
+        console.log(`run ${run + 1} ${c.name}: ${Math.round(r).toLocaleString('en-US')} records/s (${((r * 100) / 1048576).toFixed(1)} MB/s); ${cpu}`);
       }
     }
     const base = median(results.get('RF=1 acks=1')!);
