@@ -89,6 +89,16 @@ export abstract class IndexFile {
     if (this.#fh) await (await this.#fh).datasync();
   }
 
+  /**
+   * sync(), then closes the file until something writes it again (reopened then): a rolled
+   * segment's index is only written again when cut, and a log with many segments would
+   * otherwise hold three descriptors for each of them.
+   */
+  async syncAndRelease(): Promise<void> {
+    await this.sync();
+    await this.#closeHandle();
+  }
+
   /** Drops entries i.. (memory and file). */
   protected async cut(i: number): Promise<void> {
     this.dropFrom(i);

@@ -257,8 +257,8 @@ export class LogSegment {
   /** When the segment stops being the active one: final time index entry, indexes synced. */
   async onRoll(): Promise<void> {
     if (this.maxTimestamp >= 0) this.timeIndex.maybeAppend(this.maxTimestamp, this.#maxTimestampOffset);
-    await this.offsetIndex.sync();
-    await this.timeIndex.sync();
+    await this.offsetIndex.syncAndRelease();
+    await this.timeIndex.syncAndRelease();
   }
 
   /** Drops every batch containing an offset >= `offset`; returns the bytes removed. */

@@ -1,4 +1,4 @@
-import { promises as fsp, readdirSync } from 'node:fs';
+import { promises as fsp, readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CorruptDataError, KafkaError } from '../../src/common/errors.js';
@@ -247,6 +247,54 @@ describe('PartitionLog append and read', () => {
     expect([log.logStartOffset, log.logEndOffset]).toEqual([0, 0]);
     expect((await log.append(batchOf(['again']))).firstOffset).toBe(0);
     await log.close();
+  });
+});
+
+/** The files under `dir` this process holds open, by name (Linux /proc). */
+function openFilesIn(dir: string): string[] {
+  const out: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.startsWith(dir + path.sep)) out.push(path.basename(target));
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  return out.sort();
+}
+
+describe('file descriptors', () => {
+  it('a rolled segment keeps only its .log open: its indexes are closed once synced at roll, and opened again to be cut', async () => {
+    const dir = logDir();
+    const log = await PartitionLog.open(dir, cfg({ segmentBytes: 4096, indexIntervalBytes: 256 }));
+    let n = 0;
+    for (let i = 0; i < 300; i++) {
+      await log.append(batchOf(vals(n, 3, 30), 1_000 + n));
+      n += 3;
+    }
+    await log.flush();
+    const bases = log.segmentBaseOffsets;
+    expect(bases.length).toBeGreaterThan(10);
+    const open = openFilesIn(dir);
+    // one .log per segment; index files at most for the active segment (written at close)
+    expect(open.filter((f) => f.endsWith('.log'))).toEqual(bases.map((b) => `${String(b).padStart(20, '0')}.log`));
+    const active = String(bases[bases.length - 1]).padStart(20, '0');
+    expect(open.filter((f) => !f.endsWith('.log') && !f.startsWith(active))).toEqual([]);
+    // the closed indexes still serve: offsets and timestamps in old segments
+    const third = bases[2]!;
+    const r = await log.read(third + 1, 64);
+    expect(decodeRecordBatches(r.records).find((x) => x.offset === third + 1)?.value?.toString()).toBe(vals(third + 1, 1, 30)[0]);
+    expect(await log.offsetForTimestamp(1_000 + third)).toBe(third);
+    // truncating into an old segment reopens and cuts its index
+    await log.truncateTo(third + 3); // a batch boundary (batches of 3)
+    expect(log.logEndOffset).toBe(third + 3);
+    await log.close();
+    const again = await PartitionLog.open(dir, cfg({ segmentBytes: 4096, indexIntervalBytes: 256 }), undefined, { cleanShutdown: true, recoveryPoint: third + 3 });
+    expect(again.logEndOffset).toBe(third + 3);
+    expect((await readAll(again)).map((x) => x.offset)).toEqual(Array.from({ length: third + 3 }, (_, i) => i));
+    await again.close();
+    expect(openFilesIn(dir)).toEqual([]);
   });
 });
 
