@@ -2,6 +2,7 @@
  * `kafka-server-start.sh config/server.properties [--override key=value ...]`
  * Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 for a bad config or a failed start.
  */
+import { outOfFilesHint } from '../common/open-files.js';
 import { Command } from 'commander';
 import { applyOverrides, readPropertiesFile } from '../common/properties.js';
 import { brokerConfigFromProperties } from './config.js';
@@ -46,7 +47,8 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await server.start();
   } catch (err) {
-    process.stderr.write(`kafka-server-start: failed to start: ${(err as Error).message}\n`);
+    const hint = outOfFilesHint(err);
+    process.stderr.write(`kafka-server-start: failed to start: ${(err as Error).message}${hint ? `\n  ${hint}` : ''}\n`);
     await server.shutdown({ exiting: true }).catch(() => undefined);
     process.exit(1);
   }

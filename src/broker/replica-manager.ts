@@ -15,6 +15,7 @@
  * partition creates its log and a leader writes its leader epoch checkpoint: file work that
  * overlaps well), reading each topic's config once per request.
  */
+import { outOfFilesHint } from '../common/open-files.js';
 import type { ClientSecurity } from '../network/client-security.js';
 import type { LogManager } from '../storage/log-manager.js';
 import type { PartitionLog } from '../storage/log.js';
@@ -158,6 +159,7 @@ export class ReplicaManager {
         return { errorCode: ErrorCode.STALE_CONTROLLER_EPOCH, partitions: [] };
       }
       const results: PartitionError[] = [];
+      const failures: { name: string; err: unknown }[] = [];
       const topicConfigs = new Map<string, Promise<unknown>>();
       await forEachBounded(req.partitionStates, APPLY_CONCURRENCY, async (s) => {
         let errorCode: number = ErrorCode.NONE;
@@ -182,13 +184,35 @@ export class ReplicaManager {
             if (wasLeader) this.#leadershipChanged(s.topic, s.partition, false);
           }
         } catch (err) {
-          errorCode = err instanceof KafkaError ? err.code : ErrorCode.UNKNOWN;
-          this.#log.error('LeaderAndIsr failed for a partition', { topic: s.topic, partition: s.partition, error: err });
+          // a file system error (EMFILE, ENOSPC, EIO...): Kafka's KAFKA_STORAGE_ERROR
+          errorCode = err instanceof KafkaError ? err.code : typeof (err as NodeJS.ErrnoException).code === 'string' ? ErrorCode.KAFKA_STORAGE_ERROR : ErrorCode.UNKNOWN;
+          failures.push({ name: `${s.topic}-${s.partition}`, err });
         }
         results.push({ topic: s.topic, partition: s.partition, errorCode });
       });
+      this.#logFailures(failures, req.partitionStates.length);
       return { errorCode: ErrorCode.NONE, partitions: results };
     });
+  }
+
+  /**
+   * One line per kind of failure of a LeaderAndIsr, however many partitions it hit (a broker
+   * out of file descriptors fails hundreds at once), with what to do about it where known.
+   */
+  #logFailures(failures: readonly { name: string; err: unknown }[], total: number): void {
+    const kinds = new Map<string, { err: unknown; names: string[] }>();
+    for (const f of failures) {
+      const e = f.err as NodeJS.ErrnoException;
+      const kind = typeof e?.code === 'string' ? e.code : String(e?.message ?? e);
+      const k = kinds.get(kind) ?? { err: f.err, names: [] };
+      k.names.push(f.name);
+      kinds.set(kind, k);
+    }
+    for (const { err, names } of kinds.values()) {
+      const shown = names.slice(0, 10).join(',') + (names.length > 10 ? ` and ${names.length - 10} more` : '');
+      const hint = outOfFilesHint(err);
+      this.#log.error(`LeaderAndIsr failed for ${names.length} of ${total} partitions; they are not served here until the broker restarts`, { partitions: shown, error: err, ...(hint ? { hint } : {}) });
+    }
   }
 
   stopReplicas(req: StopReplicaRequest): Promise<StopReplicaResponse> {

@@ -105,7 +105,8 @@ export class TestCluster {
     }
   }
 
-  async startBroker(id: number, extra: Record<string, string> = {}): Promise<BrokerProcess> {
+  /** `opts.fileLimit`: the broker runs under `ulimit -n` of that many descriptors. */
+  async startBroker(id: number, extra: Record<string, string> = {}, opts: { fileLimit?: number } = {}): Promise<BrokerProcess> {
     const dir = path.join(this.baseDir, `broker-${id}`);
     const props = {
       'broker.id': String(id),
@@ -120,7 +121,12 @@ export class TestCluster {
     const file = path.join(this.baseDir, `server-${id}.properties`);
     writeFileSync(file, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
     let out = '';
-    const proc = spawn(process.execPath, [...brokerNodeArgs(), BROKER_MAIN, file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KAFKA_LOG_LEVEL: 'info' } });
+    const args = [...brokerNodeArgs(), BROKER_MAIN, file];
+    const env = { ...process.env, KAFKA_LOG_LEVEL: 'info' };
+    // bash sets the limit, then execs node (same pid)
+    const proc = opts.fileLimit === undefined
+      ? spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env })
+      : spawn('/bin/bash', ['-c', `ulimit -n ${opts.fileLimit} && exec "$0" "$@"`, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     const before = this.brokers.get(id);

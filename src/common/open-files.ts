@@ -1,0 +1,35 @@
+/**
+ * Running out of file descriptors (EMFILE, or ENFILE for the whole system), said so that an
+ * operator can act on it. A broker holds one descriptor per log segment (the .log; a segment's
+ * indexes are open only while written), plus its sockets, so the number of partitions and
+ * segments a broker can host is bound by `ulimit -n`, as Kafka's is (its documentation asks for
+ * 100,000 or more). Without this, the error is a bare "EMFILE: too many open files, open ...".
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+
+/** True for "too many open files", of this process (EMFILE) or of the system (ENFILE). */
+export function isOutOfFiles(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EMFILE' || code === 'ENFILE';
+}
+
+/** This process's open descriptors and its soft limit, where /proc tells them (Linux). */
+export function openFiles(): { open: number; limit: number } | undefined {
+  try {
+    const open = readdirSync('/proc/self/fd').length;
+    const m = /^Max open files\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    const limit = m && m[1] !== 'unlimited' ? Number(m[1]) : Infinity;
+    return { open, limit };
+  } catch {
+    return undefined;
+  }
+}
+
+/** What to do about `err` when it is "too many open files"; undefined for any other error. */
+export function outOfFilesHint(err: unknown): string | undefined {
+  if (!isOutOfFiles(err)) return undefined;
+  const n = openFiles();
+  const now = n ? ` (${n.open} open now, limit ${n.limit})` : '';
+  if ((err as NodeJS.ErrnoException).code === 'ENFILE') return `the system is out of file descriptors${now}: raise fs.file-max, or host fewer partitions here`;
+  return `this broker is out of file descriptors${now}: each partition's log holds one per segment, and each connection one; raise the limit (ulimit -n; Kafka's documentation asks for 100000 or more) and restart the broker, or host fewer partitions here`;
+}
