@@ -2,7 +2,7 @@
  * Running out of file descriptors (EMFILE, or ENFILE for the whole system), said so that an
  * operator can act on it. A broker holds one descriptor per log segment (the .log; a segment's
  * indexes are open only while written), plus its sockets, so the number of partitions and
- * segments a broker can host is bound by `ulimit -n`, as Kafka's is (its documentation asks for
+ * segments a broker can host is bound by its limit of open files, as Kafka's is (its documentation asks for
  * 100,000 or more). Without this, the error is a bare "EMFILE: too many open files, open ...".
  */
 import { readFileSync, readdirSync } from 'node:fs';
@@ -31,5 +31,5 @@ export function outOfFilesHint(err: unknown): string | undefined {
   const n = openFiles();
   const now = n ? ` (${n.open} open now, limit ${n.limit})` : '';
   if ((err as NodeJS.ErrnoException).code === 'ENFILE') return `the system is out of file descriptors${now}: raise fs.file-max, or host fewer partitions here`;
-  return `this broker is out of file descriptors${now}: each partition's log holds one per segment, and each connection one; raise the limit (ulimit -n; Kafka's documentation asks for 100000 or more) and restart the broker, or host fewer partitions here`;
+  return `this broker is out of file descriptors${now}: each partition's log holds one per segment, and each connection one; raise the limit (the hard one, ulimit -Hn, which node takes at start; Kafka's documentation asks for 100000 or more) and restart the broker, or host fewer partitions here`;
 }

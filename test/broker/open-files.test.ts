@@ -22,7 +22,7 @@ describe('out of file descriptors', () => {
     const n = openFiles()!;
     expect(n.open).toBeGreaterThan(2);
     expect(isOutOfFiles(emfile)).toBe(true);
-    expect(outOfFilesHint(emfile)).toMatch(new RegExp(`open now, limit ${n.limit}\\).*ulimit -n`));
+    expect(outOfFilesHint(emfile)).toMatch(new RegExp(`open now, limit ${n.limit}\\).*ulimit -Hn`));
     expect(outOfFilesHint(Object.assign(new Error('no'), { code: 'ENOENT' }))).toBeUndefined();
     expect(outOfFilesHint(new Error('plain'))).toBeUndefined();
   });
@@ -46,7 +46,7 @@ describe('out of file descriptors', () => {
       expect(Number(line[1])).toBeGreaterThan(0);
       expect(Number(line[1])).toBeLessThan(PARTITIONS);
       expect(line[0]).toMatch(/EMFILE/);
-      expect(line[0]).toMatch(new RegExp(`limit ${LIMIT}\\).*ulimit -n`));
+      expect(line[0]).toMatch(new RegExp(`limit ${LIMIT}\\).*ulimit -Hn`));
       expect(b.output().match(/LeaderAndIsr failed/g)).toHaveLength(1);
       // the first partitions were opened before the descriptors ran out: they are served
       const producer = new Producer({ brokers: cluster.bootstrap, acks: 1 });
@@ -64,7 +64,7 @@ describe('out of file descriptors', () => {
       const r = spawnSync('/bin/bash', ['-c', `ulimit -n ${LIMIT} && exec "$0" "$@"`, process.execPath, ...brokerNodeArgs(), BROKER_MAIN, file], { encoding: 'utf8', timeout: 60_000 });
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/failed to start: EMFILE/);
-      expect(r.stderr).toMatch(/out of file descriptors .*limit 200\).*ulimit -n/);
+      expect(r.stderr).toMatch(/out of file descriptors .*limit 200\).*ulimit -Hn/);
     });
   });
 });
