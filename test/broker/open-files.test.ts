@@ -48,6 +48,9 @@ describe('out of file descriptors', () => {
       expect(line[0]).toMatch(/EMFILE/);
       expect(line[0]).toMatch(new RegExp(`limit ${LIMIT}\\).*ulimit -Hn`));
       expect(b.output().match(/LeaderAndIsr failed/g)).toHaveLength(1);
+      // the controller (this broker) hears it in the answer, and says which partitions
+      const told = await until('the controller to report the failed partitions', () => /broker 1 could not take up (\d+) partitions it was sent \(KAFKA_STORAGE_ERROR\)/.exec(b.output()) ?? undefined);
+      expect(told[1]).toBe(line[1]);
       // the first partitions were opened before the descriptors ran out: they are served
       const producer = new Producer({ brokers: cluster.bootstrap, acks: 1 });
       try {

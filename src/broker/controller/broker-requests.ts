@@ -9,7 +9,9 @@
 import { API_CODECS } from '../../protocol/apis/index.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { Writer } from '../../protocol/writer.js';
-import type { PartitionState } from '../../protocol/apis/leader-and-isr.js';
+import type { LeaderAndIsrResponse, PartitionState } from '../../protocol/apis/leader-and-isr.js';
+import { ErrorCode, errorName } from '../../common/errors.js';
+import { Logger } from '../../common/logger.js';
 import type { ControllerChannelManager } from './channel-manager.js';
 import type { ControllerContext } from './controller-context.js';
 
@@ -26,7 +28,26 @@ export class BrokerRequests {
     private readonly controllerId: number,
     private readonly ctx: ControllerContext,
     private readonly channels: ControllerChannelManager,
+    private readonly log: Logger = new Logger('controller'),
   ) {}
+
+  /**
+   * Partitions a broker answered LeaderAndIsr with an error for (KAFKA_STORAGE_ERROR: it could
+   * not open their logs), said once per answer; a stale epoch is the race it is meant to be.
+   */
+  #reportFailures(broker: number, res: LeaderAndIsrResponse): void {
+    const byCode = new Map<number, string[]>();
+    for (const p of res.partitions) {
+      if (p.errorCode === ErrorCode.NONE || p.errorCode === ErrorCode.STALE_CONTROLLER_EPOCH) continue;
+      const list = byCode.get(p.errorCode) ?? [];
+      list.push(`${p.topic}-${p.partition}`);
+      byCode.set(p.errorCode, list);
+    }
+    for (const [code, names] of byCode) {
+      const shown = names.slice(0, 10).join(',') + (names.length > 10 ? ` and ${names.length - 10} more` : '');
+      this.log.warn(`broker ${broker} could not take up ${names.length} partitions it was sent (${errorName(code)}); its log says why, and they stay as they are until it restarts`, { partitions: shown });
+    }
+  }
 
   /** A partition's state as brokers are told it; a leader that is not live is sent as -1. */
   partitionState(p: TP, live: ReadonlySet<number> = this.ctx.reachableIds()): PartitionState | undefined {
@@ -76,7 +97,7 @@ export class BrokerRequests {
           controllerEpoch: this.ctx.epoch,
           partitionStates: states,
           liveLeaders: [...this.ctx.liveBrokers.values()].filter((b) => leaders.has(b.id)).map((b) => ({ id: b.id, host: b.host, port: b.port })),
-        });
+        }, (res) => this.#reportFailures(broker, res));
         answered.push(sent);
       }
     }

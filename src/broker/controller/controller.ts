@@ -146,7 +146,7 @@ export class KafkaController {
     this.#psm = new PartitionStateMachine(this.#zk, this.#ctx, this.#log);
     this.#channels.shutdown();
     this.#channels = new ControllerChannelManager(this.#log, this.#cfg.interBrokerSecurity);
-    this.#requests = new BrokerRequests(this.#cfg.brokerId, this.#ctx, this.#channels);
+    this.#requests = new BrokerRequests(this.#cfg.brokerId, this.#ctx, this.#channels, this.#log);
     this.#rsm = new ReplicaStateMachine(this.#log);
     this.#active = true;
     this.#reassigner = new PartitionReassigner(this.#zk, this.#ctx, this.#psm, {
