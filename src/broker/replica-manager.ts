@@ -184,8 +184,8 @@ export class ReplicaManager {
             if (wasLeader) this.#leadershipChanged(s.topic, s.partition, false);
           }
         } catch (err) {
-          // a file system error (EMFILE, ENOSPC, EIO...): Kafka's KAFKA_STORAGE_ERROR
-          errorCode = err instanceof KafkaError ? err.code : typeof (err as NodeJS.ErrnoException).code === 'string' ? ErrorCode.KAFKA_STORAGE_ERROR : ErrorCode.UNKNOWN;
+          // a failed system call (EMFILE, ENOSPC, EIO...): Kafka's KAFKA_STORAGE_ERROR
+          errorCode = err instanceof KafkaError ? err.code : typeof (err as NodeJS.ErrnoException).syscall === 'string' ? ErrorCode.KAFKA_STORAGE_ERROR : ErrorCode.UNKNOWN;
           failures.push({ name: `${s.topic}-${s.partition}`, err });
         }
         results.push({ topic: s.topic, partition: s.partition, errorCode });
