@@ -380,7 +380,9 @@ export class GroupCoordinator {
       if (a.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
       group = this.#groups.add(new GroupMetadata(a.groupId, this.#groups.partitionFor(a.groupId), this.#now()));
     }
-    if (group.is('Dead')) return all(ErrorCode.UNKNOWN_MEMBER_ID);
+    // being deleted (expired, or its offsets partition moving away): as Kafka, the client finds
+    // the coordinator again and retries, and then meets no group or a new one
+    if (group.is('Dead')) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     if (!(a.generationId < 0 && group.is('Empty'))) {
       if (group.is('CompletingRebalance')) return all(ErrorCode.REBALANCE_IN_PROGRESS);
       const member = group.members.get(a.memberId);

@@ -100,6 +100,8 @@ describe('group coordinator bad input', () => {
       const res = await commit(simple.conn, 'simple-committer', topic, 7);
       expect(res.topics[0].partitions[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       expect((await commit(simple.conn, 'simple-committer', 'no-such-topic', 0)).topics[0].partitions[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      // nothing valid was committed, so no group was made (one would be empty, and expired at once)
+      expect((await send(simple.conn, ApiKey.DescribeGroups, 1, { groups: ['simple-committer'] })).groups[0].groupState).toBe('Dead');
       expect((await commit(simple.conn, 'simple-committer', topic, 1)).topics[0].partitions[0].errorCode).toBe(ErrorCode.NONE);
       const other = [...cluster.brokers.values()].find((b) => b.id !== simple.nodeId)!;
       expect((await commit(connect(other.port), 'simple-committer', topic, 1)).topics[0].partitions[0].errorCode).toBe(ErrorCode.NOT_COORDINATOR);

@@ -15,7 +15,10 @@ import { decodeOffsetsRecord } from '../../src/coordinator/offsets-records.js';
 class MemoryOffsetsLog implements OffsetsLog {
   readonly batches = new Map<number, Buffer[]>();
   failWith: number | undefined;
+  /** While set, appends wait for it (a write to the offsets topic in flight). */
+  hold: Promise<void> | undefined;
   async append(partition: number, records: { key: Buffer; value: Buffer | null }[]): Promise<void> {
+    if (this.hold) await this.hold;
     if (this.failWith !== undefined) throw new KafkaError(this.failWith, 'injected');
     const list = this.batches.get(partition) ?? [];
     const base = list.reduce((n, b) => n + splitBatches(b).reduce((m, x) => m + x.header.lastOffsetDelta + 1, 0), 0);
@@ -230,5 +233,25 @@ describe('GroupCoordinator', () => {
     expect(c.fetchOffsets('g', null).offsets.length).toBe(1);
     // the empty groups without offsets are gone; the others stay
     expect(c.listGroups().groups.map((x) => x.groupId).sort()).toEqual(['g', 'old']);
+  });
+
+  it('a commit to a group being deleted is told COORDINATOR_NOT_AVAILABLE (retry), and the retry after it makes a new group', async () => {
+    const { c, manager, log } = setup();
+    await manager.onElection(0);
+    const gone = await join(c, { groupId: 'gone' });
+    expect(c.leaveGroup('gone', gone.memberId)).toBe(ErrorCode.NONE);
+    await until(() => c.describeGroup('gone').state === 'Empty');
+    let release!: () => void;
+    log.hold = new Promise<void>((r) => (release = r));
+    // expiry deletes the empty group: Dead at once, gone from the coordinator once its tombstone is written
+    const expiring = c.expireOffsets();
+    await until(() => c.describeGroup('gone').state === 'Dead');
+    const commit = () => c.commitOffsets({ groupId: 'gone', generationId: -1, memberId: '', retentionMs: -1, offsets: [{ topic: 't', partition: 0, offset: 9, leaderEpoch: -1, metadata: null }] });
+    expect([...(await commit()).values()]).toEqual([ErrorCode.COORDINATOR_NOT_AVAILABLE]);
+    log.hold = undefined;
+    release();
+    await expiring;
+    expect([...(await commit()).values()]).toEqual([ErrorCode.NONE]);
+    expect(c.fetchOffsets('gone', null).offsets.map((o) => o.offset)).toEqual([9]);
   });
 });

@@ -74,7 +74,9 @@ async function commitToCoordinator(ctx: BrokerContext, version: number, req: Off
   const offsets = req.topics.flatMap((t) =>
     t.partitions.filter((p) => known(t.topic, p.partition)).map((p) => ({ topic: t.topic, partition: p.partition, offset: p.offset, leaderEpoch: -1, metadata: p.metadata })),
   );
-  const codes = await ctx.groups.coordinator.commitOffsets({
+  // nothing valid to commit: the coordinator is not asked, so no empty group is created for it
+  // (Kafka's KafkaApis answers such a request itself)
+  const codes = offsets.length === 0 ? new Map<string, number>() : await ctx.groups.coordinator.commitOffsets({
     groupId: req.groupId,
     generationId: req.generationId,
     memberId: req.memberId,
