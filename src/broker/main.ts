@@ -2,8 +2,8 @@
  * `kafka-server-start.sh config/server.properties [--override key=value ...]`
  * Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 for a bad config or a failed start.
  */
-import { outOfFilesHint } from '../common/open-files.js';
 import { Command } from 'commander';
+import { outOfFilesHint } from '../common/open-files.js';
 import { applyOverrides, readPropertiesFile } from '../common/properties.js';
 import { brokerConfigFromProperties } from './config.js';
 import { KafkaServer } from './kafka-server.js';

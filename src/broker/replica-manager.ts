@@ -30,7 +30,7 @@ import type { LeaderAndIsrRequest, LeaderAndIsrResponse, PartitionError } from '
 import type { StopReplicaRequest, StopReplicaResponse } from '../protocol/apis/stop-replica.js';
 import type { UpdateMetadataRequest } from '../protocol/apis/update-metadata.js';
 import { ErrorCode, KafkaError } from '../common/errors.js';
-import { Logger } from '../common/logger.js';
+import { Logger, someOf } from '../common/logger.js';
 import type { MetadataCache } from './metadata-cache.js';
 import type { DynamicConfigManager } from './dynamic-config-manager.js';
 import { Partition } from './replica/partition.js';
@@ -209,9 +209,8 @@ export class ReplicaManager {
       kinds.set(kind, k);
     }
     for (const { err, names } of kinds.values()) {
-      const shown = names.slice(0, 10).join(',') + (names.length > 10 ? ` and ${names.length - 10} more` : '');
       const hint = outOfFilesHint(err);
-      this.#log.error(`LeaderAndIsr failed for ${names.length} of ${total} partitions; they are not served here until the broker restarts`, { partitions: shown, error: err, ...(hint ? { hint } : {}) });
+      this.#log.error(`LeaderAndIsr failed for ${names.length} of ${total} partitions; they are not served here until the broker restarts`, { partitions: someOf(names), error: err, ...(hint ? { hint } : {}) });
     }
   }
 

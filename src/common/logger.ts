@@ -44,3 +44,8 @@ export class Logger {
     this.#log('debug', msg, fields);
   }
 }
+
+/** The first `n` of `names`, comma-separated, and how many more: a log field for long lists. */
+export function someOf(names: readonly string[], n = 10): string {
+  return names.slice(0, n).join(',') + (names.length > n ? ` and ${names.length - n} more` : '');
+}

@@ -2,8 +2,10 @@
  * Running out of file descriptors (EMFILE, or ENFILE for the whole system), said so that an
  * operator can act on it. A broker holds one descriptor per log segment (the .log; a segment's
  * indexes are open only while written), plus its sockets, so the number of partitions and
- * segments a broker can host is bound by its limit of open files, as Kafka's is (its documentation asks for
- * 100,000 or more). Without this, the error is a bare "EMFILE: too many open files, open ...".
+ * segments a broker can host is bound by its limit of open files, as Kafka's is (its
+ * documentation asks for 100,000 or more). Node raises its soft limit to the hard one at start,
+ * so the hard limit is the one that counts. Without this, the error is a bare
+ * "EMFILE: too many open files, open ...".
  */
 import { readFileSync, readdirSync } from 'node:fs';
 

@@ -11,7 +11,7 @@ import { ApiKey } from '../../protocol/api-keys.js';
 import { Writer } from '../../protocol/writer.js';
 import type { LeaderAndIsrResponse, PartitionState } from '../../protocol/apis/leader-and-isr.js';
 import { ErrorCode, errorName } from '../../common/errors.js';
-import { Logger } from '../../common/logger.js';
+import { Logger, someOf } from '../../common/logger.js';
 import type { ControllerChannelManager } from './channel-manager.js';
 import type { ControllerContext } from './controller-context.js';
 
@@ -44,8 +44,7 @@ export class BrokerRequests {
       byCode.set(p.errorCode, list);
     }
     for (const [code, names] of byCode) {
-      const shown = names.slice(0, 10).join(',') + (names.length > 10 ? ` and ${names.length - 10} more` : '');
-      this.log.warn(`broker ${broker} could not take up ${names.length} partitions it was sent (${errorName(code)}); its log says why, and they stay as they are until it restarts`, { partitions: shown });
+      this.log.warn(`broker ${broker} could not take up ${names.length} partitions it was sent (${errorName(code)}); its log says why, and they stay as they are until it restarts`, { partitions: someOf(names) });
     }
   }
 
