@@ -7,13 +7,16 @@
  *   failure   partitions led by a failed broker get new leaders from their ISR (one pipelined
  *             batch of writes), the failed brokers leave every other ISR (one more batch)
  *   failover  brokers that died unseen (with the previous controller) leave the ISRs too
+ *   offline   a live broker cannot open some of its replicas (KAFKA_STORAGE_ERROR: out of file
+ *             descriptors, a failed disk): they are treated as failed, as Kafka's controller
+ *             does for replicas on an offline log dir (KIP-112), until the broker restarts
  * Each ends with LeaderAndIsr to the affected replicas and UpdateMetadata to every broker.
  */
 import type { ZkClient } from '../../zk/client.js';
 import { brokerConfigPath, brokerIdPath, brokerIdsPath, DEFAULT_BROKER_ENTITY, topicConfigPath } from '../../zk/paths.js';
 import { decodeBrokerRegistration, decodeTopicConfig, registrationEndpoint } from '../../zk/payloads.js';
 import { pipelined } from '../../zk/pipeline.js';
-import type { Logger } from '../../common/logger.js';
+import { someOf, type Logger } from '../../common/logger.js';
 import type { ControllerContext } from './controller-context.js';
 import type { Elections, PartitionStateMachine } from './partition-state-machine.js';
 import type { BrokerRequests } from './broker-requests.js';
@@ -73,6 +76,8 @@ export async function refreshBrokers(zk: ZkClient, ctx: ControllerContext, chann
 export async function onBrokerStartup(d: BrokerChangeDeps, ids: number[]): Promise<void> {
   const { ctx, psm, rsm, requests } = d;
   d.log.info('brokers started', { ids: ids.join(',') });
+  // a restarted broker opens its logs afresh
+  for (const id of ids) ctx.offlineReplicas.delete(id);
   rsm.handleStateChanges(replicaRefs(ctx, ctx.allPartitions(), ids), 'OnlineReplica');
   requests.sendUpdateMetadata();
   const affected = ctx.allPartitions().filter((p) => ctx.replicas(p.topic, p.partition).some((r) => ids.includes(r)));
@@ -95,6 +100,7 @@ export async function onBrokerStartup(d: BrokerChangeDeps, ids: number[]): Promi
 export async function onBrokerFailure(d: BrokerChangeDeps, ids: number[]): Promise<void> {
   const { ctx, psm, rsm, requests } = d;
   d.log.info('brokers failed', { ids: ids.join(',') });
+  for (const id of ids) ctx.offlineReplicas.delete(id);
   rsm.handleStateChanges(replicaRefs(ctx, ctx.allPartitions(), ids), 'OfflineReplica');
   const led: TP[] = [];
   const followed: TP[] = [];
@@ -110,6 +116,41 @@ export async function onBrokerFailure(d: BrokerChangeDeps, ids: number[]): Promi
   requests.sendLeaderAndIsr([...led, ...shrunk.map((s) => ({ topic: s.topic, partition: s.partition }))]);
   requests.sendUpdateMetadata();
   d.log.info('broker failure handled', { ids: ids.join(','), elected: elections.elected.length, offline: elections.offline.length, isrShrunk: shrunk.length, ms: Date.now() - t0 });
+}
+
+/**
+ * A live broker's replicas it cannot serve (it answered LeaderAndIsr with KAFKA_STORAGE_ERROR):
+ * they go OfflineReplica, partitions they led get new leaders from the rest of their ISR (or
+ * go offline, shown leaderless, where none may lead), and they leave the other ISRs. Only
+ * replicas not already offline are handled, so a repeated answer changes nothing.
+ */
+export async function onReplicasOffline(d: BrokerChangeDeps, broker: number, partitions: TP[]): Promise<void> {
+  const { ctx, psm, rsm, requests } = d;
+  if (!ctx.liveBrokers.has(broker)) return;
+  const assigned = partitions.filter((p) => ctx.replicas(p.topic, p.partition).includes(broker));
+  const fresh = ctx.markReplicasOffline(broker, assigned);
+  if (fresh.length === 0) return;
+  rsm.handleStateChanges(fresh.map((p) => ({ ...p, broker })), 'OfflineReplica');
+  const led: TP[] = [];
+  const followed: TP[] = [];
+  for (const p of fresh) {
+    const s = ctx.partitionState(p.topic, p.partition);
+    if (!s) continue;
+    if (s.leader === broker) led.push(p);
+    else if (s.isr.includes(broker)) followed.push(p);
+  }
+  const t0 = Date.now();
+  const elections = await electOfflineLeaders(d, led, 'replica offline');
+  const shrunk = await psm.shrinkIsrs(followed, [broker]);
+  const elected = elections.elected.map((s) => ({ topic: s.topic, partition: s.partition }));
+  requests.sendLeaderAndIsr([...elected, ...shrunk.map((s) => ({ topic: s.topic, partition: s.partition }))]);
+  requests.sendUpdateMetadata();
+  d.log.warn(`replicas offline on broker ${broker}: ${elected.length} partitions it led have new leaders, ${elections.offline.length} have none (offline until it restarts), ${shrunk.length} ISRs shrunk`, {
+    broker,
+    replicas: fresh.length,
+    ms: Date.now() - t0,
+    ...(elections.offline.length > 0 ? { leaderless: someOf(elections.offline.map((p) => `${p.topic}-${p.partition}`)) } : {}),
+  });
 }
 
 /**
@@ -143,9 +184,10 @@ export async function electOfflineLeaders(d: BrokerChangeDeps, partitions: TP[],
   const unclean = new Map<string, boolean>();
   for (const p of partitions) {
     const cur = ctx.partitionState(p.topic, p.partition);
-    if (cur && !unclean.has(p.topic) && !cur.isr.some((r) => live.has(r))) unclean.set(p.topic, await uncleanElectionEnabled(d, p.topic));
+    const online = ctx.onlineFor(p.topic, p.partition, live);
+    if (cur && !unclean.has(p.topic) && !cur.isr.some((r) => online.has(r))) unclean.set(p.topic, await uncleanElectionEnabled(d, p.topic));
   }
-  return d.psm.electLeaders(partitions, (c) => offlinePartitionLeader(ctx.replicas(c.topic, c.partition), c.isr, live, unclean.get(c.topic) ?? false), reason);
+  return d.psm.electLeaders(partitions, (c) => offlinePartitionLeader(ctx.replicas(c.topic, c.partition), c.isr, ctx.onlineFor(c.topic, c.partition, live), unclean.get(c.topic) ?? false), reason);
 }
 
 /**

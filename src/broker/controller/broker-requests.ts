@@ -29,23 +29,29 @@ export class BrokerRequests {
     private readonly ctx: ControllerContext,
     private readonly channels: ControllerChannelManager,
     private readonly log: Logger = new Logger('controller'),
+    /** Replicas a broker answered KAFKA_STORAGE_ERROR for (it cannot open their logs). */
+    private readonly onStorageErrors: (broker: number, partitions: TP[]) => void = () => undefined,
   ) {}
 
   /**
-   * Partitions a broker answered LeaderAndIsr with an error for (KAFKA_STORAGE_ERROR: it could
-   * not open their logs), said once per answer; a stale epoch is the race it is meant to be.
+   * Partitions a broker answered LeaderAndIsr with an error for, said once per answer (a stale
+   * epoch is the race it is meant to be). KAFKA_STORAGE_ERROR ones go to onStorageErrors,
+   * unless the broker restarted since it was sent the request (`czxid`): its answer is stale.
    */
-  #reportFailures(broker: number, res: LeaderAndIsrResponse): void {
-    const byCode = new Map<number, string[]>();
+  #handleErrors(broker: number, czxid: bigint | undefined, res: LeaderAndIsrResponse): void {
+    const byCode = new Map<number, TP[]>();
     for (const p of res.partitions) {
       if (p.errorCode === ErrorCode.NONE || p.errorCode === ErrorCode.STALE_CONTROLLER_EPOCH) continue;
       const list = byCode.get(p.errorCode) ?? [];
-      list.push(`${p.topic}-${p.partition}`);
+      list.push({ topic: p.topic, partition: p.partition });
       byCode.set(p.errorCode, list);
     }
-    for (const [code, names] of byCode) {
-      this.log.warn(`broker ${broker} could not take up ${names.length} partitions it was sent (${errorName(code)}); its log says why, and they stay as they are until it restarts`, { partitions: someOf(names) });
+    for (const [code, tps] of byCode) {
+      const what = code === ErrorCode.KAFKA_STORAGE_ERROR ? 'its replicas of them go offline until it restarts' : 'they stay as they are until it restarts';
+      this.log.warn(`broker ${broker} could not take up ${tps.length} partitions it was sent (${errorName(code)}); its log says why, and ${what}`, { partitions: someOf(tps.map((p) => `${p.topic}-${p.partition}`)) });
     }
+    const storage = byCode.get(ErrorCode.KAFKA_STORAGE_ERROR);
+    if (storage && this.ctx.liveBrokers.get(broker)?.czxid === czxid) this.onStorageErrors(broker, storage);
   }
 
   /** A partition's state as brokers are told it; a leader that is not live is sent as -1. */
@@ -72,6 +78,7 @@ export class BrokerRequests {
    */
   sendLeaderAndIsr(partitions: TP[]): Promise<void> {
     const live = this.ctx.reachableIds();
+    const offline = this.ctx.offlineReplicas.size > 0;
     const byBroker = new Map<number, PartitionState[]>();
     for (const p of partitions) {
       const st = this.partitionState(p, live);
@@ -81,6 +88,8 @@ export class BrokerRequests {
         // leaves it out too): it was told to stop its replicas, and made a follower again it
         // would fetch, catch up and be taken back into the ISRs it just left
         if (!this.ctx.liveBrokers.has(r) || this.ctx.shuttingDown.has(r)) continue;
+        // a replica the broker could not open is not sent again: it would only fail again
+        if (offline && this.ctx.isReplicaOffline(r, p.topic, p.partition)) continue;
         const list = byBroker.get(r);
         if (list) list.push(st);
         else byBroker.set(r, [st]);
@@ -88,6 +97,7 @@ export class BrokerRequests {
     }
     const answered: Promise<void>[] = [];
     for (const [broker, all] of byBroker) {
+      const czxid = this.ctx.liveBrokers.get(broker)?.czxid;
       for (let i = 0; i < all.length; i += LEADER_AND_ISR_BATCH) {
         const states = all.slice(i, i + LEADER_AND_ISR_BATCH);
         const leaders = new Set(states.map((s) => s.leader));
@@ -96,7 +106,7 @@ export class BrokerRequests {
           controllerEpoch: this.ctx.epoch,
           partitionStates: states,
           liveLeaders: [...this.ctx.liveBrokers.values()].filter((b) => leaders.has(b.id)).map((b) => ({ id: b.id, host: b.host, port: b.port })),
-        }, (res) => this.#reportFailures(broker, res));
+        }, (res) => this.#handleErrors(broker, czxid, res));
         answered.push(sent);
       }
     }

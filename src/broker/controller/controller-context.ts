@@ -70,6 +70,12 @@ export class ControllerContext {
   readonly assignments = new Map<string, Map<number, number[]>>();
   readonly partitions = new PartitionStates();
   readonly topicsBeingDeleted = new Set<string>();
+  /**
+   * Replicas on live brokers that cannot serve them (Kafka's replicasOnOfflineDirs): the broker
+   * answered LeaderAndIsr for them with KAFKA_STORAGE_ERROR. By broker, then tp(). They are
+   * left out of elections and ISRs, and get no LeaderAndIsr, until the broker restarts.
+   */
+  readonly offlineReplicas = new Map<number, Set<string>>();
 
   liveIds(): Set<number> {
     return new Set([...this.liveBrokers.keys()].filter((id) => !this.shuttingDown.has(id)));
@@ -78,6 +84,40 @@ export class ControllerContext {
   /** Live brokers including those shutting down (they still serve until they stop). */
   reachableIds(): Set<number> {
     return new Set(this.liveBrokers.keys());
+  }
+
+  /**
+   * The brokers of `live` that may serve this partition: `live` itself unless one of them has
+   * its replica offline (the usual case costs nothing per partition).
+   */
+  onlineFor(topic: string, partition: number, live: ReadonlySet<number>): ReadonlySet<number> {
+    if (this.offlineReplicas.size === 0) return live;
+    const k = tp(topic, partition);
+    let out: Set<number> | undefined;
+    for (const [broker, tps] of this.offlineReplicas) {
+      if (!live.has(broker) || !tps.has(k)) continue;
+      out ??= new Set(live);
+      out.delete(broker);
+    }
+    return out ?? live;
+  }
+
+  isReplicaOffline(broker: number, topic: string, partition: number): boolean {
+    return this.offlineReplicas.get(broker)?.has(tp(topic, partition)) ?? false;
+  }
+
+  /** Marks replicas of `broker` offline; returns those that were not already. */
+  markReplicasOffline(broker: number, partitions: readonly { topic: string; partition: number }[]): { topic: string; partition: number }[] {
+    let set = this.offlineReplicas.get(broker);
+    if (!set) this.offlineReplicas.set(broker, (set = new Set()));
+    const added: { topic: string; partition: number }[] = [];
+    for (const p of partitions) {
+      const k = tp(p.topic, p.partition);
+      if (set.has(k)) continue;
+      set.add(k);
+      added.push(p);
+    }
+    return added;
   }
 
   replicas(topic: string, partition: number): number[] {
@@ -98,15 +138,16 @@ export class ControllerContext {
     return this.allPartitions().filter((p) => this.replicas(p.topic, p.partition).includes(id));
   }
 
-  /** Partitions whose leader is none or not a live broker (topics being deleted aside). */
+  /** Partitions whose leader is none, not a live broker, or offline there (topics being deleted aside). */
   offlinePartitionCount(): number {
     const live = this.reachableIds();
     let n = 0;
-    for (const s of this.partitions.values()) if (!this.topicsBeingDeleted.has(s.topic) && (s.leader < 0 || !live.has(s.leader))) n++;
+    for (const s of this.partitions.values()) if (!this.topicsBeingDeleted.has(s.topic) && (s.leader < 0 || !live.has(s.leader) || this.isReplicaOffline(s.leader, s.topic, s.partition))) n++;
     return n;
   }
 
   removeTopic(topic: string): void {
+    for (const set of this.offlineReplicas.values()) for (const k of set) if (k.startsWith(`${topic}\u0000`)) set.delete(k);
     this.partitions.deleteTopic(topic);
     this.assignments.delete(topic);
     this.topicsBeingDeleted.delete(topic);

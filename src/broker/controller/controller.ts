@@ -11,6 +11,8 @@
  *   onPartitionCountChange     a topic got more partitions
  *   onTopicDeletion            /admin/delete_topics: stop and delete replicas, then the znodes
  *   onIsrChange                a leader changed an ISR: refresh metadata everywhere
+ *   onReplicasOffline          a broker answered LeaderAndIsr with KAFKA_STORAGE_ERROR: those
+ *                              replicas are failed (new leaders, smaller ISRs) until it restarts
  *   onControlledShutdown       a broker asks to hand over its leaderships before it stops
  *   onPreferredReplicaElection /admin/preferred_replica_election, and the periodic rebalance
  * Every request carries the controller epoch; every state write checks /controller_epoch's
@@ -37,7 +39,7 @@ import { LeaderElector } from './leader-elector.js';
 import { ControllerChannelManager } from './channel-manager.js';
 import { ControllerContext } from './controller-context.js';
 import { ControllerMovedError, PartitionStateMachine } from './partition-state-machine.js';
-import { electOfflineLeaders, onBrokerFailure, onBrokerStartup, refreshBrokers, shrinkIsrsOfDeadBrokers, type BrokerChangeDeps } from './broker-changes.js';
+import { electOfflineLeaders, onBrokerFailure, onBrokerStartup, onReplicasOffline, refreshBrokers, shrinkIsrsOfDeadBrokers, type BrokerChangeDeps } from './broker-changes.js';
 import { electPreferredLeaders, imbalancedPartitions, moveLeadershipsAway, type LeadershipDeps } from './leadership-moves.js';
 import { ISR_CHANGE_PATH, readIsrChanges } from './isr-change.js';
 import { PartitionReassigner } from './reassignment.js';
@@ -146,7 +148,9 @@ export class KafkaController {
     this.#psm = new PartitionStateMachine(this.#zk, this.#ctx, this.#log);
     this.#channels.shutdown();
     this.#channels = new ControllerChannelManager(this.#log, this.#cfg.interBrokerSecurity);
-    this.#requests = new BrokerRequests(this.#cfg.brokerId, this.#ctx, this.#channels, this.#log);
+    this.#requests = new BrokerRequests(this.#cfg.brokerId, this.#ctx, this.#channels, this.#log, (broker, partitions) => {
+      void this.#enqueue('replicas-offline', () => onReplicasOffline(this.#brokerChanges(), broker, partitions));
+    });
     this.#rsm = new ReplicaStateMachine(this.#log);
     this.#active = true;
     this.#reassigner = new PartitionReassigner(this.#zk, this.#ctx, this.#psm, {

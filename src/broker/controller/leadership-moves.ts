@@ -49,7 +49,7 @@ export async function moveLeadershipsAway({ ctx, psm, requests, log }: Leadershi
     }
   }
   const live = ctx.liveIds();
-  const moved = await psm.electLeaders(led, (cur) => controlledShutdownLeader(ctx.replicas(cur.topic, cur.partition), cur.isr, live, brokerId), 'controlled shutdown');
+  const moved = await psm.electLeaders(led, (cur) => controlledShutdownLeader(ctx.replicas(cur.topic, cur.partition), cur.isr, ctx.onlineFor(cur.topic, cur.partition, live), brokerId), 'controlled shutdown');
   const movedTps = moved.elected.map((s) => ({ topic: s.topic, partition: s.partition }));
   // The stopping broker stops its replicas of them first (Kafka's StopReplica, logs kept): it
   // no longer takes writes as their leader, and does not fetch as a follower (it would catch up
@@ -63,7 +63,7 @@ export async function moveLeadershipsAway({ ctx, psm, requests, log }: Leadershi
   void requests.sendUpdateMetadata();
   const remaining = ctx.allPartitions().filter((p) => {
     const s = ctx.partitionState(p.topic, p.partition);
-    return s?.leader === brokerId && s.isr.some((r) => r !== brokerId && live.has(r));
+    return s?.leader === brokerId && s.isr.some((r) => r !== brokerId && ctx.onlineFor(p.topic, p.partition, live).has(r));
   });
   log.info('controlled shutdown: leaderships moved', { broker: brokerId, moved: moved.elected.length, isrLeft: followed.length, remaining: remaining.length, ms: Date.now() - t0 });
   return { remaining, applied };
@@ -76,7 +76,7 @@ export async function electPreferredLeaders({ ctx, psm, requests }: LeadershipDe
     return s !== undefined && ctx.replicas(p.topic, p.partition)[0] !== s.leader;
   });
   const live = ctx.liveIds();
-  const r = await psm.electLeaders(candidates, (cur) => preferredReplicaLeader(ctx.replicas(cur.topic, cur.partition), cur.isr, live), 'preferred replica election');
+  const r = await psm.electLeaders(candidates, (cur) => preferredReplicaLeader(ctx.replicas(cur.topic, cur.partition), cur.isr, ctx.onlineFor(cur.topic, cur.partition, live)), 'preferred replica election');
   const moved = r.elected.map((s) => ({ topic: s.topic, partition: s.partition }));
   requests.sendLeaderAndIsr(moved);
   requests.sendUpdateMetadata();
@@ -89,6 +89,6 @@ export function imbalancedPartitions(ctx: ControllerContext): TP[] {
   return ctx.allPartitions().filter((p) => {
     const s = ctx.partitionState(p.topic, p.partition);
     const preferred = ctx.replicas(p.topic, p.partition)[0];
-    return s !== undefined && preferred !== undefined && s.leader !== preferred && live.has(preferred) && s.isr.includes(preferred);
+    return s !== undefined && preferred !== undefined && s.leader !== preferred && ctx.onlineFor(p.topic, p.partition, live).has(preferred) && s.isr.includes(preferred);
   });
 }
