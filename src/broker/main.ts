@@ -3,7 +3,7 @@
  * Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 for a bad config or a failed start.
  */
 import { Command } from 'commander';
-import { outOfFilesHint } from '../common/open-files.js';
+import { storageErrorHint } from '../common/open-files.js';
 import { applyOverrides, readPropertiesFile } from '../common/properties.js';
 import { brokerConfigFromProperties } from './config.js';
 import { KafkaServer } from './kafka-server.js';
@@ -47,7 +47,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await server.start();
   } catch (err) {
-    const hint = outOfFilesHint(err);
+    const hint = storageErrorHint(err);
     process.stderr.write(`kafka-server-start: failed to start: ${(err as Error).message}${hint ? `\n  ${hint}` : ''}\n`);
     await server.shutdown({ exiting: true }).catch(() => undefined);
     process.exit(1);

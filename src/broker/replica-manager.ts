@@ -15,7 +15,7 @@
  * partition creates its log and a leader writes its leader epoch checkpoint: file work that
  * overlaps well), reading each topic's config once per request.
  */
-import { outOfFilesHint } from '../common/open-files.js';
+import { storageErrorHint } from '../common/open-files.js';
 import type { ClientSecurity } from '../network/client-security.js';
 import type { LogManager } from '../storage/log-manager.js';
 import type { PartitionLog } from '../storage/log.js';
@@ -209,7 +209,7 @@ export class ReplicaManager {
       kinds.set(kind, k);
     }
     for (const { err, names } of kinds.values()) {
-      const hint = outOfFilesHint(err);
+      const hint = storageErrorHint(err);
       this.#log.error(`LeaderAndIsr failed for ${names.length} of ${total} partitions; they are not served here until the broker restarts`, { partitions: someOf(names), error: err, ...(hint ? { hint } : {}) });
     }
   }

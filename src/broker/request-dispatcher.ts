@@ -48,7 +48,7 @@ export class UnsupportedRequestError extends ProjectError {}
 type Handler = (ctx: BrokerContext, version: number, req: never, meta: RequestMeta) => Promise<unknown> | unknown;
 
 const HANDLERS: Partial<Record<number, Handler>> = {
-  [ApiKey.Produce]: (ctx, _v, req) => handleProduce(ctx, req),
+  [ApiKey.Produce]: (ctx, v, req) => handleProduce(ctx, v, req),
   [ApiKey.Fetch]: (ctx, v, req) => handleFetch(ctx, v, req),
   [ApiKey.ListOffsets]: (ctx, v, req) => handleListOffsets(ctx, v, req),
   [ApiKey.Metadata]: (ctx, v, req, meta) => handleMetadata(ctx, v, req, meta),

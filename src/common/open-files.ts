@@ -35,3 +35,25 @@ export function outOfFilesHint(err: unknown): string | undefined {
   if ((err as NodeJS.ErrnoException).code === 'ENFILE') return `the system is out of file descriptors${now}: raise fs.file-max, or host fewer partitions here`;
   return `this broker is out of file descriptors${now}: each partition's log holds one per segment, and each connection one; raise the limit (the hard one, ulimit -Hn, which node takes at start; Kafka's documentation asks for 100000 or more) and restart the broker, or host fewer partitions here`;
 }
+
+/**
+ * What to do about a failed system call on a log (a full disk, a file size limit, a failing or
+ * read-only disk, or no descriptors left); undefined for an error that is none of these.
+ */
+export function storageErrorHint(err: unknown): string | undefined {
+  const files = outOfFilesHint(err);
+  if (files) return files;
+  switch ((err as NodeJS.ErrnoException | undefined)?.code) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return 'the filesystem of the log dir is full (or its quota is used up): make room (delete topics, lower retention.bytes or retention.ms, add a disk); appends resume by themselves once there is room, and nothing acknowledged is lost';
+    case 'EFBIG':
+      return 'a segment file hit the file size limit of this process (ulimit -f) or of the filesystem: raise the limit, or lower segment.bytes; appends resume once it is raised, and nothing acknowledged is lost';
+    case 'EIO':
+      return 'the disk of the log dir reported an I/O error: check the device (dmesg); what was acknowledged before was flushed';
+    case 'EROFS':
+      return 'the filesystem of the log dir is read-only now (often a remount after disk errors): check the device (dmesg)';
+    default:
+      return undefined;
+  }
+}

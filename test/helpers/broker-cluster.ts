@@ -105,8 +105,12 @@ export class TestCluster {
     }
   }
 
-  /** `opts.fileLimit`: the broker runs under `ulimit -n` of that many descriptors. */
-  async startBroker(id: number, extra: Record<string, string> = {}, opts: { fileLimit?: number } = {}): Promise<BrokerProcess> {
+  /**
+   * `opts.fileLimit`: the broker runs under `ulimit -n` of that many descriptors;
+   * `opts.fileSizeLimitKb`: under `ulimit -f` (no file of it grows past that many KiB: writes
+   * past it fail with EFBIG, as on a full disk; node ignores SIGXFSZ).
+   */
+  async startBroker(id: number, extra: Record<string, string> = {}, opts: { fileLimit?: number; fileSizeLimitKb?: number } = {}): Promise<BrokerProcess> {
     const dir = path.join(this.baseDir, `broker-${id}`);
     const props = {
       'broker.id': String(id),
@@ -124,9 +128,10 @@ export class TestCluster {
     const args = [...brokerNodeArgs(), BROKER_MAIN, file];
     const env = { ...process.env, KAFKA_LOG_LEVEL: 'info' };
     // bash sets the limit, then execs node (same pid)
-    const proc = opts.fileLimit === undefined
+    const limits = [...(opts.fileLimit === undefined ? [] : [`ulimit -n ${opts.fileLimit}`]), ...(opts.fileSizeLimitKb === undefined ? [] : [`ulimit -f ${opts.fileSizeLimitKb}`])];
+    const proc = limits.length === 0
       ? spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env })
-      : spawn('/bin/bash', ['-c', `ulimit -n ${opts.fileLimit} && exec "$0" "$@"`, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+      : spawn('/bin/bash', ['-c', `${limits.join(' && ')} && exec "$0" "$@"`, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     const before = this.brokers.get(id);

@@ -54,3 +54,14 @@ export interface RequestMeta {
 export function errorCodeOf(err: unknown): number {
   return err instanceof KafkaError ? err.code : ErrorCode.UNKNOWN;
 }
+
+/**
+ * The error code of a produce or fetch of one partition: a failed system call on its log (a
+ * full disk, EIO...) is KAFKA_STORAGE_ERROR, retriable, which clients know from Produce v4 and
+ * Fetch v6; older ones get NOT_LEADER_FOR_PARTITION instead, as Kafka answers them, which they
+ * retry too.
+ */
+export function partitionErrorCodeOf(err: unknown, knowsStorageError: boolean): number {
+  const code = err instanceof KafkaError ? err.code : typeof (err as NodeJS.ErrnoException | undefined)?.syscall === 'string' ? ErrorCode.KAFKA_STORAGE_ERROR : ErrorCode.UNKNOWN;
+  return code === ErrorCode.KAFKA_STORAGE_ERROR && !knowsStorageError ? ErrorCode.NOT_LEADER_FOR_PARTITION : code;
+}

@@ -17,7 +17,7 @@ import { fetchRecordMagic } from '../../protocol/apis/fetch.js';
 import { recordBatchesToMessageSet } from '../../protocol/records/message-set.js';
 import type { Partition } from '../replica/partition.js';
 import { ErrorCode, KafkaError } from '../../common/errors.js';
-import { errorCodeOf, type BrokerContext } from './context.js';
+import { partitionErrorCodeOf, type BrokerContext } from './context.js';
 
 export async function handleFetch(ctx: BrokerContext, version: number, req: FetchRequest): Promise<FetchResponse> {
   const deadline = Date.now() + Math.max(0, req.maxWaitMs);
@@ -118,7 +118,7 @@ async function readAll(ctx: BrokerContext, version: number, req: FetchRequest): 
         errors = true;
         partitions.push({
           partition: fp.partition,
-          errorCode: errorCodeOf(err),
+          errorCode: partitionErrorCodeOf(err, version >= 6),
           highWatermark: p ? p.highWatermark : -1,
           lastStableOffset: -1,
           logStartOffset: -1,

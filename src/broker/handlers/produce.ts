@@ -10,15 +10,40 @@
  *            ISR members than min.insync.replicas the write is refused before the append
  *            (NotEnoughReplicas, 19) or, if the ISR shrank meanwhile, reported after it
  *            (NotEnoughReplicasAfterAppend, 20).
+ * A failed write to the log (a full disk...) is KAFKA_STORAGE_ERROR (NOT_LEADER_FOR_PARTITION
+ * before v4), retriable: the log is left as it was, so appends resume once the cause is gone.
+ * The broker says so once per partition and kind of error every REFUSED_LOG_INTERVAL_MS, with
+ * what to do, however many requests are refused meanwhile.
  */
 import type { ProducePartitionResponse, ProduceRequest, ProduceResponse } from '../../protocol/apis/produce.js';
 import { messageSetToRecordBatch } from '../../protocol/records/message-set.js';
 import { ErrorCode, KafkaError } from '../../common/errors.js';
-import { errorCodeOf, type BrokerContext } from './context.js';
+import { storageErrorHint } from '../../common/open-files.js';
+import { partitionErrorCodeOf, type BrokerContext } from './context.js';
 
 const MAGIC_AT = 16; // both MessageSet and RecordBatch keep magic at byte 16
 
-export async function handleProduce(ctx: BrokerContext, req: ProduceRequest): Promise<ProduceResponse | undefined> {
+/** How often the same refusal (partition, kind of error) is logged again while it goes on. */
+export const REFUSED_LOG_INTERVAL_MS = 10_000;
+/** When each refusal was last logged, and how many were refused since. */
+const refusals = new Map<string, { loggedAt: number; since: number }>();
+
+function logRefusal(ctx: BrokerContext, topic: string, partition: number, err: unknown): void {
+  const e = err as NodeJS.ErrnoException;
+  const k = `${topic}\u0000${partition}\u0000${typeof e?.code === 'string' ? e.code : String(e?.message ?? e)}`;
+  const now = Date.now();
+  const seen = refusals.get(k);
+  if (seen && now - seen.loggedAt < REFUSED_LOG_INTERVAL_MS) {
+    seen.since++;
+    return;
+  }
+  if (refusals.size > 10_000) refusals.clear();
+  refusals.set(k, { loggedAt: now, since: 0 });
+  const hint = storageErrorHint(err);
+  ctx.logger.warn('produce refused', { topic, partition, error: err, ...(seen ? { refusedSinceLastLine: seen.since } : {}), ...(hint ? { hint } : {}) });
+}
+
+export async function handleProduce(ctx: BrokerContext, version: number, req: ProduceRequest): Promise<ProduceResponse | undefined> {
   const validAcks = req.acks === 0 || req.acks === 1 || req.acks === -1;
   ctx.metrics.producePartitions(req.topics.reduce((n, t) => n + t.partitions.length, 0));
   const topics = await Promise.all(
@@ -26,7 +51,7 @@ export async function handleProduce(ctx: BrokerContext, req: ProduceRequest): Pr
       topic: t.topic,
       partitions: await Promise.all(
         t.partitions.map((p) =>
-          validAcks ? appendPartition(ctx, t.topic, p.partition, p.records, req.acks, req.timeoutMs) : failed(p.partition, ErrorCode.INVALID_REQUIRED_ACKS),
+          validAcks ? appendPartition(ctx, version, t.topic, p.partition, p.records, req.acks, req.timeoutMs) : failed(p.partition, ErrorCode.INVALID_REQUIRED_ACKS),
         ),
       ),
     })),
@@ -41,6 +66,7 @@ function failed(partition: number, errorCode: number): ProducePartitionResponse 
 
 async function appendPartition(
   ctx: BrokerContext,
+  version: number,
   topic: string,
   partition: number,
   records: Buffer | null,
@@ -73,8 +99,8 @@ async function appendPartition(
     }
     return { partition, errorCode: ErrorCode.NONE, baseOffset: info.firstOffset, logAppendTime: info.logAppendTime, logStartOffset: p.log.logStartOffset };
   } catch (err) {
-    const code = errorCodeOf(err);
-    if (code === ErrorCode.UNKNOWN || code === ErrorCode.CORRUPT_MESSAGE) ctx.logger.warn('produce refused', { topic, partition, error: err });
+    const code = partitionErrorCodeOf(err, version >= 4);
+    if (code === ErrorCode.UNKNOWN || code === ErrorCode.CORRUPT_MESSAGE || code === ErrorCode.KAFKA_STORAGE_ERROR || code === ErrorCode.NOT_LEADER_FOR_PARTITION && !(err instanceof KafkaError)) logRefusal(ctx, topic, partition, err);
     return failed(partition, code);
   }
 }

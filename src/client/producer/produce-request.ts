@@ -1,14 +1,16 @@
 /**
- * The Produce request the sender writes: Produce v3 (RecordBatch v2), each partition's sealed
- * batches passed to the socket as they are, without copying them into the request.
+ * The Produce request the sender writes: Produce v4 (RecordBatch v2; v3 on the wire, which
+ * tells the broker this client knows KAFKA_STORAGE_ERROR, so a broker that cannot write its log
+ * says so rather than NOT_LEADER_FOR_PARTITION), each partition's sealed batches passed to the
+ * socket as they are, without copying them into the request.
  */
 import { Writer } from '../../protocol/writer.js';
 
 /** The Produce version the sender speaks (RecordBatch v2). */
-export const PRODUCE_VERSION = 3;
+export const PRODUCE_VERSION = 4;
 
 /**
- * A Produce v3 request body as `head` (written into the request's Writer) plus chunks: the
+ * A Produce v3/v4 request body as `head` (written into the request's Writer) plus chunks: the
  * same bytes as encodeProduceRequest, with each partition's sealed batches passed through
  * instead of copied (each partition's record set is its batches back to back):
  *   transactional_id acks timeout [topic [partition record_set_size record_set]]

@@ -136,6 +136,8 @@ export class ProducerBatch {
   callbacks: (SendCallback | undefined)[] | undefined;
   /** The sealed bytes (header written, compressed; the CRC is set by stamp()). */
   sealed: Buffer | undefined;
+  /** Why its last attempt failed (retried since): named if it expires waiting for the next. */
+  lastError: Error | undefined;
   /** Idempotence: the producer id, epoch and first sequence the batch was (or is to be) sent with; -1 when none. */
   producerId = -1;
   producerEpoch = -1;

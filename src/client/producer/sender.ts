@@ -204,8 +204,9 @@ export class Sender {
       const b = q.batches.shift()!;
       this.#fail(
         b,
-        new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `expiring ${b.count} record(s) for ${b.topic}-${b.partition}: ${now - b.createdMs} ms have passed since the batch was created (delivery.timeout.ms ${this.#cfg.deliveryTimeoutMs})`, {
+        new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `expiring ${b.count} record(s) for ${b.topic}-${b.partition}: ${now - b.createdMs} ms have passed since the batch was created (delivery.timeout.ms ${this.#cfg.deliveryTimeoutMs})${b.lastError ? `; its last attempt failed: ${b.lastError.message}` : ''}`, {
           context: { topic: b.topic, partition: b.partition },
+          ...(b.lastError ? { cause: b.lastError } : {}),
         }),
       );
     }
@@ -350,6 +351,7 @@ export class Sender {
         continue;
       }
       b.retryAtMs = now + this.#cfg.retryBackoffMs;
+      b.lastError = err instanceof Error ? err : new ProjectError(String(err));
       q.reinsert(b);
     }
     q.retrying = true;
