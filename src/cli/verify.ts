@@ -413,7 +413,8 @@ export async function verify(o: Options): Promise<number> {
         rec.endMs = rel(Date.now());
         return;
       }
-      const end = t0 + e.atMs + e.durationMs - Date.now();
+      // a fault that waited for its target to come back from an earlier one (faults.ts) lasts its full duration from when it started
+      const end = t0 + Math.max(e.atMs, rec.startMs) + e.durationMs - Date.now();
       if (end > 0) await sleep(end);
       try {
         await undo();

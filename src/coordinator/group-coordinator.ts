@@ -95,8 +95,10 @@ export class GroupCoordinator {
     }
     let group = this.#groups.get(a.groupId);
     if (!group) {
-      // only a new member may create the group
+      // only a new member may create the group, and only with a protocol to create it with (a
+      // refused join leaves no empty group behind, for expiry to delete under the next join)
       if (a.memberId !== '') return Promise.resolve(NO_JOIN(ErrorCode.UNKNOWN_MEMBER_ID, a.memberId));
+      if (a.protocolType === '' || a.protocols.length === 0) return Promise.resolve(NO_JOIN(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, a.memberId));
       group = this.#groups.add(new GroupMetadata(a.groupId, this.#groups.partitionFor(a.groupId), this.#now()));
     }
     return new Promise<JoinResult>((resolve) => this.#doJoin(group, a, resolve));
@@ -104,7 +106,9 @@ export class GroupCoordinator {
 
   #doJoin(group: GroupMetadata, a: JoinGroupArgs, respond: (r: JoinResult) => void): void {
     const names = a.protocols.map((p) => p.name);
-    if (group.is('Dead')) return respond(NO_JOIN(ErrorCode.UNKNOWN_MEMBER_ID, a.memberId));
+    // a group being deleted (expired, or its partition moving away): the member finds its
+    // coordinator again and retries, as Kafka (2.0+) answers it
+    if (group.is('Dead')) return respond(NO_JOIN(ErrorCode.COORDINATOR_NOT_AVAILABLE, a.memberId));
     if (a.protocolType === '' || names.length === 0 || !group.supportsProtocols(a.protocolType, names)) {
       return respond(NO_JOIN(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, a.memberId));
     }
@@ -252,7 +256,8 @@ export class GroupCoordinator {
     if (err === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) return Promise.resolve(NO_SYNC(ErrorCode.REBALANCE_IN_PROGRESS)); // the member rejoins, as Kafka has it
     if (err !== ErrorCode.NONE) return Promise.resolve(NO_SYNC(err));
     const group = this.#groups.get(groupId);
-    if (!group || group.is('Dead')) return Promise.resolve(NO_SYNC(ErrorCode.UNKNOWN_MEMBER_ID));
+    if (group?.is('Dead')) return Promise.resolve(NO_SYNC(ErrorCode.COORDINATOR_NOT_AVAILABLE));
+    if (!group) return Promise.resolve(NO_SYNC(ErrorCode.UNKNOWN_MEMBER_ID));
     const member = group.members.get(memberId);
     if (!member) return Promise.resolve(NO_SYNC(ErrorCode.UNKNOWN_MEMBER_ID));
     if (generationId !== group.generationId) return Promise.resolve(NO_SYNC(ErrorCode.ILLEGAL_GENERATION));
@@ -315,7 +320,8 @@ export class GroupCoordinator {
     if (err === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) return ErrorCode.NONE;
     if (err !== ErrorCode.NONE) return err;
     const group = this.#groups.get(groupId);
-    if (!group || group.is('Dead') || group.is('Empty')) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (group?.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (!group || group.is('Empty')) return ErrorCode.UNKNOWN_MEMBER_ID;
     const member = group.members.get(memberId);
     if (!member) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (group.is('CompletingRebalance')) return ErrorCode.REBALANCE_IN_PROGRESS;
@@ -328,7 +334,8 @@ export class GroupCoordinator {
     const err = this.#check(groupId);
     if (err !== ErrorCode.NONE) return err;
     const group = this.#groups.get(groupId);
-    if (!group || group.is('Dead')) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (group?.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
     const member = group.members.get(memberId);
     if (!member) return ErrorCode.UNKNOWN_MEMBER_ID;
     this.#log.info('member left', { group: groupId, member: memberId });

@@ -3,6 +3,13 @@
  * scripts/cluster.sh starts (its directory layout, pid files and commands); processes are only
  * ever signalled by the pids in its pid files, and started again with its own commands
  * (`cluster.sh start-broker K`, `zk-ensemble.sh start-node K`).
+ *
+ * Faults on one process never overlap: a fault whose target resolves to a process still under
+ * an earlier fault (killed and not yet started again, paused, cut off) waits until that fault
+ * is undone, then resolves its target again (a role such as `controller` may have moved), and
+ * lasts its full duration from then. Without this, a role read from ZooKeeper could name a
+ * broker killed a moment ago (its session not yet expired), and the second fault would hit the
+ * process the first fault's undo was starting (a SIGSTOP or SIGTERM in the middle of its start).
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -48,6 +55,8 @@ export class VerifyCluster {
   readonly net: NetFilter;
   /** pids this run has SIGSTOPped and not yet continued (SIGCONT on cleanup). */
   readonly paused = new Set<number>();
+  /** Processes under a fault ('b2', 'z1'), settled once that fault is undone. */
+  readonly #busy = new Map<string, Promise<void>>();
 
   constructor(l: ClusterLayout) {
     this.l = l;
@@ -147,9 +156,47 @@ export class VerifyCluster {
    * undo is done. Details of what happened go into `rec.detail`.
    */
   async inject(e: FaultEntry, rec: FaultRecord, topic: string, cutId: number): Promise<() => Promise<void>> {
-    const { kind, ids } = await this.resolve(e.target, topic);
+    const { kind, ids } = await this.#resolveIdle(e.target, topic, rec);
     const name = (k: number) => (kind === 'b' ? `broker ${k}` : `ZooKeeper node ${k}`);
     rec.resolved = ids.map(name).join(', ');
+    const keys = ids.map((k) => `${kind}${k}`);
+    let done!: () => void;
+    const busy = new Promise<void>((r) => (done = r));
+    for (const k of keys) this.#busy.set(k, busy);
+    const release = () => {
+      for (const k of keys) if (this.#busy.get(k) === busy) this.#busy.delete(k);
+      done();
+    };
+    try {
+      const undo = await this.#inject(e, rec, kind, ids, cutId);
+      return () => undo().finally(release);
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  /**
+   * Resolves the target to processes no other fault holds: while it names one, waits for that
+   * fault's undo and resolves again. The wait goes into `rec` (detail, and startMs moves).
+   */
+  async #resolveIdle(target: string, topic: string, rec: FaultRecord): Promise<{ kind: 'b' | 'z'; ids: number[] }> {
+    const t0 = Date.now();
+    let waited = false;
+    for (;;) {
+      const r = await this.resolve(target, topic);
+      const held = r.ids.map((k) => this.#busy.get(`${r.kind}${k}`)).filter((p) => p !== undefined);
+      if (held.length === 0) {
+        if (waited) rec.startMs += Date.now() - t0;
+        return r;
+      }
+      if (!waited) rec.detail.push(`waited for ${r.ids.map((k) => `${r.kind === 'b' ? 'broker' : 'ZooKeeper node'} ${k}`).join(', ')} to come back from an earlier fault`);
+      waited = true;
+      await Promise.all(held);
+    }
+  }
+
+  async #inject(e: FaultEntry, rec: FaultRecord, kind: 'b' | 'z', ids: number[], cutId: number): Promise<() => Promise<void>> {
     if (isNetworkAction(e.action)) {
       const k = ids[0]!;
       const a = this.brokerHost(k);

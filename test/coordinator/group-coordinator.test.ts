@@ -248,10 +248,25 @@ describe('GroupCoordinator', () => {
     await until(() => c.describeGroup('gone').state === 'Dead');
     const commit = () => c.commitOffsets({ groupId: 'gone', generationId: -1, memberId: '', retentionMs: -1, offsets: [{ topic: 't', partition: 0, offset: 9, leaderEpoch: -1, metadata: null }] });
     expect([...(await commit()).values()]).toEqual([ErrorCode.COORDINATOR_NOT_AVAILABLE]);
+    // so are a join, a sync, a heartbeat and a leave (Kafka 2.0+), not UNKNOWN_MEMBER_ID: the member retries
+    expect((await join(c, { groupId: 'gone' })).errorCode).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    expect((await c.syncGroup('gone', gone.generationId, gone.memberId, new Map())).errorCode).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    expect(c.heartbeat('gone', gone.memberId, gone.generationId)).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    expect(c.leaveGroup('gone', gone.memberId)).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     log.hold = undefined;
     release();
     await expiring;
     expect([...(await commit()).values()]).toEqual([ErrorCode.NONE]);
     expect(c.fetchOffsets('gone', null).offsets.map((o) => o.offset)).toEqual([9]);
+  });
+
+  it('a join refused for its protocol (none, or no protocol type) creates no group', async () => {
+    const { c, manager } = setup();
+    await manager.onElection(0);
+    expect((await join(c, { groupId: 'p', protocols: [] })).errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+    expect((await join(c, { groupId: 'p', protocolType: '' })).errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+    expect((await join(c, { groupId: 'p', memberId: 'made-up' })).errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+    expect(c.listGroups().groups.map((x) => x.groupId)).toEqual([]);
+    expect((await join(c, { groupId: 'p' })).errorCode).toBe(ErrorCode.NONE);
   });
 });

@@ -10,11 +10,18 @@ import { runVerify } from './verify-helpers.js';
 
 describe('kafka-verify: process faults on brokers', () => {
   it('loses nothing acknowledged through SIGKILL, SIGTERM and SIGSTOP of a leader, the controller and a broker', { timeout: 420_000 }, async () => {
-    const schedule = '2+3 kill:leader-0, 6+3 pause:controller, 10+3 term:broker-2, 14+3 kill:controller, 18+3 pause:leader-1, 22+3 term:controller';
+    // 11+2 pause:broker-2 overlaps the SIGTERM of broker 2 before it: it must wait until broker 2 is started again
+    const schedule = '2+3 kill:leader-0, 6+3 pause:controller, 10+3 term:broker-2, 11+2 pause:broker-2, 14+3 kill:controller, 18+3 pause:leader-1, 22+3 term:controller';
     const r = await runVerify('process', ['--schedule', schedule, '--duration', '26', '--throughput', '200', '--seed', '11']);
     if (r.code !== 0) console.log(r.out, r.err);
     expect(r.summary.faults.map((f) => `${f.action}:${f.target}`)).toEqual(schedule.split(', ').map((e) => e.split(' ')[1]));
     expect(r.summary.faults.filter((f) => f.error)).toEqual([]);
+    // faults on one broker never overlap: the pause waited for the restart, then lasted its 2 s
+    const pause = r.summary.faults.find((f) => f.index === 4)!;
+    expect(pause.detail[0]).toMatch(/waited for broker 2 to come back from an earlier fault/);
+    const term = r.summary.faults.find((f) => f.index === 3)!;
+    expect(pause.startMs).toBeGreaterThanOrEqual(term.endMs!);
+    expect(pause.endMs! - pause.startMs).toBeGreaterThanOrEqual(2000);
     expect(r.summary.faults.every((f) => /^broker \d$/.test(f.resolved))).toBe(true);
     expect(r.summary.verdict.acked).toBeGreaterThan(500);
     expect(r.summary.verdict.lost).toEqual([]);
