@@ -99,9 +99,9 @@ async function appendPartition(
     }
     return { partition, errorCode: ErrorCode.NONE, baseOffset: info.firstOffset, logAppendTime: info.logAppendTime, logStartOffset: p.log.logStartOffset };
   } catch (err) {
-    const code = partitionErrorCodeOf(err, version >= 4);
-    if (code === ErrorCode.UNKNOWN || code === ErrorCode.CORRUPT_MESSAGE || code === ErrorCode.KAFKA_STORAGE_ERROR || code === ErrorCode.NOT_LEADER_FOR_PARTITION && !(err instanceof KafkaError)) logRefusal(ctx, topic, partition, err);
-    return failed(partition, code);
+    const code = partitionErrorCodeOf(err, true);
+    if (code === ErrorCode.UNKNOWN || code === ErrorCode.CORRUPT_MESSAGE || code === ErrorCode.KAFKA_STORAGE_ERROR) logRefusal(ctx, topic, partition, err);
+    return failed(partition, version >= 4 ? code : partitionErrorCodeOf(err, false));
   }
 }
 
