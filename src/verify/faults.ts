@@ -24,6 +24,12 @@ import { isNetworkAction, type FaultEntry } from './schedule.js';
 
 const run = promisify(execFile);
 
+/** How long a fault waits for its role to exist (an election under way) before it fails. */
+const ROLE_WAIT_MS = 15_000;
+
+/** A role with no holder at this moment (no controller, no partition leader, no ZooKeeper leader): usually an election under way. */
+class NoHolderNow extends Error {}
+
 export interface ClusterLayout {
   /** The project root (where scripts/ is). */
   root: string;
@@ -133,19 +139,19 @@ export class VerifyCluster {
     if ((m = /^broker-(\d+)$/.exec(target))) return { kind: 'b', ids: [Number(m[1])] };
     if (target === 'controller') {
       const c = await this.controller();
-      if (c < 0) throw new Error('no controller now');
+      if (c < 0) throw new NoHolderNow('no controller now');
       return { kind: 'b', ids: [c] };
     }
     if ((m = /^(leader|followers)(?:-(\d+))?$/.exec(target))) {
       const st = await this.partitionState(topic, Number(m[2] ?? 0));
-      if (!st || st.leader < 0) throw new Error(`partition ${m[2] ?? 0} has no leader now`);
+      if (!st || st.leader < 0) throw new NoHolderNow(`partition ${m[2] ?? 0} has no leader now`);
       if (m[1] === 'leader') return { kind: 'b', ids: [st.leader] };
       return { kind: 'b', ids: this.brokerIds().filter((id) => id !== st.leader) };
     }
     if ((m = /^zk-(\d+)$/.exec(target))) return { kind: 'z', ids: [Number(m[1])] };
     if (target === 'zk-leader') {
       const k = await this.zkLeader();
-      if (k === undefined) throw new Error('no ZooKeeper leader now');
+      if (k === undefined) throw new NoHolderNow('no ZooKeeper leader now');
       return { kind: 'z', ids: [k] };
     }
     throw new Error(`unknown target ${target}`);
@@ -178,21 +184,41 @@ export class VerifyCluster {
 
   /**
    * Resolves the target to processes no other fault holds: while it names one, waits for that
-   * fault's undo and resolves again. The wait goes into `rec` (detail, and startMs moves).
+   * fault's undo and resolves again. Waits go into `rec` (detail, and startMs moves by the
+   * time taken).
    */
   async #resolveIdle(target: string, topic: string, rec: FaultRecord): Promise<{ kind: 'b' | 'z'; ids: number[] }> {
     const t0 = Date.now();
     let waited = false;
     for (;;) {
-      const r = await this.resolve(target, topic);
+      const r = await this.resolveHeld(target, topic, rec);
       const held = r.ids.map((k) => this.#busy.get(`${r.kind}${k}`)).filter((p) => p !== undefined);
       if (held.length === 0) {
-        if (waited) rec.startMs += Date.now() - t0;
+        rec.startMs += Date.now() - t0;
         return r;
       }
       if (!waited) rec.detail.push(`waited for ${r.ids.map((k) => `${r.kind === 'b' ? 'broker' : 'ZooKeeper node'} ${k}`).join(', ')} to come back from an earlier fault`);
       waited = true;
       await Promise.all(held);
+    }
+  }
+
+  /**
+   * Resolves the target; while its role has no holder (an election under way, say the
+   * ZooKeeper leader a moment after an earlier fault killed it), waits for one, up to
+   * `waitMs`. The wait goes into `rec.detail`.
+   */
+  async resolveHeld(target: string, topic: string, rec: Pick<FaultRecord, 'detail'>, waitMs = ROLE_WAIT_MS): Promise<{ kind: 'b' | 'z'; ids: number[] }> {
+    const t0 = Date.now();
+    for (;;) {
+      try {
+        const r = await this.resolve(target, topic);
+        if (Date.now() - t0 >= 100) rec.detail.push(`waited ${Date.now() - t0} ms for a ${target} to be elected`);
+        return r;
+      } catch (err) {
+        if (!(err instanceof NoHolderNow) || Date.now() - t0 >= waitMs) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
   }
 

@@ -1,0 +1,54 @@
+/**
+ * A fault's role target with no holder at the moment it starts (`zk-leader` while the ensemble
+ * elects, as after a killed ZooKeeper leader) is waited for, not failed. A stand-in `srvr`
+ * server plays the ensemble's one node: it answers "Mode: follower" (no leader yet) a few
+ * times, then "Mode: leader".
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { VerifyCluster } from '../../src/verify/faults.js';
+
+let server: net.Server | undefined;
+afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
+
+/** A server answering `srvr` with `Mode: follower` for the first `followerAnswers` connections, then `Mode: leader`. */
+async function srvrServer(followerAnswers: number): Promise<number> {
+  let n = 0;
+  server = net.createServer((s) => {
+    s.once('data', () => s.end(`Zookeeper version: 3.8\nMode: ${n++ < followerAnswers ? 'follower' : 'leader'}\n`));
+  });
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+  return (server.address() as net.AddressInfo).port;
+}
+
+function cluster(zkPort: number): VerifyCluster {
+  return new VerifyCluster({ root: '.', dir: '/nonexistent', brokers: 1, zkNodes: 1, port: 1, zkPort, hostPrefix: '127.0.0' });
+}
+
+describe('kafka-verify fault targets', () => {
+  it('waits for a ZooKeeper leader to be elected and says so', async () => {
+    const c = cluster(await srvrServer(4));
+    const rec = { detail: [] as string[] };
+    await expect(c.resolveHeld('zk-leader', 't', rec, 10_000)).resolves.toEqual({ kind: 'z', ids: [1] });
+    expect(rec.detail).toEqual([expect.stringMatching(/^waited \d+ ms for a zk-leader to be elected$/)]);
+  });
+
+  it('resolves at once, saying nothing, when the leader is there', async () => {
+    const c = cluster(await srvrServer(0));
+    const rec = { detail: [] as string[] };
+    await expect(c.resolveHeld('zk-leader', 't', rec, 10_000)).resolves.toEqual({ kind: 'z', ids: [1] });
+    expect(rec.detail).toEqual([]);
+  });
+
+  it('fails with the reason once the wait is over', async () => {
+    const c = cluster(await srvrServer(1_000_000));
+    await expect(c.resolveHeld('zk-leader', 't', { detail: [] }, 500)).rejects.toThrow('no ZooKeeper leader now');
+  });
+
+  it('fails at once for a target that is not a role', async () => {
+    const c = cluster(await srvrServer(0));
+    const t0 = Date.now();
+    await expect(c.resolveHeld('nonsense', 't', { detail: [] }, 10_000)).rejects.toThrow('unknown target nonsense');
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+});
