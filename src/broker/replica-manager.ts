@@ -11,6 +11,14 @@
  * too: a broker rejoining 10,000 ISRs leaves a few notifications, not 10,000). High watermarks
  * are checkpointed to replication-offset-checkpoint.
  *
+ * A replica whose log fails a write (a full disk, EIO) while another replica can serve its
+ * partition is taken offline until the broker restarts, as Kafka takes a failed log dir offline
+ * (KIP-112): it stops serving and fetching, answers KAFKA_STORAGE_ERROR (to clients and to
+ * LeaderAndIsr), and a log dir event tells the controller, which moves leadership to an in-sync
+ * replica and shrinks the ISR. Only the replicas whose writes failed go, not the whole log dir:
+ * one that is only read stays. A leader alone in its ISR stays too (nobody could take over):
+ * it refuses writes with KAFKA_STORAGE_ERROR and takes them again once there is room.
+ *
  * A LeaderAndIsr request is applied to up to APPLY_CONCURRENCY partitions at once (each new
  * partition creates its log and a leader writes its leader epoch checkpoint: file work that
  * overlaps well), reading each topic's config once per request.
@@ -37,6 +45,7 @@ import { Partition } from './replica/partition.js';
 import { LeaderEpochCache } from './replica/leader-epoch-cache.js';
 import { ReplicaFetcherManager } from './replica/replica-fetcher.js';
 import { notifyIsrChange } from './controller/isr-change.js';
+import { notifyLogDirFailure } from './controller/log-dir-events.js';
 
 /** Told when this broker becomes a partition's leader (true) or stops being it (false). */
 export type LeadershipListener = (topic: string, partition: number, leader: boolean) => void;
@@ -88,6 +97,11 @@ export class ReplicaManager {
   #isrChanges = new Map<string, { topic: string; partition: number }>();
   #isrNotifyTimer: NodeJS.Timeout | undefined;
   #isrNotifying: Promise<void> = Promise.resolve();
+  /** Replicas taken offline after their log failed a write (until the broker restarts), and the error. */
+  readonly #offline = new Map<string, unknown>();
+  /** Replicas taken offline and not yet logged and announced (a full disk fails many at once). */
+  #newlyOffline: { name: string; err: unknown }[] = [];
+  #offlineTimer: NodeJS.Timeout | undefined;
 
   constructor(cfg: ReplicaManagerConfig, logs: LogManager, zk: ZkClient, metadata: MetadataCache, configs: DynamicConfigManager, logger = new Logger('replica-manager')) {
     this.#cfg = cfg;
@@ -165,6 +179,10 @@ export class ReplicaManager {
         let errorCode: number = ErrorCode.NONE;
         try {
           if (!s.replicas.includes(this.#cfg.brokerId)) return;
+          if (this.#offline.has(key(s.topic, s.partition))) {
+            results.push({ topic: s.topic, partition: s.partition, errorCode: ErrorCode.KAFKA_STORAGE_ERROR });
+            return;
+          }
           const p = await this.#getOrCreatePartition(s.topic, s.partition, topicConfigs);
           if (p.state && s.leaderEpoch <= p.leaderEpoch) {
             // already applied (or older): the leader's own ISR changes since then would be undone
@@ -229,6 +247,7 @@ export class ReplicaManager {
           this.#partitions.delete(key(topic, partition));
         }
         if (req.deletePartitions) {
+          this.#offline.delete(key(topic, partition));
           await this.#logs.delete(topic, partition);
           this.#configs.forgetTopic(topic);
           this.#hwCheckpoint.delete(key(topic, partition));
@@ -283,6 +302,7 @@ export class ReplicaManager {
     if (raced) return raced;
     const p = new Partition(this.#cfg.brokerId, log, epochs, this.#hwCheckpoint.get(k) ?? 0, (part, isr) => this.#writeIsr(part, isr));
     p.on('error', (err) => this.#log.warn('partition error', { topic, partition, error: err }));
+    p.on('storage-error', (err) => this.#storageFailed(p, err));
     this.#partitions.set(k, p);
     return p;
   }
@@ -340,6 +360,43 @@ export class ReplicaManager {
     return this.#isrNotifying;
   }
 
+  /**
+   * A replica's log failed a write: offline, unless it leads alone in its ISR (see the top of
+   * this file). Logged and announced to the controller once per OFFLINE_NOTIFY_DELAY_MS for
+   * every replica taken offline meanwhile.
+   */
+  #storageFailed(p: Partition, err: unknown): void {
+    const k = key(p.topic, p.partition);
+    if (this.#partitions.get(k) !== p || !p.state) return;
+    if (p.isLeader && !p.isr.some((r) => r !== this.#cfg.brokerId)) return;
+    const wasLeader = p.isLeader;
+    this.#offline.set(k, err);
+    this.#hwCheckpoint.set(k, p.highWatermark);
+    this.#fetchers.remove(p);
+    p.close();
+    this.#partitions.delete(k);
+    if (wasLeader) this.#leadershipChanged(p.topic, p.partition, false);
+    this.#newlyOffline.push({ name: `${p.topic}-${p.partition}`, err });
+    this.#offlineTimer ??= setTimeout(() => {
+      this.#offlineTimer = undefined;
+      void this.#announceOffline();
+    }, ISR_NOTIFY_DELAY_MS);
+  }
+
+  async #announceOffline(): Promise<void> {
+    const gone = this.#newlyOffline;
+    this.#newlyOffline = [];
+    if (gone.length === 0) return;
+    const err = gone[0]!.err;
+    const hint = storageErrorHint(err);
+    this.#log.error(`${gone.length} replicas offline after their logs failed a write: other replicas take them over; they are not served here until the broker restarts`, {
+      partitions: someOf(gone.map((g) => g.name)),
+      error: err,
+      ...(hint ? { hint } : {}),
+    });
+    await notifyLogDirFailure(this.#zk, this.#cfg.brokerId).catch((e: unknown) => this.#log.warn('could not write a log dir event notification', { error: e }));
+  }
+
   #shrinkIsrs(): void {
     const now = Date.now();
     for (const p of this.#partitions.values()) p.maybeShrinkIsr(now, this.#cfg.replicaLagTimeMaxMs);
@@ -354,10 +411,19 @@ export class ReplicaManager {
   leaderPartition(topic: string, partition: number): Partition {
     const p = this.#partitions.get(key(topic, partition));
     if (p?.isLeader) return p;
+    const failed = this.#offline.get(key(topic, partition));
+    if (failed !== undefined) {
+      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `the replica of ${topic}-${partition} on broker ${this.#cfg.brokerId} is offline since its log failed a write (${(failed as Error).message}); another replica takes over`, { cause: failed, context: { topic, partition } });
+    }
     if (!p && !this.#metadata.partition(topic, partition)) {
       throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic or partition ${topic}-${partition}`, { context: { topic, partition } });
     }
     throw new KafkaError(ErrorCode.NOT_LEADER_FOR_PARTITION, `broker ${this.#cfg.brokerId} is not the leader of ${topic}-${partition}`, { context: { topic, partition } });
+  }
+
+  /** Was this broker's replica of the partition taken offline after its log failed a write? */
+  isOffline(topic: string, partition: number): boolean {
+    return this.#offline.has(key(topic, partition));
   }
 
   partition(topic: string, partition: number): Partition | undefined {
@@ -373,6 +439,8 @@ export class ReplicaManager {
     for (const t of this.#timers) clearInterval(t);
     clearTimeout(this.#isrNotifyTimer);
     this.#isrNotifyTimer = undefined;
+    clearTimeout(this.#offlineTimer);
+    this.#offlineTimer = undefined;
     await this.#notifyIsrChanges();
     await this.#fetchers.shutdown();
     await this.checkpointHighWatermarks().catch(() => undefined);

@@ -9,6 +9,11 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 
+/** True for a failed system call (an errno error: ENOSPC, EIO, EMFILE...), as on a log's files. */
+export function isSyscallFailure(err: unknown): err is NodeJS.ErrnoException {
+  return typeof (err as NodeJS.ErrnoException | undefined)?.syscall === 'string';
+}
+
 /** True for "too many open files", of this process (EMFILE) or of the system (ENFILE). */
 export function isOutOfFiles(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
@@ -46,9 +51,9 @@ export function storageErrorHint(err: unknown): string | undefined {
   switch ((err as NodeJS.ErrnoException | undefined)?.code) {
     case 'ENOSPC':
     case 'EDQUOT':
-      return 'the filesystem of the log dir is full (or its quota is used up): make room (delete topics, lower retention.bytes or retention.ms, add a disk); appends resume by themselves once there is room, and nothing acknowledged is lost';
+      return 'the filesystem of the log dir is full (or its quota is used up): make room (delete topics, lower retention.bytes or retention.ms, add a disk); a partition led here with no other in-sync replica takes appends again by itself once there is room, a replica taken offline once the broker restarts; nothing acknowledged is lost';
     case 'EFBIG':
-      return 'a segment file hit the file size limit of this process (ulimit -f) or of the filesystem: raise the limit, or lower segment.bytes; appends resume once it is raised, and nothing acknowledged is lost';
+      return 'a segment file hit the file size limit of this process (ulimit -f) or of the filesystem: raise the limit (and restart the broker), or lower segment.bytes; nothing acknowledged is lost';
     case 'EIO':
       return 'the disk of the log dir reported an I/O error: check the device (dmesg); what was acknowledged before was flushed';
     case 'EROFS':

@@ -23,7 +23,7 @@ const LIMIT_KB = 256;
 describe('a broker whose disk is full', () => {
   it('names what to do for each kind of storage error, and nothing for others', () => {
     const err = (code: string) => Object.assign(new Error(code), { code, syscall: 'write' });
-    expect(storageErrorHint(err('ENOSPC'))).toMatch(/full.*make room.*resume by themselves/);
+    expect(storageErrorHint(err('ENOSPC'))).toMatch(/full.*make room.*again by itself once there is room/);
     expect(storageErrorHint(err('EFBIG'))).toMatch(/ulimit -f/);
     expect(storageErrorHint(err('EIO'))).toMatch(/I\/O error/);
     expect(storageErrorHint(err('EMFILE'))).toMatch(/file descriptors/);

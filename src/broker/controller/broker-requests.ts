@@ -74,9 +74,10 @@ export class BrokerRequests {
    * LeaderAndIsr to every live replica of the partitions: one request per broker for up to
    * LEADER_AND_ISR_BATCH partitions (a broker creates the logs of new partitions while it
    * handles one; smaller requests keep each well inside the request timeout). Resolves once
-   * every broker answered (or was dropped). Brokers in controlled shutdown get none.
+   * every broker answered (or was dropped). Brokers in controlled shutdown get none; with `to`,
+   * only those brokers are sent theirs.
    */
-  sendLeaderAndIsr(partitions: TP[]): Promise<void> {
+  sendLeaderAndIsr(partitions: TP[], to?: ReadonlySet<number>): Promise<void> {
     const live = this.ctx.reachableIds();
     const offline = this.ctx.offlineReplicas.size > 0;
     const byBroker = new Map<number, PartitionState[]>();
@@ -87,7 +88,7 @@ export class BrokerRequests {
         // a broker in controlled shutdown is not told (Kafka's ControlledShutdownLeaderSelector
         // leaves it out too): it was told to stop its replicas, and made a follower again it
         // would fetch, catch up and be taken back into the ISRs it just left
-        if (!this.ctx.liveBrokers.has(r) || this.ctx.shuttingDown.has(r)) continue;
+        if (!this.ctx.liveBrokers.has(r) || this.ctx.shuttingDown.has(r) || (to && !to.has(r))) continue;
         // a replica the broker could not open is not sent again: it would only fail again
         if (offline && this.ctx.isReplicaOffline(r, p.topic, p.partition)) continue;
         const list = byBroker.get(r);

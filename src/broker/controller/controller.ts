@@ -13,6 +13,8 @@
  *   onIsrChange                a leader changed an ISR: refresh metadata everywhere
  *   onReplicasOffline          a broker answered LeaderAndIsr with KAFKA_STORAGE_ERROR: those
  *                              replicas are failed (new leaders, smaller ISRs) until it restarts
+ *   onLogDirFailure            /log_dir_event_notification: a broker's storage failed; it is sent
+ *                              LeaderAndIsr for all its replicas, to learn which (above)
  *   onControlledShutdown       a broker asks to hand over its leaderships before it stops
  *   onPreferredReplicaElection /admin/preferred_replica_election, and the periodic rebalance
  * Every request carries the controller epoch; every state write checks /controller_epoch's
@@ -42,6 +44,7 @@ import { ControllerMovedError, PartitionStateMachine } from './partition-state-m
 import { electOfflineLeaders, onBrokerFailure, onBrokerStartup, onReplicasOffline, refreshBrokers, shrinkIsrsOfDeadBrokers, type BrokerChangeDeps } from './broker-changes.js';
 import { electPreferredLeaders, imbalancedPartitions, moveLeadershipsAway, type LeadershipDeps } from './leadership-moves.js';
 import { ISR_CHANGE_PATH, readIsrChanges } from './isr-change.js';
+import { LOG_DIR_EVENT_PATH, readLogDirFailures } from './log-dir-events.js';
 import { PartitionReassigner } from './reassignment.js';
 import { BrokerRequests } from './broker-requests.js';
 import { ReplicaStateMachine, type ReplicaRef } from './replica-state-machine.js';
@@ -212,6 +215,9 @@ export class KafkaController {
       this.#zk.watchChildren(ISR_CHANGE_PATH, (kids) => {
         if (kids && kids.length > 0) void this.#enqueue('isr-change', () => this.onIsrChange(), true);
       }),
+      this.#zk.watchChildren(LOG_DIR_EVENT_PATH, (kids) => {
+        if (kids && kids.length > 0) void this.#enqueue('log-dir-event', () => this.onLogDirFailure(), true);
+      }),
       this.#zk.watchData(reassignPartitionsPath, (node) => {
         if (node) void this.#enqueue('reassignment', () => this.#reassigner!.onReassignmentRequest(node.data));
       }),
@@ -361,6 +367,21 @@ export class KafkaController {
     await this.#psm.loadAll(known);
     if (this.#reassigner && this.#reassigner.pending > 0) await this.#reassigner.checkProgress();
     else this.#requests.sendUpdateMetadata();
+  }
+
+  /**
+   * Reads (and deletes) the log dir event notifications there are now; each live broker they
+   * name is sent LeaderAndIsr for every replica it hosts (KafkaController.onBrokerLogDirFailure).
+   * It answers KAFKA_STORAGE_ERROR for those it took offline, which onReplicasOffline fails over.
+   */
+  async onLogDirFailure(): Promise<void> {
+    const notifications = (await this.#zk.children(LOG_DIR_EVENT_PATH)) ?? [];
+    if (notifications.length === 0) return;
+    const brokers = (await readLogDirFailures(this.#zk, notifications)).filter((id) => this.#ctx.liveBrokers.has(id));
+    for (const id of brokers) {
+      this.#log.info(`broker ${id} reported a storage failure: asking it which of its replicas are offline`);
+      void this.#requests.sendLeaderAndIsr(this.#ctx.partitionsOnBroker(id), new Set([id]));
+    }
   }
 
   // ---- controlled shutdown and preferred leaders (leadership-moves.ts) -------------------------

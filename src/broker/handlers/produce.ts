@@ -100,7 +100,8 @@ async function appendPartition(
     return { partition, errorCode: ErrorCode.NONE, baseOffset: info.firstOffset, logAppendTime: info.logAppendTime, logStartOffset: p.log.logStartOffset };
   } catch (err) {
     const code = partitionErrorCodeOf(err, true);
-    if (code === ErrorCode.UNKNOWN || code === ErrorCode.CORRUPT_MESSAGE || code === ErrorCode.KAFKA_STORAGE_ERROR) logRefusal(ctx, topic, partition, err);
+    // a replica taken offline (by this very failure, or before) was said so when it was (replica-manager.ts)
+    if (!ctx.replicas.isOffline(topic, partition) && (code === ErrorCode.UNKNOWN || code === ErrorCode.CORRUPT_MESSAGE || code === ErrorCode.KAFKA_STORAGE_ERROR)) logRefusal(ctx, topic, partition, err);
     return failed(partition, version >= 4 ? code : partitionErrorCodeOf(err, false));
   }
 }

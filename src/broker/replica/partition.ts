@@ -18,6 +18,7 @@ import { ProducerStateTable } from './producer-state.js';
 import { splitBatches } from '../../protocol/records/record-batch.js';
 import { ErrorCode, KafkaError } from '../../common/errors.js';
 import type { LeaderEpochCache } from './leader-epoch-cache.js';
+import { isSyscallFailure } from '../../common/open-files.js';
 
 export interface LeaderAndIsrState {
   leader: number;
@@ -135,9 +136,11 @@ export class Partition extends EventEmitter {
     this.#followers.clear();
   }
 
+  /** Stops for good (StopReplica, a failed log, shutdown): appends waiting for the high watermark fail at once. */
   close(): void {
     this.#unsubFlush();
     this.stop();
+    this.emit('closed');
   }
 
   /**
@@ -145,7 +148,20 @@ export class Partition extends EventEmitter {
    * numbers, stamps the leader epoch (outside the CRC), assigns offsets. A resent batch that
    * was already appended is answered with its earlier result and not appended again.
    */
-  async appendAsLeader(batches: Buffer): Promise<AppendResult> {
+  appendAsLeader(batches: Buffer): Promise<AppendResult> {
+    return this.#appendAsLeader(batches).catch((err: unknown) => this.#failed(err));
+  }
+
+  /**
+   * An append that failed for the storage (a system call on the log, or the leader epoch
+   * checkpoint) is told to the 'storage-error' listeners (the replica manager), then rethrown.
+   */
+  #failed(err: unknown): never {
+    if (isSyscallFailure(err) || (err instanceof KafkaError && err.code === ErrorCode.KAFKA_STORAGE_ERROR && isSyscallFailure(err.cause))) this.emit('storage-error', err);
+    throw err;
+  }
+
+  async #appendAsLeader(batches: Buffer): Promise<AppendResult> {
     if (!this.isLeader) {
       throw new KafkaError(ErrorCode.NOT_LEADER_FOR_PARTITION, `broker ${this.#brokerId} is not the leader of ${this.topic}-${this.partition}`);
     }
@@ -178,7 +194,7 @@ export class Partition extends EventEmitter {
     } catch (err) {
       // the next append (a producer's retry: 56 is retriable) writes it again
       if (this.#epochCheckpoint === written) this.#epochCheckpoint = undefined;
-      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `${this.topic}-${this.partition}: the leader epoch checkpoint could not be written: ${(err as Error).message}`);
+      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `${this.topic}-${this.partition}: the leader epoch checkpoint could not be written: ${(err as Error).message}`, { cause: err });
     }
     if (this.#epochCheckpoint === written) this.#epochCheckpoint = DURABLE;
   }
@@ -222,7 +238,11 @@ export class Partition extends EventEmitter {
   }
 
   /** Appends batches copied from the leader, keeping their offsets; learns their epochs. */
-  async appendAsFollower(batches: Buffer): Promise<AppendResult | undefined> {
+  appendAsFollower(batches: Buffer): Promise<AppendResult | undefined> {
+    return this.#appendAsFollower(batches).catch((err: unknown) => this.#failed(err));
+  }
+
+  async #appendAsFollower(batches: Buffer): Promise<AppendResult | undefined> {
     const end = this.log.logEndOffset;
     const list = splitBatches(batches).filter((b) => b.header.baseOffset + b.header.lastOffsetDelta >= end);
     if (list.length === 0) return undefined;
@@ -308,11 +328,17 @@ export class Partition extends EventEmitter {
         cleanup();
         reject(new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `${this.topic}-${this.partition}: offset ${offset} not replicated to the ISR within ${timeoutMs} ms`));
       }, timeoutMs);
+      const onClosed = () => {
+        cleanup();
+        reject(new KafkaError(ErrorCode.NOT_LEADER_FOR_PARTITION, `broker ${this.#brokerId} no longer leads ${this.topic}-${this.partition}: offset ${offset} may or may not be replicated`));
+      };
       const cleanup = () => {
         clearTimeout(timer);
         this.off('hw', onHw);
+        this.off('closed', onClosed);
       };
       this.on('hw', onHw);
+      this.once('closed', onClosed);
     });
   }
 

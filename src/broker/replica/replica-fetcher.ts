@@ -155,6 +155,7 @@ class LeaderFetcher {
     // in its own order; the next fetch goes when all of them are on disk
     let backoff = false;
     const work: Promise<void>[] = [];
+    const copying: FetchState[] = [];
     for (const t of res.topics) {
       for (const pr of t.partitions) {
         const s = this.#parts.get(`${t.topic}\u0000${pr.partition}`);
@@ -168,10 +169,13 @@ class LeaderFetcher {
           continue;
         }
         work.push(copy(s.partition, pr.records, pr.highWatermark));
+        copying.push(s);
       }
     }
-    const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    // a partition whose copy failed and that left this fetcher meanwhile (taken offline after a
+    // storage error) holds up nobody; any other failure ends this fetch for all of them
+    const failed = (await Promise.allSettled(work)).find((r, i) => r.status === 'rejected' && this.#parts.get(key(copying[i]!.partition)) === copying[i]);
+    if (failed?.status === 'rejected') throw failed.reason;
     if (backoff) await sleep(200);
   }
 }
