@@ -125,22 +125,28 @@ export class Partition extends EventEmitter {
     this.#maybeAdvanceHw();
   }
 
+  /**
+   * Follows `state.leader`. Appends waiting for the high watermark as leader fail at once
+   * (NOT_LEADER_FOR_PARTITION, as Kafka's DelayedProduce answers once its replica no longer
+   * leads): the high watermark this replica learns from now on is the new leader's, which may
+   * pass their offsets with other records, theirs having been truncated away.
+   */
   makeFollower(state: LeaderAndIsrState): void {
     this.#state = { ...state };
     this.#followers.clear();
+    this.emit('not-leader');
   }
 
-  /** Stops taking part (StopReplica); the log stays unless deleted by the caller. */
+  /** Stops taking part (StopReplica, a failed log, shutdown); the log stays unless deleted by the caller. */
   stop(): void {
     this.#state = undefined;
     this.#followers.clear();
+    this.emit('not-leader');
   }
 
-  /** Stops for good (StopReplica, a failed log, shutdown): appends waiting for the high watermark fail at once. */
   close(): void {
     this.#unsubFlush();
     this.stop();
-    this.emit('closed');
   }
 
   /**
@@ -328,17 +334,17 @@ export class Partition extends EventEmitter {
         cleanup();
         reject(new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `${this.topic}-${this.partition}: offset ${offset} not replicated to the ISR within ${timeoutMs} ms`));
       }, timeoutMs);
-      const onClosed = () => {
+      const onDemoted = () => {
         cleanup();
         reject(new KafkaError(ErrorCode.NOT_LEADER_FOR_PARTITION, `broker ${this.#brokerId} no longer leads ${this.topic}-${this.partition}: offset ${offset} may or may not be replicated`));
       };
       const cleanup = () => {
         clearTimeout(timer);
         this.off('hw', onHw);
-        this.off('closed', onClosed);
+        this.off('not-leader', onDemoted);
       };
       this.on('hw', onHw);
-      this.once('closed', onClosed);
+      this.once('not-leader', onDemoted);
     });
   }
 
