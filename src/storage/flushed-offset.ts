@@ -41,9 +41,19 @@ export class FlushedOffset {
     }
   }
 
-  /** A truncation below it: the value follows the log end down (nobody is woken). */
-  lowerTo(logEndOffset: number): void {
+  /**
+   * A truncation to `logEndOffset`: the value follows the log end down, and the waiters for
+   * offsets cut off fail with `gone(offset)`: their records are not in the log any more, and
+   * the offsets will be flushed again with other records.
+   */
+  lowerTo(logEndOffset: number, gone: (offset: number) => unknown): void {
     this.#value = Math.min(this.#value, logEndOffset);
+    const still: Waiter[] = [];
+    for (const w of this.#waiters) {
+      if (w.offset >= logEndOffset) w.reject(gone(w.offset));
+      else still.push(w);
+    }
+    this.#waiters = still;
   }
 
   /** Resolves when the value is > offset (the record at `offset` is on disk and visible). */
@@ -58,7 +68,6 @@ export class FlushedOffset {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Fails every waiter (a flush failed, or the log closed). */
   /** Rejects every waiter with `e` (made only when someone waits: closing 10,000 logs makes no errors). */
   failWaiters(e: () => unknown): void {
     const waiters = this.#waiters;

@@ -505,7 +505,10 @@ export class PartitionLog {
       this.#dirty.clear();
       this.#unflushedMessages = 0;
       this.#logEndOffset = this.#segments[this.#segments.length - 1]!.nextOffset;
-      this.#flushed.lowerTo(this.#logEndOffset);
+      // only a replica that follows another leader truncates: the producer of a record cut off
+      // is told to find the leader (a retriable error), not acknowledged by other records
+      // flushed later at its offset
+      this.#flushed.lowerTo(this.#logEndOffset, (o) => new KafkaError(ErrorCode.NOT_LEADER_FOR_PARTITION, `${this.topic}-${this.partition}: truncated to ${offset} to follow another leader; the record at ${o} is not in this log any more`));
     });
   }
 

@@ -248,6 +248,22 @@ describe('PartitionLog append and read', () => {
     expect((await log.append(batchOf(['again']))).firstOffset).toBe(0);
     await log.close();
   });
+
+  it('truncateTo fails those waiting for the flush of records it cut off, and only them', async () => {
+    const clock = new ManualClock();
+    const log = await PartitionLog.open(logDir(), cfg({ flushIntervalMessages: 1_000_000, flushIntervalMs: 5000 }), clock);
+    for (let i = 0; i < 3; i++) await log.append(batchOf([`mine-${i}`]));
+    const outcome = (o: number) => log.waitForFlush(o).then(() => 'flushed', (e: unknown) => (e instanceof KafkaError ? e.code : String(e)));
+    const kept = outcome(0);
+    const cut = [outcome(1), outcome(2)];
+    await log.truncateTo(1);
+    // the offsets are written and flushed again, with other records: no acknowledgement for the cut ones
+    for (let i = 1; i < 4; i++) expect((await log.append(batchOf([`theirs-${i}`]))).firstOffset).toBe(i);
+    await log.flush();
+    expect(await kept).toBe('flushed');
+    expect(await Promise.all(cut)).toEqual([6, 6]); // NOT_LEADER_FOR_PARTITION: retriable, the producer finds the leader
+    await log.close();
+  });
 });
 
 /** The files under `dir` this process holds open, by name (Linux /proc). */
