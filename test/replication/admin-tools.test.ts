@@ -11,9 +11,10 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestCluster, until } from '../helpers/broker-cluster.js';
-import { check, readAll, startProducer } from '../helpers/checker.js';
+import { check, readAll, sleep, startProducer } from '../helpers/checker.js';
 import { FAST, createReplicated, state, waitFullIsr } from './helpers.js';
-import { topicPath } from '../../src/zk/paths.js';
+import { preferredReplicaElectionPath, reassignPartitionsPath, topicPath } from '../../src/zk/paths.js';
+import { encodePreferredReplicaElection, encodeReassignment } from '../../src/zk/payloads.js';
 import { createTopic } from '../../src/admin/topic-admin.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin');
@@ -45,6 +46,41 @@ describe('preferred replica election', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     await until('the preferred replica to lead again', async () => (await state(cluster, 'pref', 0))!.leader === preferred, 30_000);
+  });
+
+  it('loses no acknowledged write when leadership moves between live brokers under acks=all', async () => {
+    // each round reorders the replicas (a reassignment to the same brokers) and elects the new
+    // preferred one: the old leader, alive, becomes a follower while writes wait on it for the
+    // high watermark; it truncates to the new leader and copies its records, whose high
+    // watermark passes the offsets those writes had. They must fail (and be retried), not be
+    // acknowledged: their records are gone.
+    await createReplicated(cluster, 'moves', 1, 3);
+    const runs = [0, 1, 2, 3].map((k) => startProducer(cluster.bootstrap, 'moves', 1, { prefix: `p${k}` }));
+    const orders = [[2, 3, 1], [3, 1, 2], [1, 2, 3], [2, 3, 1], [3, 1, 2], [1, 2, 3]];
+    try {
+      for (const replicas of orders) {
+        await until('writes flowing', async () => {
+          const before = runs.reduce((n, r) => n + r.acked.length, 0);
+          await sleep(200);
+          return runs.reduce((n, r) => n + r.acked.length, 0) > before + 10;
+        }, 30_000);
+        await cluster.zk.create(reassignPartitionsPath, encodeReassignment([{ topic: 'moves', partition: 0, replicas }]));
+        await until('the reassignment to finish', async () => !(await cluster.zk.exists(reassignPartitionsPath)), 30_000);
+        await cluster.zk.create(preferredReplicaElectionPath, encodePreferredReplicaElection([{ topic: 'moves', partition: 0 }]));
+        await until(`broker ${replicas[0]} to lead`, async () => (await state(cluster, 'moves', 0))!.leader === replicas[0], 30_000);
+        await until('the election to finish', async () => !(await cluster.zk.exists(preferredReplicaElectionPath)), 30_000);
+      }
+      await sleep(300);
+    } finally {
+      await Promise.all(runs.map((r) => r.stop()));
+    }
+    const acked = runs.flatMap((r) => r.acked);
+    const result = check(acked, await readAll(cluster.bootstrap, 'moves', 1));
+    expect(result.acked).toBeGreaterThan(100);
+    expect(result.lost).toEqual([]);
+    // the writes waiting on a demoted leader were answered (NOT_LEADER_FOR_PARTITION, retried
+    // at the new leader), none left hanging until the client gave up on it (10 s)
+    expect(runs.map((r) => r.errors.get(-99) ?? 0)).toEqual([0, 0, 0, 0]);
   });
 });
 
