@@ -29,6 +29,7 @@ import {
 } from './checkpoint.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { mergeLogConfig, type LogConfig, type TopicOverrides } from './config.js';
+import type { FlushScheduler } from './flush-scheduler.js';
 import { PartitionLog, parseLogDirName } from './log.js';
 import { LogCleaner } from './cleaner/log-cleaner.js';
 import type { CleanerConfig } from './cleaner/config.js';
@@ -47,6 +48,8 @@ export interface LogManagerConfig {
   onSwapStep?: (step: number) => Promise<void> | void;
   /** log.encryption.key.file's keys: every log encrypts its segments (encryption.ts). */
   keys?: KeyRing;
+  /** Where the logs' fsyncs take their turn (default: the process's, flush-scheduler.ts). */
+  flushScheduler?: FlushScheduler;
 }
 
 export class LogManager {
@@ -84,6 +87,7 @@ export class LogManager {
             cleanShutdown: clean,
             recoveryPoint: points.get(key) ?? 0,
             keys: config.keys,
+            flushScheduler: config.flushScheduler,
           });
           if (m.#logs.has(key)) {
             await log.close();
@@ -167,7 +171,7 @@ export class LogManager {
     if (have) return have;
     const p = (async () => {
       const dir = this.#leastUsedDir();
-      const log = await PartitionLog.open(path.join(dir, key), this.configFor(topic), this.#clock, { cleanShutdown: true, recoveryPoint: 0, keys: this.config.keys });
+      const log = await PartitionLog.open(path.join(dir, key), this.configFor(topic), this.#clock, { cleanShutdown: true, recoveryPoint: 0, keys: this.config.keys, flushScheduler: this.config.flushScheduler });
       log.config = this.configFor(topic); // a change applied while the log was being opened
       await syncDir(dir);
       this.#logs.set(key, log);
@@ -266,8 +270,11 @@ export class LogManager {
     return out;
   }
 
-  /** Flushes and closes every log, writes the checkpoints and the clean-shutdown markers. */
-  /** Closes every log (see PartitionLog.close for `exiting`), then marks the shutdown clean. */
+  /**
+   * Closes every log (see PartitionLog.close for `exiting`), writes the recovery points, then
+   * marks the shutdown clean in every log dir where no log was stopped by a failed flush: there
+   * the next start recovers the logs past their recovery points.
+   */
   async close(opts: { exiting?: boolean } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -276,7 +283,9 @@ export class LogManager {
     await Promise.all([...this.#creating.values()].map((p) => p.catch(() => undefined)));
     await runBounded(this.all().map((l) => () => l.close(opts)), 64);
     await this.checkpointRecoveryPoints();
+    const failed = new Set(this.all().filter((l) => l.failure).map((l) => path.resolve(path.dirname(l.dir))));
     for (const dir of this.config.logDirs) {
+      if (failed.has(path.resolve(dir))) continue;
       await fsp.writeFile(path.join(dir, CLEAN_SHUTDOWN_FILE), '');
       await syncDir(dir);
     }

@@ -121,6 +121,14 @@ export class PartitionLog {
   /** The keys of encryption at rest (undefined: segments are written in plaintext). */
   readonly keys: KeyRing | undefined;
   #closed = false;
+  /**
+   * A flush (fsync) that failed: the log takes no more writes and exposes nothing more until
+   * it is opened again (a restart), whose recovery checks what reached the disk. After a failed
+   * fsync the kernel may have dropped the dirty pages while reporting the error once only, so a
+   * later fsync that succeeds proves nothing about them (PostgreSQL's "fsyncgate", 2018).
+   */
+  #failure: NodeJS.ErrnoException | undefined;
+  readonly #failureListeners = new Set<(err: NodeJS.ErrnoException) => void>();
   /** What opening found: segments recovered, bytes cut, leftovers removed. */
   readonly loadInfo: { recoveredSegments: number; truncatedBytes: number; deletedLeftovers: string[] };
 
@@ -232,6 +240,7 @@ export class PartitionLog {
   }
 
   append(batches: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {
+    if (this.#failure) return Promise.reject(this.#failedError());
     let list: BatchPosition[];
     try {
       list = opts.validated ?? PartitionLog.validateAll(batches);
@@ -400,6 +409,7 @@ export class PartitionLog {
   }
 
   #startFlush(): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failedError());
     const target = this.#logEndOffset;
     if (this.#flushed.value >= target && this.#dirty.size === 0) return Promise.resolve();
     const done = target > this.#flushed.value ? this.waitForFlush(target - 1) : undefined;
@@ -413,7 +423,7 @@ export class PartitionLog {
 
   /** One group commit, in a slot of the flush scheduler: what is appended by now goes to disk. */
   async #flushRound(durable: MakeDurable): Promise<{ appends: number; fsyncs: number }> {
-    if (!this.#flushRequested) return { appends: 0, fsyncs: 0 };
+    if (!this.#flushRequested || this.#failure) return { appends: 0, fsyncs: 0 };
     this.#flushRequested = false;
     this.#flushTimer?.cancel();
     this.#flushTimer = undefined;
@@ -430,6 +440,10 @@ export class PartitionLog {
     } catch (e) {
       for (const s of segs) this.#dirty.add(s);
       this.#flushed.failWaiters(() => e);
+      if (!this.#failure && typeof (e as NodeJS.ErrnoException)?.syscall === 'string') {
+        this.#failure = e as NodeJS.ErrnoException;
+        for (const l of this.#failureListeners) l(this.#failure);
+      }
       throw e;
     }
     this.#stats.fsyncs += fsyncs;
@@ -443,7 +457,25 @@ export class PartitionLog {
 
   /** Resolves when flushedOffset > offset (the record at `offset` is on disk and visible). */
   waitForFlush(offset: number): Promise<void> {
+    if (this.#failure && offset >= this.#flushed.value) return Promise.reject(this.#failedError());
     return this.#flushed.waitFor(offset);
+  }
+
+  /** The flush failure that stopped this log, if one did. */
+  get failure(): NodeJS.ErrnoException | undefined {
+    return this.#failure;
+  }
+
+  /** Calls `listener` once, when a failed flush stops this log; returns the unsubscribe. */
+  onFailure(listener: (err: NodeJS.ErrnoException) => void): () => void {
+    this.#failureListeners.add(listener);
+    return () => this.#failureListeners.delete(listener);
+  }
+
+  /** What a write (or a wait for a flush) is refused with once a flush failed: the same errno, so it reads as a storage error. */
+  #failedError(): NodeJS.ErrnoException {
+    const f = this.#failure!;
+    return Object.assign(new Error(`${this.topic}-${this.partition}: a flush failed (${f.message}); the log takes no more writes until the broker restarts and recovers it`), { code: f.code, errno: f.errno, syscall: f.syscall });
   }
 
   /**
@@ -594,14 +626,15 @@ export class PartitionLog {
     this.#pendingDeletes.set(seg, t);
   }
 
-  /** Flushes, writes the indexes and closes every file. */
   /**
    * Flushes and closes the log. `exiting`: the process exits next, so the files are left to the
-   * system to close (everything is flushed and every index entry written all the same).
+   * system to close (everything is flushed and every index entry written all the same). A log
+   * stopped by a failed flush is closed without one: the next open recovers it (the log
+   * manager leaves its directory unmarked as cleanly shut down).
    */
   close(opts: { exiting?: boolean } = {}): Promise<void> {
     return this.#withLock(async () => {
-      await this.#startFlush();
+      if (!this.#failure) await this.#startFlush();
       await this.#flushing;
       this.#flushTimer?.cancel();
       this.#closed = true;

@@ -7,6 +7,7 @@ import { ManualClock } from '../../src/storage/clock.js';
 import { DEFAULT_LOG_CONFIG, logConfigFromProperties, mergeLogConfig } from '../../src/storage/config.js';
 import { topicOverridesFromConfig } from '../../src/storage/topic-config.js';
 import { LogManager } from '../../src/storage/log-manager.js';
+import { FlushScheduler } from '../../src/storage/flush-scheduler.js';
 import { batchOf, cfg, readAll, tmpLogDir, vals } from './helpers.js';
 
 const cleanups: (() => void)[] = [];
@@ -86,6 +87,40 @@ describe('LogManager', () => {
       expect((await readAll(log)).length).toBe(log.partition === 3 ? 0 : 60);
       if (log.partition !== 3) expect(await log.offsetForTimestamp(base + 285)).toBe(58);
     }
+    await m2.close();
+  });
+
+  it('after a failed fsync, leaves that log dir unmarked as cleanly shut down, so the next start recovers it', async () => {
+    const logDirs = dirs(2);
+    // the first log dir's disk fails every fsync with EIO; the second's works
+    const disk = new FlushScheduler(4);
+    const failing = {
+      run: (flush: Parameters<FlushScheduler['run']>[0]) =>
+        disk.run((durable) =>
+          flush(async (segs) => {
+            if (segs.some((x) => path.resolve(x.fsRoot) === path.resolve(logDirs[0]!))) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO', syscall: 'fdatasync' });
+            return durable(segs);
+          }),
+        ),
+    } as unknown as FlushScheduler;
+    const config = { logDirs, defaults: cfg({ flushIntervalMessages: 1_000_000 }) };
+    const m = await LogManager.open({ ...config, flushScheduler: failing });
+    const bad = await m.getOrCreate('t', 0);
+    const good = await m.getOrCreate('t', 1);
+    expect([path.dirname(bad.dir), path.dirname(good.dir)]).toEqual(logDirs);
+    for (const log of [bad, good]) for (let i = 0; i < 5; i++) await log.append(batchOf(vals(i, 2, 20)));
+    await expect(bad.flush()).rejects.toThrow('EIO');
+    await good.flush();
+    await m.close();
+    expect(existsSync(path.join(logDirs[0]!, '.kafka_cleanshutdown'))).toBe(false);
+    expect(existsSync(path.join(logDirs[1]!, '.kafka_cleanshutdown'))).toBe(true);
+    const cp = parseCheckpoint(await fsp.readFile(path.join(logDirs[0]!, 'recovery-point-offset-checkpoint'), 'utf8'));
+    expect([...cp.values()]).toEqual([0]);
+    // the restart recovers the failed log past its recovery point (here the records did reach the disk)
+    const m2 = await LogManager.open(config);
+    expect(m2.get('t', 0)!.loadInfo.recoveredSegments).toBe(1);
+    expect(m2.get('t', 1)!.loadInfo.recoveredSegments).toBe(0);
+    expect(m2.get('t', 0)!.logEndOffset).toBe(10);
     await m2.close();
   });
 

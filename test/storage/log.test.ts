@@ -5,6 +5,8 @@ import { CorruptDataError, KafkaError } from '../../src/common/errors.js';
 import { decodeRecordBatches, encodeRecordBatch, readBatchHeader, splitBatches } from '../../src/protocol/records/record-batch.js';
 import { ManualClock } from '../../src/storage/clock.js';
 import { PartitionLog } from '../../src/storage/log.js';
+import { NEVER } from '../../src/storage/config.js';
+import type { FlushScheduler } from '../../src/storage/flush-scheduler.js';
 import { batchOf, cfg, readAll, tmpLogDir, vals } from './helpers.js';
 
 const cleanups: (() => void)[] = [];
@@ -391,6 +393,44 @@ describe('flushing', () => {
     expect(nonEmptyReads).toBeGreaterThan(0);
     expect(violations).toBe(0);
     await log.close();
+  });
+
+  it('a failed fsync stops the log: no more writes, nothing more exposed, even if a later fsync succeeds; a reopen recovers it', async () => {
+    const dir = logDir();
+    // the disk: the first fsync fails with EIO (the kernel reports a writeback error once), the rest succeed
+    let fsyncs = 0;
+    const eio = Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO', errno: -5, syscall: 'fdatasync' });
+    const disk = {
+      run: async (flush: (durable: (segs: readonly { flush(): Promise<void> }[]) => Promise<number>) => Promise<unknown>) => {
+        await flush(async (segs) => {
+          if (fsyncs++ === 0) throw eio;
+          await Promise.all(segs.map((x) => x.flush()));
+          return segs.length;
+        });
+      },
+    } as unknown as FlushScheduler;
+    const log = await PartitionLog.open(dir, cfg({ flushIntervalMessages: 1_000_000, flushIntervalMs: NEVER }), undefined, { flushScheduler: disk });
+    const failures: string[] = [];
+    log.onFailure((e) => failures.push(e.code!));
+    for (let i = 0; i < 3; i++) await log.append(batchOf([`v${i}`]));
+    const waiting = log.waitForFlush(2).then(() => 'flushed', (e: NodeJS.ErrnoException) => e.code);
+    await expect(log.flush()).rejects.toThrow('EIO');
+    expect(await waiting).toBe('EIO');
+    expect(failures).toEqual(['EIO']);
+    // no more writes, and no wait for a flush that will not come
+    await expect(log.append(batchOf(['late']))).rejects.toMatchObject({ code: 'EIO', syscall: 'fdatasync', message: expect.stringMatching(/a flush failed .*until the broker restarts/) });
+    await expect(log.waitForFlush(2)).rejects.toMatchObject({ code: 'EIO' });
+    await expect(log.flush()).rejects.toMatchObject({ code: 'EIO' });
+    expect(fsyncs).toBe(1); // nothing flushed again: a later fsync's success would prove nothing
+    expect(log.flushedOffset).toBe(0);
+    expect((await log.read(0, 100_000)).records.length).toBe(0);
+    expect(log.logEndOffset).toBe(3);
+    await log.close();
+    // a restart: recovery reads what reached the disk
+    const again = await PartitionLog.open(dir, cfg());
+    expect(again.logEndOffset).toBe(3);
+    expect((await again.append(batchOf(['next']))).firstOffset).toBe(3);
+    await again.close();
   });
 
   it('group-commits: many concurrent appends with flush-every-message take far fewer fsyncs', async () => {

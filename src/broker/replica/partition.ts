@@ -66,6 +66,7 @@ export class Partition extends EventEmitter {
    */
   #epochCheckpoint: Promise<void> | undefined = DURABLE;
   #unsubFlush: () => void;
+  #unsubFailure: () => void;
 
   constructor(brokerId: number, log: PartitionLog, epochs: LeaderEpochCache, initialHw: number, isrWriter: IsrWriter) {
     super();
@@ -78,6 +79,8 @@ export class Partition extends EventEmitter {
     this.#isrWriter = isrWriter;
     this.#hw = Math.min(Math.max(0, initialHw), log.flushedOffset);
     this.#unsubFlush = log.onFlush(() => this.#onLocalFlush());
+    // a failed fsync stops the log (log.ts): the replica manager decides what becomes of it
+    this.#unsubFailure = log.onFailure((err) => this.emit('storage-error', err));
   }
 
   get state(): LeaderAndIsrState | undefined {
@@ -146,6 +149,7 @@ export class Partition extends EventEmitter {
 
   close(): void {
     this.#unsubFlush();
+    this.#unsubFailure();
     this.stop();
   }
 

@@ -1,9 +1,14 @@
 /**
+ * What a Partition does when its leadership ends or its log fails.
+ *
  * An acks=all append waiting for the high watermark on a leader that stops leading fails at
  * once with NOT_LEADER_FOR_PARTITION (Kafka's DelayedProduce does the same). Without this, the
  * demoted replica, truncated to the new leader and copying its records, learned a high
  * watermark past the waiting offset, now holding other records, and acknowledged a record
  * that was gone.
+ *
+ * A log stopped by a failed fsync (log.ts) is told to the replica manager as a storage error,
+ * as a failed write is, so that the replica is failed over.
  */
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,17 +18,18 @@ import { PartitionLog } from '../../src/storage/log.js';
 import { encodeRecordBatch } from '../../src/protocol/records/record-batch.js';
 import { ErrorCode, KafkaError } from '../../src/common/errors.js';
 import { cfg, tmpLogDir } from '../storage/helpers.js';
+import type { FlushScheduler } from '../../src/storage/flush-scheduler.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function leader(): Promise<Partition> {
+async function leader(opts: { flushScheduler?: FlushScheduler } = {}): Promise<Partition> {
   const t = tmpLogDir();
   cleanups.push(t.cleanup);
   const dir = path.join(t.dir, 'topic-0');
-  const log = await PartitionLog.open(dir, cfg());
+  const log = await PartitionLog.open(dir, cfg(), undefined, opts);
   const p = new Partition(1, log, await LeaderEpochCache.load(dir), 0, async () => undefined);
   cleanups.push(async () => {
     p.close();
@@ -75,5 +81,21 @@ describe('Partition: appends waiting for the high watermark when leadership ends
     const waiting = outcome(p.waitForHighWatermark(info.lastOffset, 10_000));
     p.recordFollowerFetch(2, info.lastOffset + 1, Date.now());
     expect(await waiting).toBe('acknowledged');
+  });
+});
+
+describe('Partition: a log stopped by a failed fsync', () => {
+  it('is a storage error for the replica manager, and the waiting write fails', async () => {
+    const eio = Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO', syscall: 'fdatasync' });
+    const disk = { run: async (flush: (d: () => Promise<number>) => Promise<unknown>) => void (await flush(async () => Promise.reject(eio)).catch(() => undefined)) } as unknown as FlushScheduler;
+    const p = await leader({ flushScheduler: disk });
+    const told: string[] = [];
+    p.on('storage-error', (e: NodeJS.ErrnoException) => told.push(e.code!));
+    const info = await p.appendAsLeader(batch(['a']));
+    await expect(p.log.waitForFlush(info.lastOffset)).rejects.toMatchObject({ code: 'EIO' });
+    expect(told).toEqual(['EIO']);
+    // and the next write is refused as a storage error too (its append fails at once)
+    await expect(p.appendAsLeader(batch(['b']))).rejects.toMatchObject({ code: 'EIO' });
+    expect(told).toEqual(['EIO', 'EIO']);
   });
 });
