@@ -95,6 +95,12 @@ export function parseLogDirName(name: string): { topic: string; partition: numbe
   return { topic: name.slice(0, i), partition: Number(name.slice(i + 1)) };
 }
 
+/**
+ * The errors of an fsync that mean written data may not have reached the disk: these stop the
+ * log (see #failure). Others (a file closed under a flush, say) fail that flush's waiters only.
+ */
+const WRITEBACK_ERRORS = new Set(['EIO', 'ENOSPC', 'EDQUOT', 'EROFS']);
+
 export class PartitionLog {
   readonly dir: string;
   readonly topic: string;
@@ -440,7 +446,7 @@ export class PartitionLog {
     } catch (e) {
       for (const s of segs) this.#dirty.add(s);
       this.#flushed.failWaiters(() => e);
-      if (!this.#failure && typeof (e as NodeJS.ErrnoException)?.syscall === 'string') {
+      if (!this.#failure && WRITEBACK_ERRORS.has((e as NodeJS.ErrnoException)?.code ?? '')) {
         this.#failure = e as NodeJS.ErrnoException;
         for (const l of this.#failureListeners) l(this.#failure);
       }
