@@ -18,7 +18,10 @@ import { state, waitFullIsr } from '../replication/helpers.js';
 
 const LIMIT_KB = 256;
 const RECORDS = 600; // 1 KB each: past the limit on broker 2
-const PROPS = { 'replica.lag.time.max.ms': '3000', 'replica.fetch.wait.max.ms': '100', 'leader.imbalance.check.interval.seconds': '3600' };
+// a lag limit well above the test's length: under load, broker 1 must not drop out of the ISR of
+// broker 2's partition (a leader alone in its ISR is not failed over); the ISRs shrink here only
+// because the controller takes broker 2's replicas offline
+const PROPS = { 'replica.lag.time.max.ms': '20000', 'replica.fetch.wait.max.ms': '100', 'leader.imbalance.check.interval.seconds': '3600' };
 // segments larger than the limit: the active segment runs into it instead of rolling
 const FULL = { ...PROPS, 'log.segment.bytes': String(4 * 1024 * 1024) };
 
