@@ -23,6 +23,7 @@
  * partition creates its log and a leader writes its leader epoch checkpoint: file work that
  * overlaps well), reading each topic's config once per request.
  */
+import { Batcher } from '../common/batcher.js';
 import { storageErrorHint } from '../common/open-files.js';
 import type { ClientSecurity } from '../network/client-security.js';
 import type { LogManager } from '../storage/log-manager.js';
@@ -93,15 +94,12 @@ export class ReplicaManager {
   #serial: Promise<unknown> = Promise.resolve();
   readonly #leadershipListeners: LeadershipListener[] = [];
   readonly #isrListeners: ((topic: string, partition: number, from: number[], to: number[]) => void)[] = [];
-  /** ISR changes not yet announced to the controller, and the timer that will. */
-  #isrChanges = new Map<string, { topic: string; partition: number }>();
-  #isrNotifyTimer: NodeJS.Timeout | undefined;
-  #isrNotifying: Promise<void> = Promise.resolve();
+  /** ISR changes not yet announced to the controller (one notification per ISR_NOTIFY_DELAY_MS). */
+  readonly #isrChanges = new Batcher<{ topic: string; partition: number }>(ISR_NOTIFY_DELAY_MS, (changes) => this.#notifyIsrChanges(changes));
   /** Replicas taken offline after their log failed a write (until the broker restarts), and the error. */
   readonly #offline = new Map<string, unknown>();
   /** Replicas taken offline and not yet logged and announced (a full disk fails many at once). */
-  #newlyOffline: { name: string; err: unknown }[] = [];
-  #offlineTimer: NodeJS.Timeout | undefined;
+  readonly #newlyOffline = new Batcher<{ name: string; err: unknown }>(ISR_NOTIFY_DELAY_MS, (gone) => this.#announceOffline(gone));
 
   constructor(cfg: ReplicaManagerConfig, logs: LogManager, zk: ZkClient, metadata: MetadataCache, configs: DynamicConfigManager, logger = new Logger('replica-manager')) {
     this.#cfg = cfg;
@@ -322,7 +320,7 @@ export class ReplicaManager {
       try {
         const next = await this.#zk.set(path, data, version);
         this.#log.info('ISR changed', { topic: p.topic, partition: p.partition, from: st.isr.join(','), to: isr.join(',') });
-        this.#isrChanged(p.topic, p.partition);
+        this.#isrChanges.add(key(p.topic, p.partition), { topic: p.topic, partition: p.partition });
         for (const fn of this.#isrListeners) fn(p.topic, p.partition, st.isr, isr);
         return next;
       } catch (err) {
@@ -339,31 +337,17 @@ export class ReplicaManager {
     return undefined;
   }
 
-  /** Queues an ISR change notification for the controller (written within ISR_NOTIFY_DELAY_MS). */
-  #isrChanged(topic: string, partition: number): void {
-    this.#isrChanges.set(key(topic, partition), { topic, partition });
-    this.#isrNotifyTimer ??= setTimeout(() => {
-      this.#isrNotifyTimer = undefined;
-      void this.#notifyIsrChanges();
-    }, ISR_NOTIFY_DELAY_MS);
-  }
-
-  /** Writes the pending ISR changes as notifications (one per ISR_NOTIFY_MAX partitions). */
-  #notifyIsrChanges(): Promise<void> {
-    const changes = [...this.#isrChanges.values()];
-    this.#isrChanges.clear();
-    this.#isrNotifying = this.#isrNotifying.then(async () => {
-      for (let i = 0; i < changes.length; i += ISR_NOTIFY_MAX) {
-        await notifyIsrChange(this.#zk, changes.slice(i, i + ISR_NOTIFY_MAX)).catch((err: unknown) => this.#log.warn('could not write an ISR change notification', { error: err }));
-      }
-    });
-    return this.#isrNotifying;
+  /** Writes ISR changes as notifications (one per ISR_NOTIFY_MAX partitions). */
+  async #notifyIsrChanges(changes: { topic: string; partition: number }[]): Promise<void> {
+    for (let i = 0; i < changes.length; i += ISR_NOTIFY_MAX) {
+      await notifyIsrChange(this.#zk, changes.slice(i, i + ISR_NOTIFY_MAX)).catch((err: unknown) => this.#log.warn('could not write an ISR change notification', { error: err }));
+    }
   }
 
   /**
    * A replica's log failed a write: offline, unless it leads alone in its ISR (see the top of
-   * this file). Logged and announced to the controller once per OFFLINE_NOTIFY_DELAY_MS for
-   * every replica taken offline meanwhile.
+   * this file). Logged and announced to the controller once per ISR_NOTIFY_DELAY_MS for every
+   * replica taken offline meanwhile.
    */
   #storageFailed(p: Partition, err: unknown): void {
     const k = key(p.topic, p.partition);
@@ -376,17 +360,10 @@ export class ReplicaManager {
     p.close();
     this.#partitions.delete(k);
     if (wasLeader) this.#leadershipChanged(p.topic, p.partition, false);
-    this.#newlyOffline.push({ name: `${p.topic}-${p.partition}`, err });
-    this.#offlineTimer ??= setTimeout(() => {
-      this.#offlineTimer = undefined;
-      void this.#announceOffline();
-    }, ISR_NOTIFY_DELAY_MS);
+    this.#newlyOffline.add(k, { name: `${p.topic}-${p.partition}`, err });
   }
 
-  async #announceOffline(): Promise<void> {
-    const gone = this.#newlyOffline;
-    this.#newlyOffline = [];
-    if (gone.length === 0) return;
+  async #announceOffline(gone: { name: string; err: unknown }[]): Promise<void> {
     const err = gone[0]!.err;
     const hint = storageErrorHint(err);
     this.#log.error(`${gone.length} replicas offline after their logs failed a write: other replicas take them over; they are not served here until the broker restarts`, {
@@ -437,11 +414,8 @@ export class ReplicaManager {
 
   async shutdown(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
-    clearTimeout(this.#isrNotifyTimer);
-    this.#isrNotifyTimer = undefined;
-    clearTimeout(this.#offlineTimer);
-    this.#offlineTimer = undefined;
-    await this.#notifyIsrChanges();
+    this.#newlyOffline.cancel();
+    await this.#isrChanges.flushNow();
     await this.#fetchers.shutdown();
     await this.checkpointHighWatermarks().catch(() => undefined);
     for (const p of this.#partitions.values()) p.close();
