@@ -403,7 +403,7 @@ export async function verify(o: Options): Promise<number> {
       faults.push(rec);
       let undo: (() => Promise<void>) | undefined;
       try {
-        undo = await cluster.inject(e, rec, o.topic, i + 1);
+        undo = await cluster.inject(e, rec, o.topic, i + 1, () => rel(Date.now()));
         timeline.push({ t: rec.startMs, what: `fault ${rec.index} starts: ${e.action}:${e.target} -> ${rec.resolved}` });
         say(`  ${(rec.startMs / 1000).toFixed(1)}s  fault ${rec.index}: ${e.action}:${e.target} -> ${rec.resolved}`);
       } catch (err) {
@@ -421,7 +421,7 @@ export async function verify(o: Options): Promise<number> {
       } catch (err) {
         rec.error = `undo failed: ${describeError(err)}`;
       }
-      rec.endMs = rel(Date.now());
+      rec.endMs ??= rel(Date.now()); // set by the undo itself (faults.ts)
       timeline.push({ t: rec.endMs, what: `fault ${rec.index} ends (${rec.detail[rec.detail.length - 1] ?? ''})` });
     });
     const workloadEnd = t0 + durationMs;

@@ -159,10 +159,13 @@ export class VerifyCluster {
 
   /**
    * Starts a fault; returns its undo (restart, SIGCONT or heal), which resolves once the
-   * undo is done. Details of what happened go into `rec.detail`.
+   * undo is done. Details of what happened go into `rec.detail`. `now` is the run's clock (ms
+   * since the workload started): `rec.startMs` becomes the moment the target was free, and
+   * `rec.endMs` is set when the undo is done, before a fault waiting for the same target is let
+   * go, so that faults on one process never appear to overlap.
    */
-  async inject(e: FaultEntry, rec: FaultRecord, topic: string, cutId: number): Promise<() => Promise<void>> {
-    const { kind, ids } = await this.#resolveIdle(e.target, topic, rec);
+  async inject(e: FaultEntry, rec: FaultRecord, topic: string, cutId: number, now: () => number): Promise<() => Promise<void>> {
+    const { kind, ids } = await this.#resolveIdle(e.target, topic, rec, now);
     const name = (k: number) => (kind === 'b' ? `broker ${k}` : `ZooKeeper node ${k}`);
     rec.resolved = ids.map(name).join(', ');
     const keys = ids.map((k) => `${kind}${k}`);
@@ -175,7 +178,11 @@ export class VerifyCluster {
     };
     try {
       const undo = await this.#inject(e, rec, kind, ids, cutId);
-      return () => undo().finally(release);
+      return () =>
+        undo().finally(() => {
+          rec.endMs = now();
+          release();
+        });
     } catch (err) {
       release();
       throw err;
@@ -184,17 +191,16 @@ export class VerifyCluster {
 
   /**
    * Resolves the target to processes no other fault holds: while it names one, waits for that
-   * fault's undo and resolves again. Waits go into `rec` (detail, and startMs moves by the
-   * time taken).
+   * fault's undo and resolves again. Waits go into `rec` (detail, and startMs becomes the
+   * moment the target was free).
    */
-  async #resolveIdle(target: string, topic: string, rec: FaultRecord): Promise<{ kind: 'b' | 'z'; ids: number[] }> {
-    const t0 = Date.now();
+  async #resolveIdle(target: string, topic: string, rec: FaultRecord, now: () => number): Promise<{ kind: 'b' | 'z'; ids: number[] }> {
     let waited = false;
     for (;;) {
       const r = await this.resolveHeld(target, topic, rec);
       const held = r.ids.map((k) => this.#busy.get(`${r.kind}${k}`)).filter((p) => p !== undefined);
       if (held.length === 0) {
-        rec.startMs += Date.now() - t0;
+        rec.startMs = Math.max(rec.startMs, now());
         return r;
       }
       if (!waited) rec.detail.push(`waited for ${r.ids.map((k) => `${r.kind === 'b' ? 'broker' : 'ZooKeeper node'} ${k}`).join(', ')} to come back from an earlier fault`);

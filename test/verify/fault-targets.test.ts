@@ -51,4 +51,24 @@ describe('kafka-verify fault targets', () => {
     await expect(c.resolveHeld('nonsense', 't', { detail: [] }, 10_000)).rejects.toThrow('unknown target nonsense');
     expect(Date.now() - t0).toBeLessThan(1000);
   });
+
+  it('a fault waiting for a process held by an earlier one starts no earlier than that one ends', async () => {
+    // pauses of a broker with no pid file: nothing is signalled, only the bookkeeping runs
+    const c = cluster(await srvrServer(0));
+    let tick = 0;
+    const now = () => tick++; // every reading of the clock is later than the one before
+    const entry = { atMs: 0, durationMs: 0, action: 'pause' as const, target: 'broker-1' };
+    const first = { index: 1, action: 'pause', target: 'broker-1', resolved: '?', startMs: now(), plannedAtMs: 0, detail: [] as string[] };
+    const undoFirst = await c.inject(entry, first, 't', 1, now);
+    const second = { index: 2, action: 'pause', target: 'broker-1', resolved: '?', startMs: now(), plannedAtMs: 0, detail: [] as string[] };
+    const started = c.inject(entry, second, 't', 2, now);
+    await new Promise((r) => setTimeout(r, 50));
+    await undoFirst();
+    const undoSecond = await started;
+    expect(second.detail[0]).toMatch(/waited for broker 1 to come back from an earlier fault/);
+    expect(first.endMs).toBeDefined();
+    expect(second.startMs).toBeGreaterThan(first.endMs!);
+    await undoSecond();
+    expect(second.endMs).toBeGreaterThan(second.startMs);
+  });
 });
