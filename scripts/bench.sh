@@ -173,8 +173,9 @@ if want e2e; then
   # of this section waits behind that writeback (p50 3-10 ms instead of ~1 ms)
   sync
   # the floor: a record is exposed only once flushed, so no e2e figure beats the disk's own
-  # fdatasync (its tail included); measured on the broker's disk
-  echo "  machine: $(node dist/bench/fsync-latency.js 5 "$DIR")"
+  # fdatasync (its tail included); measured on the broker's disk, back to back and as a group
+  # commit at this section's rate (the floor with no network, broker or client in the way)
+  node dist/bench/fsync-latency.js 5 "$DIR" --rate 10000 | sed 's/^/  machine: /'
   e=(); e99=(); e999=()
   for r in $(seq 1 "$RUNS"); do
     create_topic "bench-e2e-$r"
