@@ -116,9 +116,37 @@ async function main(): Promise<void> {
     };
     const cpuNow = () => ({ producer: (process.cpuUsage().user + process.cpuUsage().system) / 1e6, brokers: [1, 2, 3].map(brokerCpu) });
 
+    // the followers' fetch rounds (kafka_server_replicafetcher_roundtimems, sums and counts):
+    // under acks=all a produce request waits for them, so they are replication's share
+    const roundsNow = async (): Promise<{ count: number; fetchMs: number; appendFlushMs: number; bytes: number }> => {
+      const out = { count: 0, fetchMs: 0, appendFlushMs: 0, bytes: 0 };
+      for (const id of [1, 2, 3]) {
+        const text = await fetch(`http://127.0.0.1:${metricsPorts.get(id)}/metrics`).then((r) => r.text()).catch(() => '');
+        const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+        out.count += num(/^kafka_server_replicafetcher_roundtimems_count\{phase="fetch"\} (\S+)$/m);
+        out.fetchMs += num(/^kafka_server_replicafetcher_roundtimems_sum\{phase="fetch"\} (\S+)$/m);
+        out.appendFlushMs += num(/^kafka_server_replicafetcher_roundtimems_sum\{phase="append_flush"\} (\S+)$/m);
+        out.bytes += num(/^kafka_server_fetcherstats_bytes_total (\S+)$/m);
+      }
+      return out;
+    };
+
+    /** Waits until every replica of `topic`-0 holds the same bytes (kafka_log_log_size on each broker). */
+    async function caughtUp(topic: string): Promise<void> {
+      const size = async (id: number): Promise<number> => {
+        const text = await fetch(`http://127.0.0.1:${metricsPorts.get(id)}/metrics`).then((r) => r.text());
+        return Number(new RegExp(`^kafka_log_log_size\\{topic="${topic}",partition="0"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? -1);
+      };
+      await waitFor(`the replicas of ${topic} to catch up`, async () => {
+        const sizes = await Promise.all([1, 2, 3].map(size));
+        return sizes.every((x) => x >= 0 && x === sizes[0]) ? true : undefined;
+      }, 120_000);
+    }
+
     async function throughput(topic: string, acks: 1 | -1): Promise<{ rate: number; cpu: string }> {
       const producer = new Producer({ brokers: bootstrap, acks, lingerMs: 5 });
       await producer.partitionsFor(topic);
+      const r0 = await roundsNow();
       const c0 = cpuNow();
       const start = process.hrtime.bigint();
       for (let i = 0; i < RECORDS; i++) if (!producer.produce({ topic, partition: 0, value })) await producer.ready();
@@ -130,7 +158,12 @@ async function main(): Promise<void> {
       const per = (s: number) => ((s * 1e6) / RECORDS).toFixed(2);
       const b = c1.brokers.map((x, i) => x - c0.brokers[i]!);
       const total = c1.producer - c0.producer + b.reduce((x, y) => x + y, 0);
-      const cpu = `CPU s per M records: producer ${per(c1.producer - c0.producer)}, brokers ${b.map(per).join(' / ')}; total ${per(total)} (${(total / secs).toFixed(2)} of 2 cores busy)`;
+      let cpu = `CPU s per M records: producer ${per(c1.producer - c0.producer)}, brokers ${b.map(per).join(' / ')}; total ${per(total)} (${(total / secs).toFixed(2)} of 2 cores busy)`;
+      const r1 = await roundsNow();
+      const n = r1.count - r0.count;
+      if (n > 0) {
+        cpu += `\n    followers' fetch rounds during the run: ${n}, ${((r1.bytes - r0.bytes) / n / 1024).toFixed(0)} KiB each; fetch ${((r1.fetchMs - r0.fetchMs) / n).toFixed(2)} ms + append and flush ${((r1.appendFlushMs - r0.appendFlushMs) / n).toFixed(2)} ms per round (averages)`;
+      }
       return { rate: RECORDS / secs, cpu };
     }
 
@@ -148,6 +181,10 @@ async function main(): Promise<void> {
         const { rate: r, cpu } = await throughput(c.topic, c.acks);
         results.set(c.name, [...(results.get(c.name) ?? []), r]);
         console.log(`run ${run + 1} ${c.name}: ${Math.round(r).toLocaleString('en-US')} records/s (${((r * 100) / 1048576).toFixed(1)} MB/s); ${cpu}`);
+        // An acks=1 run ends with its followers ~100 MB behind (acks=1 waits for none of them);
+        // the next run would pay for their catching up (an acks=all request waits for the high
+        // watermark to pass that backlog). Each run starts from replicas with identical logs.
+        if (c.rf > 1) await caughtUp(c.topic);
       }
     }
     const base = median(results.get('RF=1 acks=1')!);

@@ -193,6 +193,7 @@ export class KafkaServer {
       metrics.zkState(st);
     });
     replicas.onIsrChange((_t, _p, from, to) => metrics.isrChange(from, to));
+    replicas.onFetchRound((r) => metrics.fetchRound(r));
     const ctx: BrokerContext = {
       config: c,
       metrics,

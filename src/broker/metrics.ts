@@ -50,6 +50,8 @@ export class BrokerMetrics {
   readonly #isrExpands: Counter;
   readonly #zkDisconnects: Counter;
   readonly #zkExpires: Counter;
+  readonly #fetchRound: Histogram<'phase'>;
+  readonly #fetchBytes: Counter;
   readonly #unsubscribe: () => void;
 
   constructor(sources: MetricsSources) {
@@ -71,6 +73,15 @@ export class BrokerMetrics {
     this.#isrExpands = new Counter({ name: 'kafka_server_replicamanager_isrexpands_total', help: 'ISR expands this broker wrote as leader', registers });
     this.#zkDisconnects = new Counter({ name: 'kafka_server_sessionexpirelistener_zookeeperdisconnects_total', help: 'Times the ZooKeeper connection was lost', registers });
     this.#zkExpires = new Counter({ name: 'kafka_server_sessionexpirelistener_zookeeperexpires_total', help: 'Times the ZooKeeper session expired', registers });
+    // ours: a follower's fetcher loop, fetch then append and flush (the next fetch waits for both)
+    this.#fetchRound = new Histogram({
+      name: 'kafka_server_replicafetcher_roundtimems',
+      help: 'A follower fetch round that brought records, by phase: fetch (request sent -> response read) and append_flush (-> every partition appended and flushed here), ms',
+      labelNames: ['phase'],
+      buckets: MS_BUCKETS,
+      registers,
+    });
+    this.#fetchBytes = new Counter({ name: 'kafka_server_fetcherstats_bytes_total', help: 'Record bytes this broker fetched as a follower (FetcherStats BytesPerSec)', registers });
     new Gauge({
       name: 'kafka_server_sessionexpirelistener_sessionstate',
       help: 'The ZooKeeper session state: 1 for the current one',
@@ -186,6 +197,13 @@ export class BrokerMetrics {
   }
 
   /** An ISR change this broker wrote as leader. */
+  /** A follower fetch round (ReplicaManager.onFetchRound). */
+  fetchRound(r: { fetchMs: number; appendFlushMs: number; bytes: number }): void {
+    this.#fetchRound.observe({ phase: 'fetch' }, r.fetchMs);
+    this.#fetchRound.observe({ phase: 'append_flush' }, r.appendFlushMs);
+    this.#fetchBytes.inc(r.bytes);
+  }
+
   isrChange(from: readonly number[], to: readonly number[]): void {
     if (to.length < from.length) this.#isrShrinks.inc();
     else if (to.length > from.length) this.#isrExpands.inc();

@@ -44,7 +44,7 @@ import type { MetadataCache } from './metadata-cache.js';
 import type { DynamicConfigManager } from './dynamic-config-manager.js';
 import { Partition } from './replica/partition.js';
 import { LeaderEpochCache } from './replica/leader-epoch-cache.js';
-import { ReplicaFetcherManager } from './replica/replica-fetcher.js';
+import { ReplicaFetcherManager, type FetchRound } from './replica/replica-fetcher.js';
 import { notifyIsrChange } from './controller/isr-change.js';
 import { notifyLogDirFailure } from './controller/log-dir-events.js';
 
@@ -136,6 +136,11 @@ export class ReplicaManager {
   /** Calls `fn` after this broker, as leader, wrote an ISR change (shrink or expand) to ZooKeeper. */
   onIsrChange(fn: (topic: string, partition: number, from: number[], to: number[]) => void): void {
     this.#isrListeners.push(fn);
+  }
+
+  /** Calls `fn` after each round of a follower fetch that brought records (replica-fetcher.ts). */
+  onFetchRound(fn: (r: FetchRound) => void): void {
+    this.#fetchers.observeRounds(fn);
   }
 
   get controllerEpoch(): number {

@@ -2,7 +2,7 @@
  * The broker's /metrics (metrics.port): Prometheus text whose values move with the traffic:
  * records and bytes in and out per topic, produce and fetch requests and their latency, fsyncs
  * and group commits of the flush scheduler, bytes on disk per partition, connections, the
- * ZooKeeper session state, leader count; under-replicated partitions, ISR shrinks and expands
+ * ZooKeeper session state, leader count; a follower's fetch rounds and bytes; under-replicated partitions, ISR shrinks and expands
  * and offline partitions when a broker dies and returns. Off by default.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -124,6 +124,40 @@ describe('broker metrics', () => {
     const up = await scrape(1);
     expect(sample(up, 'kafka_server_replicamanager_isrexpands_total')).toBeGreaterThanOrEqual(expands + 1);
     await until('no offline partition once broker 2 leads m-off again', async () => sample(await scrape(1), 'kafka_controller_kafkacontroller_offlinepartitionscount') === 0, 30_000);
+  });
+
+  it('times the fetch rounds of a follower (fetch, then append and flush) and counts the bytes it fetched', async () => {
+    // broker 2 was restarted by the test before, on a new metrics port: its last announced url
+    const b2 = cluster.brokers.get(2)!;
+    urls.set(2, await until('broker 2 to log its metrics url', () => [...b2.output().matchAll(/serving metrics url=(\S+)/g)].at(-1)?.[1]));
+    await createTopic(cluster.zk, 'm-rep', { partitions: 1, replicationFactor: 2, assignment: [[1, 2]] });
+    await until('m-rep to be led by broker 1 with both replicas in its ISR', async () => {
+      const n = await cluster.zk.get(partitionStatePath('m-rep', 0));
+      const st = n ? decodePartitionState(n.data) : undefined;
+      return st?.leader === 1 && st.isr.length === 2;
+    });
+    const count = (text: string, phase: string): number => {
+      try {
+        return sample(text, 'kafka_server_replicafetcher_roundtimems_count', `phase="${phase}"`);
+      } catch {
+        return 0; // no round with records yet
+      }
+    };
+    const before = await scrape(2);
+    const bytesBefore = sample(before, 'kafka_server_fetcherstats_bytes_total');
+    const producer = new Producer({ brokers: cluster.bootstrap, acks: -1 });
+    await producer.sendBatch(Array.from({ length: 300 }, (_, i) => ({ topic: 'm-rep', value: `replicated-${i}` })));
+    await producer.close();
+    // acks=all answered: broker 2 fetched every record and flushed it, and its next fetch said so
+    const after = await scrape(2);
+    const rounds = count(after, 'fetch') - count(before, 'fetch');
+    expect(rounds).toBeGreaterThan(0);
+    expect(count(after, 'append_flush') - count(before, 'append_flush')).toBe(rounds);
+    expect(sample(after, 'kafka_server_replicafetcher_roundtimems_sum', 'phase="append_flush"')).toBeGreaterThan(0);
+    const leaderLog = sample(await scrape(1), 'kafka_log_log_size', 'topic="m-rep",partition="0"');
+    expect(sample(after, 'kafka_server_fetcherstats_bytes_total') - bytesBefore).toBeGreaterThanOrEqual(leaderLog);
+    // the leader fetches nothing as a follower of m-rep
+    expect(count(await scrape(1), 'fetch')).toBe(0);
   });
 
   it('answers 404 for any other path', async () => {

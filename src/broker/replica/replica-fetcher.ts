@@ -14,6 +14,22 @@ import { ErrorCode } from '../../common/errors.js';
 import { Logger } from '../../common/logger.js';
 import type { Partition } from './partition.js';
 
+/**
+ * One round of a follower's fetcher that brought records (the loop: fetch, append, flush, fetch
+ * again): where its time went. Under acks=all a produce request waits for such rounds on every
+ * follower, so they are the replication share of its time.
+ */
+export interface FetchRound {
+  /** The leader whose partitions were fetched. */
+  leader: number;
+  /** Fetch request sent -> response read (the leader's long poll, its reads, the transfer). */
+  fetchMs: number;
+  /** Response read -> every partition's records appended and flushed here (the next fetch waits for this). */
+  appendFlushMs: number;
+  /** Record bytes the round brought. */
+  bytes: number;
+}
+
 export interface FetcherConfig {
   brokerId: number;
   maxWaitMs: number;
@@ -35,11 +51,13 @@ class LeaderFetcher {
   readonly #parts = new Map<string, FetchState>();
   readonly #cfg: FetcherConfig;
   readonly #log: Logger;
+  readonly #onRound: (r: FetchRound) => void;
   #running = true;
   #loop: Promise<void>;
 
-  constructor(leaderId: number, host: string, port: number, cfg: FetcherConfig, log: Logger) {
+  constructor(leaderId: number, host: string, port: number, cfg: FetcherConfig, log: Logger, onRound: (r: FetchRound) => void) {
     this.leaderId = leaderId;
+    this.#onRound = onRound;
     this.#conn = new KafkaConnection(host, port, { clientId: `replica-fetcher-${cfg.brokerId}`, timeoutMs: cfg.maxWaitMs + 30_000, security: cfg.security });
     this.#cfg = cfg;
     this.#log = log;
@@ -149,11 +167,14 @@ class LeaderFetcher {
       topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
     };
     const codec = API_CODECS[ApiKey.Fetch];
+    const sentAt = performance.now();
     const r = await this.#conn.request(codec.apiKey, 4, (w) => void codec.encodeRequest(w, 4, req));
+    const receivedAt = performance.now();
     const res = codec.decodeResponse(r!, 4);
     // every partition appends and flushes at once (their fsyncs share the flush scheduler), each
     // in its own order; the next fetch goes when all of them are on disk
     let backoff = false;
+    let bytes = 0;
     const work: Promise<void>[] = [];
     const copying: FetchState[] = [];
     for (const t of res.topics) {
@@ -170,11 +191,14 @@ class LeaderFetcher {
         }
         work.push(copy(s.partition, pr.records, pr.highWatermark));
         copying.push(s);
+        bytes += pr.records?.length ?? 0;
       }
     }
     // a partition whose copy failed and that left this fetcher meanwhile (taken offline after a
     // storage error) holds up nobody; any other failure ends this fetch for all of them
-    const failed = (await Promise.allSettled(work)).find((r, i) => r.status === 'rejected' && this.#parts.get(key(copying[i]!.partition)) === copying[i]);
+    const settled = await Promise.allSettled(work);
+    if (bytes > 0) this.#onRound({ leader: this.leaderId, fetchMs: receivedAt - sentAt, appendFlushMs: performance.now() - receivedAt, bytes });
+    const failed = settled.find((r, i) => r.status === 'rejected' && this.#parts.get(key(copying[i]!.partition)) === copying[i]);
     if (failed?.status === 'rejected') throw failed.reason;
     if (backoff) await sleep(200);
   }
@@ -184,6 +208,10 @@ export class ReplicaFetcherManager {
   readonly #cfg: FetcherConfig;
   readonly #log: Logger;
   readonly #fetchers = new Map<number, LeaderFetcher>();
+  readonly #roundObservers = new Set<(r: FetchRound) => void>();
+  readonly #onRound = (r: FetchRound): void => {
+    for (const fn of this.#roundObservers) fn(r);
+  };
 
   constructor(cfg: FetcherConfig, log = new Logger('replica-fetcher')) {
     this.#cfg = cfg;
@@ -200,10 +228,16 @@ export class ReplicaFetcherManager {
       f = undefined;
     }
     if (!f) {
-      f = new LeaderFetcher(leader.id, leader.host, leader.port, this.#cfg, this.#log);
+      f = new LeaderFetcher(leader.id, leader.host, leader.port, this.#cfg, this.#log, this.#onRound);
       this.#fetchers.set(leader.id, f);
     }
     f.add(p);
+  }
+
+  /** Calls `fn` after every fetch round that brought records; returns the unsubscribe. */
+  observeRounds(fn: (r: FetchRound) => void): () => void {
+    this.#roundObservers.add(fn);
+    return () => this.#roundObservers.delete(fn);
   }
 
   /**
