@@ -8,6 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestCluster } from '../helpers/broker-cluster.js';
 import { createTopic } from '../../src/admin/topic-admin.js';
+import { Cluster } from '../../src/client/cluster.js';
+import { SimpleConsumer } from '../../src/client/simple-consumer.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin');
 function run(tool: string, args: string[]) {
@@ -51,8 +53,13 @@ describe('perf tools', () => {
     expect(r.code).toBe(0);
     const seen = new Map<string, Set<number>>();
     let total = 0;
+    // each partition's end offset, so that each console consumer exits once it has read them all
+    const client = new Cluster({ brokers: cluster.bootstrap });
+    const ends = await new SimpleConsumer(client).seekMany([0, 1, 2, 3].map((partition) => ({ topic: 'perf-keyed', partition })), 'latest').finally(() => client.close());
+    expect(ends.reduce((a, b) => a + b, 0)).toBe(600);
     for (const p of [0, 1, 2, 3]) {
-      const c = run('kafka-console-consumer.sh', ['--bootstrap-server', cluster.bootstrap, '--topic', 'perf-keyed', '--partition', String(p), '--offset', 'earliest', '--timeout-ms', '3000', '--property', 'print.key=true']);
+      if (ends[p] === 0) continue;
+      const c = run('kafka-console-consumer.sh', ['--bootstrap-server', cluster.bootstrap, '--topic', 'perf-keyed', '--partition', String(p), '--offset', 'earliest', '--max-messages', String(ends[p]), '--timeout-ms', '10000', '--property', 'print.key=true']);
       for (const line of c.out.split('\n').filter(Boolean)) {
         const key = line.split('\t')[0]!;
         (seen.get(key) ?? seen.set(key, new Set()).get(key)!).add(p);
