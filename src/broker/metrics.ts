@@ -196,7 +196,6 @@ export class BrokerMetrics {
     this.#bytesOut.inc({ topic }, bytes);
   }
 
-  /** An ISR change this broker wrote as leader. */
   /** A follower fetch round (ReplicaManager.onFetchRound). */
   fetchRound(r: { fetchMs: number; appendFlushMs: number; bytes: number }): void {
     this.#fetchRound.observe({ phase: 'fetch' }, r.fetchMs);
@@ -204,6 +203,7 @@ export class BrokerMetrics {
     this.#fetchBytes.inc(r.bytes);
   }
 
+  /** An ISR change this broker wrote as leader. */
   isrChange(from: readonly number[], to: readonly number[]): void {
     if (to.length < from.length) this.#isrShrinks.inc();
     else if (to.length > from.length) this.#isrExpands.inc();
