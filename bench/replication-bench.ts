@@ -116,12 +116,15 @@ async function main(): Promise<void> {
     };
     const cpuNow = () => ({ producer: (process.cpuUsage().user + process.cpuUsage().system) / 1e6, brokers: [1, 2, 3].map(brokerCpu) });
 
+    /** Broker `id`'s /metrics text ('' when it does not answer). */
+    const metricsOf = (id: number): Promise<string> => fetch(`http://127.0.0.1:${metricsPorts.get(id)}/metrics`).then((r) => r.text()).catch(() => '');
+
     // the followers' fetch rounds (kafka_server_replicafetcher_roundtimems, sums and counts):
     // under acks=all a produce request waits for them, so they are replication's share
     const roundsNow = async (): Promise<{ count: number; fetchMs: number; appendFlushMs: number; bytes: number }> => {
       const out = { count: 0, fetchMs: 0, appendFlushMs: 0, bytes: 0 };
       for (const id of [1, 2, 3]) {
-        const text = await fetch(`http://127.0.0.1:${metricsPorts.get(id)}/metrics`).then((r) => r.text()).catch(() => '');
+        const text = await metricsOf(id);
         const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
         out.count += num(/^kafka_server_replicafetcher_roundtimems_count\{phase="fetch"\} (\S+)$/m);
         out.fetchMs += num(/^kafka_server_replicafetcher_roundtimems_sum\{phase="fetch"\} (\S+)$/m);
@@ -134,7 +137,7 @@ async function main(): Promise<void> {
     /** Waits until every replica of `topic`-0 holds the same bytes (kafka_log_log_size on each broker). */
     async function caughtUp(topic: string): Promise<void> {
       const size = async (id: number): Promise<number> => {
-        const text = await fetch(`http://127.0.0.1:${metricsPorts.get(id)}/metrics`).then((r) => r.text());
+        const text = await metricsOf(id);
         return Number(new RegExp(`^kafka_log_log_size\\{topic="${topic}",partition="0"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? -1);
       };
       await waitFor(`the replicas of ${topic} to catch up`, async () => {
