@@ -7,6 +7,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { FrameDecoder } from './frame-decoder.js';
+import type { FramePool } from './frame-pool.js';
 import { ProjectError } from '../common/errors.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
@@ -23,6 +24,8 @@ export interface ConnectionOptions {
   maxResponseBytes?: number;
   /** TLS and SASL (client-security.ts); absent = PLAINTEXT. */
   security?: ClientSecurity;
+  /** Where large responses are assembled; the caller releases each one it is done with. */
+  framePool?: FramePool;
 }
 
 export interface RequestOptions {
@@ -50,6 +53,7 @@ export class KafkaConnection {
   readonly #defaultTimeoutMs: number;
   readonly #maxResponseBytes: number;
   readonly #security: ClientSecurity | undefined;
+  readonly #framePool: FramePool | undefined;
   /** The socket being connected (TLS handshake, SASL), until connect() settles. */
   #opening: net.Socket | undefined;
 
@@ -60,6 +64,7 @@ export class KafkaConnection {
     this.#defaultTimeoutMs = opts.timeoutMs ?? 30_000;
     this.#maxResponseBytes = opts.maxResponseBytes ?? 512 * 1024 * 1024;
     this.#security = opts.security;
+    this.#framePool = opts.framePool;
   }
 
   get connected(): boolean {
@@ -77,7 +82,8 @@ export class KafkaConnection {
         : net.connect({ host: this.host, port: this.port });
       socket.setNoDelay(true);
       this.#opening = socket;
-      const decoder = new FrameDecoder(this.#maxResponseBytes);
+      const pool = this.#framePool;
+      const decoder = new FrameDecoder(this.#maxResponseBytes, pool ? (n) => pool.allocate(n) : undefined);
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new ConnectionError(`connect to ${this.host}:${this.port} timed out after ${timeoutMs} ms`));

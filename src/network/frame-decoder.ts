@@ -20,9 +20,12 @@ export class FrameDecoder {
   #need = -1; // size of the frame being assembled, -1 while reading its size
   /** The limit for frames whose size has not been read yet (raised after SASL authentication). */
   maxFrameBytes: number;
+  readonly #allocate: (n: number) => Buffer;
 
-  constructor(maxFrameBytes: number) {
+  /** `allocate` gives the buffer a frame that spans chunks is copied into (frame-pool.ts). */
+  constructor(maxFrameBytes: number, allocate: (n: number) => Buffer = Buffer.allocUnsafe) {
     this.maxFrameBytes = maxFrameBytes;
+    this.#allocate = allocate;
   }
 
   /** Bytes held for frames not yet complete. */
@@ -67,7 +70,7 @@ export class FrameDecoder {
       else this.#chunks[0] = first.subarray(n);
       return out;
     }
-    const out = Buffer.allocUnsafe(n);
+    const out = this.#allocate(n);
     let at = 0;
     while (at < n) {
       const c = this.#chunks[0]!;

@@ -8,7 +8,9 @@
  */
 import { KafkaConnection } from '../../network/client-connection.js';
 import type { ClientSecurity } from '../../network/client-security.js';
+import { FramePool } from '../../network/frame-pool.js';
 import { API_CODECS } from '../../protocol/apis/index.js';
+import type { Reader } from '../../protocol/reader.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { ErrorCode } from '../../common/errors.js';
 import { Logger } from '../../common/logger.js';
@@ -48,6 +50,8 @@ const key = (p: Partition): string => `${p.topic}\u0000${p.partition}`;
 class LeaderFetcher {
   readonly leaderId: number;
   readonly #conn: KafkaConnection;
+  /** Each fetch response (up to maxBytes * 4) is assembled in a buffer used round after round. */
+  readonly #frames = new FramePool();
   readonly #parts = new Map<string, FetchState>();
   readonly #cfg: FetcherConfig;
   readonly #log: Logger;
@@ -58,7 +62,7 @@ class LeaderFetcher {
   constructor(leaderId: number, host: string, port: number, cfg: FetcherConfig, log: Logger, onRound: (r: FetchRound) => void) {
     this.leaderId = leaderId;
     this.#onRound = onRound;
-    this.#conn = new KafkaConnection(host, port, { clientId: `replica-fetcher-${cfg.brokerId}`, timeoutMs: cfg.maxWaitMs + 30_000, security: cfg.security });
+    this.#conn = new KafkaConnection(host, port, { clientId: `replica-fetcher-${cfg.brokerId}`, timeoutMs: cfg.maxWaitMs + 30_000, security: cfg.security, framePool: this.#frames });
     this.#cfg = cfg;
     this.#log = log;
     this.#loop = this.#run();
@@ -170,9 +174,22 @@ class LeaderFetcher {
     const sentAt = performance.now();
     const r = await this.#conn.request(codec.apiKey, 4, (w) => void codec.encodeRequest(w, 4, req));
     const receivedAt = performance.now();
-    const res = codec.decodeResponse(r!, 4);
-    // every partition appends and flushes at once (their fsyncs share the flush scheduler), each
-    // in its own order; the next fetch goes when all of them are on disk
+    let backoff = false;
+    try {
+      backoff = await this.#copyAll(r!, receivedAt - sentAt, receivedAt);
+    } finally {
+      // every copy has settled: its records are on disk (or refused), and no view of them is held
+      this.#frames.release(r!.buf);
+    }
+    if (backoff) await sleep(200);
+  }
+
+  /**
+   * Appends every partition of a fetch response and waits for their flushes (they share the
+   * flush scheduler), each in its own order; true if some partition answered with an error.
+   */
+  async #copyAll(r: Reader, fetchMs: number, receivedAt: number): Promise<boolean> {
+    const res = API_CODECS[ApiKey.Fetch].decodeResponse(r, 4);
     let backoff = false;
     let bytes = 0;
     const work: Promise<void>[] = [];
@@ -197,10 +214,10 @@ class LeaderFetcher {
     // a partition whose copy failed and that left this fetcher meanwhile (taken offline after a
     // storage error) holds up nobody; any other failure ends this fetch for all of them
     const settled = await Promise.allSettled(work);
-    if (bytes > 0) this.#onRound({ leader: this.leaderId, fetchMs: receivedAt - sentAt, appendFlushMs: performance.now() - receivedAt, bytes });
-    const failed = settled.find((r, i) => r.status === 'rejected' && this.#parts.get(key(copying[i]!.partition)) === copying[i]);
+    if (bytes > 0) this.#onRound({ leader: this.leaderId, fetchMs, appendFlushMs: performance.now() - receivedAt, bytes });
+    const failed = settled.find((x, i) => x.status === 'rejected' && this.#parts.get(key(copying[i]!.partition)) === copying[i]);
     if (failed?.status === 'rejected') throw failed.reason;
-    if (backoff) await sleep(200);
+    return backoff;
   }
 }
 
