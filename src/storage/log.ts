@@ -301,26 +301,33 @@ export class PartitionLog {
           for (const x of g) x.it.resolve(x.result);
           for (const fn of this.#appendListeners) fn(this.#logEndOffset);
         };
-        for (const it of items) {
-          let result: AppendResult;
-          try {
-            result = this.#assign(it, next);
-          } catch (e) {
-            it.reject(e);
-            continue;
+        try {
+          for (const it of items) {
+            let result: AppendResult;
+            try {
+              result = this.#assign(it, next);
+            } catch (e) {
+              it.reject(e);
+              continue;
+            }
+            // on disk: encrypted batches are ENCRYPTION_OVERHEAD bytes larger each (segment.bytes holds)
+            const diskBytes = this.keys ? it.buf.length + it.list.length * ENCRYPTION_OVERHEAD : it.buf.length;
+            if (this.#needsRoll(groupBytes, diskBytes, result.lastOffset)) {
+              if (group.length > 0) await writeGroup();
+              await this.#roll();
+            }
+            group.push({ it, result });
+            groupBytes += diskBytes;
+            next = result.lastOffset + 1;
+            if (groupBytes >= GROUP_WRITE_MAX_BYTES || group.length >= GROUP_WRITE_MAX_APPENDS) await writeGroup();
           }
-          // on disk: encrypted batches are ENCRYPTION_OVERHEAD bytes larger each (segment.bytes holds)
-          const diskBytes = this.keys ? it.buf.length + it.list.length * ENCRYPTION_OVERHEAD : it.buf.length;
-          if (this.#needsRoll(groupBytes, diskBytes, result.lastOffset)) {
-            if (group.length > 0) await writeGroup();
-            await this.#roll();
-          }
-          group.push({ it, result });
-          groupBytes += diskBytes;
-          next = result.lastOffset + 1;
-          if (groupBytes >= GROUP_WRITE_MAX_BYTES || group.length >= GROUP_WRITE_MAX_APPENDS) await writeGroup();
+          if (group.length > 0) await writeGroup();
+        } catch (e) {
+          // a roll that failed (no room or no descriptor for the new segment): the appends taken
+          // from the queue and not yet settled fail with it, rather than wait forever
+          for (const it of items) it.reject(e);
+          throw e;
         }
-        if (group.length > 0) await writeGroup();
       }
     } finally {
       this.#draining = false;

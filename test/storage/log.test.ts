@@ -164,6 +164,29 @@ describe('PartitionLog append and read', () => {
     await log.close().catch(() => undefined);
   });
 
+  it('fails the appends waiting on a segment roll that fails (no new segment file), and rolls once it can', async () => {
+    const dir = logDir();
+    const log = await PartitionLog.open(dir, cfg({ segmentBytes: 300 }));
+    await log.append(batchOf(vals(0, 3, 30)));
+    // the new segment's files cannot be made: their directory is gone (as with no room or no descriptors)
+    const moved = `${dir}.away`;
+    await fsp.rename(dir, moved);
+    const both = [log.append(batchOf(vals(3, 3, 30))), log.append(batchOf(vals(6, 3, 30)))];
+    const settled = await Promise.race([Promise.allSettled(both), new Promise<'waiting'>((r) => setTimeout(() => r('waiting'), 5000))]);
+    expect(settled).not.toBe('waiting');
+    for (const s of settled as PromiseSettledResult<unknown>[]) {
+      expect(s.status).toBe('rejected');
+      expect((s as PromiseRejectedResult).reason).toMatchObject({ code: 'ENOENT', syscall: 'open' });
+    }
+    expect(log.logEndOffset).toBe(3);
+    await fsp.rename(moved, dir);
+    expect((await log.append(batchOf(vals(3, 3, 30)))).firstOffset).toBe(3);
+    await log.flush();
+    expect((await readAll(log)).map((r) => r.value?.toString().slice(0, 2))).toEqual(['v0', 'v1', 'v2', 'v3', 'v4', 'v5']);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.log'))).toEqual(['00000000000000000000.log', '00000000000000000003.log']);
+    await log.close();
+  });
+
   it('keeps a replica\'s offsets (assignOffsets: false): increasing, gaps allowed (a compacted leader); sets log-append time', async () => {
     const log = await PartitionLog.open(logDir(), cfg());
     const b = encodeRecordBatch({ baseOffset: 0, records: [{ value: 'a' }, { value: 'b' }] });
