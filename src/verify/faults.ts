@@ -165,17 +165,9 @@ export class VerifyCluster {
    * go, so that faults on one process never appear to overlap.
    */
   async inject(e: FaultEntry, rec: FaultRecord, topic: string, cutId: number, now: () => number): Promise<() => Promise<void>> {
-    const { kind, ids } = await this.#resolveIdle(e.target, topic, rec, now);
+    const { kind, ids, release } = await this.#claim(e.target, topic, rec, now);
     const name = (k: number) => (kind === 'b' ? `broker ${k}` : `ZooKeeper node ${k}`);
     rec.resolved = ids.map(name).join(', ');
-    const keys = ids.map((k) => `${kind}${k}`);
-    let done!: () => void;
-    const busy = new Promise<void>((r) => (done = r));
-    for (const k of keys) this.#busy.set(k, busy);
-    const release = () => {
-      for (const k of keys) if (this.#busy.get(k) === busy) this.#busy.delete(k);
-      done();
-    };
     try {
       const undo = await this.#inject(e, rec, kind, ids, cutId);
       return () =>
@@ -190,18 +182,28 @@ export class VerifyCluster {
   }
 
   /**
-   * Resolves the target to processes no other fault holds: while it names one, waits for that
-   * fault's undo and resolves again. Waits go into `rec` (detail, and startMs becomes the
-   * moment the target was free).
+   * Resolves the target to processes no other fault holds and takes them: while it names one,
+   * waits for that fault's undo and resolves again. The check and the taking happen in one
+   * turn of the event loop, so of two faults woken by the same undo only one gets the process;
+   * the other waits again. Waits go into `rec` (detail, and startMs becomes the moment the
+   * target was free). `release` gives the processes back.
    */
-  async #resolveIdle(target: string, topic: string, rec: FaultRecord, now: () => number): Promise<{ kind: 'b' | 'z'; ids: number[] }> {
+  async #claim(target: string, topic: string, rec: FaultRecord, now: () => number): Promise<{ kind: 'b' | 'z'; ids: number[]; release: () => void }> {
     let waited = false;
     for (;;) {
       const r = await this.resolveHeld(target, topic, rec);
-      const held = r.ids.map((k) => this.#busy.get(`${r.kind}${k}`)).filter((p) => p !== undefined);
+      const keys = r.ids.map((k) => `${r.kind}${k}`);
+      const held = keys.map((k) => this.#busy.get(k)).filter((p) => p !== undefined);
       if (held.length === 0) {
         rec.startMs = Math.max(rec.startMs, now());
-        return r;
+        let done!: () => void;
+        const busy = new Promise<void>((res) => (done = res));
+        for (const k of keys) this.#busy.set(k, busy);
+        const release = (): void => {
+          for (const k of keys) if (this.#busy.get(k) === busy) this.#busy.delete(k);
+          done();
+        };
+        return { ...r, release };
       }
       if (!waited) rec.detail.push(`waited for ${r.ids.map((k) => `${r.kind === 'b' ? 'broker' : 'ZooKeeper node'} ${k}`).join(', ')} to come back from an earlier fault`);
       waited = true;

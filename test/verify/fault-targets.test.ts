@@ -71,4 +71,31 @@ describe('kafka-verify fault targets', () => {
     await undoSecond();
     expect(second.endMs).toBeGreaterThan(second.startMs);
   });
+
+  it('of two faults waiting for one process, only one takes it when it comes back; the other waits for that one', async () => {
+    const c = cluster(await srvrServer(0));
+    let tick = 0;
+    const now = () => tick++;
+    const entry = { atMs: 0, durationMs: 0, action: 'pause' as const, target: 'broker-1' };
+    const rec = (index: number) => ({ index, action: 'pause', target: 'broker-1', resolved: '?', startMs: now(), plannedAtMs: 0, detail: [] as string[] });
+    const [a, b, d] = [rec(1), rec(2), rec(3)];
+    const undoA = await c.inject(entry, a, 't', 1, now);
+    // b and d both wait for a's undo
+    let bTook: (() => Promise<void>) | undefined;
+    let dTook: (() => Promise<void>) | undefined;
+    const bStarted = c.inject(entry, b, 't', 2, now).then((u) => (bTook = u));
+    const dStarted = c.inject(entry, d, 't', 3, now).then((u) => (dTook = u));
+    await new Promise((r) => setTimeout(r, 50));
+    await undoA();
+    await new Promise((r) => setTimeout(r, 100));
+    // exactly one of them holds the broker now
+    expect([bTook, dTook].filter(Boolean)).toHaveLength(1);
+    const [winner, loser] = bTook ? [b, d] : [d, b];
+    await (bTook ?? dTook)!();
+    await Promise.all([bStarted, dStarted]);
+    expect(loser.startMs).toBeGreaterThan(winner.endMs!);
+    expect(winner.startMs).toBeGreaterThan(a.endMs!);
+    await (winner === b ? dTook : bTook)!();
+    expect(loser.endMs).toBeGreaterThan(loser.startMs);
+  });
 });
