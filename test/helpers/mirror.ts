@@ -15,6 +15,8 @@ import { Cluster } from '../../src/client/cluster.js';
 import { SimpleConsumer, type ConsumedRecord } from '../../src/client/simple-consumer.js';
 import { Producer } from '../../src/client/producer/index.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../../src/protocol/apis/list-offsets.js';
+import { KafkaError } from '../../src/common/errors.js';
+import { ConnectionError } from '../../src/network/client-connection.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const MIRROR_MAIN = path.join(ROOT, 'dist/src/bin/kafka-mirror-maker.js');
@@ -154,6 +156,21 @@ export class SourceWriter {
 
 /** Every record of a topic, per partition in offset order (up to the end offsets read first). */
 export async function readTopic(bootstrap: string, topic: string, timeoutMs = 30_000): Promise<ConsumedRecord[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await readTopicOnce(bootstrap, topic, deadline);
+    } catch (err) {
+      // a broker's metadata can name a leader that has just died or moved (the controller's
+      // UpdateMetadata is on its way): read again from the start with fresh metadata
+      const retriable = err instanceof ConnectionError || (err instanceof KafkaError && err.retriable);
+      if (!retriable || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+async function readTopicOnce(bootstrap: string, topic: string, deadline: number): Promise<ConsumedRecord[]> {
   const cluster = new Cluster({ brokers: bootstrap, clientId: 'mirror-test-reader' });
   try {
     const c = new SimpleConsumer(cluster, { maxWaitMs: 100 });
@@ -165,7 +182,6 @@ export async function readTopic(bootstrap: string, topic: string, timeoutMs = 30
       if (start < ends.get(p.partition)!) await c.seek(topic, p.partition, start);
     }
     const out: ConsumedRecord[] = [];
-    const deadline = Date.now() + timeoutMs;
     const done = () => [...ends].every(([p, end]) => (c.position(topic, p) ?? end) >= end);
     while (!done()) {
       if (Date.now() > deadline) throw new Error(`reading ${topic} timed out`);
