@@ -5,6 +5,7 @@ import { CorruptDataError, KafkaError } from '../../src/common/errors.js';
 import { decodeRecordBatches, encodeRecordBatch, readBatchHeader, splitBatches } from '../../src/protocol/records/record-batch.js';
 import { ManualClock } from '../../src/storage/clock.js';
 import { PartitionLog } from '../../src/storage/log.js';
+import { INLINE_WRITE_MAX } from '../../src/storage/inline-io.js';
 import { NEVER } from '../../src/storage/config.js';
 import type { FlushScheduler } from '../../src/storage/flush-scheduler.js';
 import { batchOf, cfg, readAll, tmpLogDir, vals } from './helpers.js';
@@ -134,9 +135,10 @@ describe('PartitionLog append and read', () => {
     const dir = logDir();
     const log = await PartitionLog.open(dir, cfg());
     await log.append(batchOf(['x']));
-    // three 2 KiB batches: one 6 KiB write, made on the thread pool with FileHandle.write
-    const three = Buffer.concat([0, 1, 2].map((i) => batchOf(vals(i, 1, 2000))));
-    const firstTwo = three.length - batchOf(vals(2, 1, 2000)).length;
+    // three 6 KiB batches: one 18 KiB write, over INLINE_WRITE_MAX, made on the thread pool with FileHandle.write
+    const three = Buffer.concat([0, 1, 2].map((i) => batchOf(vals(i, 1, 6000))));
+    expect(three.length).toBeGreaterThan(INLINE_WRITE_MAX);
+    const firstTwo = three.length - batchOf(vals(2, 1, 6000)).length;
     const probe = await fsp.open(path.join(dir, 'probe'), 'w');
     const proto = Object.getPrototypeOf(probe) as { write: (...a: unknown[]) => Promise<unknown> };
     await probe.close();
@@ -154,7 +156,7 @@ describe('PartitionLog append and read', () => {
     const sizeAfterFailure = (await fsp.stat(path.join(dir, '00000000000000000000.log'))).size;
     expect(sizeAfterFailure).toBe(log.size);
     // the retry of the first record alone is exactly as long as the first torn batch
-    expect((await log.append(batchOf(vals(0, 1, 2000)))).firstOffset).toBe(1);
+    expect((await log.append(batchOf(vals(0, 1, 6000)))).firstOffset).toBe(1);
     await log.flush();
     // no close: recovery scans the whole segment
     const recovered = await PartitionLog.open(dir, cfg(), undefined, { cleanShutdown: false, recoveryPoint: 0 });
