@@ -10,6 +10,14 @@ import { usesSasl } from '../network/tls-config.js';
 import type { ScramCredential, ScramMechanism } from '../common/scram.js';
 import type { BrokerRegistrationEndpoint } from '../zk/payloads.js';
 import type { Logger } from '../common/logger.js';
+import { ApiKey } from '../protocol/api-keys.js';
+
+/**
+ * A Produce request's frame is not referenced once its handler has resolved: handleProduce
+ * settles only after every partition's append has settled, and an append's record set is only
+ * written from (the log keeps offsets and positions, never the bytes). Its buffer is reused.
+ */
+const produceFrame = (frame: Buffer): boolean => frame.length >= 2 && frame.readInt16BE(0) === ApiKey.Produce;
 
 export interface ListenerServer {
   name: string;
@@ -36,6 +44,7 @@ export function createListenerServers(
         listener: l.name,
         ...(sec.tls ? { tls: sec.tls } : {}),
         ...(sasl ? { preAuthMaxBytes: Math.min(c.saslServerMaxReceiveSize, c.socketRequestMaxBytes) } : {}),
+        reusableFrame: produceFrame,
       },
       handler,
     );

@@ -12,10 +12,17 @@
  * the principal is `User:<subject DN>` of a verified client certificate). With `preAuthMaxBytes`
  * (SASL listeners) every connection starts unauthenticated with that frame size limit, raised to
  * `maxRequestBytes` by `conn.authenticated()`.
+ *
+ * With `reusableFrame`, a frame that arrived in several chunks is assembled in a buffer of the
+ * server's FramePool, and given back to it once its handler has resolved, if `reusableFrame`
+ * says no view of it outlives the handler (the broker: Produce, whose handler settles only after
+ * every append has written its record set). A busy producer's requests of up to a megabyte then
+ * stop costing a fresh megabyte each (page faults: more than the copy).
  */
 import net from 'node:net';
 import tls from 'node:tls';
 import { FrameDecoder } from './frame-decoder.js';
+import { FramePool } from './frame-pool.js';
 import { subjectDn } from './tls-config.js';
 import { Logger } from '../common/logger.js';
 
@@ -59,6 +66,8 @@ export interface SocketServerOptions {
   handshakeTimeoutMs?: number;
   /** A SASL listener's frame size limit before authentication. */
   preAuthMaxBytes?: number;
+  /** True for a frame no part of which is referenced once its handler has resolved: its buffer is reused. */
+  reusableFrame?: (frame: Buffer) => boolean;
 }
 
 interface Pending {
@@ -67,12 +76,16 @@ interface Pending {
   failed: boolean;
 }
 
-type Opts = Required<Omit<SocketServerOptions, 'tls' | 'preAuthMaxBytes'>> & Pick<SocketServerOptions, 'tls' | 'preAuthMaxBytes'>;
+type Opts = Required<Omit<SocketServerOptions, 'tls' | 'preAuthMaxBytes' | 'reusableFrame'>> & Pick<SocketServerOptions, 'tls' | 'preAuthMaxBytes' | 'reusableFrame'>;
+
+/** Released frames the server keeps for the next large requests, over all its connections. */
+const KEPT_FRAMES = 4;
 
 export class SocketServer {
   readonly #opts: Opts;
   readonly #handler: RequestHandler;
   readonly #sockets = new Set<net.Socket>();
+  readonly #frames = new FramePool(64 * 1024, KEPT_FRAMES);
   #server: net.Server | undefined;
   #nextId = 1;
   #port = 0;
@@ -130,7 +143,9 @@ export class SocketServer {
 
   #accept(socket: net.Socket): void {
     const preAuth = this.#opts.preAuthMaxBytes;
-    const decoder = new FrameDecoder(preAuth ?? this.#opts.maxRequestBytes);
+    const reusable = this.#opts.reusableFrame;
+    const framePool = this.#frames;
+    const decoder = new FrameDecoder(preAuth ?? this.#opts.maxRequestBytes, reusable ? (n) => framePool.allocate(n) : undefined);
     const maxRequestBytes = this.#opts.maxRequestBytes;
     let principal = ANONYMOUS;
     if (socket instanceof tls.TLSSocket && socket.authorized) {
@@ -198,6 +213,7 @@ export class SocketServer {
           (res) => {
             p.response = res;
             p.done = true;
+            if (reusable?.(frame)) framePool.release(frame);
             flush();
           },
           (err: unknown) => {

@@ -14,6 +14,9 @@
  * before v4), retriable: the log is left as it was, so appends resume once the cause is gone.
  * The broker says so once per partition and kind of error every REFUSED_LOG_INTERVAL_MS, with
  * what to do, however many requests are refused meanwhile.
+ * handleProduce settles only after every partition's append has settled (none throws: each
+ * answers its error), and nothing keeps a view of a record set after its append: the socket
+ * server reuses the request's buffer then (listener-servers.ts). Keep it so.
  */
 import type { ProducePartitionResponse, ProduceRequest, ProduceResponse } from '../../protocol/apis/produce.js';
 import { messageSetToRecordBatch } from '../../protocol/records/message-set.js';
