@@ -172,7 +172,8 @@ export class KafkaServer {
 
     if (c.logFlushSyncfsMinLogs > 0) {
       const fsSync = await FileSystemSync.probe(c.logDirs[0]!);
-      if (!fsSync) this.#log.info('syncfs is not available here (needs Linux >= 5.8 and coreutils sync -f): every log flushes with its own fdatasync');
+      if (!fsSync) this.#log.info('syncfs is not available here (needs Linux >= 5.8, and python3 or coreutils sync -f): every log flushes with its own fdatasync');
+      else this.#log.debug('grouped flushes use syncfs', { helper: fsSync.helper });
       defaultFlushScheduler.groupFlushes(fsSync, c.logFlushSyncfsMinLogs);
       checkpointSync.use(fsSync);
       this.#fsSync = fsSync;

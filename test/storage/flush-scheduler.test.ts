@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FlushScheduler, type GroupSync } from '../../src/storage/flush-scheduler.js';
 import { FileSyncBatcher, FileSystemSync, kernelReportsSyncfsErrors } from '../../src/storage/syncfs.js';
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, writeFileSync } from 'node:fs';
 import { PartitionLog } from '../../src/storage/log.js';
 import { batchOf, cfg, readAll, tmpLogDir } from './helpers.js';
 
@@ -198,16 +198,40 @@ describe('FlushScheduler', () => {
       for (const fh of [...many, ...few]) await fh.close();
     });
 
-    it.runIf(kernelReportsSyncfsErrors())('FileSystemSync runs syncfs through sync -f and reports a failure with its message', async () => {
+    for (const [helper, failure] of [
+      ['python3', /syncfs of .*missing dir.* failed \(status 1\): .*missing dir: No such file or directory/],
+      ['sh', /syncfs of .*missing dir.* failed \(sync -f exit 1\)/],
+    ] as const) {
+      it.runIf(kernelReportsSyncfsErrors())(`FileSystemSync runs syncfs through ${helper} and reports a failure with its message`, async () => {
+        const t = tmpLogDir();
+        cleanups.push(t.cleanup);
+        const fss = await FileSystemSync.probe(t.dir, [helper]);
+        expect(fss?.helper).toBe(helper);
+        await fss!.sync([t.dir, t.dir]);
+        await expect(fss!.sync([path.join(t.dir, 'missing dir')])).rejects.toThrow(failure);
+        await expect(fss!.sync(["it's\nbad"])).rejects.toThrow(/newline/);
+        await fss!.sync([t.dir]); // still working after a failure
+        fss!.close();
+      });
+    }
+
+    it.runIf(kernelReportsSyncfsErrors())('FileSystemSync.probe takes python3 first and falls back to the shell when a helper cannot run', async () => {
       const t = tmpLogDir();
       cleanups.push(t.cleanup);
-      const fss = await FileSystemSync.probe(t.dir);
-      expect(fss).toBeDefined();
-      await fss!.sync([t.dir, t.dir]);
-      await expect(fss!.sync([path.join(t.dir, 'missing dir')])).rejects.toThrow(/syncfs of .*missing dir.* failed \(sync -f exit 1\)/);
-      await expect(fss!.sync(["it's\nbad"])).rejects.toThrow(/newline/);
-      await fss!.sync([t.dir]); // still working after a failure
-      fss!.close();
+      const preferred = await FileSystemSync.probe(t.dir);
+      expect(preferred?.helper).toBe('python3'); // python3 is part of this project's setup
+      preferred!.close();
+      // a python3 first on PATH that exits at once, as one without ctypes' syncfs would
+      writeFileSync(path.join(t.dir, 'python3'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+      const path0 = process.env.PATH;
+      process.env.PATH = `${t.dir}:${path0}`;
+      try {
+        const fallback = await FileSystemSync.probe(t.dir);
+        expect(fallback?.helper).toBe('sh');
+        fallback?.close();
+      } finally {
+        process.env.PATH = path0;
+      }
     });
   });
 });
