@@ -127,8 +127,10 @@ export class FileSystemSync {
         : spawn('/bin/sh', ['-c', 'while IFS= read -r dirs; do eval "sync -f -- $dirs" 2>&1; echo "|$?"; done'], { stdio: ['pipe', 'pipe', 'ignore'] });
     shell.stdout!.setEncoding('utf8');
     shell.stdout!.on('data', (chunk: string) => this.#onData(chunk));
-    shell.on('error', (e) => this.#onExit(e));
-    shell.on('exit', (code, signal) => this.#onExit(new Error(`syncfs helper exited (${signal ?? code})`)));
+    shell.on('error', (e) => this.#onExit(shell, e));
+    shell.on('exit', (code, signal) => this.#onExit(shell, new Error(`syncfs helper exited (${signal ?? code})`)));
+    // a helper that stopped reading (EPIPE) fails what it was asked, like one that exited
+    shell.stdin!.on('error', (e) => this.#onExit(shell, new Error(`syncfs helper stopped reading: ${e.message}`)));
     // the helper never keeps the process alive by itself
     shell.unref();
     for (const s of [shell.stdin, shell.stdout] as unknown as { unref?: () => void; _handle?: { unref?: () => void } }[]) s?._handle?.unref?.();
@@ -156,8 +158,11 @@ export class FileSystemSync {
     }
   }
 
-  #onExit(e: Error): void {
+  /** The helper `shell` is gone or broken: what it was asked fails, the next sync starts another. */
+  #onExit(shell: ChildProcess, e: Error): void {
+    if (this.#shell !== shell) return; // closed, or already replaced
     this.#shell = undefined;
+    shell.kill();
     this.#buffered = '';
     this.#errorText = '';
     this.#failAll(e);

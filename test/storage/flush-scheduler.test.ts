@@ -233,6 +233,24 @@ describe('FlushScheduler', () => {
         process.env.PATH = path0;
       }
     });
+
+    it('a helper that stops reading fails the sync sent to it (no unhandled EPIPE) and the next sync starts a new one', async () => {
+      const t = tmpLogDir();
+      cleanups.push(t.cleanup);
+      // answers the first request, then closes its stdin while it keeps running
+      writeFileSync(path.join(t.dir, 'python3'), '#!/bin/sh\nread line\nexec 0<&-\necho "|0"\nsleep 5\n', { mode: 0o755 });
+      const path0 = process.env.PATH;
+      process.env.PATH = `${t.dir}:${path0}`;
+      try {
+        const fss = new FileSystemSync('python3');
+        await fss.sync([t.dir]);
+        await expect(fss.sync([t.dir])).rejects.toThrow(/syncfs helper stopped reading: .*EPIPE/);
+        await fss.sync([t.dir]); // a new helper answers
+        fss.close();
+      } finally {
+        process.env.PATH = path0;
+      }
+    });
   });
 });
 
