@@ -4,7 +4,7 @@
 # engine, the container tests of test/containers/, which build the images of docker/ once per
 # run with the layer cache). Ends with one line "N passed, N failed" taken from vitest's JSON
 # report, plus ", N skipped" when tests were skipped (the container tests without an engine);
-# the exit code is the suite's.
+# a run that vitest fails for errors outside any test counts 1 failed; the exit code is the suite's.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
@@ -21,8 +21,15 @@ if [ -f "$report" ]; then
     // beforeAll/afterAll hook failed (vitest then reports the tests of the file as skipped).
     const broken = (r.testResults || []).filter(f => f.status === "failed" && !(f.assertionResults || []).some(a => a.status === "failed")).length;
     const skipped = (r.numPendingTests || 0) + (r.numTodoTests || 0);
-    console.log(`${r.numPassedTests} passed, ${r.numFailedTests + broken} failed${skipped ? `, ${skipped} skipped` : ""}`);
-  ' "$report"
+    let failed = r.numFailedTests + broken;
+    // vitest also fails a run whose tests all passed when errors escaped them (an unhandled
+    // rejection or EPIPE): that is a failure too, never "0 failed" with a failing exit code
+    if (failed === 0 && process.argv[2] !== "0") {
+      console.log(`vitest exited with code ${process.argv[2]} with no failed test (unhandled errors above): counted as 1 failed`);
+      failed = 1;
+    }
+    console.log(`${r.numPassedTests} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
+  ' "$report" "$code"
 else
   echo "0 passed, 1 failed"
   [ "$code" = 0 ] && code=1
