@@ -6,6 +6,19 @@
  * appends per fsync (group commit), mean flush and queue times.
  */
 import { readFileSync } from 'node:fs';
+import { exitOnHelp, unknownOption, usageError } from './args.js';
+
+const TOOL = 'broker-metrics';
+const USAGE = `usage: broker-metrics.js URL [BEFORE.json]
+
+Run as node dist/bench/broker-metrics.js (scripts/bench.sh runs it around its producer runs).
+Scrapes a broker's /metrics at URL (http://HOST:PORT/metrics, its metrics.port) and prints the
+flush path's counters as one line of JSON. Given BEFORE.json (that JSON from an earlier scrape),
+prints what happened in between instead, one line: produce requests, partitions per request,
+fsyncs and syncfs per request, appends per flush (group commit), mean flush and queue times and
+mean produce time. No options.
+`;
+exitOnHelp(USAGE);
 
 const NAMES = {
   requests: ['kafka_network_requestmetrics_requests_total', 'request="Produce"'],
@@ -29,12 +42,20 @@ function value(text: string, name: string, labels: string): number {
   return sum;
 }
 
-const [url, beforeFile] = process.argv.slice(2);
-if (!url) {
-  process.stderr.write('usage: broker-metrics.js URL [BEFORE.json]\n');
-  process.exit(2);
-}
-const text = await (await fetch(url)).text();
+const argv = process.argv.slice(2);
+const option = argv.find((a) => a.startsWith('-') && a !== '-');
+if (option) usageError(TOOL, unknownOption(option, []).message, USAGE);
+if (argv.length > 2) usageError(TOOL, `unexpected argument ${argv[2]}`, USAGE);
+const [url, beforeFile] = argv;
+if (!url) usageError(TOOL, 'missing URL', USAGE);
+if (!URL.canParse(url)) usageError(TOOL, `not a URL: ${url}`, USAGE);
+const text = await fetch(url).then(
+  (r) => r.text(),
+  (err: unknown) => {
+    process.stderr.write(`${TOOL}: cannot scrape ${url}: ${(err as Error).message}\n`);
+    process.exit(1);
+  },
+);
 const now = Object.fromEntries(Object.entries(NAMES).map(([k, [n, l]]) => [k, value(text, n, l)])) as Snapshot;
 if (!beforeFile) {
   process.stdout.write(JSON.stringify(now) + '\n');

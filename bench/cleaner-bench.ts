@@ -17,17 +17,46 @@ import { Producer } from '../src/client/producer/index.js';
 import { createTopic } from '../src/admin/topic-admin.js';
 import { writeEntityConfig } from '../src/admin/config-admin.js';
 import { ZkClient } from '../src/zk/client.js';
+import { exitOnHelp, requirePositive, unknownOption, usageError } from './args.js';
 
-const { values: a } = parseArgs({
-  options: {
-    zookeeper: { type: 'string' },
-    broker: { type: 'string' },
-    'log-dir': { type: 'string' },
-    bytes: { type: 'string', default: String(1024 ** 3) },
-    'distinct-ratio': { type: 'string', default: '0.1' },
-    'perf-records': { type: 'string', default: '2000000' },
-  },
-});
+const TOOL = 'cleaner-bench';
+const USAGE = `usage: cleaner-bench.js --zookeeper H:P --broker H:P --log-dir DIR [--bytes 1073741824]
+         [--distinct-ratio 0.1] [--perf-records 2000000]
+
+Run as node dist/bench/cleaner-bench.js from the repository root (scripts/bench.sh --only cleaner).
+The log cleaner's benchmark against a running broker: fills topic bench-compact with --bytes of
+keyed 100-byte records (--distinct-ratio of them distinct keys, 128 MiB segments), times
+kafka-producer-perf-test alone (--perf-records records), then switches the topic to
+cleanup.policy=compact and runs the same producer test while the cleaner works.
+  --zookeeper H:P         the cluster's ZooKeeper (required)
+  --broker H:P            a broker of it (required)
+  --log-dir DIR           that broker's log directory, where the cleaner's progress is read (required)
+  --bytes N               bytes to fill the topic with (default 1073741824, 1 GiB)
+  --distinct-ratio R      distinct keys per record (default 0.1)
+  --perf-records N        records of each producer test (default 2000000)
+Prints the cleaner's MB/s and the producer's throughput while cleaning as a ratio to alone.
+`;
+exitOnHelp(USAGE);
+
+const options = {
+  zookeeper: { type: 'string' },
+  broker: { type: 'string' },
+  'log-dir': { type: 'string' },
+  bytes: { type: 'string', default: String(1024 ** 3) },
+  'distinct-ratio': { type: 'string', default: '0.1' },
+  'perf-records': { type: 'string', default: '2000000' },
+} as const;
+let parsed;
+try {
+  parsed = parseArgs({ options });
+} catch (err) {
+  const e = err as Error & { code?: string };
+  const option = /'(-[^' ]+)/.exec(e.message)?.[1];
+  usageError(TOOL, e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option ? unknownOption(option, Object.keys(options)).message : e.message, USAGE);
+}
+const { values: a } = parsed;
+for (const name of ['zookeeper', 'broker', 'log-dir'] as const) if (!a[name]) usageError(TOOL, `--${name} is required`, USAGE);
+requirePositive(TOOL, USAGE, { '--bytes': Number(a.bytes), '--distinct-ratio': Number(a['distinct-ratio']), '--perf-records': Number(a['perf-records']) });
 const TOPIC = 'bench-compact';
 const SEGMENT = 128 * 1024 * 1024;
 const topicConfig = { 'segment.bytes': String(SEGMENT), 'retention.ms': '-1', 'min.cleanable.dirty.ratio': '0.01' };

@@ -25,6 +25,7 @@ import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
 import { Producer } from '../src/client/producer/producer.js';
 import { Cluster } from '../src/client/cluster.js';
 import { SimpleConsumer } from '../src/client/simple-consumer.js';
+import { exitOnHelp, requirePositive, splitOptionValues, unknownOption, usageError } from './args.js';
 
 export interface E2eOptions {
   brokers: string;
@@ -190,23 +191,49 @@ export async function runE2e(o: E2eOptions): Promise<string[]> {
   return lines;
 }
 
+const TOOL = 'e2e-latency';
+const USAGE = `usage: e2e-latency.js BROKERS TOPIC [RATE] [SECONDS] [--acks 1|all] [--metrics URL] [--warmup S]
+
+Run as node dist/bench/e2e-latency.js (scripts/bench.sh runs it against its broker).
+End-to-end latency at a fixed rate: a producer sends RATE records/s of 100 bytes to partition 0
+of TOPIC for SECONDS (linger 0), each value carrying its send time; a consumer long-polls the
+partition and measures receive time - send time. The broker must flush before it exposes a
+record (log.flush.interval.messages=1), so this includes the fsync.
+  BROKERS         bootstrap brokers, H:P[,H:P...]
+  TOPIC           the topic (partition 0)
+  RATE            records per second (default 10000)
+  SECONDS         how long the measured part lasts (default 10)
+  --acks 1|all    the producer's acks (default 1; -1 is all)
+  --metrics URL   the partition leader's /metrics: the broker's share and its stalls
+  --warmup S      seconds sent at the rate first and not counted (default 1)
+Prints
+  e2e RATE msg/s: N records (after W not counted), p50 X ms, p99 Y ms, p99.9 Z ms, max M ms
+and below it where the time goes: send->ack, broker (with --metrics), stalls.
+`;
+
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
+  exitOnHelp(USAGE);
+  const args = splitOptionValues(process.argv.slice(2));
   const opt = (name: string): string | undefined => {
     const i = args.indexOf(`--${name}`);
     if (i < 0) return undefined;
     const v = args[i + 1];
+    if (v === undefined) usageError(TOOL, `--${name} needs a value`, USAGE);
     args.splice(i, 2);
     return v;
   };
   const acks = opt('acks');
   const metricsUrl = opt('metrics');
   const warmupArg = opt('warmup');
+  const unknown = args.find((a) => a.startsWith('-'));
+  if (unknown) usageError(TOOL, unknownOption(unknown, ['acks', 'metrics', 'warmup']).message, USAGE);
+  if (args.length > 4) usageError(TOOL, `unexpected argument ${args[4]}`, USAGE);
   const [brokers, topic, rateArg, secondsArg] = args;
-  if (!brokers || !topic) {
-    process.stderr.write('usage: e2e-latency.js BROKERS TOPIC [RATE] [SECONDS] [--acks 1|all] [--metrics URL] [--warmup S]\n');
-    process.exit(2);
-  }
+  if (!brokers || !topic) usageError(TOOL, `missing ${brokers ? 'TOPIC' : 'BROKERS and TOPIC'}`, USAGE);
+  if (acks !== undefined && !['1', 'all', '-1'].includes(acks)) usageError(TOOL, `--acks must be 1 or all, not ${acks}`, USAGE);
+  requirePositive(TOOL, USAGE, { RATE: Number(rateArg ?? 10_000), SECONDS: Number(secondsArg ?? 10) });
+  if (warmupArg !== undefined && !(Number(warmupArg) >= 0)) usageError(TOOL, '--warmup must be a number of seconds, 0 or more', USAGE);
+  if (metricsUrl !== undefined && !URL.canParse(metricsUrl)) usageError(TOOL, `--metrics: not a URL: ${metricsUrl}`, USAGE);
   const lines = await runE2e({ brokers, topic, rate: Number(rateArg ?? 10_000), seconds: Number(secondsArg ?? 10), acks: acks === 'all' || acks === '-1' ? -1 : 1, metricsUrl, warmupSeconds: warmupArg === undefined ? undefined : Number(warmupArg) });
   for (const l of lines) console.log(l);
 }

@@ -19,15 +19,33 @@ import { mkdtempSync, rmSync, writeSync, fdatasync } from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { exitOnHelp, requirePositive, splitOptionValues, unknownOption, usageError } from './args.js';
 
-const argv = process.argv.slice(2);
+const TOOL = 'fsync-latency';
+const USAGE = `usage: fsync-latency.js [SECONDS] [DIR] [--rate R]
+
+Run as node dist/bench/fsync-latency.js (scripts/bench.sh runs it for the e2e section).
+This machine's floor under end-to-end latency (a broker exposes a record once it is flushed):
+  SECONDS     how long each measurement lasts (default 5)
+  DIR         where the probe files are written, then deleted: use the log dir's disk
+              (default the OS temp dir)
+  --rate R    also a group commit at R appends per second (> 0), the way a broker's log flushes
+Prints
+  fdatasync of a 100-byte append: N calls, p50 X ms, p99 Y ms, p99.9 Z ms, max M ms
+and with --rate
+  group commit at R appends/s: N appends, F fdatasyncs, write->durable p50 X ms, p99 Y ms, p99.9 Z ms, max M ms
+`;
+exitOnHelp(USAGE);
+
+const argv = splitOptionValues(process.argv.slice(2));
 const rateAt = argv.indexOf('--rate');
 const rate = rateAt >= 0 ? Number(argv[rateAt + 1]) : undefined;
 if (rateAt >= 0) argv.splice(rateAt, 2);
-if (rate !== undefined && !(rate > 0)) {
-  process.stderr.write('usage: fsync-latency.js [SECONDS] [DIR] [--rate R]  (R: appends per second, > 0)\n');
-  process.exit(2);
-}
+if (rate !== undefined && !(rate > 0)) usageError(TOOL, '--rate must be a positive number (appends per second)', USAGE);
+const unknown = argv.find((a) => a.startsWith('-'));
+if (unknown) usageError(TOOL, unknownOption(unknown, ['rate']).message, USAGE);
+if (argv.length > 2) usageError(TOOL, `unexpected argument ${argv[2]}`, USAGE);
+requirePositive(TOOL, USAGE, { SECONDS: Number(argv[0] ?? 5) });
 const seconds = Number(argv[0] ?? 5);
 const dir = mkdtempSync(path.join(argv[1] ?? os.tmpdir(), 'zkafka-fsync-'));
 

@@ -29,17 +29,34 @@ import { commitOffset } from '../src/client/connector/offsets.js';
 import { ZkClient } from '../src/zk/client.js';
 import { consumerGroupPath } from '../src/zk/paths.js';
 import { createTopic, deleteTopic } from '../src/admin/topic-admin.js';
-import { benchArgs } from './args.js';
+import { benchArgsOrExit, exitOnHelp, requireOptions, requirePositive, usageError } from './args.js';
+
+const TOOL = 'group-bench';
+const USAGE = `usage: group-bench.js --broker H:P --zookeeper H:P [--consumers 8] [--partitions 64] [--runs 3]
+         [--commit-seconds 5] [--only rebalance|commit]
+
+Run as node dist/bench/group-bench.js (scripts/bench.sh runs it against its cluster).
+Broker-coordinated groups against ZooKeeper-coordinated ones, on the same cluster:
+  --broker H:P          a broker of the cluster (required)
+  --zookeeper H:P       its ZooKeeper (required)
+  --consumers N         members of the group (default 8)
+  --partitions N        partitions of the topic (default 64)
+  --runs N              rebalance runs per kind of member, the median printed (default 3)
+  --commit-seconds N    how long each offset commit measurement lasts (default 5)
+  --only rebalance|commit   only that section (default both)
+Prints, for kafkajs members and then ours, the time until every member holds its final
+assignment (join, leave, add; per run and the median), and offset commits per second to
+__consumer_offsets against ZooKeeper, with their ratio. It creates topic group-bench-<ms> and
+deletes it afterwards. Numbers only, never pass/fail.
+`;
+exitOnHelp(USAGE);
+const args = benchArgsOrExit(TOOL, USAGE, ['broker', 'zookeeper', 'consumers', 'partitions', 'runs', 'commit-seconds', 'only']);
+requireOptions(TOOL, USAGE, args, ['broker', 'zookeeper']);
 
 process.env.KAFKA_LOG_LEVEL ??= 'error';
 const require = createRequire(import.meta.url);
 const { Kafka, logLevel } = require('kafkajs');
 
-const args = benchArgs();
-if (args.has('help') || !args.has('broker') || !args.has('zookeeper')) {
-  console.log('node dist/bench/group-bench.js --broker H:P --zookeeper H:P [--consumers 8] [--partitions 64] [--runs 3] [--commit-seconds 5] [--only rebalance|commit]');
-  process.exit(args.has('help') ? 0 : 2);
-}
 const BROKER = args.get('broker')!;
 const ZK = args.get('zookeeper')!;
 const CONSUMERS = Number(args.get('consumers') ?? 8);
@@ -47,6 +64,8 @@ const PARTITIONS = Number(args.get('partitions') ?? 64);
 const RUNS = Number(args.get('runs') ?? 3);
 const COMMIT_SECONDS = Number(args.get('commit-seconds') ?? 5);
 const ONLY = args.get('only');
+requirePositive(TOOL, USAGE, { '--consumers': CONSUMERS, '--partitions': PARTITIONS, '--runs': RUNS, '--commit-seconds': COMMIT_SECONDS });
+if (ONLY !== undefined && ONLY !== 'rebalance' && ONLY !== 'commit') usageError(TOOL, `--only must be rebalance or commit, not ${ONLY}`, USAGE);
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);

@@ -38,6 +38,28 @@ import { Producer } from '../src/client/producer/index.js';
 import { mirrorConsumerSettings, mirrorProducerOptions } from '../src/mirror/config.js';
 import { MirrorMaker } from '../src/mirror/mirror-maker.js';
 import { brokerNodeArgs } from '../src/broker/heap-opts.js';
+import { exitOnHelp, requirePositive, unknownOption, usageError } from './args.js';
+import { exitWhenStdoutCloses } from './cleanup.js';
+
+const TOOL = 'mirror-bench';
+const USAGE = `usage: mirror-bench.js --zookeeper H:P --broker H:P [--records 500000] [--partitions 4] [--runs 3]
+
+Run as node --initial-old-space-size=128 --max-semi-space-size=64 dist/bench/mirror-bench.js
+(the node options bin/kafka-mirror-maker.sh gives the mirror), from the repository root.
+How fast the mirror copies 100-byte records from the source cluster to a target cluster, with 1
+stream and with 4, as a ratio to our producer writing the same records straight to the target.
+The target is one broker this bench starts under the chroot /mirror-bench-<pid> of the same
+ZooKeeper, and stops at the end.
+  --zookeeper H:P     the source cluster's ZooKeeper (required)
+  --broker H:P        a broker of the source cluster (required)
+  --records N         records per run (default 500000)
+  --partitions N      partitions of the source and target topics (default 4)
+  --runs N            runs, the median printed (default 3)
+Prints each run's records/s (producer, mirror 1 stream, mirror 4 streams, with the ratios), the
+medians (target >= 0.5 with one stream) and this process's CPU time per record.
+`;
+exitOnHelp(USAGE);
+const KNOWN = ['zookeeper', 'broker', 'records', 'partitions', 'runs'];
 
 process.env.KAFKA_LOG_LEVEL ??= 'error';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -45,18 +67,18 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i++) {
   const m = /^--([^=]+)(?:=(.*))?$/.exec(process.argv[i]!);
-  if (!m) throw new Error(`unexpected argument ${process.argv[i]}`);
+  if (!m) usageError(TOOL, `unexpected argument ${process.argv[i]}`, USAGE);
+  if (!KNOWN.includes(m[1]!)) usageError(TOOL, unknownOption(`--${m[1]!}`, KNOWN).message, USAGE);
   args.set(m[1]!, m[2] ?? process.argv[++i] ?? '');
 }
-if (args.has('help') || !args.get('zookeeper') || !args.get('broker')) {
-  console.log('node dist/bench/mirror-bench.js --zookeeper H:P --broker H:P [--records 500000] [--partitions 4] [--runs 3]');
-  process.exit(args.has('help') ? 0 : 1);
-}
+for (const name of ['zookeeper', 'broker']) if (!args.get(name)) usageError(TOOL, `--${name} is required`, USAGE);
 const ZK = args.get('zookeeper')!;
 const SOURCE = args.get('broker')!;
 const RECORDS = Number(args.get('records') ?? 500_000);
 const PARTITIONS = Number(args.get('partitions') ?? 4);
 const RUNS = Number(args.get('runs') ?? 3);
+requirePositive(TOOL, USAGE, { '--records': RECORDS, '--partitions': PARTITIONS, '--runs': RUNS });
+exitWhenStdoutCloses(TOOL);
 const STREAMS = [1, 4];
 const TIMESTAMP = Date.now();
 const VALUE = Buffer.alloc(100, 'm');

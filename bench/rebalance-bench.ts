@@ -36,24 +36,46 @@ import { createTopic, deleteTopic } from '../src/admin/topic-admin.js';
 import { rangeAssign } from '../src/client/connector/assignors.js';
 import { ConsumerConnector } from '../src/client/connector/consumer-connector.js';
 import { candidateZooKeeper } from '../src/client/connector/zookeeper-locator.js';
-import { benchArgs } from './args.js';
+import { benchArgsOrExit, exitOnHelp, requirePositive, usageError } from './args.js';
+import { exitWhenStdoutCloses, stopAtExit } from './cleanup.js';
 import { brokerNodeArgs } from '../src/broker/heap-opts.js';
+
+const TOOL = 'rebalance-bench';
+const USAGE = `usage: rebalance-bench.js [--zookeeper H:P[/chroot]] [--consumers 8] [--partitions 64] [--runs 5]
+         [--backoff-ms 2000,500] [--session-timeout-ms 6000]
+
+Run as node dist/bench/rebalance-bench.js, from the repository root.
+Rebalance benchmark for the ZooKeeper consumer connector: how long a group takes to reach the
+range assignment when N consumers join at once, when one leaves and when one is added, against
+a baseline of one session doing a rebalance's ZooKeeper work alone.
+  --zookeeper H:P[/chroot]   the cluster (default: data/cluster.env's ensemble or 127.0.0.1:2181
+                             if it has a broker registered, else the bench starts a 1-node
+                             ensemble and one broker of its own and stops them at the end)
+  --consumers N              members of the group (default 8)
+  --partitions N             partitions of the topic (default 64)
+  --runs N                   runs per figure, each with a fresh group, the median printed (default 5)
+  --backoff-ms B[,B...]      rebalance.backoff.ms values to measure (default 2000,500)
+  --session-timeout-ms N     the consumers' zookeeper.session.timeout.ms (default 6000)
+Prints the baseline, each backoff's runs, and last one line per backoff:
+  rebalance (8 consumers, 64 partitions, backoff B ms): join X ms, leave Y ms, add Z ms (median of R)
+`;
+exitOnHelp(USAGE);
 
 process.env.KAFKA_LOG_LEVEL ??= 'error'; // read when each connector makes its logger
 type Connector = ConsumerConnector;
 type Zk = ZkClient;
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const args = benchArgs();
-if (args.has('help')) {
-  console.log('node dist/bench/rebalance-bench.js [--zookeeper H:P[/chroot]] [--consumers 8] [--partitions 64] [--runs 5] [--backoff-ms 2000,500] [--session-timeout-ms 6000]');
-  process.exit(0);
-}
+const args = benchArgsOrExit(TOOL, USAGE, ['zookeeper', 'consumers', 'partitions', 'runs', 'backoff-ms', 'session-timeout-ms']);
 const CONSUMERS = Number(args.get('consumers') ?? 8);
 const PARTITIONS = Number(args.get('partitions') ?? 64);
 const RUNS = Number(args.get('runs') ?? 5);
 const BACKOFFS = (args.get('backoff-ms') ?? '2000,500').split(',').map(Number);
 const SESSION_MS = Number(args.get('session-timeout-ms') ?? 6000);
+requirePositive(TOOL, USAGE, { '--consumers': CONSUMERS, '--partitions': PARTITIONS, '--runs': RUNS, '--session-timeout-ms': SESSION_MS });
+if (!BACKOFFS.every((b) => Number.isFinite(b) && b >= 0)) usageError(TOOL, '--backoff-ms must be numbers of milliseconds (0 or more), separated by commas', USAGE);
+if (args.get('zookeeper') === 'true') usageError(TOOL, '--zookeeper needs a value', USAGE);
+exitWhenStdoutCloses(TOOL);
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -92,12 +114,21 @@ async function ownCluster(): Promise<{ connect: string; stop: () => Promise<void
     if ((await portFree(p)) && (await portFree(p + 707)) && (await portFree(p + 1707))) base = p;
   }
   const script = path.join(ROOT, 'scripts/zk-ensemble.sh');
+  // if this process ends before stop() (an error, stdout closed): the broker, then ZooKeeper, by pid
+  const cancelZkAtExit = stopAtExit(() => {
+    try {
+      execFileSync(script, ['stop', '--dir', path.join(dir, 'zk')], { cwd: ROOT, stdio: 'ignore' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
   execFileSync(script, ['start', '--nodes', '1', '--dir', path.join(dir, 'zk'), '--port', String(base)], { cwd: ROOT, stdio: 'ignore' });
   const connect = `127.0.0.1:${base}`;
   mkdirSync(path.join(dir, 'broker'), { recursive: true });
   const props = path.join(dir, 'server.properties');
   writeFileSync(props, ['broker.id=1', 'listeners=PLAINTEXT://127.0.0.1:0', `log.dirs=${path.join(dir, 'broker')}`, `zookeeper.connect=${connect}`].join('\n') + '\n');
   const broker: ChildProcess = spawn(process.execPath, [...brokerNodeArgs(), path.join(ROOT, 'dist/src/bin/kafka-server-start.js'), props], { stdio: 'ignore' });
+  const cancelBrokerAtExit = stopAtExit(() => broker.kill('SIGKILL'));
   const deadline = Date.now() + 30_000;
   while (!(await hasBroker(connect))) {
     if (Date.now() > deadline || broker.exitCode !== null) throw new Error('the bench broker did not start');
@@ -111,6 +142,8 @@ async function ownCluster(): Promise<{ connect: string; stop: () => Promise<void
       await exited;
       execFileSync(script, ['stop', '--dir', path.join(dir, 'zk')], { cwd: ROOT, stdio: 'ignore' });
       rmSync(dir, { recursive: true, force: true });
+      cancelBrokerAtExit();
+      cancelZkAtExit();
     },
   };
 }

@@ -26,16 +26,39 @@ import { brokerIdPath, partitionStatePath } from '../src/zk/paths.js';
 import { decodeBrokerRegistration, decodePartitionState } from '../src/zk/payloads.js';
 import { runE2e } from './e2e-latency.js';
 import { brokerNodeArgs } from '../src/broker/heap-opts.js';
+import { benchArgsOrExit, exitOnHelp, requirePositive, usageError } from './args.js';
+import { exitWhenStdoutCloses, stopAtExit } from './cleanup.js';
+
+const TOOL = 'replication-bench';
+const USAGE = `usage: replication-bench.js [--records 300000] [--runs 3] [--session-ms 6000] [--e2e-runs 1]
+
+Run as node dist/bench/replication-bench.js or npm run bench:replication -- OPTIONS, from the
+repository root. It starts one ZooKeeper node (scripts/zk-ensemble.sh) and three brokers on this
+machine, on free ports in a temporary directory, and stops them (by pid) at the end.
+  --records N      100-byte records per throughput run (default 300000)
+  --runs N         throughput runs, the median printed (default 3)
+  --session-ms N   the brokers' zookeeper.session.timeout.ms (default 6000)
+  --e2e-runs N     end-to-end latency runs (default 1; 0 skips them)
+  (environment: REPLICATION_BENCH_PROPS="k=v,k=v" adds broker properties)
+Prints produce throughput for RF=1 acks=1, RF=3 acks=1 and RF=3 acks=all with the CPU they
+cost, each run and the medians with their ratios to RF=1; end-to-end latency at 10,000 msg/s
+(RF=3 acks=all) with its breakdown; the failover time after SIGKILL of a partition leader
+(target: session timeout + 1 s); the last line is
+  replication acks=all/RF=1 ratio: X.XX
+`;
+exitOnHelp(USAGE);
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const arg = (name: string, def: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
-};
+const args = benchArgsOrExit(TOOL, USAGE, ['records', 'runs', 'session-ms', 'e2e-runs']);
+const arg = (name: string, def: number) => (args.has(name) ? Number(args.get(name)) : def);
 const RECORDS = arg('records', 300_000);
 const RUNS = arg('runs', 3);
 const SESSION_MS = arg('session-ms', 6000);
 const E2E_RUNS = arg('e2e-runs', 1);
+requirePositive(TOOL, USAGE, { '--records': RECORDS, '--runs': RUNS, '--session-ms': SESSION_MS });
+// 0 skips the end-to-end latency runs
+if (!(Number.isInteger(E2E_RUNS) && E2E_RUNS >= 0)) usageError(TOOL, '--e2e-runs must be 0 or a positive whole number', USAGE);
+exitWhenStdoutCloses(TOOL);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -69,6 +92,19 @@ async function main(): Promise<void> {
   const brokers = new Map<number, ChildProcess>();
   let zk: ZkClient | undefined;
   const zkDir = path.join(dir, 'zk');
+  const stopZooKeeper = (): void => {
+    try {
+      execFileSync(path.join(ROOT, 'scripts/zk-ensemble.sh'), ['stop', '--dir', zkDir], { stdio: 'ignore' });
+    } catch {
+      /* already stopped */
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  // if this process ends before the finally below (stdout closed: EPIPE; an uncaught error)
+  const cancelAtExit = stopAtExit(() => {
+    for (const p of brokers.values()) p.kill('SIGKILL');
+    stopZooKeeper();
+  });
   try {
     execFileSync(path.join(ROOT, 'scripts/zk-ensemble.sh'), ['start', '--nodes', '1', '--port', String(zkPort), '--dir', zkDir], { stdio: 'ignore' });
     const zkConnect = `127.0.0.1:${zkPort}`;
@@ -241,12 +277,8 @@ async function main(): Promise<void> {
   } finally {
     for (const p of brokers.values()) p.kill('SIGKILL');
     await zk?.close().catch(() => undefined);
-    try {
-      execFileSync(path.join(ROOT, 'scripts/zk-ensemble.sh'), ['stop', '--dir', zkDir], { stdio: 'ignore' });
-    } catch {
-      /* already stopped */
-    }
-    rmSync(dir, { recursive: true, force: true });
+    stopZooKeeper();
+    cancelAtExit();
   }
 }
 

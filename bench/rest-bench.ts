@@ -22,21 +22,38 @@ import { fileURLToPath } from 'node:url';
 import { ZkClient } from '../src/zk/client.js';
 import { createTopic, deleteTopic } from '../src/admin/topic-admin.js';
 import { Producer } from '../src/client/producer/index.js';
-import { benchArgs } from './args.js';
+import { benchArgsOrExit, exitOnHelp, requireOptions, requirePositive } from './args.js';
+import { exitWhenStdoutCloses, stopAtExit } from './cleanup.js';
+
+const TOOL = 'rest-bench';
+const USAGE = `usage: rest-bench.js --zookeeper H:P --broker H:P [--records 100000] [--runs 3] [--batch 100]
+
+Run as node dist/bench/rest-bench.js, from the repository root.
+REST produce benchmark: records/s through the REST proxy (bin/kafka-rest-start.sh, started by
+the bench on a free port against the given cluster and stopped at the end) in batched requests
+of 100-byte records, as a ratio to our producer writing the same records straight to the broker.
+  --zookeeper H:P[/chroot]   the cluster's ZooKeeper (required)
+  --broker H:P               a broker of it, the proxy's bootstrap server (required)
+  --records N                records per run and mode (default 100000)
+  --runs N                   runs, the median printed (default 3)
+  --batch N                  records per request (default 100)
+Prints each run's records/s for binary c=1, binary c=8, json c=8 (requests in flight) and the
+producer, then the medians with their ratios to the producer's. Numbers only, never pass/fail.
+`;
+exitOnHelp(USAGE);
 
 process.env.KAFKA_LOG_LEVEL ??= 'error';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-const args = benchArgs();
-if (args.has('help') || !args.get('zookeeper') || !args.get('broker')) {
-  console.log('node dist/bench/rest-bench.js --zookeeper H:P --broker H:P [--records 100000] [--runs 3] [--batch 100]');
-  process.exit(args.has('help') ? 0 : 2);
-}
+const args = benchArgsOrExit(TOOL, USAGE, ['zookeeper', 'broker', 'records', 'runs', 'batch']);
+requireOptions(TOOL, USAGE, args, ['zookeeper', 'broker']);
 const ZK = args.get('zookeeper')!;
 const BROKER = args.get('broker')!;
 const RECORDS = Number(args.get('records') ?? 100_000);
 const RUNS = Number(args.get('runs') ?? 3);
 const BATCH = Number(args.get('batch') ?? 100);
+requirePositive(TOOL, USAGE, { '--records': RECORDS, '--runs': RUNS, '--batch': BATCH });
+exitWhenStdoutCloses(TOOL);
 const VALUE = Buffer.alloc(100, 'r');
 
 const median = (xs: number[]): number => {
@@ -52,6 +69,10 @@ const stopProxy = (): Promise<void> =>
     proxy.kill('SIGTERM');
   });
 process.on('SIGINT', () => void stopProxy().then(() => process.exit(130)));
+// if this process ends with the proxy still running (stdout closed: EPIPE; an uncaught error)
+stopAtExit(() => {
+  if (proxy && proxy.exitCode === null && proxy.signalCode === null) proxy.kill('SIGTERM');
+});
 
 async function startProxy(): Promise<string> {
   const main = path.join(ROOT, 'dist/src/bin/kafka-rest-start.js');

@@ -43,16 +43,35 @@ import { Cluster } from '../src/client/cluster.js';
 import { CoordinatorClient } from '../src/client/group/coordinator-client.js';
 import { GroupConsumer } from '../src/client/group/group-consumer.js';
 import { Logger } from '../src/common/logger.js';
-import { benchArgs } from './args.js';
+import { benchArgsOrExit, exitOnHelp, requirePositive, usageError } from './args.js';
+import { exitWhenStdoutCloses, stopAtExit } from './cleanup.js';
 import { brokerNodeArgs } from '../src/broker/heap-opts.js';
+
+const TOOL = 'scale-cluster-bench';
+const USAGE = `usage: scale-cluster-bench.js [--partitions 10000] [--topics 10] [--consumers 8] [--session-ms 6000]
+         [--memory-partitions 1000] [--memory-seconds 30] [--only cluster|memory] [--keep]
+
+Run as node dist/bench/scale-cluster-bench.js, from the repository root (scripts/bench.sh
+--only scale-cluster; long). It starts its own ZooKeeper (scripts/zk-ensemble.sh) and brokers
+on free ports in a temporary directory and stops them (by pid) at the end.
+  --partitions N          partitions in all, at RF=3 over three brokers (default 10000)
+  --topics N              topics they are spread over (default partitions / 1000, rounded up)
+  --consumers N           GroupConsumers of the rebalance figure (default 8)
+  --session-ms N          the brokers' zookeeper.session.timeout.ms (default 6000)
+  --memory-partitions N   partitions of the memory section's one broker, RF=1 (default 1000)
+  --memory-seconds N      how long the memory section's producer and consumer run (default 30)
+  --only cluster|memory   only that section (default both)
+  --keep                  keep the temporary directory, with the brokers' output
+Prints, each with its target: create (until every partition is led and every replica log
+exists), the brokers' RSS and open files before and after, rebalance, controller failover,
+restart after SIGKILL, controlled shutdown, restart, and the memory section's peak broker RSS.
+Numbers only, never pass/fail.
+`;
+exitOnHelp(USAGE);
 
 process.env.KAFKA_LOG_LEVEL ??= 'error'; // this process's clients; the brokers log at info
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const args = benchArgs();
-if (args.has('help')) {
-  console.log('node dist/bench/scale-cluster-bench.js [--partitions 10000] [--topics 10] [--consumers 8] [--session-ms 6000] [--memory-partitions 1000] [--memory-seconds 30] [--only cluster|memory]');
-  process.exit(0);
-}
+const args = benchArgsOrExit(TOOL, USAGE, ['partitions', 'topics', 'consumers', 'session-ms', 'memory-partitions', 'memory-seconds', 'only', 'keep']);
 const PARTITIONS = Number(args.get('partitions') ?? 10_000);
 const TOPICS = Number(args.get('topics') ?? Math.max(1, Math.ceil(PARTITIONS / 1000)));
 const CONSUMERS = Number(args.get('consumers') ?? 8);
@@ -61,6 +80,9 @@ const MEMORY_PARTITIONS = Number(args.get('memory-partitions') ?? 1000);
 const MEMORY_SECONDS = Number(args.get('memory-seconds') ?? 30);
 const ONLY = args.get('only');
 const KEEP = args.has('keep');
+requirePositive(TOOL, USAGE, { '--partitions': PARTITIONS, '--topics': TOPICS, '--consumers': CONSUMERS, '--session-ms': SESSION_MS, '--memory-partitions': MEMORY_PARTITIONS, '--memory-seconds': MEMORY_SECONDS });
+if (ONLY !== undefined && ONLY !== 'cluster' && ONLY !== 'memory') usageError(TOOL, `--only must be cluster or memory, not ${ONLY}`, USAGE);
+exitWhenStdoutCloses(TOOL);
 const RF = 3;
 const MiB = 1024 * 1024;
 
@@ -131,6 +153,15 @@ class BenchCluster {
   /** Peak RSS per broker id since the last resetPeaks(). */
   readonly peaks = new Map<number, number>();
   #sampler: NodeJS.Timeout | undefined;
+  /** If this process ends before close() (stdout closed: EPIPE; an uncaught error): the brokers, then ZooKeeper, by pid. */
+  readonly #cancelAtExit = stopAtExit(() => {
+    for (const b of this.brokers.values()) b.proc.kill('SIGKILL');
+    try {
+      execFileSync(path.join(ROOT, 'scripts/zk-ensemble.sh'), ['stop', '--dir', path.join(this.dir, 'zk')], { stdio: 'ignore' });
+    } finally {
+      if (!KEEP) rmSync(this.dir, { recursive: true, force: true });
+    }
+  });
 
   constructor(private readonly extraProps: Record<string, string>) {
     running.add(this);
@@ -225,6 +256,7 @@ class BenchCluster {
     }
     if (KEEP) console.log(`  kept ${this.dir} (broker-N.log: the brokers' output)`);
     else rmSync(this.dir, { recursive: true, force: true });
+    this.#cancelAtExit();
   }
 }
 
@@ -482,8 +514,13 @@ async function memoryUnderLoad(): Promise<void> {
     const tool = (name: string, argv: string[]) => spawn(path.join(ROOT, 'bin', name), argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KAFKA_LOG_LEVEL: 'error' } });
     // the consumer first: it looks up the earliest offset of every partition before it fetches
     const consumer = tool('kafka-consumer-perf-test.sh', ['--broker-list', bootstrap, '--topic', topic, '--messages', '1000000000000', '--timeout', '600000', '--show-detailed-stats', '--reporting-interval', '5000', '--hide-header']);
+    const tools = [consumer];
+    const cancelToolsAtExit = stopAtExit(() => {
+      for (const p of tools) p.kill('SIGKILL');
+    });
     await sleep(5000);
     const producer = tool('kafka-producer-perf-test.sh', ['--topic', topic, '--num-records', '1000000000', '--record-size', '100', '--throughput', '-1', '--producer-props', `bootstrap.servers=${bootstrap}`, 'acks=1']);
+    tools.push(producer);
     const lines: string[] = [];
     const keep = (prefix: string) => (d: Buffer) => {
       for (const l of d.toString().split('\n')) if (l.trim()) lines.push(`${prefix} ${l.trim()}`);
@@ -499,6 +536,7 @@ async function memoryUnderLoad(): Promise<void> {
       samples.push(rss(b.proc.pid));
     }
     for (const p of [producer, consumer]) p.kill('SIGKILL');
+    cancelToolsAtExit();
     const stored = readdirSync(b.logDir, { withFileTypes: true }).filter((e) => e.isDirectory()).length;
     for (const l of lines.filter((x) => x.startsWith('producer')).slice(-3)) console.log(`  ${l}`);
     for (const l of lines.filter((x) => x.startsWith('consumer')).slice(-3)) console.log(`  ${l}`);

@@ -26,20 +26,36 @@ import { brokerIdPath, brokerIdsPath, partitionStatePath, topicPath } from '../s
 import { encodeBrokerRegistration, encodePartitionState, encodeTopicAssignment } from '../src/zk/payloads.js';
 import { candidateZooKeeper } from '../src/client/connector/zookeeper-locator.js';
 import { readSse } from '../src/ui/sse-client.js';
-import { benchArgs } from './args.js';
+import { benchArgsOrExit, exitOnHelp, usageError } from './args.js';
+import { exitWhenStdoutCloses, stopAtExit } from './cleanup.js';
+
+const TOOL = 'ui-bench';
+const USAGE = `usage: ui-bench.js [--zookeeper H:P] [--runs 20] [--brokers 3] [--partitions 300]
+
+Run as node dist/bench/ui-bench.js, from the repository root.
+Cluster map benchmark: the time from a broker's registration znode vanishing to the page's
+Server-Sent Events stream showing that broker dead (target: under 0.5 s). It runs the real tool
+(dist/src/bin/kafka-ui-start.js) against ZooKeeper under a chroot of its own (deleted at the
+end), with a cluster written there in the 0.8 layout.
+  --zookeeper H:P   the ZooKeeper (default: data/cluster.env's ensemble, else 127.0.0.1:2181)
+  --runs N          timed runs, after one warm-up (default 20)
+  --brokers N       brokers registered (default 3), besides the one that dies each run
+  --partitions N    partitions of the topic at RF 2 over them (default 300)
+Prints each run (page and a bare ZooKeeper watch), then last:
+  ui: registration gone -> page shows the broker dead: median X ms, p90 Y ms, max Z ms (N runs, P partitions; ZooKeeper watch alone: median W ms; target < 500 ms)
+`;
+exitOnHelp(USAGE);
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const args = benchArgs();
-if (args.has('help')) {
-  console.log('node dist/bench/ui-bench.js [--zookeeper H:P] [--runs 20] [--brokers 3] [--partitions 300]');
-  process.exit(0);
-}
+const args = benchArgsOrExit(TOOL, USAGE, ['zookeeper', 'runs', 'brokers', 'partitions']);
 const RUNS = Number(args.get('runs') ?? 20);
 const BROKERS = Number(args.get('brokers') ?? 3);
 const PARTITIONS = Number(args.get('partitions') ?? 300);
 for (const [k, v] of [['runs', RUNS], ['brokers', BROKERS], ['partitions', PARTITIONS]] as const) {
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${k} must be a positive integer`);
+  if (!Number.isInteger(v) || v < 1) usageError(TOOL, `--${k} must be a positive integer`, USAGE);
 }
+if (args.get('zookeeper') === 'true') usageError(TOOL, '--zookeeper needs a value', USAGE);
+exitWhenStdoutCloses(TOOL);
 const ZK = candidateZooKeeper(args.get('zookeeper')).connect;
 const VICTIM = BROKERS + 1;
 
@@ -59,6 +75,10 @@ async function main(): Promise<void> {
   const ui = spawn(process.execPath, [path.join(ROOT, 'dist/src/bin/kafka-ui-start.js'), '--zookeeper', `${ZK}${chroot}`, '--listen', '127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, KAFKA_LOG_LEVEL: 'warn' },
+  });
+  // if this process ends before the finally below (stdout closed: EPIPE; an uncaught error)
+  const cancelAtExit = stopAtExit(() => {
+    if (ui.exitCode === null && ui.signalCode === null) ui.kill('SIGTERM');
   });
   let out = '';
   ui.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -132,6 +152,7 @@ async function main(): Promise<void> {
       ui.kill('SIGTERM');
       await exited;
     }
+    cancelAtExit();
     await zk.close();
     const root = await ZkClient.connect({ connectString: ZK, connectTimeoutMs: 10_000 });
     await root.deleteRecursive(chroot).catch(() => undefined);
