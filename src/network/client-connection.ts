@@ -7,6 +7,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { FrameDecoder } from './frame-decoder.js';
+import { DirectFrameReader } from './direct-frame-reader.js';
 import type { FramePool } from './frame-pool.js';
 import { ProjectError } from '../common/errors.js';
 import { Reader } from '../protocol/reader.js';
@@ -77,13 +78,26 @@ export class KafkaConnection {
     const sec = this.#security;
     const useTls = sec !== undefined && (sec.protocol === 'SSL' || sec.protocol === 'SASL_SSL');
     this.#connecting = new Promise<void>((resolve, reject) => {
-      const socket: net.Socket = useTls
-        ? tls.connect({ ...sec!.tls, host: this.host, port: this.port, servername: net.isIP(this.host) ? undefined : this.host })
-        : net.connect({ host: this.host, port: this.port });
+      const pool = this.#framePool;
+      const allocate = pool ? (n: number) => pool.allocate(n) : undefined;
+      // plain TCP: responses are read straight into their buffers (direct-frame-reader.ts)
+      const direct = useTls ? undefined : new DirectFrameReader(this.#maxResponseBytes, allocate);
+      const socket: net.Socket = direct
+        ? net.connect({
+            host: this.host,
+            port: this.port,
+            onread: {
+              buffer: () => direct.nextBuffer(),
+              callback: (n: number) => {
+                this.#onFrames(socket, () => direct.onRead(n));
+                return true; // false would pause the socket
+              },
+            },
+          })
+        : tls.connect({ ...sec!.tls, host: this.host, port: this.port, servername: net.isIP(this.host) ? undefined : this.host });
       socket.setNoDelay(true);
       this.#opening = socket;
-      const pool = this.#framePool;
-      const decoder = new FrameDecoder(this.#maxResponseBytes, pool ? (n) => pool.allocate(n) : undefined);
+      const decoder = direct ? undefined : new FrameDecoder(this.#maxResponseBytes, allocate);
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new ConnectionError(`connect to ${this.host}:${this.port} timed out after ${timeoutMs} ms`));
@@ -115,16 +129,7 @@ export class KafkaConnection {
           },
         );
       });
-      socket.on('data', (chunk: Buffer) => {
-        let frames: Buffer[];
-        try {
-          frames = decoder.push(chunk);
-        } catch (err) {
-          socket.destroy(err as Error);
-          return;
-        }
-        for (const f of frames) this.#onResponse(f);
-      });
+      if (decoder) socket.on('data', (chunk: Buffer) => this.#onFrames(socket, () => decoder.push(chunk)));
       socket.on('error', (err) => {
         clearTimeout(timer);
         reject(new ConnectionError(`connection to ${this.host}:${this.port} failed: ${err.message}`, { cause: err }));
@@ -142,6 +147,18 @@ export class KafkaConnection {
       this.#opening = undefined;
     });
     return this.#connecting;
+  }
+
+  /** The frames `read` completes go to their requests; a bad frame size closes the socket. */
+  #onFrames(socket: net.Socket, read: () => Buffer[]): void {
+    let frames: Buffer[];
+    try {
+      frames = read();
+    } catch (err) {
+      socket.destroy(err as Error);
+      return;
+    }
+    for (const f of frames) this.#onResponse(f);
   }
 
   #onResponse(frame: Buffer): void {
