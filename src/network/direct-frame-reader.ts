@@ -8,7 +8,7 @@
  *
  * Why (issue 11, measured on this machine): with 'data' events Node reads into a fresh 64 KiB
  * buffer per read and FrameDecoder copies a megabyte frame out of sixteen of them. A follower
- * assembling 1 MiB fetch responses that way spent 0.55-0.74 ms per frame in the copy alone,
+ * assembling 1 MiB fetch responses that way spent 0.65-0.74 ms per frame in the copy alone,
  * and a loopback client receiving 1 MiB frames used 0.65-0.72 ms of CPU per frame, 0.27 ms
  * when read straight into the frame (800 frames, three runs each).
  *
