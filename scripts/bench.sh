@@ -85,13 +85,14 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 echo "zkafka benchmarks: $(nproc) cores, node $(node -v), runs=$RUNS, records=$RECORDS"
-# How fast this (virtual) machine is right now: the same binary's CRC32C speed, and the CPU time
+# How fast this (virtual) machine is right now: the same binary's CRC32C speed (@node-rs/crc32's,
+# the yardstick of every earlier note, not the project's faster native module), and the CPU time
 # the hypervisor steals during the run (printed at the end). Numbers of runs on a slowed machine
 # are not comparable with those of a quiet one.
-cpu_speed() { node -e 'import("./dist/src/protocol/records/crc.js").then(({crc32c})=>{const b=Buffer.alloc(16384,7);let n=0;const t=process.hrtime.bigint();while(Number(process.hrtime.bigint()-t)<5e8){crc32c(b);n++}console.log((n*16384/0.5/2**30).toFixed(2))})'; }
+cpu_speed() { node -e 'import("@node-rs/crc32").then(({crc32c})=>{const b=Buffer.alloc(16384,7);let n=0;const t=process.hrtime.bigint();while(Number(process.hrtime.bigint()-t)<5e8){crc32c(b);n++}console.log((n*16384/0.5/2**30).toFixed(2))})'; }
 steal_ticks() { awk '/^cpu / {print $9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
 STEAL0=$(steal_ticks)
-echo "machine now: crc32c $(cpu_speed) GiB/s on one core (3.7-3.8 when this machine is quiet)"
+echo "machine now: crc32c $(cpu_speed) GiB/s on one core (@node-rs/crc32; 3.7-5.8 when this machine is quiet; CRC32C here: $(node -e 'import("./dist/src/protocol/records/crc.js").then((m)=>console.log(m.crc32cImplementation))'))"
 report_steal() { read -r s1 t1 <<<"$(steal_ticks)"; read -r s0 t0 <<<"$STEAL0"; awk -v s=$((s1 - s0)) -v t=$((t1 - t0)) 'BEGIN { if (t > 0) printf "\nCPU time stolen by the hypervisor during the run: %.1f%%\n", 100 * s / t }'; }
 scripts/cluster.sh up --dir "$DIR" --zk-nodes 1 --zk-port "$ZK_PORT" --brokers 1 --port "$BROKER_PORT" --metrics-port "$METRICS_PORT" \
   --override log.retention.check.interval.ms=5000 --topic "" >/dev/null 2>&1 ||
@@ -407,5 +408,5 @@ if wanted scale-cluster; then
   node dist/bench/scale-cluster-bench.js 2>&1 | sed 's/^/  /'
 fi
 
-echo "machine at the end: crc32c $(cpu_speed) GiB/s on one core"
+echo "machine at the end: crc32c $(cpu_speed) GiB/s on one core (@node-rs/crc32)"
 report_steal

@@ -10,8 +10,10 @@
 #   - chromium (Debian's, at /usr/bin/chromium: test/ui/ drives the cluster map page in it
 #     through playwright-core; no browser is ever downloaded);
 #   - openssl (test/security/ makes its CA and certificates at test time);
+#   - gcc, for the native CRC32C (scripts/build-native.sh) on x86-64: optional, installed as root;
+#     without it CRC32C runs on @node-rs/crc32 (slower), and the rest is the same;
 #   - node_modules (npm ci) when package-lock.json is newer than the install;
-#   - dist/ (tsc) when a source file is newer than the build;
+#   - dist/ (tsc, then scripts/build-native.sh) when a source file is newer than the build;
 #   - a Docker engine for the container tests (test/containers/), only when none answers: as
 #     root, Debian's docker.io (and debootstrap, for scripts/docker-images.sh) is installed if
 #     dockerd is missing, and dockerd is started (log: /var/log/zkafka-dockerd.log). Where no
@@ -70,14 +72,26 @@ if ! engine_answers; then
   fi
 fi
 
+# the native CRC32C's compiler: optional, so a user who is not root is only told
+if [ "$(uname -m)" = x86_64 ] && ! command -v "${CC:-cc}" >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing gcc (Debian's, for the native CRC32C)"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev >/dev/null || log "gcc could not be installed; CRC32C will use @node-rs/crc32"
+  else
+    log "no C compiler: CRC32C will use @node-rs/crc32 (as root: apt-get install gcc libc6-dev)"
+  fi
+fi
+
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing node modules (npm ci)"
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null
 fi
 
 if [ ! -f dist/.built ] || [ -n "$(find src bench tsconfig.json package.json -newer dist/.built -print -quit 2>/dev/null)" ]; then
-  log "building (tsc)"
+  log "building (tsc, native CRC32C)"
   npx tsc -p tsconfig.json
+  scripts/build-native.sh
   touch dist/.built
 fi
 log "setup complete"
