@@ -12,6 +12,7 @@
  * cannot be built or loaded, or the CPU has no SSE4.2, crc.ts falls back to @node-rs/crc32.
  */
 #include <node_api.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <nmmintrin.h>
@@ -114,16 +115,26 @@ static napi_value js_crc32c(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static int sse42;
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void init_once(void) {
+  __builtin_cpu_init();
+  sse42 = __builtin_cpu_supports("sse4.2");
+  if (sse42) {
+    make_shift_tables(long_shift, LONG_LEN);
+    make_shift_tables(short_shift, SHORT_LEN);
+  }
+}
+
+/* Loaded once per thread that requires it (worker_threads): the tables are made only once. */
 NAPI_MODULE_INIT() {
   napi_value hardware;
-  __builtin_cpu_init();
-  int sse42 = __builtin_cpu_supports("sse4.2");
+  pthread_once(&tables_once, init_once);
   napi_get_boolean(env, sse42, &hardware);
   napi_set_named_property(env, exports, "hardware", hardware);
   if (sse42) {
     napi_value fn;
-    make_shift_tables(long_shift, LONG_LEN);
-    make_shift_tables(short_shift, SHORT_LEN);
     napi_create_function(env, "crc32c", NAPI_AUTO_LENGTH, js_crc32c, NULL, &fn);
     napi_set_named_property(env, exports, "crc32c", fn);
   }

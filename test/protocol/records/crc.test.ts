@@ -1,4 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { crc32c as nodeRsCrc32c } from '@node-rs/crc32';
@@ -61,6 +64,15 @@ describe('crc32c', () => {
       expect(crc32c(b, crc32c(a))).toBe(crc32c(whole));
       expect(crc32c(b, 0xdeadbeef)).toBe(nodeRsCrc32c(b, 0xdeadbeef) >>> 0);
     }
+  });
+
+  it('loads in a worker thread too, with the same results', async () => {
+    if (crc32cImplementation !== 'native') return;
+    const mod = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist/src/protocol/records/crc32c.node');
+    const worker = new Worker(`const m = require(${JSON.stringify(mod)}); require('node:worker_threads').parentPort.postMessage(m.crc32c(Buffer.alloc(40000, 7)));`, { eval: true });
+    const fromWorker = await new Promise<number>((resolve, reject) => worker.once('message', resolve).once('error', reject));
+    await worker.terminate();
+    expect(fromWorker).toBe(crc32c(Buffer.alloc(40000, 7)));
   });
 
   it('refuses what is not bytes with a TypeError', () => {
