@@ -35,6 +35,7 @@ import { groupCoordinatorConfigFromProperties } from '../coordinator/config.js';
 import { KafkaConnection } from '../network/client-connection.js';
 import { API_CODECS } from '../protocol/apis/index.js';
 import { ApiKey } from '../protocol/api-keys.js';
+import { crc32cImplementation } from '../protocol/records/crc.js';
 import type { BrokerContext } from './handlers/context.js';
 import { createTopic, liveBrokerIds } from '../admin/topic-admin.js';
 import { ProjectError } from '../common/errors.js';
@@ -78,7 +79,7 @@ export class KafkaServer {
 
   async start(): Promise<void> {
     const c = this.config;
-    this.#log.info('starting', { brokerId: c.brokerId, listener: `${c.host}:${c.port}`, logDirs: c.logDirs.join(',') });
+    this.#log.info('starting', { brokerId: c.brokerId, listener: `${c.host}:${c.port}`, logDirs: c.logDirs.join(','), crc32c: crc32cImplementation });
     // bad log settings are an error before anything connects
     const defaults = logConfigFromProperties(new Map(c.props));
     const cleaner = cleanerConfigFromProperties(c.props);
