@@ -49,6 +49,9 @@
 # directory) and stops them (by pid) at the end, also on failure or Ctrl-C.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# malloc on huge pages for the benches' own processes too (their producers and consumers, the
+# brokers the replication, mirror and scale benches start), as bin/ gives every tool and broker
+. bin/_malloc.sh
 
 RUNS=3
 RECORDS=2000000
@@ -92,7 +95,8 @@ echo "zkafka benchmarks: $(nproc) cores, node $(node -v), runs=$RUNS, records=$R
 cpu_speed() { node -e 'import("@node-rs/crc32").then(({crc32c})=>{const b=Buffer.alloc(16384,7);let n=0;const t=process.hrtime.bigint();while(Number(process.hrtime.bigint()-t)<5e8){crc32c(b);n++}console.log((n*16384/0.5/2**30).toFixed(2))})'; }
 steal_ticks() { awk '/^cpu / {print $9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
 STEAL0=$(steal_ticks)
-echo "machine now: crc32c $(cpu_speed) GiB/s on one core (@node-rs/crc32; 3.7-5.8 when this machine is quiet; CRC32C here: $(node -e 'import("./dist/src/protocol/records/crc.js").then((m)=>console.log(m.crc32cImplementation))'))"
+thp=$(sed -E 's/.*\[([a-z]+)\].*/\1/' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || echo unknown)
+echo "machine now: crc32c $(cpu_speed) GiB/s on one core (@node-rs/crc32; 3.7-5.8 when this machine is quiet; CRC32C here: $(node -e 'import("./dist/src/protocol/records/crc.js").then((m)=>console.log(m.crc32cImplementation))'); GLIBC_TUNABLES=$GLIBC_TUNABLES, transparent huge pages: $thp)"
 report_steal() { read -r s1 t1 <<<"$(steal_ticks)"; read -r s0 t0 <<<"$STEAL0"; awk -v s=$((s1 - s0)) -v t=$((t1 - t0)) 'BEGIN { if (t > 0) printf "\nCPU time stolen by the hypervisor during the run: %.1f%%\n", 100 * s / t }'; }
 scripts/cluster.sh up --dir "$DIR" --zk-nodes 1 --zk-port "$ZK_PORT" --brokers 1 --port "$BROKER_PORT" --metrics-port "$METRICS_PORT" \
   --override log.retention.check.interval.ms=5000 --topic "" >/dev/null 2>&1 ||

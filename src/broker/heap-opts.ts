@@ -22,3 +22,12 @@ export const DEFAULT_KAFKA_HEAP_OPTS = '--initial-old-space-size=128';
 export function brokerNodeArgs(env: NodeJS.ProcessEnv = process.env): string[] {
   return `${env.KAFKA_HEAP_OPTS || DEFAULT_KAFKA_HEAP_OPTS} ${env.KAFKA_OPTS ?? ''}`.split(/\s+/).filter(Boolean);
 }
+
+/**
+ * Whether glibc's malloc was asked to use transparent huge pages (GLIBC_TUNABLES
+ * glibc.malloc.hugetlb=1 or 2, which bin/_malloc.sh sets for every launcher; why: there). For the
+ * broker's starting log line: a broker started another way runs without.
+ */
+export function mallocOnHugePages(env: NodeJS.ProcessEnv = process.env): boolean {
+  return /(^|:)glibc\.malloc\.hugetlb=[12](:|$)/.test(env.GLIBC_TUNABLES ?? '');
+}

@@ -36,6 +36,7 @@ import { KafkaConnection } from '../network/client-connection.js';
 import { API_CODECS } from '../protocol/apis/index.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { crc32cImplementation } from '../protocol/records/crc.js';
+import { mallocOnHugePages } from './heap-opts.js';
 import type { BrokerContext } from './handlers/context.js';
 import { createTopic, liveBrokerIds } from '../admin/topic-admin.js';
 import { ProjectError } from '../common/errors.js';
@@ -79,7 +80,7 @@ export class KafkaServer {
 
   async start(): Promise<void> {
     const c = this.config;
-    this.#log.info('starting', { brokerId: c.brokerId, listener: `${c.host}:${c.port}`, logDirs: c.logDirs.join(','), crc32c: crc32cImplementation });
+    this.#log.info('starting', { brokerId: c.brokerId, listener: `${c.host}:${c.port}`, logDirs: c.logDirs.join(','), crc32c: crc32cImplementation, mallocHugePages: mallocOnHugePages() });
     // bad log settings are an error before anything connects
     const defaults = logConfigFromProperties(new Map(c.props));
     const cleaner = cleanerConfigFromProperties(c.props);

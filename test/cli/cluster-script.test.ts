@@ -59,6 +59,9 @@ describe('scripts/cluster.sh', () => {
     const cmdline = readFileSync(`/proc/${pids[0]}/cmdline`, 'utf8').split('\0');
     expect(cmdline).toContain(DEFAULT_KAFKA_HEAP_OPTS);
     expect(cmdline.some((a) => a.endsWith('dist/src/bin/kafka-server-start.js'))).toBe(true);
+    // and with malloc on huge pages (bin/_malloc.sh), which its starting log line reports
+    expect(readFileSync(`/proc/${pids[0]}/environ`, 'utf8').split('\0').find((e) => e.startsWith('GLIBC_TUNABLES='))).toMatch(/[=:]glibc\.malloc\.hugetlb=1(:|$)/);
+    expect(readFileSync(path.join(dir, 'broker-1', 'broker.log'), 'utf8')).toMatch(/ starting .*mallocHugePages=true/);
 
     expect(sh(['kill-broker', '2']).status).toBe(0);
     const isr = () => describe().split('\n').filter((l) => l.includes('Isr:'));
