@@ -4,7 +4,7 @@
  * delta once went out as one byte that was not a zigzag varint, and the broker stored it.
  */
 import { describe, expect, it } from 'vitest';
-import { ProducerBatch } from '../../src/client/producer/producer-batch.js';
+import { ProducerBatch, splitBatch } from '../../src/client/producer/producer-batch.js';
 import { CompressionCodec } from '../../src/protocol/records/compression.js';
 import { decodeRecordBatches } from '../../src/protocol/records/record-batch.js';
 
@@ -45,5 +45,63 @@ describe('ProducerBatch', () => {
     failed.tryAppend(1, null, -1, Buffer.from('v'), 1, undefined, (err, md) => errs.push([err, md]));
     failed.complete(boom, -1, -1);
     expect(errs).toEqual([boom, [boom, undefined]]);
+  });
+
+  /** A batch of n records whose callbacks are cbOf(i); returns what each callback was called with, by record. */
+  function runBatch(n: number, cbOf: (i: number, log: (i: number, offset: number | undefined) => void) => ((err: Error | null, md?: { offset: number }) => void) | undefined) {
+    const b = new ProducerBatch('t', 0, 0, 0, Buffer.alloc(64 * 1024), 64 * 1024, Date.now());
+    const calls: [number, number | undefined][] = [];
+    const log = (i: number, offset: number | undefined) => calls.push([i, offset]);
+    const cbs = Array.from({ length: n }, (_, i) => cbOf(i, log));
+    for (let i = 0; i < n; i++) expect(b.tryAppend(1, null, -1, Buffer.from(`v${i}`), `v${i}`.length, undefined, cbs[i])).toBe(true);
+    return { b, calls, cbs };
+  }
+
+  it("calls each record's callback once with its offset, whether records share one, a few differ, or each has its own", () => {
+    const n = 300;
+    // one shared callback (the console producer): records tell themselves apart by offset
+    let sharedCb: ((err: Error | null, md?: { offset: number }) => void) | undefined;
+    const shared = runBatch(n, (_i, log) => (sharedCb ??= (_err, md) => log(md!.offset - 1000, md!.offset)));
+    shared.b.complete(null, 1000, -1);
+    expect(shared.calls).toEqual(Array.from({ length: n }, (_, i) => [i, 1000 + i]));
+
+    // one in 40 has its own (the perf test's latency samples), some none; the first differs too
+    const mixedCalls: [number, number | undefined][] = [];
+    const common = (_err: Error | null, md?: { offset: number }) => mixedCalls.push([md!.offset - 1000, md!.offset]);
+    const mixed = runBatch(n, (i, log) => (i % 40 === 0 ? (_err, md) => log(i, md!.offset) : i % 97 === 5 ? undefined : common));
+    mixed.b.complete(null, 1000, -1);
+    const all = [...mixed.calls, ...mixedCalls].sort((x, y) => x[0] - y[0]);
+    expect(all).toEqual(Array.from({ length: n }, (_, i) => i).filter((i) => i % 97 !== 5 || i % 40 === 0).map((i) => [i, 1000 + i]));
+    expect(mixed.b.callbacks).toBeUndefined(); // a few exceptions are listed, not one array entry per record
+
+    // each its own (a send() promise each): one per record, kept per record
+    const own = runBatch(n, (i, log) => (_err, md) => log(i, md!.offset));
+    expect(own.b.callbacks).toHaveLength(n);
+    own.b.complete(null, 1000, -1);
+    expect(own.calls).toEqual(Array.from({ length: n }, (_, i) => [i, 1000 + i]));
+    // completing twice calls nobody again; the array is handed back cleared for another batch
+    own.b.complete(null, 2000, -1);
+    expect(own.calls).toHaveLength(n);
+    const arr = own.b.takeCallbackArray();
+    expect(arr?.slice(0, n).every((x) => x === undefined)).toBe(true);
+  });
+
+  it("keeps every record's callback through a split (MESSAGE_TOO_LARGE)", () => {
+    const n = 120;
+    for (const pattern of ['shared', 'sampled', 'own'] as const) {
+      const shared = (_e: Error | null, md?: { offset: number }) => calls.push(['s', md!.offset]);
+      const calls: [string, number][] = [];
+      const { b } = runBatch(n, (i) =>
+        pattern === 'shared' || (pattern === 'sampled' && i % 40 !== 7) ? shared : (_e, md) => calls.push([`own${i}`, md!.offset]),
+      );
+      b.seal(CompressionCodec.None, () => undefined);
+      b.stamp(-1, -1, -1);
+      const halves = splitBatch(b, CompressionCodec.None);
+      expect(halves.map((h) => h.count)).toEqual([n / 2, n / 2]);
+      halves[0]!.complete(null, 0, -1);
+      halves[1]!.complete(null, n / 2, -1);
+      expect(calls.map(([, o]) => o)).toEqual(Array.from({ length: n }, (_, i) => i));
+      expect(calls.map(([w]) => w)).toEqual(Array.from({ length: n }, (_, i) => (pattern === 'shared' || (pattern === 'sampled' && i % 40 !== 7) ? 's' : `own${i}`)));
+    }
   });
 });

@@ -132,8 +132,20 @@ export class ProducerBatch {
   count = 0;
   firstTimestamp = 0;
   maxTimestamp = 0;
-  /** Sparse: the callback of record i, when it has one. */
+  /**
+   * The records' callbacks. A record's callback is `cbCommon` (the first record's, at first)
+   * unless listed in `cbAt`/`cbOther` (indexes in order, and their callbacks): most producers give most
+   * records one callback (the console producer, the perf test outside its samples, the mirror),
+   * and storing it per record would touch a per-batch array at every append (with 512 partitions,
+   * a cache and TLB miss each: a third of the append's time, measured). Once many records differ
+   * (a send() promise each) they go into `callbacks`, one per record.
+   */
+  cbCommon: SendCallback | undefined;
+  cbAt: number[] | undefined;
+  cbOther: (SendCallback | undefined)[] | undefined;
   callbacks: (SendCallback | undefined)[] | undefined;
+  /** An empty array for `callbacks` if it is needed (recycled from completed batches). */
+  spareCallbacks: (SendCallback | undefined)[] | undefined;
   /** The sealed bytes (header written, compressed; the CRC is set by stamp()). */
   sealed: Buffer | undefined;
   /** Why its last attempt failed (retried since): named if it expires waiting for the next. */
@@ -210,9 +222,75 @@ export class ProducerBatch {
       }
     }
     this.pos = p;
-    if (cb !== undefined) (this.callbacks ??= [])[n] = cb;
+    const all = this.callbacks;
+    if (all !== undefined) all[n] = cb;
+    else if (n === 0) this.cbCommon = cb;
+    else if (cb !== this.cbCommon) this.#otherCallback(n, cb);
     this.count = n + 1;
     return true;
+  }
+
+  /** Record n's callback is not the first record's: listed, or every record's kept once many differ. */
+  #otherCallback(n: number, cb: SendCallback | undefined): void {
+    const at = (this.cbAt ??= []);
+    const other = (this.cbOther ??= []);
+    at.push(n);
+    other.push(cb);
+    if (at.length < 16 || at.length * 4 < n) return;
+    // many differ from the first record's: every record's callback, then either the most recent
+    // one as the common callback (the first record was the odd one) or, if that lists too many
+    // too, one entry per record
+    const all = this.spareCallbacks ?? [];
+    for (let i = 0, k = 0; i <= n; i++) {
+      if (k < at.length && at[k] === i) all[i] = other[k++];
+      else all[i] = this.cbCommon;
+    }
+    const common = cb;
+    const reAt: number[] = [];
+    const reOther: (SendCallback | undefined)[] = [];
+    for (let i = 0; i <= n && reAt.length * 4 <= n; i++) {
+      if (all[i] !== common) {
+        reAt.push(i);
+        reOther.push(all[i]);
+      }
+    }
+    if (reAt.length * 4 <= n) {
+      all.fill(undefined, 0, n + 1);
+      this.cbCommon = common;
+      this.cbAt = reAt;
+      this.cbOther = reOther;
+      return;
+    }
+    this.spareCallbacks = undefined;
+    this.callbacks = all;
+    this.cbAt = this.cbOther = undefined;
+  }
+
+  /** Record i's callback. */
+  callbackAt(i: number): SendCallback | undefined {
+    if (this.callbacks !== undefined) return this.callbacks[i];
+    const at = this.cbAt;
+    if (at !== undefined) {
+      const k = at.indexOf(i);
+      if (k >= 0) return this.cbOther![k];
+    }
+    return i < this.count ? this.cbCommon : undefined;
+  }
+
+  /**
+   * Once the batch is completed: the array that held its callbacks, cleared, for another batch
+   * (or undefined), and the batch lets go of its callbacks.
+   */
+  takeCallbackArray(): (SendCallback | undefined)[] | undefined {
+    const all = this.callbacks;
+    this.callbacks = this.cbAt = this.cbOther = this.cbCommon = undefined;
+    if (all !== undefined) {
+      all.fill(undefined, 0, this.count);
+      return all;
+    }
+    const spare = this.spareCallbacks;
+    this.spareCallbacks = undefined;
+    return spare;
   }
 
   /** After seal(): the sealed bytes now live in `buf` (exactly them), `reserved` bytes of the pool. */
@@ -280,11 +358,16 @@ export class ProducerBatch {
   complete(err: Error | null, baseOffset: number, logAppendTime: number): void {
     if (this.done) return;
     this.done = true;
-    const cbs = this.callbacks;
-    if (!cbs) return;
+    const all = this.callbacks;
+    const at = this.cbAt;
+    const first = this.cbCommon;
+    if (all === undefined && at === undefined && first === undefined) return;
     const n = this.count;
-    for (let i = 0; i < n; i++) {
-      const cb = cbs[i];
+    for (let i = 0, k = 0; i < n; i++) {
+      let cb: SendCallback | undefined;
+      if (all !== undefined) cb = all[i];
+      else if (at !== undefined && k < at.length && at[k] === i) cb = this.cbOther![k++];
+      else cb = first;
       if (cb === undefined) continue;
       try {
         if (err) cb(err, undefined);
@@ -325,7 +408,7 @@ export function splitBatch(b: ProducerBatch, codec: CompressionCodec): ProducerB
     half.producerEpoch = b.producerEpoch;
     half.baseSequence = b.baseSequence < 0 ? -1 : (b.baseSequence + from) % 0x80000000;
     recs.forEach((r, i) => {
-      half.tryAppend(r.timestamp, r.key, r.key ? r.key.length : -1, r.value, r.value ? r.value.length : -1, headerList[i], b.callbacks?.[from + i]);
+      half.tryAppend(r.timestamp, r.key, r.key ? r.key.length : -1, r.value, r.value ? r.value.length : -1, headerList[i], b.callbackAt(from + i));
     });
     from += recs.length;
     half.seal(codec, () => undefined);

@@ -97,7 +97,7 @@ export class RecordAccumulator {
     const buf = this.pool.tryAllocate(size);
     if (buf === undefined) return false;
     const b = new ProducerBatch(q.topic, q.partition, q.nextSeq++, epoch, buf, size, Date.now());
-    b.callbacks = this.#callbackArrays.pop();
+    b.spareCallbacks = this.#callbackArrays.pop();
     q.open = b;
     this.nonEmpty.add(q);
     b.tryAppend(timestamp, key, keyLen, value, valueLen, headers, cb);
@@ -146,11 +146,9 @@ export class RecordAccumulator {
       this.pool.release(b.noReuse ? undefined : b.buf, b.reserved);
       b.reserved = 0;
     }
-    const cbs = b.callbacks;
-    if (cbs !== undefined && (b.done || b.count === 0)) {
-      b.callbacks = undefined;
-      cbs.fill(undefined, 0, b.count);
-      if (this.#callbackArrays.length < MAX_POOLED_CALLBACK_ARRAYS) this.#callbackArrays.push(cbs);
+    if (b.done || b.count === 0) {
+      const cbs = b.takeCallbackArray();
+      if (cbs !== undefined && this.#callbackArrays.length < MAX_POOLED_CALLBACK_ARRAYS) this.#callbackArrays.push(cbs);
     }
   }
 }
