@@ -230,16 +230,16 @@ export class ProducerBatch {
     return true;
   }
 
-  /** Record n's callback is not the first record's: listed, or every record's kept once many differ. */
+  /** Record n's callback is not `cbCommon`: listed, or (once many differ) every record's kept. */
   #otherCallback(n: number, cb: SendCallback | undefined): void {
     const at = (this.cbAt ??= []);
     const other = (this.cbOther ??= []);
     at.push(n);
     other.push(cb);
     if (at.length < 16 || at.length * 4 < n) return;
-    // many differ from the first record's: every record's callback, then either the most recent
-    // one as the common callback (the first record was the odd one) or, if that lists too many
-    // too, one entry per record
+    // many differ from cbCommon: every record's callback, then either the most recent one as the
+    // common callback (the first record was the odd one) or, if that lists too many too, one
+    // entry per record
     const all = this.spareCallbacks ?? [];
     for (let i = 0, k = 0; i <= n; i++) {
       if (k < at.length && at[k] === i) all[i] = other[k++];
@@ -360,14 +360,14 @@ export class ProducerBatch {
     this.done = true;
     const all = this.callbacks;
     const at = this.cbAt;
-    const first = this.cbCommon;
-    if (all === undefined && at === undefined && first === undefined) return;
+    const common = this.cbCommon;
+    if (all === undefined && at === undefined && common === undefined) return;
     const n = this.count;
     for (let i = 0, k = 0; i < n; i++) {
       let cb: SendCallback | undefined;
       if (all !== undefined) cb = all[i];
       else if (at !== undefined && k < at.length && at[k] === i) cb = this.cbOther![k++];
-      else cb = first;
+      else cb = common;
       if (cb === undefined) continue;
       try {
         if (err) cb(err, undefined);
