@@ -173,7 +173,7 @@ fi
 
 # ---------------------------------------------------------------------------------------------
 if want e2e; then
-  section "e2e: end-to-end latency at 10,000 msg/s for 10 s after a 1 s warm-up at that rate (produce -> consumer receive, includes the broker's flush)"
+  section "e2e: end-to-end latency at 10,000 msg/s for 10 s after a warm-up at that rate (1-10 s: until the client process has settled; produce -> consumer receive, includes the broker's flush)"
   # the sections before wrote gigabytes: let the kernel write them back first, or every fsync
   # of this section waits behind that writeback (p50 3-10 ms instead of ~1 ms)
   sync
