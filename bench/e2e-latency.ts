@@ -14,8 +14,10 @@
  *   `  warm-up ...`   how long it lasted and its records' latencies (not counted above);
  *   `  send->ack ...` the producer's view (batching, network, the broker's append and flush, and
  *                     for acks=all the followers' fetch and flush, the answer);
- *   `  broker ...`    with the leader's /metrics URL: its Produce time, fsync time and flush
- *                     queue time (percentiles from the histograms' buckets: upper bounds), from
+ *   `  broker ...`    with the leader's /metrics URL: its Produce time (read to response sent)
+ *                     and its parts' p99s (local work, remote: waiting for the flush or the
+ *                     ISR, response queue and send; Kafka's RequestMetrics), fsync time and
+ *                     flush queue time (percentiles from the histograms' buckets: upper bounds), from
  *                     its first scrape, which ends the settling; the warm-up goes on for
  *                     AFTER_SCRAPE_MS after it, so the scrape's own cost stays out of the
  *                     measured part;
@@ -49,6 +51,10 @@ export interface E2eOptions {
 
 const HISTOGRAMS = {
   produce: ['kafka_network_requestmetrics_totaltimems', 'request="Produce"'],
+  local: ['kafka_network_requestmetrics_localtimems', 'request="Produce"'],
+  remote: ['kafka_network_requestmetrics_remotetimems', 'request="Produce"'],
+  responseQueue: ['kafka_network_requestmetrics_responsequeuetimems', 'request="Produce"'],
+  responseSend: ['kafka_network_requestmetrics_responsesendtimems', 'request="Produce"'],
   fsync: ['kafka_log_logflushstats_logflushrateandtimems', ''],
   queue: ['kafka_log_logflushstats_flushqueuetimems', ''],
 } as const;
@@ -234,7 +240,10 @@ export async function runE2e(o: E2eOptions): Promise<string[]> {
   if (o.metricsUrl && first) {
     const after = await scrape(o.metricsUrl);
     const part = (k: keyof typeof HISTOGRAMS) => `p50 ${bucketQuantile(first[k], after[k], 0.5)}, p99 ${bucketQuantile(first[k], after[k], 0.99)}, p99.9 ${bucketQuantile(first[k], after[k], 0.999)} ms`;
-    lines.push(`  broker (leader, from ${AFTER_SCRAPE_MS / 1000} s before the measured part): Produce request ${part('produce')}; fsync ${part('fsync')}; flush queue ${part('queue')}`);
+    const p99 = (k: keyof typeof HISTOGRAMS) => bucketQuantile(first[k], after[k], 0.99);
+    lines.push(
+      `  broker (leader, from ${AFTER_SCRAPE_MS / 1000} s before the measured part): Produce request ${part('produce')} (p99s: local ${p99('local')}, remote ${p99('remote')}, response queue ${p99('responseQueue')}, send ${p99('responseSend')}); fsync ${part('fsync')}; flush queue ${part('queue')}`,
+    );
   }
   const ms = (ns: number): string => (ns / 1e6).toFixed(1);
   const gcTotal = gcPauses.reduce((a, b) => a + b, 0);

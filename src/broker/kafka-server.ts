@@ -217,7 +217,13 @@ export class KafkaServer {
         this.#log.info('auto-created topic', { topic, partitions: c.numPartitions });
       },
     };
-    this.#servers = createListenerServers(c, createDispatcher(ctx), async (user, mechanism) => configs.scramCredential(user, mechanism), this.#log.child('network'));
+    this.#servers = createListenerServers(
+      c,
+      createDispatcher(ctx),
+      async (user, mechanism) => configs.scramCredential(user, mechanism),
+      this.#log.child('network'),
+      (apiKey, times) => metrics.responseSent(apiKey, times),
+    );
     for (const s of this.#servers) {
       await s.server.start();
       const l = c.listeners.listeners.find((x) => x.name === s.name)!;

@@ -5,7 +5,7 @@
  */
 import type { BrokerConfig } from './config.js';
 import { saslGate } from './sasl-authenticator.js';
-import { SocketServer, type RequestHandler } from '../network/socket-server.js';
+import { SocketServer, type RequestHandler, type ResponseTimes } from '../network/socket-server.js';
 import { usesSasl } from '../network/tls-config.js';
 import type { ScramCredential, ScramMechanism } from '../common/scram.js';
 import type { BrokerRegistrationEndpoint } from '../zk/payloads.js';
@@ -29,6 +29,7 @@ export function createListenerServers(
   dispatch: RequestHandler,
   scramCredential: (user: string, mechanism: ScramMechanism) => Promise<ScramCredential | undefined>,
   log: Logger,
+  onResponseSent?: (apiKey: number, times: ResponseTimes) => void,
 ): ListenerServer[] {
   return c.listeners.listeners.map((l) => {
     const sec = c.listenerSecurity.get(l.name)!;
@@ -45,6 +46,7 @@ export function createListenerServers(
         ...(sec.tls ? { tls: sec.tls } : {}),
         ...(sasl ? { preAuthMaxBytes: Math.min(c.saslServerMaxReceiveSize, c.socketRequestMaxBytes) } : {}),
         reusableFrame: produceFrame,
+        ...(onResponseSent ? { onResponseSent } : {}),
       },
       handler,
     );

@@ -7,14 +7,19 @@
  *
  * Kafka's beans and their names here: BrokerTopicMetrics MessagesIn/BytesIn/BytesOut per topic
  * (`..._messagesin_total`, `..._bytesin_total`, `..._bytesout_total`; `..._messagesout_total`
- * is ours: Kafka counts no messages out), RequestMetrics Requests/TotalTimeMs per API (Produce,
- * Fetch, ...), ReplicaManager LeaderCount/UnderReplicatedPartitions/IsrShrinksPerSec/
+ * is ours: Kafka counts no messages out), RequestMetrics per API (Produce, Fetch, ...): Requests
+ * and where a request's time went, TotalTimeMs = LocalTimeMs (its handler's own work) +
+ * RemoteTimeMs (waiting on others: a produce for its flush, or the ISR with acks=all, a fetch's
+ * long poll) + ResponseQueueTimeMs (its answer waiting for the connection's earlier ones) +
+ * ResponseSendTimeMs (until the socket handed it to the kernel); Kafka's RequestQueueTimeMs has
+ * no counterpart: a request is handled as it is read, with no queue to wait in. ReplicaManager LeaderCount/UnderReplicatedPartitions/IsrShrinksPerSec/
  * IsrExpandsPerSec, KafkaController ActiveControllerCount/OfflinePartitionsCount, Log Size per
  * partition (`kafka_log_log_size{topic,partition}`), socket-server-metrics connection-count,
  * SessionExpireListener SessionState and ZooKeeperDisconnects/ExpiresPerSec.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { apiName } from '../protocol/api-keys.js';
+import type { ResponseTimes } from '../network/socket-server.js';
+import { apiName, isKnownApi } from '../protocol/api-keys.js';
 import type { FlushScheduler } from '../storage/flush-scheduler.js';
 import type { ReplicaManager } from './replica-manager.js';
 
@@ -40,7 +45,11 @@ const ZK_STATES = ['connected', 'disconnected', 'expired', 'closed'] as const;
 export class BrokerMetrics {
   readonly registry = new Registry();
   readonly #requests: Counter<'request'>;
-  readonly #requestTime: Histogram<'request'>;
+  readonly #totalTime: Histogram<'request'>;
+  readonly #localTime: Histogram<'request'>;
+  readonly #remoteTime: Histogram<'request'>;
+  readonly #responseQueueTime: Histogram<'request'>;
+  readonly #responseSendTime: Histogram<'request'>;
   readonly #messagesIn: Counter<'topic'>;
   readonly #bytesIn: Counter<'topic'>;
   readonly #produceRequestPartitions: Histogram;
@@ -58,13 +67,13 @@ export class BrokerMetrics {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.#requests = new Counter({ name: 'kafka_network_requestmetrics_requests_total', help: 'Requests handled, by API', labelNames: ['request'], registers });
-    this.#requestTime = new Histogram({
-      name: 'kafka_network_requestmetrics_totaltimems',
-      help: 'Time from a request read to its response ready, ms, by API (long-polled fetches included)',
-      labelNames: ['request'],
-      buckets: MS_BUCKETS,
-      registers,
-    });
+    const requestTime = (name: string, help: string): Histogram<'request'> =>
+      new Histogram({ name: `kafka_network_requestmetrics_${name}`, help: `${help}, ms, by API`, labelNames: ['request'], buckets: MS_BUCKETS, registers });
+    this.#totalTime = requestTime('totaltimems', 'Time from a request read to its response sent (long-polled fetches included)');
+    this.#localTime = requestTime('localtimems', "Time a request's handler worked on it (its time not waiting on others)");
+    this.#remoteTime = requestTime('remotetimems', 'Time a request waited on others: a produce for its flush (acks=1) or the ISR (acks=all), a fetch for data (long poll)');
+    this.#responseQueueTime = requestTime('responsequeuetimems', "Time a request's answer waited for the answers before it on its connection");
+    this.#responseSendTime = requestTime('responsesendtimems', "Time from a request's response written to the socket to its hand-over to the kernel");
     this.#messagesIn = new Counter({ name: 'kafka_server_brokertopicmetrics_messagesin_total', help: 'Records appended as leader, by topic', labelNames: ['topic'], registers });
     this.#bytesIn = new Counter({ name: 'kafka_server_brokertopicmetrics_bytesin_total', help: 'Record-set bytes appended as leader, by topic', labelNames: ['topic'], registers });
     this.#messagesOut = new Counter({ name: 'kafka_server_brokertopicmetrics_messagesout_total', help: 'Records sent to consumers (not followers), by topic (ours: Kafka counts no messages out)', labelNames: ['topic'], registers });
@@ -177,11 +186,21 @@ export class BrokerMetrics {
     });
   }
 
-  /** One request handled: its API and its time from decode to response. */
-  request(apiKey: number, ms: number): void {
-    const name = apiName(apiKey);
-    this.#requests.inc({ request: name });
-    this.#requestTime.observe({ request: name }, ms);
+  /** One request's handler done: its own work and its waiting on others (RequestMeta.timing). */
+  requestHandled(apiKey: number, localMs: number, remoteMs: number): void {
+    const request = apiName(apiKey);
+    this.#localTime.observe({ request }, localMs);
+    this.#remoteTime.observe({ request }, remoteMs);
+  }
+
+  /** One request answered and its response sent (SocketServer's onResponseSent). */
+  responseSent(apiKey: number, t: ResponseTimes): void {
+    // a SASL v0 token is a frame without a request header: no label of its own per garbage key
+    const request = isKnownApi(apiKey) ? apiName(apiKey) : 'Other';
+    this.#requests.inc({ request });
+    this.#totalTime.observe({ request }, t.sentAt - t.readAt);
+    this.#responseQueueTime.observe({ request }, t.writtenAt - t.answeredAt);
+    this.#responseSendTime.observe({ request }, t.sentAt - t.writtenAt);
   }
 
   /** Records appended as leader to `topic`. */

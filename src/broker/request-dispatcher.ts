@@ -48,8 +48,8 @@ export class UnsupportedRequestError extends ProjectError {}
 type Handler = (ctx: BrokerContext, version: number, req: never, meta: RequestMeta) => Promise<unknown> | unknown;
 
 const HANDLERS: Partial<Record<number, Handler>> = {
-  [ApiKey.Produce]: (ctx, v, req) => handleProduce(ctx, v, req),
-  [ApiKey.Fetch]: (ctx, v, req) => handleFetch(ctx, v, req),
+  [ApiKey.Produce]: (ctx, v, req, meta) => handleProduce(ctx, v, req, meta.timing),
+  [ApiKey.Fetch]: (ctx, v, req, meta) => handleFetch(ctx, v, req, meta.timing),
   [ApiKey.ListOffsets]: (ctx, v, req) => handleListOffsets(ctx, v, req),
   [ApiKey.Metadata]: (ctx, v, req, meta) => handleMetadata(ctx, v, req, meta),
   [ApiKey.OffsetCommit]: (ctx, v, req) => handleOffsetCommit(ctx, v, req),
@@ -104,11 +104,13 @@ export function createDispatcher(ctx: BrokerContext) {
       listener: conn.listener,
       principal: conn.principal,
       sasl: saslListeners.has(conn.listener),
+      timing: { waitedMs: 0 },
     };
     const res = ctx.authorizer
       ? await authorized(ctx.authorizer, apiKey, req, meta, async (r) => handler(ctx, apiVersion, r as never, meta), (t) => ctx.metadata.hasTopic(t), ctx.config.autoCreateTopicsEnable)
       : await handler(ctx, apiVersion, req as never, meta);
-    ctx.metrics.request(apiKey, performance.now() - started);
+    const waited = meta.timing.waitedMs;
+    ctx.metrics.requestHandled(apiKey, performance.now() - started - waited, waited);
     if (res === undefined) return undefined;
     const w = new Writer(256).int32(correlationId);
     // Fetch: the record sets go to the socket as chunks of their own, not copied

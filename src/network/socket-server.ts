@@ -18,6 +18,11 @@
  * says no view of it outlives the handler (the broker: Produce, whose handler settles only after
  * every append has written its record set). A busy producer's requests of up to a megabyte then
  * stop costing a fresh megabyte each (page faults: more than the copy).
+ *
+ * With `onResponseSent`, each answered request is reported once its response has left for the
+ * kernel (or at once when there is none, acks=0): its API key and when it was read, answered by
+ * its handler, written to the socket (after the responses before it on the connection) and
+ * handed to the kernel. The broker's request metrics come from there (metrics.ts).
  */
 import net from 'node:net';
 import tls from 'node:tls';
@@ -68,15 +73,31 @@ export interface SocketServerOptions {
   preAuthMaxBytes?: number;
   /** True for a frame no part of which is referenced once its handler has resolved: its buffer is reused. */
   reusableFrame?: (frame: Buffer) => boolean;
+  /** Called for each answered request once its response is sent (see the top of this file). */
+  onResponseSent?: (apiKey: number, times: ResponseTimes) => void;
+}
+
+/** When a request was read, answered, written and sent (performance.now() milliseconds). */
+export interface ResponseTimes {
+  readAt: number;
+  answeredAt: number;
+  /** When its response was written to the socket, after those before it on the connection. */
+  writtenAt: number;
+  /** When the socket handed the response to the kernel (writtenAt without a response). */
+  sentAt: number;
 }
 
 interface Pending {
   done: boolean;
   response: HandlerResult;
   failed: boolean;
+  apiKey: number;
+  readAt: number;
+  answeredAt: number;
 }
 
-type Opts = Required<Omit<SocketServerOptions, 'tls' | 'preAuthMaxBytes' | 'reusableFrame'>> & Pick<SocketServerOptions, 'tls' | 'preAuthMaxBytes' | 'reusableFrame'>;
+type Optional = 'tls' | 'preAuthMaxBytes' | 'reusableFrame' | 'onResponseSent';
+type Opts = Required<Omit<SocketServerOptions, Optional>> & Pick<SocketServerOptions, Optional>;
 
 /** Released frames the server keeps for the next large requests, over all its connections. */
 const KEPT_FRAMES = 4;
@@ -190,7 +211,14 @@ export class SocketServer {
           setTimeout(() => socket.destroy(), 1000).unref();
           return;
         }
-        if (p.response !== undefined) writeFrame(socket, p.response);
+        const sent = this.#opts.onResponseSent;
+        if (!sent) {
+          if (p.response !== undefined) writeFrame(socket, p.response);
+          continue;
+        }
+        const writtenAt = performance.now();
+        if (p.response !== undefined) writeFrame(socket, p.response, () => sent(p.apiKey, { readAt: p.readAt, answeredAt: p.answeredAt, writtenAt, sentAt: performance.now() }));
+        else sent(p.apiKey, { readAt: p.readAt, answeredAt: p.answeredAt, writtenAt, sentAt: writtenAt });
       }
       if (queue.length < this.#opts.maxInFlight && socket.isPaused() && !closed) socket.resume();
     };
@@ -207,11 +235,13 @@ export class SocketServer {
       }
       for (const frame of frames) {
         if (closed) return;
-        const p: Pending = { done: false, response: undefined, failed: false };
+        // a Kafka request frame starts with its API key (int16)
+        const p: Pending = { done: false, response: undefined, failed: false, apiKey: frame.length >= 2 ? frame.readInt16BE(0) : -1, readAt: performance.now(), answeredAt: 0 };
         queue.push(p);
         this.#handler(frame, conn).then(
           (res) => {
             p.response = res;
+            p.answeredAt = performance.now();
             p.done = true;
             if (reusable?.(frame)) framePool.release(frame);
             flush();
@@ -234,18 +264,19 @@ export class SocketServer {
   }
 }
 
-function writeFrame(socket: net.Socket, body: Buffer | Buffer[]): void {
+/** Writes a response frame; `sent` is called once the socket has handed all of it to the kernel. */
+function writeFrame(socket: net.Socket, body: Buffer | Buffer[], sent?: () => void): void {
   const parts = Array.isArray(body) ? body : [body];
   let size = 0;
   for (const p of parts) size += p.length;
   const head = Buffer.allocUnsafe(4);
   head.writeInt32BE(size, 0);
   if (parts.length === 1 && parts[0]!.length < 16384) {
-    socket.write(Buffer.concat([head, parts[0]!]));
+    socket.write(Buffer.concat([head, parts[0]!]), sent);
     return;
   }
   socket.cork();
-  socket.write(head);
-  for (const p of parts) socket.write(p);
+  socket.write(head, parts.length === 0 ? sent : undefined);
+  for (let i = 0; i < parts.length; i++) socket.write(parts[i]!, i === parts.length - 1 ? sent : undefined);
   socket.uncork();
 }

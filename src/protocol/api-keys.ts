@@ -48,6 +48,11 @@ export function apiName(apiKey: number): string {
   return NAMES.get(apiKey) ?? `ApiKey(${apiKey})`;
 }
 
+/** Whether `apiKey` is one this project names (apiName gives `ApiKey(n)` for the others). */
+export function isKnownApi(apiKey: number): boolean {
+  return NAMES.has(apiKey);
+}
+
 export interface ApiVersionRange {
   readonly apiKey: number;
   readonly minVersion: number;

@@ -1,6 +1,7 @@
 /**
  * The broker's /metrics (metrics.port): Prometheus text whose values move with the traffic:
- * records and bytes in and out per topic, produce and fetch requests and their latency, fsyncs
+ * records and bytes in and out per topic, produce and fetch requests and their latency (split as
+ * Kafka's RequestMetrics: local, remote, response queue and send), fsyncs
  * and group commits of the flush scheduler, bytes on disk per partition, connections, the
  * ZooKeeper session state, leader count; a follower's fetch rounds and bytes; under-replicated partitions, ISR shrinks and expands
  * and offline partitions when a broker dies and returns. Off by default.
@@ -94,6 +95,52 @@ describe('broker metrics', () => {
       expect(sample(after, 'kafka_network_requestmetrics_totaltimems_count', 'request="Fetch"')).toBeGreaterThan(fetchesBefore);
       expect(sample(after, 'kafka_network_requestmetrics_totaltimems_bucket', 'le="+Inf",request="Fetch"')).toBeGreaterThan(fetchesBefore);
       expect(sample(after, 'kafka_server_socket_server_metrics_connection_count', 'listener="PLAINTEXT"')).toBeGreaterThanOrEqual(1);
+    } finally {
+      client.close();
+    }
+  });
+
+  it("splits a request's time as Kafka's RequestMetrics do: local, remote (a produce's flush, a fetch's long poll), response queue and send", async () => {
+    await createTopic(cluster.zk, 'm-times', { partitions: 1, replicationFactor: 1, assignment: [[1]] });
+    const names = ['totaltimems', 'localtimems', 'remotetimems', 'responsequeuetimems', 'responsesendtimems'];
+    const read = (text: string, request: string, what: 'sum' | 'count'): Record<string, number> => {
+      const out: Record<string, number> = {};
+      for (const n of names) {
+        try {
+          out[n] = sample(text, `kafka_network_requestmetrics_${n}_${what}`, `request="${request}"`);
+        } catch {
+          out[n] = 0; // none of that request yet
+        }
+      }
+      return out;
+    };
+    const before = await scrape(1);
+    const producer = new Producer({ brokers: cluster.bootstrap, acks: 1 });
+    await producer.sendBatch(Array.from({ length: 50 }, (_, i) => ({ topic: 'm-times', value: `t${i}` })));
+    await producer.close();
+    const afterProduce = await scrape(1);
+    const n0 = read(before, 'Produce', 'count');
+    const n1 = read(afterProduce, 'Produce', 'count');
+    const s0 = read(before, 'Produce', 'sum');
+    const s1 = read(afterProduce, 'Produce', 'sum');
+    const produced = n1.totaltimems! - n0.totaltimems!;
+    expect(produced).toBeGreaterThan(0);
+    for (const n of names) expect(n1[n]! - n0[n]!, n).toBe(produced); // every answered request in each
+    const ms = (n: string): number => s1[n]! - s0[n]!;
+    expect(ms('remotetimems')).toBeGreaterThan(0); // acks=1 waits for the flush
+    expect(ms('totaltimems') + 1e-6).toBeGreaterThanOrEqual(ms('localtimems') + ms('remotetimems') + ms('responsequeuetimems') + ms('responsesendtimems'));
+
+    // a fetch with nothing to read waits out its maxWaitMs: remote time
+    const client = new Cluster({ brokers: cluster.bootstrap });
+    const consumer = new SimpleConsumer(client, { maxWaitMs: 400, minBytes: 1 });
+    try {
+      await consumer.seek('m-times', 0, 'latest');
+      const f0 = read(await scrape(1), 'Fetch', 'sum');
+      const started = performance.now();
+      expect(await consumer.poll()).toEqual([]);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(350);
+      const f1 = read(await scrape(1), 'Fetch', 'sum');
+      expect(f1.remotetimems! - f0.remotetimems!).toBeGreaterThanOrEqual(350);
     } finally {
       client.close();
     }

@@ -83,3 +83,51 @@ describe('SocketServer frame reuse', () => {
     expect(received[0]!.equals(body(false, 3))).toBe(true);
   });
 });
+
+describe('SocketServer onResponseSent', () => {
+  it('reports each answered request with its API key and read <= answered <= written <= sent (an answer written after the earlier ones), and one without a response at once', async () => {
+    const reports: { apiKey: number; readAt: number; answeredAt: number; writtenAt: number; sentAt: number }[] = [];
+    const release: (() => void)[] = [];
+    const server = new SocketServer(
+      { host: '127.0.0.1', port: 0, maxRequestBytes: 1 << 20, idleTimeoutMs: 60_000, onResponseSent: (apiKey, t) => reports.push({ apiKey, ...t }) },
+      (frame) => {
+        const apiKey = frame.readInt16BE(0);
+        // API 0 answers only when released (the one after it waits in the queue); API 9 has no response
+        if (apiKey === 0) return new Promise((resolve) => release.push(() => resolve(Buffer.from([0, 0, 0, 0]))));
+        return Promise.resolve(apiKey === 9 ? undefined : Buffer.from([0, 0, 0, apiKey]));
+      },
+    );
+    await server.start();
+    const socket = net.connect(server.port, '127.0.0.1');
+    try {
+      await new Promise((r) => socket.once('connect', r));
+      const got: Buffer[] = [];
+      socket.on('data', (d: Buffer) => got.push(d));
+      const frame = (apiKey: number): Buffer => {
+        const b = Buffer.alloc(8);
+        b.writeInt32BE(4, 0);
+        b.writeInt16BE(apiKey, 4);
+        return b;
+      };
+      socket.write(Buffer.concat([frame(0), frame(3), frame(9)]));
+      while (release.length === 0) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 30)); // API 3 answered, waiting behind API 0
+      release[0]!();
+      while (reports.length < 3 || Buffer.concat(got).length < 16) await new Promise((r) => setTimeout(r, 5));
+      // a response is reported from its write's callback, one without a response as it comes up
+      reports.sort((a, b) => a.readAt - b.readAt);
+      expect(reports.map((r) => r.apiKey)).toEqual([0, 3, 9]);
+      for (const r of reports) {
+        expect(r.readAt).toBeLessThanOrEqual(r.answeredAt);
+        expect(r.answeredAt).toBeLessThanOrEqual(r.writtenAt);
+        expect(r.writtenAt).toBeLessThanOrEqual(r.sentAt);
+      }
+      const [, second, third] = reports;
+      expect(second!.writtenAt - second!.answeredAt).toBeGreaterThanOrEqual(25); // queued behind the first
+      expect(third!.sentAt).toBe(third!.writtenAt); // no response: nothing to send
+    } finally {
+      socket.destroy();
+      await server.close();
+    }
+  });
+});

@@ -48,6 +48,8 @@ export interface RequestMeta {
   principal: string;
   /** True on a SASL listener. */
   sasl: boolean;
+  /** What the handler spent waiting on others (flush, ISR, long poll): RemoteTimeMs (metrics.ts). */
+  timing: { waitedMs: number };
 }
 
 /** The Kafka error code of anything a handler caught. */

@@ -19,7 +19,8 @@ import type { Partition } from '../replica/partition.js';
 import { ErrorCode, KafkaError } from '../../common/errors.js';
 import { partitionErrorCodeOf, type BrokerContext } from './context.js';
 
-export async function handleFetch(ctx: BrokerContext, version: number, req: FetchRequest): Promise<FetchResponse> {
+/** `timing.waitedMs` gets the request's remote time: its long poll's waits for data. */
+export async function handleFetch(ctx: BrokerContext, version: number, req: FetchRequest, timing?: { waitedMs: number }): Promise<FetchResponse> {
   const deadline = Date.now() + Math.max(0, req.maxWaitMs);
   for (;;) {
     const res = await readAll(ctx, version, req);
@@ -28,7 +29,9 @@ export async function handleFetch(ctx: BrokerContext, version: number, req: Fetc
       for (const o of res.out) ctx.metrics.messagesOut(o.topic, o.records, o.bytes);
       return res.response;
     }
+    const waitFrom = performance.now();
     await waitForData(res.partitions, req.replicaId >= 0, remaining);
+    if (timing) timing.waitedMs += performance.now() - waitFrom;
   }
 }
 
