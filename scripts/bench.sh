@@ -292,9 +292,11 @@ if wanted soak; then
   section "soak: 10 minutes of our producer at full speed into one partition (acks=1); throughput per 5 s and broker RSS per 30 s"
   # more records than 10 minutes can send (4-5 M/s here once warm): the timeout ends the run
   soak_records=$(( 8000000 * 600 ))
-  # bounded on disk: 2 GiB kept, checked every 5 s (the cluster's log.retention.check.interval.ms)
+  # bounded on disk: 2 GiB kept, checked every 5 s (the cluster's log.retention.check.interval.ms);
+  # a deleted segment's file goes 1 s later (file.delete.delay.ms, Kafka's default 60 s: at 300+
+  # MB/s that kept ~20 GB of deleted segments on the disk at any time of the soak)
   bin/kafka-topics.sh --zookeeper "$ZK" --create --topic bench-soak --partitions 1 --replication-factor 1 \
-    --config retention.bytes=2147483648 --config segment.bytes=268435456 >/dev/null
+    --config retention.bytes=2147483648 --config segment.bytes=268435456 --config file.delete.delay.ms=1000 >/dev/null
   ( while sleep 30; do node -e 'fetch(process.argv[1]).then(r=>r.text()).then(t=>{const m=/^process_resident_memory_bytes (\S+)$/m.exec(t);console.log(m?(Number(m[1])/1048576).toFixed(0):"n/a")})' "http://127.0.0.1:$METRICS_PORT/metrics"; done ) >"$DIR/soak-rss" &
   rss_pid=$!
   timeout 600 bin/kafka-producer-perf-test.sh --topic bench-soak --num-records "$soak_records" --record-size 100 --throughput -1 \
