@@ -48,32 +48,23 @@ function logRefusal(ctx: BrokerContext, topic: string, partition: number, err: u
 
 /**
  * `timing.waitedMs` gets the request's remote time: from its last append written to its answer
- * (the flush with acks=1, the ISR with acks=all).
+ * (the flush with acks=1, the ISR with acks=all); none when nothing was appended.
  */
 export async function handleProduce(ctx: BrokerContext, version: number, req: ProduceRequest, timing?: { waitedMs: number }): Promise<ProduceResponse | undefined> {
   const validAcks = req.acks === 0 || req.acks === 1 || req.acks === -1;
-  const partitions = req.topics.reduce((n, t) => n + t.partitions.length, 0);
-  ctx.metrics.producePartitions(partitions);
-  let appending = partitions;
-  let appendedAt = 0;
-  const appended = (): void => {
-    if (--appending === 0) appendedAt = performance.now();
-  };
-  const refuse = (partition: number): ProducePartitionResponse => {
-    appended();
-    return failed(partition, ErrorCode.INVALID_REQUIRED_ACKS);
-  };
+  ctx.metrics.producePartitions(req.topics.reduce((n, t) => n + t.partitions.length, 0));
+  const appended = { at: 0 }; // when the request's last append was written
   const topics = await Promise.all(
     req.topics.map(async (t) => ({
       topic: t.topic,
       partitions: await Promise.all(
         t.partitions.map((p) =>
-          validAcks ? appendPartition(ctx, version, t.topic, p.partition, p.records, req.acks, req.timeoutMs, appended) : refuse(p.partition),
+          validAcks ? appendPartition(ctx, version, t.topic, p.partition, p.records, req.acks, req.timeoutMs, appended) : failed(p.partition, ErrorCode.INVALID_REQUIRED_ACKS),
         ),
       ),
     })),
   );
-  if (timing && appendedAt > 0) timing.waitedMs += performance.now() - appendedAt;
+  if (timing && appended.at > 0) timing.waitedMs += performance.now() - appended.at;
   if (req.acks === 0) return undefined;
   return { topics, throttleTimeMs: 0 };
 }
@@ -90,21 +81,11 @@ async function appendPartition(
   records: Buffer | null,
   acks: number,
   timeoutMs: number,
-  appended: () => void,
+  appended: { at: number },
 ): Promise<ProducePartitionResponse> {
-  // `appended` once, when this partition's append is written or refused (its local part done)
-  let written = false;
-  const writtenNow = (): void => {
-    if (written) return;
-    written = true;
-    appended();
-  };
   try {
     const p = ctx.replicas.leaderPartition(topic, partition);
-    if (!records || records.length === 0) {
-      writtenNow();
-      return { partition, errorCode: ErrorCode.NONE, baseOffset: p.log.logEndOffset, logAppendTime: -1, logStartOffset: p.log.logStartOffset };
-    }
+    if (!records || records.length === 0) return { partition, errorCode: ErrorCode.NONE, baseOffset: p.log.logEndOffset, logAppendTime: -1, logStartOffset: p.log.logStartOffset };
     const maxBytes = p.log.config.maxMessageBytes; // max.message.bytes of the topic, else message.max.bytes
     if (records.length > maxBytes + 61) {
       throw new KafkaError(ErrorCode.MESSAGE_TOO_LARGE, `record set of ${records.length} bytes exceeds max.message.bytes (${maxBytes}) of ${topic}`);
@@ -117,7 +98,7 @@ async function appendPartition(
     const magic = records[MAGIC_AT]!;
     const batches = magic >= 2 ? records : messageSetToRecordBatch(records);
     const info = await p.appendAsLeader(batches);
-    writtenNow();
+    appended.at = performance.now(); // the last partition's append to settle sets it last
     ctx.metrics.messagesIn(topic, info.recordCount, batches.length);
     const ms = timeoutMs > 0 ? timeoutMs : 30_000;
     if (acks === 1) await withTimeout(p.log.waitForFlush(info.lastOffset), ms, topic, partition);
@@ -129,7 +110,6 @@ async function appendPartition(
     }
     return { partition, errorCode: ErrorCode.NONE, baseOffset: info.firstOffset, logAppendTime: info.logAppendTime, logStartOffset: p.log.logStartOffset };
   } catch (err) {
-    writtenNow();
     const code = partitionErrorCodeOf(err, true);
     // a replica taken offline (by this very failure, or before) was said so when it was (replica-manager.ts)
     if (!ctx.replicas.isOffline(topic, partition) && (code === ErrorCode.UNKNOWN || code === ErrorCode.CORRUPT_MESSAGE || code === ErrorCode.KAFKA_STORAGE_ERROR)) logRefusal(ctx, topic, partition, err);
