@@ -12,8 +12,9 @@
  * RemoteTimeMs (waiting on others: a produce for its flush, or the ISR with acks=all, a fetch's
  * long poll) + ResponseQueueTimeMs (its answer waiting for the connection's earlier ones) +
  * ResponseSendTimeMs (until the socket handed it to the kernel); Kafka's RequestQueueTimeMs has
- * no counterpart: a request is handled as it is read, with no queue to wait in. ReplicaManager LeaderCount/UnderReplicatedPartitions/IsrShrinksPerSec/
- * IsrExpandsPerSec, KafkaController ActiveControllerCount/OfflinePartitionsCount, Log Size per
+ * no counterpart: a request is handled as it is read, with no queue to wait in.
+ * ReplicaManager LeaderCount/UnderReplicatedPartitions/IsrShrinksPerSec/IsrExpandsPerSec,
+ * KafkaController ActiveControllerCount/OfflinePartitionsCount, Log Size per
  * partition (`kafka_log_log_size{topic,partition}`), socket-server-metrics connection-count,
  * SessionExpireListener SessionState and ZooKeeperDisconnects/ExpiresPerSec.
  */
