@@ -6,8 +6,9 @@
  * (default 1 s), then until this process has settled, the CPU it spends off its event loop (the
  * JIT's background compiles, the GC's helper threads) under 2% of a core over 500 ms, and at
  * most 10 s. Measured here at 10,000 msg/s: 88-123 ms of such CPU per 500 ms in the first 2 s,
- * quiet after 2.5-4 s; the records of seconds 1-3 had a p99 of 5-7 ms against 3.5-4.4 ms after
- * (the helpers take the core the broker's main thread waits for). Its records are reported on
+ * quiet after 2.5-4 s; in the same runs the records from second 1 on had a p99 of 4.5-6.9 ms
+ * against 3.8-4.9 ms from second 3 on (on 2 cores the compiles compete with the broker's main
+ * thread). Its records are reported on
  * their own line. The measured part starts once the warm-up has arrived. Prints
  *   `e2e R msg/s: N records, p50 X ms, p99 Y ms, p99.9 Z ms, max M ms`
  * and, below it, the warm-up and where the time goes:
