@@ -302,9 +302,9 @@ export class KafkaServer {
     const c = this.config;
     const controller = this.#controller!;
     for (let attempt = 1; attempt <= c.controlledShutdownMaxRetries; attempt++) {
+      const leaderId = controller.elector.leaderId;
       try {
         let remaining: { topic: string; partition: number }[];
-        const leaderId = controller.elector.leaderId;
         if (controller.isActive) {
           remaining = await controller.onControlledShutdown(c.brokerId);
         } else {
@@ -329,9 +329,26 @@ export class KafkaServer {
       } catch (err) {
         this.#log.warn('controlled shutdown attempt failed', { attempt, error: err });
       }
-      await new Promise((r) => setTimeout(r, c.controlledShutdownRetryBackoffMs));
+      if (attempt < c.controlledShutdownMaxRetries) await this.#controllerChangeOrBackoff(leaderId);
     }
     this.#log.warn('proceeding with an unclean shutdown of leaderships after the last controlled-shutdown attempt');
+  }
+
+  /**
+   * Between controlled-shutdown attempts: controlled.shutdown.retry.backoff.ms, or less when a
+   * new controller (other than `before`) is ready first. When the whole cluster stops at once
+   * the controller itself shuts down under the others' requests ("connection closed"); the
+   * broker that takes over can answer at once, and a blind 5-s wait made stopping three brokers
+   * take 5 s instead of a fraction of one.
+   */
+  async #controllerChangeOrBackoff(before: number): Promise<void> {
+    const controller = this.#controller!;
+    const deadline = Date.now() + this.config.controlledShutdownRetryBackoffMs;
+    const ready = (): boolean => {
+      const now = controller.elector.leaderId;
+      return now >= 0 && now !== before && (now !== this.config.brokerId || controller.isActive);
+    };
+    while (Date.now() < deadline && !ready()) await new Promise((r) => setTimeout(r, Math.min(25, Math.max(1, deadline - Date.now()))));
   }
 
   /**

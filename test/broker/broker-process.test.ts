@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BROKER_MAIN, TestCluster } from '../helpers/broker-cluster.js';
+import { BROKER_MAIN, TestCluster, until } from '../helpers/broker-cluster.js';
+import { state } from '../replication/helpers.js';
 import { createTopic } from '../../src/admin/topic-admin.js';
 import { Cluster, call } from '../../src/client/cluster.js';
 import { API_CODECS } from '../../src/protocol/apis/index.js';
@@ -86,5 +87,23 @@ describe('the broker process', () => {
     const logDir = path.join(b.dir, 'logs');
     expect(existsSync(path.join(logDir, '.kafka_cleanshutdown'))).toBe(true);
   });
+});
 
+describe('a whole cluster stopped at once', () => {
+  it('shuts down cleanly without waiting out controlled.shutdown.retry.backoff.ms when the controller leaves first', async () => {
+    // the controller stops under the others' ControlledShutdown requests ("connection closed"):
+    // they retry as soon as another controller is ready, not after the backoff (60 s here; the
+    // helper SIGKILLs a broker still running after 30 s, and its exit code is then null)
+    const cluster = await new TestCluster('cluster-stop', { 'controlled.shutdown.retry.backoff.ms': '60000' }).start(3);
+    try {
+      await createTopic(cluster.zk, 'everywhere', { partitions: 6, replicationFactor: 3 });
+      for (let p = 0; p < 6; p++) await until(`a full ISR for partition ${p}`, async () => (await state(cluster, 'everywhere', p))?.isr.length === 3);
+      const outputs = [...cluster.brokers.values()].map((b) => b.output);
+      const codes = await Promise.all([1, 2, 3].map((id) => cluster.stopBroker(id, 'SIGTERM')));
+      expect(codes).toEqual([0, 0, 0]);
+      for (const output of outputs) expect(output()).toMatch(/controlled shutdown succeeded/);
+    } finally {
+      await cluster.stop();
+    }
+  });
 });
