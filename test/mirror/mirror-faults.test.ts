@@ -99,9 +99,17 @@ describe('kafka-mirror-maker under faults', () => {
     await sleep(1500);
     first.kill('SIGKILL');
     await first.exited;
-    await sleep(500); // requests the killed mirror had sent are appended or not by now
+    // the requests the killed mirror had sent are appended (and replicated: the target has RF 2,
+    // a record is read once the follower has it) or not: the target stops changing. Under load
+    // a follower took over 500 ms, and a copy counted after a fixed 500 ms wait came later.
+    let copied = -1;
+    await until('the target to stop changing', async () => {
+      const n = (await readTopic(b.bootstrap, topic)).length;
+      const same = n === copied;
+      copied = n;
+      return same;
+    }, 30_000, 1000);
     const committed = (await describeGroup(a.zk, group)).partitions.reduce((n, p) => n + (p.currentOffset ?? 0), 0);
-    const copied = (await readTopic(b.bootstrap, topic)).length;
     expect(copied).toBeGreaterThanOrEqual(committed); // nothing is committed before the target has it
     const second = mirror(group, topic);
     await sleep(3000);
