@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FlushScheduler, type GroupSync } from '../../src/storage/flush-scheduler.js';
-import { FileSyncBatcher, FileSystemSync, kernelReportsSyncfsErrors } from '../../src/storage/syncfs.js';
+import { FileSyncBatcher, FileSystemSync, SYNCFS_HELPERS, kernelReportsSyncfsErrors } from '../../src/storage/syncfs.js';
 import { promises as fsp, writeFileSync } from 'node:fs';
 import { PartitionLog } from '../../src/storage/log.js';
 import { batchOf, cfg, readAll, tmpLogDir } from './helpers.js';
@@ -199,6 +199,7 @@ describe('FlushScheduler', () => {
     });
 
     for (const [helper, failure] of [
+      ['native', /syncfs of .*missing dir.* failed: .*missing dir: No such file or directory/],
       ['python3', /syncfs of .*missing dir.* failed \(status 1\): .*missing dir: No such file or directory/],
       ['sh', /syncfs of .*missing dir.* failed \(sync -f exit 1\)/],
     ] as const) {
@@ -215,18 +216,36 @@ describe('FlushScheduler', () => {
       });
     }
 
-    it.runIf(kernelReportsSyncfsErrors())('FileSystemSync.probe takes python3 first and falls back to the shell when a helper cannot run', async () => {
+    it('ZKAFKA_SYNCFS=helper leaves the native module out', async () => {
+      vi.stubEnv('ZKAFKA_SYNCFS', 'helper');
+      vi.resetModules();
+      try {
+        const fresh = await import('../../src/storage/syncfs.js');
+        expect(fresh.SYNCFS_HELPERS).toEqual(['python3', 'sh']);
+        await expect(new fresh.FileSystemSync('native').sync(['.'])).rejects.toThrow(/native syncfs module is not built/);
+      } finally {
+        vi.unstubAllEnvs();
+        vi.resetModules();
+      }
+    });
+
+    it.runIf(kernelReportsSyncfsErrors())('FileSystemSync.probe takes the native module first, then python3, and falls back to the shell when a helper cannot run', async () => {
       const t = tmpLogDir();
       cleanups.push(t.cleanup);
+      // setup builds the module here (gcc and Node's headers are part of it)
+      expect(SYNCFS_HELPERS).toEqual(['native', 'python3', 'sh']);
       const preferred = await FileSystemSync.probe(t.dir);
-      expect(preferred?.helper).toBe('python3'); // python3 is part of this project's setup
+      expect(preferred?.helper).toBe('native');
+      const helper = await FileSystemSync.probe(t.dir, ['python3', 'sh']);
+      expect(helper?.helper).toBe('python3'); // python3 is part of this project's setup
       preferred!.close();
+      helper!.close();
       // a python3 first on PATH that exits at once, as one without ctypes' syncfs would
       writeFileSync(path.join(t.dir, 'python3'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
       const path0 = process.env.PATH;
       process.env.PATH = `${t.dir}:${path0}`;
       try {
-        const fallback = await FileSystemSync.probe(t.dir);
+        const fallback = await FileSystemSync.probe(t.dir, ['python3', 'sh']);
         expect(fallback?.helper).toBe('sh');
         fallback?.close();
       } finally {
