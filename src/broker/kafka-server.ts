@@ -29,12 +29,10 @@ import { MetadataCache } from './metadata-cache.js';
 import { ReplicaManager } from './replica-manager.js';
 import { KafkaController } from './controller/controller.js';
 import { createDispatcher } from './request-dispatcher.js';
+import { controlledShutdown } from './controlled-shutdown.js';
 import { DynamicConfigManager } from './dynamic-config-manager.js';
 import { createGroupCoordinator } from './group-coordination.js';
 import { groupCoordinatorConfigFromProperties } from '../coordinator/config.js';
-import { KafkaConnection } from '../network/client-connection.js';
-import { API_CODECS } from '../protocol/apis/index.js';
-import { ApiKey } from '../protocol/api-keys.js';
 import { crc32cImplementation } from '../protocol/records/crc.js';
 import { mallocOnHugePages } from './heap-opts.js';
 import type { BrokerContext } from './handlers/context.js';
@@ -295,63 +293,6 @@ export class KafkaServer {
   }
 
   /**
-   * Controlled shutdown: asks the controller to move this broker's leaderships to other ISR
-   * members (and drop it from ISRs) while it still serves, so producers fail over at once.
-   */
-  async #controlledShutdown(): Promise<void> {
-    const c = this.config;
-    const controller = this.#controller!;
-    for (let attempt = 1; attempt <= c.controlledShutdownMaxRetries; attempt++) {
-      const leaderId = controller.elector.leaderId;
-      try {
-        let remaining: { topic: string; partition: number }[];
-        if (controller.isActive) {
-          remaining = await controller.onControlledShutdown(c.brokerId);
-        } else {
-          const b = leaderId >= 0 ? this.#metadata?.broker(leaderId) : undefined;
-          if (!b) throw new Error('no controller known');
-          const conn = new KafkaConnection(b.host, b.port, { clientId: `broker-${c.brokerId}`, timeoutMs: 30_000, security: this.#interBrokerSecurity });
-          try {
-            const codec = API_CODECS[ApiKey.ControlledShutdown];
-            const r = await conn.request(codec.apiKey, 0, (w) => void codec.encodeRequest(w, 0, { brokerId: c.brokerId }));
-            const res = codec.decodeResponse(r!, 0);
-            if (res.errorCode !== 0) throw new Error(`controller answered error ${res.errorCode}`);
-            remaining = res.partitionsRemaining;
-          } finally {
-            conn.close();
-          }
-        }
-        if (remaining.length === 0) {
-          this.#log.info('controlled shutdown succeeded');
-          return;
-        }
-        this.#log.warn('controlled shutdown: partitions still led here', { remaining: remaining.length, attempt });
-      } catch (err) {
-        this.#log.warn('controlled shutdown attempt failed', { attempt, error: err });
-      }
-      if (attempt < c.controlledShutdownMaxRetries) await this.#controllerChangeOrBackoff(leaderId);
-    }
-    this.#log.warn('proceeding with an unclean shutdown of leaderships after the last controlled-shutdown attempt');
-  }
-
-  /**
-   * Between controlled-shutdown attempts: controlled.shutdown.retry.backoff.ms, or less when a
-   * new controller (other than `before`) is ready first. When the whole cluster stops at once
-   * the controller itself shuts down under the others' requests ("connection closed"); the
-   * broker that takes over can answer at once, and a blind 5-s wait made stopping three brokers
-   * take 5 s instead of a fraction of one.
-   */
-  async #controllerChangeOrBackoff(before: number): Promise<void> {
-    const controller = this.#controller!;
-    const deadline = Date.now() + this.config.controlledShutdownRetryBackoffMs;
-    const ready = (): boolean => {
-      const now = controller.elector.leaderId;
-      return now >= 0 && now !== before && (now !== this.config.brokerId || controller.isActive);
-    };
-    while (Date.now() < deadline && !ready()) await new Promise((r) => setTimeout(r, Math.min(25, Math.max(1, deadline - Date.now()))));
-  }
-
-  /**
    * Clean shutdown; safe to call more than once. `exiting`: the process exits right after, so
    * the logs' files are left to the system to close (logs.close).
    */
@@ -366,7 +307,7 @@ export class KafkaServer {
         took[`${name}Ms`] = now - at;
         at = now;
       };
-      if (this.config.controlledShutdownEnable && this.#controller && this.#registered) await this.#controlledShutdown();
+      if (this.config.controlledShutdownEnable && this.#controller && this.#registered) await controlledShutdown({ config: this.config, controller: this.#controller, metadata: this.#metadata, zk: this.#zk!, interBrokerSecurity: this.#interBrokerSecurity, log: this.#log });
       step('controlledShutdown');
       for (const s of this.#servers) s.server.stopAccepting();
       await this.#controller?.stop().catch(() => undefined);

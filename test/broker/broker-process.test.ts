@@ -83,6 +83,10 @@ describe('the broker process', () => {
     expect(await cluster.zk.exists(brokerIdPath(3))).toBeDefined();
     const code = await cluster.stopBroker(3, 'SIGTERM');
     expect(code).toBe(0);
+    // stopped right after it registered, before the controller's UpdateMetadata may have named
+    // the controller's address to it: it finds the controller in ZooKeeper, first attempt
+    expect(b.output()).toMatch(/controlled shutdown succeeded/);
+    expect(b.output()).not.toMatch(/controlled shutdown attempt failed/);
     expect(await cluster.zk.exists(brokerIdPath(3))).toBeUndefined();
     const logDir = path.join(b.dir, 'logs');
     expect(existsSync(path.join(logDir, '.kafka_cleanshutdown'))).toBe(true);
