@@ -23,8 +23,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { FileHandle } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import os from 'node:os';
+import { loadNativeExport } from '../common/native-module.js';
 
 type NativeSyncfs = (dirs: string[]) => Promise<void>;
 
@@ -33,15 +33,7 @@ const CANDIDATES = ['./syncfs.node', '../../dist/src/storage/syncfs.node'];
 
 function loadNative(): NativeSyncfs | undefined {
   if (process.env.ZKAFKA_SYNCFS === 'helper') return undefined;
-  const require = createRequire(import.meta.url);
-  for (const file of CANDIDATES) {
-    try {
-      return (require(file) as { syncfs: NativeSyncfs }).syncfs;
-    } catch {
-      // not built here: the next candidate, then the helper processes
-    }
-  }
-  return undefined;
+  return loadNativeExport<NativeSyncfs>(import.meta.url, CANDIDATES, 'syncfs');
 }
 
 const native = loadNative();

@@ -7,8 +7,8 @@
  *   - `node-rs`: the @node-rs/crc32 binding (one stream: 5.8 GiB/s), where the native module was
  *     not built (no C compiler, not x86-64) or the CPU lacks SSE4.2, or with ZKAFKA_CRC32C=node-rs.
  */
-import { createRequire } from 'node:module';
 import { crc32c as nodeRsCrc32c } from '@node-rs/crc32';
+import { loadNativeExport } from '../../common/native-module.js';
 
 type Crc32c = (buf: Uint8Array, initial?: number) => number;
 
@@ -17,16 +17,7 @@ const CANDIDATES = ['./crc32c.node', '../../../dist/src/protocol/records/crc32c.
 
 function loadNative(): Crc32c | undefined {
   if (process.env.ZKAFKA_CRC32C === 'node-rs') return undefined;
-  const require = createRequire(import.meta.url);
-  for (const file of CANDIDATES) {
-    try {
-      const mod = require(file) as { crc32c?: Crc32c };
-      return mod.crc32c;
-    } catch {
-      // not built here: the next candidate, then @node-rs/crc32
-    }
-  }
-  return undefined;
+  return loadNativeExport<Crc32c>(import.meta.url, CANDIDATES, 'crc32c');
 }
 
 const native = loadNative();
