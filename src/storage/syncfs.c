@@ -101,12 +101,20 @@ static napi_value js_syncfs(napi_env env, napi_callback_info info) {
       return NULL;
     }
     napi_get_value_string_utf8(env, v, j->dirs[i], len + 1, &len);
+    if (strlen(j->dirs[i]) != len) {
+      /* a NUL inside would name another directory (its prefix), as node's fs refuses too */
+      free_job(j);
+      napi_throw_type_error(env, NULL, "syncfs: a directory path must not contain a NUL byte");
+      return NULL;
+    }
   }
   napi_value promise, name;
   napi_create_promise(env, &j->deferred, &promise);
   napi_create_string_utf8(env, "syncfs", NAPI_AUTO_LENGTH, &name);
-  if (napi_create_async_work(env, NULL, name, execute, complete, j, &j->work) != napi_ok || napi_queue_async_work(env, j->work) != napi_ok) {
+  bool created = napi_create_async_work(env, NULL, name, execute, complete, j, &j->work) == napi_ok;
+  if (!created || napi_queue_async_work(env, j->work) != napi_ok) {
     napi_value message, error;
+    if (created) napi_delete_async_work(env, j->work);
     napi_create_string_utf8(env, "syncfs: could not queue the work", NAPI_AUTO_LENGTH, &message);
     napi_create_error(env, NULL, message, &error);
     napi_reject_deferred(env, j->deferred, error);

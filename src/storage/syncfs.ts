@@ -122,9 +122,12 @@ export class FileSystemSync {
     if (bad !== undefined) return Promise.reject(new Error(`cannot syncfs a path with a newline: ${JSON.stringify(bad)}`));
     if (this.helper === 'native') {
       if (!native) return Promise.reject(new Error('the native syncfs module is not built (scripts/build-native.sh)'));
-      return native(unique).catch((e: Error) => {
-        throw new Error(`syncfs of ${unique.join(', ')} failed: ${e.message}`);
-      });
+      const failed = (e: Error): Promise<never> => Promise.reject(new Error(`syncfs of ${unique.join(', ')} failed: ${e.message}`));
+      try {
+        return native(unique).catch(failed);
+      } catch (e) {
+        return failed(e as Error); // refused before it started (a path with a NUL byte)
+      }
     }
     return new Promise<void>((resolve, reject) => {
       const shell = this.#start();

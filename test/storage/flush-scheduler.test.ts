@@ -211,6 +211,7 @@ describe('FlushScheduler', () => {
         await fss!.sync([t.dir, t.dir]);
         await expect(fss!.sync([path.join(t.dir, 'missing dir')])).rejects.toThrow(failure);
         await expect(fss!.sync(["it's\nbad"])).rejects.toThrow(/newline/);
+        if (helper === 'native') await expect(fss!.sync([`${t.dir}\0/elsewhere`])).rejects.toThrow(/NUL byte/);
         await fss!.sync([t.dir]); // still working after a failure
         fss!.close();
       });
