@@ -5,7 +5,7 @@
  * Input/output error"). Node has no syncfs binding; without this module a helper process
  * (python3, or sh running coreutils' `sync -f`) makes the calls, and each call then costs two
  * pipe writes and a wake-up of another process, and starting the python3 helper (the broker's
- * probe at start-up) ~0.6 s. Built by scripts/build-native.sh into dist/src/storage/syncfs.node.
+ * probe at start-up) ~0.5 s. Built by scripts/build-native.sh into dist/src/storage/syncfs.node.
  */
 #define _GNU_SOURCE
 #include <node_api.h>

@@ -14,9 +14,10 @@
  * (forking the broker's own large process per call would stall its event loop): `python3`
  * calling libc's syncfs() in a loop, else `/bin/sh` running coreutils' `sync -f DIR` per
  * request. The module saves each call two pipe writes and a wake-up of another process, and the
- * broker's start ~0.6 s (the python3 helper's start, in the probe). The shell pays a fork and exec per call: 4.7 ms of
- * wall time and 4.6 ms of CPU per `sync -f` here, where syncfs itself can take 0.06 ms, on a
- * flush path where a keyed produce request over 512 partitions waits for one syncfs (~20 ms).
+ * broker's start ~0.5 s (the python3 helper's start, in the probe). The shell pays a fork and
+ * exec per call: 4.7 ms of wall time and 4.6 ms of CPU per `sync -f` here, where syncfs itself
+ * can take 0.06 ms, on a flush path where a keyed produce request over 512 partitions waits for
+ * one syncfs (~20 ms).
  * Since Linux 5.8 syncfs reports writeback errors of the filesystem, so a failure is a failed
  * flush; older kernels and systems with neither helper are refused by `FileSystemSync.probe`
  * and keep per-file fdatasync.
