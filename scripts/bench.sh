@@ -263,6 +263,8 @@ if want stability; then
   # must fault it in again: dd of 6 GB into tmpfs ran at 256, 428, 822 MB/s in three passes), so
   # after each run the same volume is written raw (1 MiB writes, one fdatasync at the end) into
   # the same log directory: the machine's own limit at that moment, next to the broker's figure.
+  # The raw file is removed right after: kept, five of them took 5.5 GB of new page-cache pages
+  # from under the broker's runs (which recycle their own pages: log.page.cache.retain.bytes).
   rss() { node -e 'fetch(process.argv[1]).then(r=>r.text()).then(t=>{const m=/^process_resident_memory_bytes (\S+)$/m.exec(t);console.log(m?(Number(m[1])/1048576).toFixed(0):"n/a")})' "http://127.0.0.1:$METRICS_PORT/metrics"; }
   raw_mb=$(( stab_records * 110 / 1048576 ))
   raw_speed() { # MB/s of writing $raw_mb MiB to $1
@@ -270,6 +272,10 @@ if want stability; then
     dd if=/dev/zero of="$1" bs=1M count="$raw_mb" conv=fdatasync status=none
     e=$(date +%s%N); awk -v mb="$raw_mb" -v ns=$((e - s)) 'BEGIN { printf "%.0f", mb * 1048576 / 1e6 / (ns / 1e9) }'
   }
+  # a fresh broker's first run is slower (its code not yet optimized by the JIT), as in scale
+  create_topic bench-stab-warmup
+  bin/kafka-producer-perf-test.sh --topic bench-stab-warmup --num-records 300000 --record-size 100 --throughput -1 \
+    --producer-props "bootstrap.servers=$BROKER" acks=1 >/dev/null
   st=(); raws=(); rel=()
   for r in 1 2 3 4 5; do
     create_topic "bench-stab-$r"
@@ -278,6 +284,7 @@ if want stability; then
     v=$(sed -E 's/^[0-9]+ records sent, ([0-9.]+) records\/sec.*/\1/' <<<"$line")
     mbs=$(sed -E 's/.*records\/sec \(([0-9.]+) MB\/sec\).*/\1/' <<<"$line")
     raw=$(raw_speed "$DIR/broker-1/raw-$r")
+    rm -f "$DIR/broker-1/raw-$r"
     st+=("$v"); raws+=("$raw"); rel+=("$(ratio "$mbs" "$raw")")
     echo "  run $r: $v records/s ($mbs MB/s); broker RSS $(rss) MiB; raw writes of the same volume right after: $raw MB/s (broker/raw $(ratio "$mbs" "$raw"))"
   done

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the project's two Node-API modules. Run by scripts/setup.sh and `npm run build` after tsc.
+# Builds the project's three Node-API modules. Run by scripts/setup.sh and `npm run build` after tsc.
 #  - the native CRC32C (src/protocol/records/crc32c.c, SSE4.2's crc32 instruction over three
 #    interleaved streams) into dist/src/protocol/records/crc32c.node, where crc.ts looks for it;
 #    without it CRC32C runs on @node-rs/crc32 (about a quarter of the speed on 16 KiB batches
@@ -7,7 +7,9 @@
 #  - syncfs(2) (src/storage/syncfs.c) into dist/src/storage/syncfs.node, where syncfs.ts looks
 #    for it; without it the broker's grouped flushes call syncfs through a python3 (or sh) helper
 #    process. ZKAFKA_SYNCFS=helper selects the helpers at run time.
-# Both optional: where one cannot be built (no C compiler, no Node headers, CRC32C: not x86-64),
+#  - posix_fadvise DONTNEED (src/storage/page-cache.c) into dist/src/storage/page-cache.node, for
+#    log.page.cache.retain.bytes (storage/page-cache.ts); without it the page cache is the kernel's.
+# All optional: where one cannot be built (no C compiler, no Node headers, CRC32C: not x86-64),
 # it says why on one line, and the script still exits 0.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -43,4 +45,7 @@ fi
 build syncfs src/storage/syncfs.c dist/src/storage/syncfs.node \
   "m.syncfs(['.']).then(() => m.syncfs(['./no such dir']).then(() => false, (e) => /No such file/.test(e.message)))" \
   "grouped flushes call syncfs through a helper process instead"
+build page-cache src/storage/page-cache.c dist/src/storage/page-cache.node \
+  "m.dropCache(require('fs').openSync('package.json', 'r'), 0, 4096).then(() => m.dropCache(999999, 0, 4096).then(() => false, (e) => /fadvise: Bad file/.test(e.message)))" \
+  "log.page.cache.retain.bytes has no effect (the page cache is left to the kernel)"
 exit 0

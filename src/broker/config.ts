@@ -24,6 +24,12 @@ export interface BrokerConfig {
    * syncfs of their filesystem (storage/flush-scheduler.ts); 0 keeps an fdatasync per log.
    */
   logFlushSyncfsMinLogs: number;
+  /**
+   * Ours: about this many bytes of the most recently flushed log data stay in the page cache;
+   * older flushed data is dropped from it (posix_fadvise), so new writes reuse its pages
+   * (storage/page-cache.ts). 0 leaves the page cache to the kernel.
+   */
+  logPageCacheRetainBytes: number;
   zookeeperConnect: string;
   zookeeperSessionTimeoutMs: number;
   zookeeperConnectionTimeoutMs: number;
@@ -143,6 +149,7 @@ export function brokerConfigFromProperties(props: ReadonlyMap<string, string>): 
     changeNotificationExpirationMs: c.int(CHANGE_EXPIRATION_SETTING, CHANGE_EXPIRATION_MS, { min: 0 }),
     metricsPort: c.has('metrics.port') ? c.int('metrics.port', 0, { min: 0, max: 65535 }) : undefined,
     logFlushSyncfsMinLogs: c.int('log.flush.syncfs.min.logs', 16, { min: 0 }),
+    logPageCacheRetainBytes: c.long('log.page.cache.retain.bytes', 256 * 1024 * 1024, { min: 0 }),
     props,
   };
 }

@@ -43,6 +43,7 @@ import { BrokerMetrics } from './metrics.js';
 import { MetricsServer } from '../common/metrics-server.js';
 import { defaultFlushScheduler } from '../storage/flush-scheduler.js';
 import { FileSystemSync, checkpointSync } from '../storage/syncfs.js';
+import { defaultPageCache, nativeDropCache } from '../storage/page-cache.js';
 
 export class BrokerIdInUseError extends ProjectError {}
 
@@ -178,6 +179,8 @@ export class KafkaServer {
       checkpointSync.use(fsSync);
       this.#fsSync = fsSync;
     }
+    defaultPageCache.configure(c.logPageCacheRetainBytes, nativeDropCache);
+    if (c.logPageCacheRetainBytes > 0 && !nativeDropCache) this.#log.info('log.page.cache.retain.bytes has no effect here: the page-cache module is not built (scripts/build-native.sh needs a C compiler)');
     let zkState = 'connected';
     const metrics = new BrokerMetrics({
       flushScheduler: defaultFlushScheduler,
@@ -323,6 +326,7 @@ export class KafkaServer {
       step('network');
       await this.#logs?.close(opts);
       step('logs');
+      defaultPageCache.configure(0, undefined);
       if (this.#fsSync) {
         defaultFlushScheduler.groupFlushes(undefined, 0);
         checkpointSync.use(undefined);

@@ -18,6 +18,7 @@
  * partition (`kafka_log_log_size{topic,partition}`), socket-server-metrics connection-count,
  * SessionExpireListener SessionState and ZooKeeperDisconnects/ExpiresPerSec.
  */
+import { defaultPageCache } from '../storage/page-cache.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ResponseTimes } from '../network/socket-server.js';
 import { apiName, isKnownApi } from '../protocol/api-keys.js';
@@ -158,6 +159,23 @@ export class BrokerMetrics {
       registers,
       collect() {
         this.set(sources.flushScheduler.stats.queued);
+      },
+    });
+    // log.page.cache.retain.bytes (storage/page-cache.ts)
+    new Gauge({
+      name: 'kafka_log_pagecache_retainedbytes',
+      help: 'Flushed log data counted as cached (log.page.cache.retain.bytes), bytes',
+      registers,
+      collect() {
+        this.set(defaultPageCache.stats.retainedBytes);
+      },
+    });
+    new Gauge({
+      name: 'kafka_log_pagecache_droppedbytes',
+      help: 'Flushed log data the broker has asked the kernel to drop from the page cache since start, bytes',
+      registers,
+      collect() {
+        this.set(defaultPageCache.stats.droppedBytes);
       },
     });
     const leaders = () => sources.replicas()?.leaderships() ?? [];

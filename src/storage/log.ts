@@ -39,6 +39,7 @@ import { LOG_SUFFIX, LogSegment, segmentFileName } from './segment.js';
 import { FlushedOffset } from './flushed-offset.js';
 import { ENCRYPTION_OVERHEAD, type KeyRing } from './encryption.js';
 import { defaultFlushScheduler, type FlushScheduler, type MakeDurable } from './flush-scheduler.js';
+import { defaultPageCache, type PageCacheBudget } from './page-cache.js';
 
 /** A cleaning pass whose segments changed under it (truncated or deleted): nothing was swapped. */
 export class CleanAbortedError extends Error {}
@@ -86,6 +87,8 @@ export interface OpenOptions {
   flushScheduler?: FlushScheduler;
   /** log.encryption.key.file's keys: batches are encrypted at rest (encryption.ts). */
   keys?: KeyRing;
+  /** Where flushed data is counted against log.page.cache.retain.bytes (default: the process's, page-cache.ts). */
+  pageCache?: PageCacheBudget;
 }
 
 /** `topic-partition` directory name -> (topic, partition). */
@@ -124,6 +127,7 @@ export class PartitionLog {
   readonly #appendListeners = new Set<(logEndOffset: number) => void>();
   #stats: FlushStats = { appends: 0, fsyncs: 0, groups: 0, maxGroup: 0 };
   readonly #flushScheduler: FlushScheduler;
+  #pageCache: PageCacheBudget = defaultPageCache;
   /** The keys of encryption at rest (undefined: segments are written in plaintext). */
   readonly keys: KeyRing | undefined;
   #closed = false;
@@ -169,6 +173,7 @@ export class PartitionLog {
     }
     const r = await loadSegments(dir, config, clock.now(), { cleanShutdown, recoveryPoint, keys: opts.keys });
     const log = new PartitionLog(dir, config, clock, r.segments, r, opts.flushScheduler ?? defaultFlushScheduler, opts.keys);
+    if (opts.pageCache) log.#pageCache = opts.pageCache;
     // one key per segment: an active segment written under another key (or in plaintext) is
     // rolled, new batches go to a segment of the current key
     const active = r.segments[r.segments.length - 1]!;
@@ -443,6 +448,8 @@ export class PartitionLog {
     const target = this.#logEndOffset;
     const epoch = this.#epoch;
     const segs = [...this.#dirty];
+    // what this round makes durable of each (appends during its fsync are the next round's)
+    const sizes = this.#pageCache.enabled ? segs.map((seg) => seg.size) : undefined;
     this.#dirty.clear();
     const group = this.#appendsSinceFlush;
     this.#appendsSinceFlush = 0;
@@ -465,6 +472,7 @@ export class PartitionLog {
     if (epoch !== this.#epoch) {
       this.#flushRequested = true; // a truncation ran meanwhile: flush again
     } else if (target > this.#flushed.value) this.#flushed.advance(target);
+    if (sizes && epoch === this.#epoch) segs.forEach((seg, i) => this.#pageCache.flushed(seg, sizes[i]!));
     return { appends: group, fsyncs };
   }
 

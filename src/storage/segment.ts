@@ -106,6 +106,11 @@ export class LogSegment {
   get fileHandle(): fsp.FileHandle {
     return this.#fh;
   }
+  /** The .log file's descriptor while it is open (page-cache.ts drops its flushed pages). */
+  get cacheFd(): number | undefined {
+    const fd = this.#fh.fd;
+    return fd >= 0 ? fd : undefined;
+  }
 
   /** Index bookkeeping for one batch at `position` (used by append and by recovery). */
   indexBatch(position: number, h: RecordBatchHeader): void {
