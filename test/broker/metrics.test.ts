@@ -4,9 +4,13 @@
  * Kafka's RequestMetrics: local, remote, response queue and send), fsyncs
  * and group commits of the flush scheduler, bytes on disk per partition, connections, the
  * ZooKeeper session state, leader count; a follower's fetch rounds and bytes; under-replicated partitions, ISR shrinks and expands
- * and offline partitions when a broker dies and returns. Off by default.
+ * and offline partitions when a broker dies and returns; the page cache kept and dropped
+ * (log.page.cache.retain.bytes). Off by default.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { TestCluster, until } from '../helpers/broker-cluster.js';
 import { createTopic } from '../../src/admin/topic-admin.js';
 import { Producer } from '../../src/client/producer/producer.js';
@@ -30,11 +34,13 @@ function sample(text: string, name: string, labels = ''): number {
   return sum;
 }
 
+const MiB = 1 << 20;
+
 describe('broker metrics', () => {
   let cluster: TestCluster;
   const urls = new Map<number, string>();
   beforeAll(async () => {
-    cluster = await new TestCluster('metrics', { 'metrics.port': '0', 'replica.lag.time.max.ms': '1500' }).start(2);
+    cluster = await new TestCluster('metrics', { 'metrics.port': '0', 'replica.lag.time.max.ms': '1500', 'log.page.cache.retain.bytes': String(2 * MiB) }).start(2);
     for (const [id, b] of cluster.brokers) {
       urls.set(id, await until(`broker ${id} to log its metrics url`, () => /serving metrics url=(\S+)/.exec(b.output())?.[1]));
     }
@@ -72,6 +78,34 @@ describe('broker metrics', () => {
     expect(sample(after, 'kafka_server_sessionexpirelistener_sessionstate', 'state="connected"')).toBe(1);
     expect(sample(after, 'kafka_server_sessionexpirelistener_sessionstate', 'state="expired"')).toBe(0);
     expect(sample(after, 'kafka_controller_kafkacontroller_offlinepartitionscount')).toBe(0);
+  });
+
+  it('keeps log.page.cache.retain.bytes of flushed data in the page cache, drops the older, and still serves it all', async () => {
+    await createTopic(cluster.zk, 'm-pc', { partitions: 1, replicationFactor: 1, assignment: [[1]] });
+    const producer = new Producer({ brokers: cluster.bootstrap, acks: 1 });
+    const value = Buffer.alloc(10_000, 'p');
+    const n = 1200; // ~12 MiB
+    for (let i = 0; i < n; i++) producer.produce({ topic: 'm-pc', value });
+    await producer.flush();
+    await producer.close();
+    const m = await scrape(1);
+    expect(sample(m, 'kafka_log_pagecache_droppedbytes')).toBeGreaterThanOrEqual(8 * MiB);
+    expect(sample(m, 'kafka_log_pagecache_retainedbytes')).toBeLessThanOrEqual(2 * MiB);
+    const segment = path.join(cluster.brokers.get(1)!.dir, 'logs', 'm-pc-0', '00000000000000000000.log');
+    expect(statSync(segment).size).toBeGreaterThan(n * 10_000);
+    // flushed data beyond the newest ~2 MiB (plus what is not counted yet, under 1 MiB) has left the page cache
+    const cached = (): number => Number(execFileSync('fincore', ['--bytes', '--raw', '--noheadings', '--output', 'RES', segment]).toString().trim());
+    await until('the older pages to leave the page cache', () => cached() <= 4 * MiB);
+    const client = new Cluster({ brokers: cluster.bootstrap });
+    const consumer = new SimpleConsumer(client);
+    try {
+      await consumer.seek('m-pc', 0, 'earliest');
+      const got: number[] = [];
+      while (got.length < n) for (const r of await consumer.poll()) got.push(r.value!.equals(value) ? r.offset : -1);
+      expect(got).toEqual(Array.from({ length: n }, (_, i) => i));
+    } finally {
+      client.close();
+    }
   });
 
   it('counts records and bytes out to consumers, fetch latency and open connections', async () => {
