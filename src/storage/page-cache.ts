@@ -111,6 +111,9 @@ export class PageCacheBudget {
       const e = this.#entries[this.#head]!;
       this.#entries[this.#head++] = undefined as unknown as Entry;
       this.#stats.retainedBytes -= e.to - e.from;
+      // A file closed before the drop runs on the pool may have its number reused by another:
+      // the advice then drops clean cached pages of that file (a read from the disk later),
+      // and starts writeback of dirty ones; never data.
       const fd = e.file.cacheFd;
       if (fd === undefined) continue; // closed (deleted, say): its pages went with it
       this.#stats.drops++;
