@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../common/napi-work.h"
 
 typedef struct {
   napi_async_work work;
@@ -30,19 +31,10 @@ static void execute(napi_env env, void *data) {
 
 static void complete(napi_env env, napi_status status, void *data) {
   job_t *j = data;
-  if (status == napi_ok && j->err == 0) {
-    napi_value undefined;
-    napi_get_undefined(env, &undefined);
-    napi_resolve_deferred(env, j->deferred, undefined);
-  } else {
-    char buf[256], text[300];
-    const char *msg = status == napi_ok ? strerror_r(j->err, buf, sizeof buf) : "the work was cancelled";
-    snprintf(text, sizeof text, "fadvise: %s", msg);
-    napi_value message, error;
-    napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &message);
-    napi_create_error(env, NULL, message, &error);
-    napi_reject_deferred(env, j->deferred, error);
-  }
+  char buf[256], text[300];
+  if (status != napi_ok) snprintf(text, sizeof text, "fadvise: the work was cancelled");
+  else if (j->err != 0) snprintf(text, sizeof text, "fadvise: %s", strerror_r(j->err, buf, sizeof buf));
+  settle(env, j->deferred, status == napi_ok && j->err == 0 ? NULL : text);
   napi_delete_async_work(env, j->work);
   free(j);
 }
@@ -66,18 +58,8 @@ static napi_value js_drop_cache(napi_env env, napi_callback_info info) {
   j->fd = fd;
   j->offset = offset;
   j->length = length;
-  napi_value promise, name;
-  napi_create_promise(env, &j->deferred, &promise);
-  napi_create_string_utf8(env, "dropCache", NAPI_AUTO_LENGTH, &name);
-  bool created = napi_create_async_work(env, NULL, name, execute, complete, j, &j->work) == napi_ok;
-  if (!created || napi_queue_async_work(env, j->work) != napi_ok) {
-    napi_value message, error;
-    if (created) napi_delete_async_work(env, j->work);
-    napi_create_string_utf8(env, "dropCache: could not queue the work", NAPI_AUTO_LENGTH, &message);
-    napi_create_error(env, NULL, message, &error);
-    napi_reject_deferred(env, j->deferred, error);
-    free(j);
-  }
+  napi_value promise;
+  if (!queue_work(env, "dropCache", execute, complete, j, &j->work, &j->deferred, &promise)) free(j);
   return promise;
 }
 

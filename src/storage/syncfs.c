@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "../common/napi-work.h"
 
 typedef struct {
   napi_async_work work;
@@ -54,16 +55,7 @@ static void free_job(job_t *j) {
 
 static void complete(napi_env env, napi_status status, void *data) {
   job_t *j = data;
-  if (status == napi_ok && j->error[0] == 0) {
-    napi_value undefined;
-    napi_get_undefined(env, &undefined);
-    napi_resolve_deferred(env, j->deferred, undefined);
-  } else {
-    napi_value message, error;
-    napi_create_string_utf8(env, j->error[0] ? j->error : "syncfs: the work was cancelled", NAPI_AUTO_LENGTH, &message);
-    napi_create_error(env, NULL, message, &error);
-    napi_reject_deferred(env, j->deferred, error);
-  }
+  settle(env, j->deferred, status == napi_ok && j->error[0] == 0 ? NULL : j->error[0] ? j->error : "syncfs: the work was cancelled");
   napi_delete_async_work(env, j->work);
   free_job(j);
 }
@@ -108,18 +100,8 @@ static napi_value js_syncfs(napi_env env, napi_callback_info info) {
       return NULL;
     }
   }
-  napi_value promise, name;
-  napi_create_promise(env, &j->deferred, &promise);
-  napi_create_string_utf8(env, "syncfs", NAPI_AUTO_LENGTH, &name);
-  bool created = napi_create_async_work(env, NULL, name, execute, complete, j, &j->work) == napi_ok;
-  if (!created || napi_queue_async_work(env, j->work) != napi_ok) {
-    napi_value message, error;
-    if (created) napi_delete_async_work(env, j->work);
-    napi_create_string_utf8(env, "syncfs: could not queue the work", NAPI_AUTO_LENGTH, &message);
-    napi_create_error(env, NULL, message, &error);
-    napi_reject_deferred(env, j->deferred, error);
-    free_job(j);
-  }
+  napi_value promise;
+  if (!queue_work(env, "syncfs", execute, complete, j, &j->work, &j->deferred, &promise)) free_job(j);
   return promise;
 }
 
