@@ -10,7 +10,7 @@
 #   - chromium (Debian's, at /usr/bin/chromium: test/ui/ drives the cluster map page in it
 #     through playwright-core; no browser is ever downloaded);
 #   - openssl (test/security/ makes its CA and certificates at test time);
-#   - gcc, for the native CRC32C (x86-64) and syncfs (scripts/build-native.sh): optional, installed as root;
+#   - gcc, for the native CRC32C (x86-64), syncfs and fadvise (scripts/build-native.sh): optional, installed as root;
 #     without it CRC32C runs on @node-rs/crc32 (slower), and the rest is the same;
 #   - node_modules (npm ci) when package-lock.json is newer than the install;
 #   - dist/ (tsc, then scripts/build-native.sh) when a source file is newer than the build;
@@ -72,14 +72,14 @@ if ! engine_answers; then
   fi
 fi
 
-# the compiler of the native CRC32C and syncfs: optional, so a user who is not root is only told
+# the compiler of the native CRC32C, syncfs and fadvise: optional, so a user who is not root is only told
 if ! command -v "${CC:-cc}" >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    log "installing gcc (Debian's, for the native CRC32C and syncfs)"
+    log "installing gcc (Debian's, for the native CRC32C, syncfs and fadvise)"
     apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev >/dev/null || log "gcc could not be installed; CRC32C will use @node-rs/crc32, syncfs a helper process"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev >/dev/null || log "gcc could not be installed; CRC32C will use @node-rs/crc32, syncfs a helper process, and the page cache is left to the kernel"
   else
-    log "no C compiler: CRC32C will use @node-rs/crc32, syncfs a helper process (as root: apt-get install gcc libc6-dev)"
+    log "no C compiler: CRC32C will use @node-rs/crc32, syncfs a helper process, and the page cache is left to the kernel (as root: apt-get install gcc libc6-dev)"
   fi
 fi
 
@@ -89,7 +89,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 if [ ! -f dist/.built ] || [ -n "$(find src bench tsconfig.json package.json -newer dist/.built -print -quit 2>/dev/null)" ]; then
-  log "building (tsc, native CRC32C and syncfs)"
+  log "building (tsc, native CRC32C, syncfs and fadvise)"
   npx tsc -p tsconfig.json
   scripts/build-native.sh
   touch dist/.built
