@@ -20,13 +20,16 @@
  *   and hook failures; without a listener they go to console.error).
  */
 import { EventEmitter } from 'node:events';
-import { NodeExistsError, NoNodeError, BadVersionError, ZkClosedError, ZkTimeoutError, ConnectionLossError, SessionExpiredError, ZkError } from './errors.js';
+import { NodeExistsError, NoNodeError, BadVersionError, ZkClosedError, ZkTimeoutError, ConnectionLossError, SessionExpiredError, ZkError, ZkOtherError } from './errors.js';
 import { parentPath, childPath } from './paths.js';
 import { RawSession, buildTransaction, secureAclsFor, toBuffer, toZkError, CREATE_MODES, type CreateMode, type ZkOp } from './raw.js';
 import { toStat, type ZkStat } from './stat.js';
 import { opResult, type ZkConnectOptions, type ZkNode, type ZkOpResult, type ZkState } from './types.js';
 import { Watch, type WatchListener } from './watch.js';
 import { pipelined } from './pipeline.js';
+
+/** What sync() deletes: a znode nobody creates. */
+const SYNC_BARRIER_PATH = '/zkafka-sync-barrier-never-created';
 
 /** Children deleted at once by deleteRecursive (per level). */
 const DELETE_WINDOW = 100;
@@ -361,6 +364,25 @@ export class ZkClient extends EventEmitter<ClientEvents> {
         throw err;
       }
     });
+  }
+
+  /**
+   * A barrier, as ZooKeeper's sync(): once it resolves, reads through this client see every write
+   * that was acknowledged (to any client) before it was called. A session reads from the server
+   * it is connected to, which may not have applied another session's latest write yet (ZooKeeper
+   * orders each session's own view, not one session's reads after another's writes), and
+   * node-zookeeper-client has no sync(). A delete of a znode that never exists serves instead:
+   * like any write it goes through the leader (as an error transaction), and the server answers
+   * it only once it has applied everything committed before it. It changes nothing.
+   */
+  async sync(): Promise<void> {
+    try {
+      await this.delete(SYNC_BARRIER_PATH);
+    } catch (err) {
+      // the answer is the barrier, whatever it says (no such node; no delete permission on the
+      // root); not being answered is not
+      if (!(err instanceof NoNodeError || err instanceof ZkOtherError)) throw err;
+    }
   }
 
   /** Deletes a znode and everything under it (children pipelined); a missing znode is fine. */

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestCluster, until } from '../helpers/broker-cluster.js';
-import { useZkChroot } from '../helpers/zk.js';
+import { syncedReads, useZkChroot } from '../helpers/zk.js';
 import { createTopic } from '../../src/admin/topic-admin.js';
 import { rangeAssign } from '../../src/client/connector/assignors.js';
 import { ConsumerConnector } from '../../src/client/connector/consumer-connector.js';
@@ -47,7 +47,7 @@ describe('zookeeper-shell', () => {
   let zk: ZkClient;
   const shell = (...args: string[]) => run('zookeeper-shell.sh', [z.connectString, ...args]);
   beforeAll(async () => {
-    zk = await z.connect();
+    zk = syncedReads(await z.connect());
   });
 
   it('ls, get, stat, create, set, delete and rmr, one command per run; errors exit 1', async () => {
@@ -112,7 +112,7 @@ describe('zookeeper-shell', () => {
   });
 
   it('reads commands piped on stdin until EOF or quit', async () => {
-    const zk = await piped.connect();
+    const zk = syncedReads(await piped.connect());
     await zk.create('/controller', '{"version":1,"brokerid":7,"timestamp":"1"}');
     let r = await run('zookeeper-shell.sh', [piped.connectString], 'ls /\nget /controller\n\ncreate /piped "two words"\n');
     expect(r.err).toBe('');

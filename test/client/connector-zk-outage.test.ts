@@ -17,6 +17,7 @@ import { until } from '../helpers/broker-cluster.js';
 import { ZkClient } from '../../src/zk/client.js';
 import { createTopic } from '../../src/admin/topic-admin.js';
 import { RestartableEnsemble, checkDelivery, owners, produce, startBrokerOn, startConsumer, type ConsumerProcess, type Produced } from '../helpers/consumer-process.js';
+import { syncedReads } from '../helpers/zk.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin');
 const OUTAGE_MS = Number(process.env.ZK_OUTAGE_MS ?? 30_000);
@@ -29,7 +30,7 @@ describe('consumer connector: a ZooKeeper outage', () => {
   const consumers: ConsumerProcess[] = [];
   beforeAll(async () => {
     ensemble = await RestartableEnsemble.start(3);
-    zk = await ZkClient.connect({ connectString: ensemble.connectString, sessionTimeoutMs: 10_000 });
+    zk = syncedReads(await ZkClient.connect({ connectString: ensemble.connectString, sessionTimeoutMs: 10_000 }));
     broker = await startBrokerOn(ensemble.connectString, 1, dir, zk);
   });
   afterAll(async () => {

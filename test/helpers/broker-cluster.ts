@@ -17,6 +17,7 @@ import { decodeBrokerRegistration, endpointForProtocol } from '../../src/zk/payl
 import type { ClientSecurity } from '../../src/network/client-security.js';
 import { Cluster } from '../../src/client/cluster.js';
 import { brokerNodeArgs } from '../../src/broker/heap-opts.js';
+import { syncedReads } from './zk.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BROKER_MAIN = path.join(ROOT, 'dist/src/bin/kafka-server-start.js');
@@ -75,7 +76,8 @@ export class TestCluster {
 
   async start(brokerCount: number): Promise<this> {
     if (!existsSync(BROKER_MAIN)) throw new Error(`${BROKER_MAIN} is missing: run scripts/setup.sh (it builds dist/)`);
-    this.zk = await ZkClient.connect({ connectString: this.#zkRoot, chroot: this.chroot, sessionTimeoutMs: 10_000 });
+    // reads after a sync: the brokers and tools write through sessions on other servers
+    this.zk = syncedReads(await ZkClient.connect({ connectString: this.#zkRoot, chroot: this.chroot, sessionTimeoutMs: 10_000 }));
     await Promise.all(Array.from({ length: brokerCount }, (_, i) => this.startBroker(i + 1)));
     await this.waitForMetadata();
     return this;

@@ -115,3 +115,21 @@ export async function seenInZk(client: ZkClient, path: string, present: boolean,
     what: `${path} to be ${present ? 'present' : 'gone'} in ZooKeeper`,
   });
 }
+
+/**
+ * `client`, with each read (get, exists, children) made after a sync(): a test that reads what
+ * another process (a broker, a CLI tool, a consumer) has written and acknowledged sees it, on
+ * whichever server of the ensemble its session is. Each read costs a write's round trip more.
+ */
+export function syncedReads(client: ZkClient): ZkClient {
+  for (const name of ['get', 'exists', 'children'] as const) {
+    const read = client[name].bind(client) as (path: string) => Promise<unknown>;
+    Object.defineProperty(client, name, {
+      value: async (path: string) => {
+        await client.sync();
+        return read(path);
+      },
+    });
+  }
+  return client;
+}

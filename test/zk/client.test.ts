@@ -1,6 +1,6 @@
 /** ZkClient against the shared ensemble: CRUD, CAS, ephemerals, watches, multi. */
 import { describe, expect, it } from 'vitest';
-import { useZkChroot, waitFor } from '../helpers/zk.js';
+import { useZkChroot, waitFor, zkConnect } from '../helpers/zk.js';
 import { BadVersionError, NoNodeError, NodeExistsError, NotEmptyError } from '../../src/zk/errors.js';
 import type { ZkNode } from '../../src/zk/client.js';
 
@@ -184,5 +184,24 @@ describe('watches', () => {
     await c.create('/later/x', '', { parents: true });
     await waitFor(() => seen.at(-1)?.join() === 'x', { what: 'the child' });
     unwatch();
+  });
+});
+
+describe('ZkClient.sync', () => {
+  it("makes a write through another server visible to the next read, and creates nothing", async () => {
+    const servers = zkConnect().split(',');
+    // a writer on the first server, a reader on the last (one server each): the reader's server
+    // may apply the writer's transactions later than the writer's server acknowledges them
+    const writer = await zk.connect({ connectString: servers[0]! });
+    const reader = await zk.connect({ connectString: servers[servers.length - 1]! });
+    await writer.create('/synced', '0');
+    for (let i = 1; i <= 100; i++) {
+      await writer.set('/synced', String(i));
+      await reader.sync();
+      expect(txt(await reader.get('/synced'))).toBe(String(i));
+    }
+    expect((await reader.children('/'))!.filter((c) => c.includes('sync-barrier'))).toEqual([]);
+    await reader.close();
+    await expect(reader.sync()).rejects.toThrow();
   });
 });
