@@ -16,7 +16,6 @@ import { API_CODECS } from '../../src/protocol/apis/index.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import { encodeRecordBatch } from '../../src/protocol/records/record-batch.js';
 import { brokerIdPath } from '../../src/zk/paths.js';
-import { seenInZk } from '../helpers/zk.js';
 import { ErrorCode } from '../../src/common/errors.js';
 
 describe('the broker process', () => {
@@ -88,7 +87,7 @@ describe('the broker process', () => {
     // the controller's address to it: it finds the controller in ZooKeeper, first attempt
     expect(b.output()).toMatch(/controlled shutdown succeeded/);
     expect(b.output()).not.toMatch(/controlled shutdown attempt failed/);
-    await seenInZk(cluster.zk, brokerIdPath(3), false);
+    expect(await cluster.zk.exists(brokerIdPath(3))).toBeUndefined();
     const logDir = path.join(b.dir, 'logs');
     expect(existsSync(path.join(logDir, '.kafka_cleanshutdown'))).toBe(true);
   });

@@ -16,8 +16,6 @@ import { randomBytes } from 'node:crypto';
 import zookeeper from 'node-zookeeper-client';
 import { ZkClient, type ZkConnectOptions } from '../../src/zk/client.js';
 
-import { waitFor } from './wait.js';
-
 export { waitFor, deferred } from './wait.js';
 
 /** The shared ZooKeeper's connect string (no chroot). */
@@ -99,20 +97,6 @@ export async function expireSession(client: ZkClient, connectString = zkConnect(
       resolve();
     });
     other.close();
-  });
-}
-
-/**
- * Waits until `client` sees `path` present (or absent). A write made through another session can
- * reach the ensemble's server this client reads from a little later (ZooKeeper orders each
- * session's own view, not one session's reads after another's writes; there is no sync() in
- * node-zookeeper-client): read another process's registration this way, not with one exists().
- */
-export async function seenInZk(client: ZkClient, path: string, present: boolean, timeoutMs = 5000): Promise<void> {
-  await waitFor(async () => ((await client.exists(path)) !== undefined) === present, {
-    timeoutMs,
-    intervalMs: 20,
-    what: `${path} to be ${present ? 'present' : 'gone'} in ZooKeeper`,
   });
 }
 

@@ -10,7 +10,6 @@ import { murmur2Partition } from '../../src/client/partitioner.js';
 import { createTopic } from '../../src/admin/topic-admin.js';
 import { consumerIdPath } from '../../src/zk/paths.js';
 import { TestCluster, until } from '../helpers/broker-cluster.js';
-import { seenInZk } from '../helpers/zk.js';
 import { http, sh, startRest, type RestProcess } from '../helpers/rest.js';
 import { startRegistry, type RegistryProcess } from '../helpers/registry.js';
 
@@ -74,14 +73,14 @@ describe('REST proxy', () => {
     expect(await curl(`curl -X POST -H "Content-Type: application/vnd.kafka.v2+json" --data '{"topics":["binarytest"]}' \\
       http://localhost:8082/consumers/my_binary_consumer/instances/my_consumer_instance/subscription`)).toBe('');
     // a member of the 0.8 group, registered under the instance's name
-    await seenInZk(cluster.zk, consumerIdPath('my_binary_consumer', 'my_binary_consumer_my_consumer_instance'), true);
+    expect(await cluster.zk.exists(consumerIdPath('my_binary_consumer', 'my_binary_consumer_my_consumer_instance'))).toBeDefined();
     expect(await recordsOf(`curl -X GET -H "Accept: application/vnd.kafka.binary.v2+json" \\
       http://localhost:8082/consumers/my_binary_consumer/instances/my_consumer_instance/records`)).toBe(
       '[{"key":null,"value":"S2Fma2E=","partition":0,"offset":0,"topic":"binarytest"}]',
     );
     expect(await curl(`curl -X DELETE -H "Content-Type: application/vnd.kafka.v2+json" \\
       http://localhost:8082/consumers/my_binary_consumer/instances/my_consumer_instance`)).toBe('');
-    await seenInZk(cluster.zk, consumerIdPath('my_binary_consumer', 'my_binary_consumer_my_consumer_instance'), false);
+    expect(await cluster.zk.exists(consumerIdPath('my_binary_consumer', 'my_binary_consumer_my_consumer_instance'))).toBeUndefined();
     const gone = await http(`${rest.url}/consumers/my_binary_consumer/instances/my_consumer_instance/records`, 'GET', { accept: BIN });
     expect([gone.status, gone.json.error_code]).toEqual([404, 40403]);
   });
@@ -280,7 +279,7 @@ describe('REST proxy', () => {
     expect((await http(`${base}/subscription`, 'POST', { type: V2, body: { topics: ['idle-t'] } })).status).toBe(204);
     const idleSince = Date.now();
     const member = consumerIdPath('idle-g', 'idle-g_sleepy');
-    await seenInZk(cluster.zk, member, true);
+    expect(await cluster.zk.exists(member)).toBeDefined();
     await until('the idle instance to leave its group', async () => (await cluster.zk.exists(member)) === undefined, IDLE_MS + 10_000, 100);
     expect(Date.now() - idleSince).toBeGreaterThanOrEqual(IDLE_MS - 200);
     const r = await http(`${base}/subscription`, 'GET');
