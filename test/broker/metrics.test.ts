@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { cachedBytes } from '../helpers/page-cache.js';
 import { statSync } from 'node:fs';
 import { TestCluster, until } from '../helpers/broker-cluster.js';
 import { createTopic } from '../../src/admin/topic-admin.js';
@@ -94,8 +94,7 @@ describe('broker metrics', () => {
     const segment = path.join(cluster.brokers.get(1)!.dir, 'logs', 'm-pc-0', '00000000000000000000.log');
     expect(statSync(segment).size).toBeGreaterThan(n * 10_000);
     // flushed data beyond the newest ~2 MiB (plus what is not counted yet, under 1 MiB) has left the page cache
-    const cached = (): number => Number(execFileSync('fincore', ['--bytes', '--raw', '--noheadings', '--output', 'RES', segment]).toString().trim());
-    await until('the older pages to leave the page cache', () => cached() <= 4 * MiB);
+    await until('the older pages to leave the page cache', () => cachedBytes(segment) <= 4 * MiB);
     const client = new Cluster({ brokers: cluster.bootstrap });
     const consumer = new SimpleConsumer(client);
     try {

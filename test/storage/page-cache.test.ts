@@ -1,11 +1,11 @@
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { openSync, closeSync, writeFileSync, fsyncSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ENTRY_MAX_BYTES, ENTRY_MIN_BYTES, PageCacheBudget, nativeDropCache, type CachedFile } from '../../src/storage/page-cache.js';
 import { PartitionLog } from '../../src/storage/log.js';
 import { batchOf, cfg, readAll, tmpLogDir, vals } from './helpers.js';
 import { waitFor } from '../helpers/wait.js';
+import { cachedBytes } from '../helpers/page-cache.js';
 
 const MiB = 1 << 20;
 
@@ -83,8 +83,6 @@ describe('PageCacheBudget (the accounting)', () => {
 });
 
 const native = nativeDropCache;
-/** Bytes of `f` in the page cache (util-linux fincore). */
-const cachedBytes = (f: string): number => Number(execFileSync('fincore', ['--bytes', '--raw', '--noheadings', '--output', 'RES', f]).toString().trim());
 
 describe.skipIf(!native)('PageCacheBudget with the native fadvise, on a real log', () => {
   const cleanups: (() => void)[] = [];
