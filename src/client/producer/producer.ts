@@ -140,7 +140,7 @@ export class Producer {
     this.retryBackoffMs = r.retryBackoffMs;
     this.#senderConfig = r.sender;
     this.#acc = new RecordAccumulator({ bufferMemory: r.bufferMemory, batchSize: this.batchSize, codec: r.codec });
-    this.#acc.onBatchClosed = this.#acc.onBatchOpened = () => this.#sender?.wake();
+    this.#acc.onBatchClosed = this.#acc.onBatchOpened = (q) => this.#sender?.wake(q.leader);
     this.#chooser = createPartitioner(opts.partitioner);
     const sources = [opts.cluster, opts.brokers, opts.zookeeper].filter((x) => x !== undefined).length;
     if (sources !== 1) throw new ProjectError('give exactly one of brokers, zookeeper or cluster');

@@ -55,10 +55,10 @@ export class RecordAccumulator {
   readonly codec: CompressionCodec;
   /** Partitions that have an open batch or queued batches. */
   readonly nonEmpty = new Set<PartitionQueue>();
-  /** Called when a batch is closed (the sender may want to run). */
-  onBatchClosed: () => void = () => undefined;
-  /** Called when a batch is opened (the sender may want to send it, or time its linger). */
-  onBatchOpened: () => void = () => undefined;
+  /** Called when a batch of `q` is closed (the sender may want to run). */
+  onBatchClosed: (q: PartitionQueue) => void = () => undefined;
+  /** Called when a batch of `q` is opened (the sender may want to send it, or time its linger). */
+  onBatchOpened: (q: PartitionQueue) => void = () => undefined;
   /** Callback arrays of finished batches, cleared, for reuse (a batch of ~150 records would otherwise grow a new one). */
   readonly #callbackArrays: (SendCallback | undefined)[][] = [];
 
@@ -101,7 +101,7 @@ export class RecordAccumulator {
     q.open = b;
     this.nonEmpty.add(q);
     b.tryAppend(timestamp, key, keyLen, value, valueLen, headers, cb);
-    this.onBatchOpened();
+    this.onBatchOpened(q);
     return true;
   }
 
@@ -126,7 +126,7 @@ export class RecordAccumulator {
       this.#shrink(b, sealed);
     }
     q.batches.push(b);
-    this.onBatchClosed();
+    this.onBatchClosed(q);
   }
 
   /** Moves a sealed uncompressed batch's bytes to a buffer of their size, counted in the pool. */
