@@ -3,7 +3,7 @@
  * of several sources, as a mirror sends them) must survive the round trip; a small negative
  * delta once went out as one byte that was not a zigzag varint, and the broker stored it.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ProducerBatch, splitBatch } from '../../src/client/producer/producer-batch.js';
 import { CompressionCodec } from '../../src/protocol/records/compression.js';
 import { decodeRecordBatches } from '../../src/protocol/records/record-batch.js';
@@ -22,6 +22,30 @@ describe('ProducerBatch', () => {
     const out = decodeRecordBatches(b.sealed!);
     expect(out.map((r) => r.timestamp)).toEqual(stamps);
     expect(out.map((r) => r.value!.toString())).toEqual(stamps.map((_, i) => `v${i}`));
+  });
+
+  it('stamps records without a timestamp with the clock, across a move of its base and beside explicit timestamps', async () => {
+    let now = 1_700_000_000_000;
+    const spy = vi.spyOn(Date, 'now').mockImplementation(() => now);
+    try {
+      const b = new ProducerBatch('t', 0, 0, 0, Buffer.alloc(4096), 4096, now);
+      const add = (ts: number | undefined) => expect(b.tryAppend(ts, null, -1, Buffer.from('v'), 1, undefined, undefined)).toBe(true);
+      add(undefined);
+      add(1_600_000_000_000); // explicit, long before
+      await Promise.resolve(); // a new run reads the clock again
+      now += 2 ** 30 + 7; // recordClock moves its base here
+      add(undefined);
+      add(0);
+      b.seal(CompressionCodec.None, () => undefined);
+      b.stamp(-1, -1, -1);
+      const out = decodeRecordBatches(b.sealed!);
+      expect(out.map((r) => r.timestamp)).toEqual([1_700_000_000_000, 1_600_000_000_000, now, 0]);
+      // the header: first record's time and the largest
+      expect(Number(b.sealed!.readBigInt64BE(27))).toBe(1_700_000_000_000);
+      expect(Number(b.sealed!.readBigInt64BE(35))).toBe(now);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('completes each record: metadata for a two-parameter callback, none made for a one-parameter one, the error for both', () => {

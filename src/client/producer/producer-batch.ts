@@ -16,6 +16,7 @@ import { compress, CompressionCodec, COMPRESSION_CODEC_MASK } from '../../protoc
 import { crc32c } from '../../protocol/records/crc.js';
 import { decodeRecordBatch, type Bytes } from '../../protocol/records/record-batch.js';
 import type { RecordMetadata, SendCallback } from './types.js';
+import { recordClock } from './record-clock.js';
 
 export const BATCH_HEADER_SIZE = 61;
 
@@ -130,8 +131,13 @@ export class ProducerBatch {
   buf: Buffer;
   pos = BATCH_HEADER_SIZE;
   count = 0;
-  firstTimestamp = 0;
-  maxTimestamp = 0;
+  /**
+   * The batch's first and largest record times, as distances from `timeBase` (milliseconds since
+   * 1970; see recordClock): small integers while records carry no timestamp of their own.
+   */
+  timeBase = 0;
+  firstTime = 0;
+  maxTime = 0;
   /**
    * The records' callbacks. A record's callback is `cbCommon` (the first record's, at first)
    * unless listed in `cbAt`/`cbOther` (indexes in order, and their callbacks): most producers give most
@@ -178,17 +184,27 @@ export class ProducerBatch {
 
   /**
    * Appends one record if it fits; returns false (writing nothing) when it does not.
-   * `keyLen`/`valueLen` are the byte lengths (-1 for null), computed by the caller once.
+   * `keyLen`/`valueLen` are the byte lengths (-1 for null), computed by the caller once;
+   * `timestamp` undefined: now.
    */
-  tryAppend(timestamp: number, key: Bytes, keyLen: number, value: Bytes, valueLen: number, headers: { list: EncodedHeader[]; size: number } | undefined, cb: SendCallback | undefined): boolean {
+  tryAppend(timestamp: number | undefined, key: Bytes, keyLen: number, value: Bytes, valueLen: number, headers: { list: EncodedHeader[]; size: number } | undefined, cb: SendCallback | undefined): boolean {
     const n = this.count;
-    if (n === 0) {
-      this.firstTimestamp = timestamp;
-      this.maxTimestamp = timestamp;
-    } else if (timestamp > this.maxTimestamp) {
-      this.maxTimestamp = timestamp;
+    let ts: number;
+    if (timestamp === undefined) {
+      ts = recordClock.sinceBase();
+      if (n === 0) this.timeBase = recordClock.base;
+      else if (recordClock.base !== this.timeBase) ts += recordClock.base - this.timeBase; // the clock moved its base
+    } else {
+      if (n === 0) this.timeBase = recordClock.base || 0;
+      ts = timestamp - this.timeBase;
     }
-    const tsDelta = timestamp - this.firstTimestamp;
+    if (n === 0) {
+      this.firstTime = ts;
+      this.maxTime = ts;
+    } else if (ts > this.maxTime) {
+      this.maxTime = ts;
+    }
+    const tsDelta = ts - this.firstTime;
     // the sizes of the record's parts; the common small cases without a call
     const tsSize = tsDelta >= 0 && tsDelta < 64 ? 1 : varlongSize(tsDelta);
     const nSize = n < 64 ? 1 : uvarintSize(n << 1);
@@ -199,7 +215,7 @@ export class ProducerBatch {
     const buf = this.buf;
     let p = this.pos;
     if (p + uvarintSize(bodyZ) + body > buf.length) {
-      if (n === 0) this.firstTimestamp = this.maxTimestamp = 0;
+      if (n === 0) this.firstTime = this.maxTime = 0;
       return false;
     }
     p = writeUvarint(buf, p, bodyZ);
@@ -330,8 +346,8 @@ export class ProducerBatch {
     out[16] = 2; // magic
     out.writeInt16BE(codec & COMPRESSION_CODEC_MASK, 21);
     out.writeInt32BE(Math.max(0, this.count - 1), 23);
-    writeInt64(out, 27, this.firstTimestamp);
-    writeInt64(out, 35, this.maxTimestamp);
+    writeInt64(out, 27, this.timeBase + this.firstTime);
+    writeInt64(out, 35, this.timeBase + this.maxTime);
     out.writeInt32BE(this.count, 57);
     this.sealed = out;
     return out;

@@ -22,7 +22,7 @@ import { MAX_PARTITION_RECORD_SET, Sender, type SenderConfig } from './sender.js
 import { resolveProducerOptions } from './config.js';
 import { BATCH_HEADER_SIZE, encodeHeaders, recordSize, type EncodedHeader } from './producer-batch.js';
 import { createPartitioner, type PartitionChooser } from './partitioners.js';
-import { RecordClock } from './record-clock.js';
+import { recordClock } from './record-clock.js';
 import type { ProducerOptions, ProducerRecord, RecordMetadata, SendCallback } from './types.js';
 import { MetricsServer } from '../../common/metrics-server.js';
 import { producerRegistry } from '../client-metrics.js';
@@ -104,7 +104,6 @@ export class Producer {
   readonly #topics = new Map<string, TopicState>();
   /** The topic of the previous record: most producers send to one topic at a time. */
   #lastTopic: TopicState | undefined;
-  readonly #clock = new RecordClock();
   readonly #ownCluster: boolean;
   #cluster: Cluster | undefined;
   #starting: Promise<Cluster> | undefined;
@@ -213,9 +212,10 @@ export class Producer {
       this.#lastTopic = t;
     }
     this.#unfinishedCurrent++;
-    timestamp ??= this.#clock.now();
+    // no timestamp: the batch reads the clock as it takes the record (recordClock), unless the
+    // record must wait, which fixes its time now
     if (t.partitions === undefined || t.waiting.length > 0) {
-      t.waiting.push({ partition, key, value, headers, timestamp, cb, epoch: this.#epoch, sinceMs: Date.now() });
+      t.waiting.push({ partition, key, value, headers, timestamp: timestamp ?? recordClock.now(), cb, epoch: this.#epoch, sinceMs: Date.now() });
       this.#waitingCount++;
       this.#refreshMetadata();
       return false;
@@ -288,7 +288,7 @@ export class Producer {
     return this.#waitingCount === 0 && this.#blockedHead === this.#blocked.length && this.#acc.pool.canAllocate(this.batchSize);
   }
 
-  #place(t: TopicState, partition: number | undefined, key: Bytes, value: Bytes, headers: ProducerRecord['headers'], timestamp: number, cb: SendCallback | undefined, epoch: number): boolean {
+  #place(t: TopicState, partition: number | undefined, key: Bytes, value: Bytes, headers: ProducerRecord['headers'], timestamp: number | undefined, cb: SendCallback | undefined, epoch: number): boolean {
     const parts = t.partitions!;
     const n = parts.length;
     let p: number;
@@ -336,7 +336,7 @@ export class Producer {
       }
     }
     if (this.#blockedHead < this.#blocked.length || !this.#acc.append(target, epoch, timestamp, key, keyLen, value, valueLen, hs, cb)) {
-      this.#blocked.push({ q: target, epoch, timestamp, key, keyLen, value, valueLen, headers: hs, cb, sinceMs: Date.now() });
+      this.#blocked.push({ q: target, epoch, timestamp: timestamp ?? recordClock.now(), key, keyLen, value, valueLen, headers: hs, cb, sinceMs: Date.now() });
       this.#sender?.wake();
       return false;
     }

@@ -76,7 +76,8 @@ export class RecordAccumulator {
   append(
     q: PartitionQueue,
     epoch: number,
-    timestamp: number,
+    /** undefined: now (read by the batch, see recordClock) */
+    timestamp: number | undefined,
     key: Bytes,
     keyLen: number,
     value: Bytes,

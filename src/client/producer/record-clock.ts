@@ -11,9 +11,17 @@
  * callback always reads the clock afresh. (The bound is a count, not a time: code that blocks
  * the event loop between two produce() calls of one run can see the earlier reading.)
  */
+/** A reading this far past `base` (~12 days) moves `base` up to it: readings stay small integers. */
+const REBASE_MS = 2 ** 30;
+
 export class RecordClock {
   readonly #maxUses: number;
-  #now = 0;
+  /**
+   * Milliseconds since 1970 of an earlier reading; readings are kept as their distance from it,
+   * a small integer (see recordClock below for why). NaN until the first reading.
+   */
+  #base = NaN;
+  #since = 0;
   /** Uses left of the current reading; 0: read the clock. */
   #left = 0;
   readonly #expire = (): void => {
@@ -24,13 +32,42 @@ export class RecordClock {
     this.#maxUses = maxUses;
   }
 
+  /** Milliseconds since 1970. */
   now(): number {
+    const since = this.sinceBase();
+    return this.#base + since;
+  }
+
+  /** What `sinceBase()` counts from (it may move forward at a reading, never within a run of uses). */
+  get base(): number {
+    return this.#base;
+  }
+
+  /** now() - base: a small integer, which V8 passes and stores without allocating. */
+  sinceBase(): number {
     if (this.#left === 0) {
-      this.#now = Date.now();
+      const t = Date.now();
+      let d = t - this.#base;
+      // the first reading, ~12 days on, or a clock set back: count from this reading
+      if (!(d >= 0 && d < REBASE_MS)) {
+        this.#base = t;
+        d = 0;
+      }
+      this.#since = d | 0;
       this.#left = this.#maxUses;
       queueMicrotask(this.#expire);
     }
     this.#left--;
-    return this.#now;
+    return this.#since;
   }
 }
+
+/**
+ * The process's clock for records produced without a timestamp. A batch reads it itself, as it
+ * writes the record (ProducerBatch.tryAppend), and keeps times as distances from `base`:
+ * milliseconds since 1970 are no small integer, so V8 keeps such a time as a double, and boxes
+ * it (16 bytes of garbage) wherever it passes a call it did not inline; the batch writes
+ * base + distance into its header once, at seal. Measured with keyed records over 512
+ * partitions: 46 -> 27 bytes allocated per record.
+ */
+export const recordClock = new RecordClock();
