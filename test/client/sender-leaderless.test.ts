@@ -7,13 +7,14 @@
 import { describe, expect, it } from 'vitest';
 import { Producer } from '../../src/client/producer/index.js';
 import type { Cluster } from '../../src/client/cluster.js';
+import { stubCluster } from '../helpers/stub-cluster.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import { Reader } from '../../src/protocol/reader.js';
 import { Writer } from '../../src/protocol/writer.js';
 import { encodeProduceResponse } from '../../src/protocol/apis/produce.js';
 
 /** Metadata names no leader for the first `leaderlessAnswers` answers; produces are acknowledged at once. */
-function stubCluster(leaderlessAnswers: number): { cluster: Cluster; metadataCalls: () => number; produces: () => number } {
+function leaderlessCluster(leaderlessAnswers: number): { cluster: Cluster; metadataCalls: () => number; produces: () => number } {
   let calls = 0;
   let produces = 0;
   const topic = () => ({ errorCode: 0, topic: 't', partitions: [{ partition: 0, leader: calls++ < leaderlessAnswers ? -1 : 1, errorCode: 0, replicas: [1], isr: [1] }] });
@@ -27,18 +28,13 @@ function stubCluster(leaderlessAnswers: number): { cluster: Cluster; metadataCal
       return new Reader(encodeProduceResponse(new Writer(64), 3, { topics: [{ topic: 't', partitions: [{ partition: 0, errorCode: 0, baseOffset: 0, logAppendTime: -1 }] }], throttleTimeMs: 0 }).finish());
     },
   };
-  const cluster = {
-    refresh: async () => ({ brokers: [], topics: [topic()] }),
-    topicMetadata: async () => topic(),
-    connectionTo: () => conn,
-    close: () => undefined,
-  } as unknown as Cluster;
+  const cluster = stubCluster(topic, conn);
   return { cluster, metadataCalls: () => calls, produces: () => produces };
 }
 
 describe('a partition without a leader', { timeout: 15_000 }, () => {
   it('asks for metadata again until a leader appears, then sends', async () => {
-    const s = stubCluster(3);
+    const s = leaderlessCluster(3);
     const p = new Producer({ cluster: s.cluster, acks: 1, idempotence: false, retryBackoffMs: 5, lingerMs: 0 });
     const md = await p.send({ topic: 't', partition: 0, value: 'v' });
     expect(md.offset).toBe(0);
@@ -48,7 +44,7 @@ describe('a partition without a leader', { timeout: 15_000 }, () => {
   });
 
   it('fails the record after delivery.timeout.ms when no leader ever appears', async () => {
-    const s = stubCluster(Number.MAX_SAFE_INTEGER);
+    const s = leaderlessCluster(Number.MAX_SAFE_INTEGER);
     const p = new Producer({ cluster: s.cluster, acks: 1, idempotence: false, retryBackoffMs: 5, lingerMs: 0, deliveryTimeoutMs: 300, requestTimeoutMs: 200 });
     const started = Date.now();
     await expect(p.send({ topic: 't', partition: 0, value: 'v' })).rejects.toThrow(/delivery\.timeout\.ms/);

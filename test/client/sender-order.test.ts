@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { Producer } from '../../src/client/producer/index.js';
 import type { Cluster } from '../../src/client/cluster.js';
+import { stubCluster } from '../helpers/stub-cluster.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import { Reader } from '../../src/protocol/reader.js';
 import { Writer } from '../../src/protocol/writer.js';
@@ -46,12 +47,7 @@ function heldCluster(onRequest: (n: number) => void): { cluster: Cluster; reques
     },
   };
   const topic = () => ({ errorCode: 0, topic: 't', partitions: Array.from({ length: PARTITIONS }, (_, partition) => ({ partition, leader: 1, errorCode: 0, replicas: [1], isr: [1] })) });
-  const cluster = {
-    refresh: async () => ({ brokers: [], topics: [topic()] }),
-    topicMetadata: async () => topic(),
-    connectionTo: () => conn,
-    close: () => undefined,
-  } as unknown as Cluster;
+  const cluster = stubCluster(topic, conn);
   return { cluster, requests, answerNext: () => waiting.shift()!() };
 }
 
