@@ -18,8 +18,9 @@
 #                 commit throughput to __consumer_offsets against ZooKeeper
 #   scale         producer throughput with 1, 8, 64 and 512 partitions (keyless: the sticky
 #                 partitioner), 512 with keyed records, each with the broker's fsyncs per produce
-#                 request (from /metrics), and over a long run as the stored data grows (the
-#                 5-second lines of one run of 10x the records)
+#                 request (from /metrics) and the time of the first appends to its partitions
+#                 (timed apart), and over a long run as the stored data grows (the 5-second
+#                 lines of one run of 10x the records)
 #   stability     five consecutive producer runs into one broker: each run's throughput and the
 #                 broker's RSS, and slowest/fastest (target: within 10%)
 #   soak          (long, only with --only soak) 10 minutes at full speed: throughput per 5 s and
@@ -226,9 +227,21 @@ if want scale; then
   create_topic bench-scale-warmup 1
   bin/kafka-producer-perf-test.sh --topic bench-scale-warmup --num-records 300000 --record-size 100 --throughput -1 \
     --producer-props "bootstrap.servers=$BROKER" acks=1 >/dev/null
+  # Before its timed run, each topic gets 40 records per partition (round-robin), timed on their
+  # own: a partition's first append as leader writes its leader-epoch checkpoint (KIP-101; a
+  # file, synced), once per partition and leader epoch. 512 fresh partitions took ~0.25 s of it,
+  # a sixth of a keyed run of 2 M records; the timed runs measure appends to partitions in use.
+  first_appends() { # TOPIC PARTITIONS
+    local n=$(( $2 * 40 )) line
+    line=$(bin/kafka-producer-perf-test.sh --topic "$1" --num-records "$n" --record-size 100 --throughput -1 \
+      --producer-props "bootstrap.servers=$BROKER" acks=1 partitioner=round-robin | tail -1)
+    echo "    first appends to each partition: $n records in $(sed -E 's/^[0-9]+ records sent, ([0-9.]+) records\/sec.*/\1/' <<<"$line" |
+      awk -v n="$n" '{ printf "%.0f", 1000 * n / $1 }') ms (one-time; not in the ratio)"
+  }
   base=""
   for parts in 1 8 64 512; do
     create_topic "bench-scale-$parts" "$parts"
+    first=$(first_appends "bench-scale-$parts" "$parts")
     metrics_mark
     line=$(bin/kafka-producer-perf-test.sh --topic "bench-scale-$parts" --num-records "$RECORDS" --record-size 100 --throughput -1 \
       --producer-props "bootstrap.servers=$BROKER" acks=1 | tail -1)
@@ -236,14 +249,17 @@ if want scale; then
     [ -z "$base" ] && base=$v
     echo "  $parts partition(s): $v records/s, ratio to 1 partition $(ratio "$v" "$base")"
     echo "    broker: $(metrics_since)"
+    echo "$first"
   done
   create_topic bench-scale-keyed 512
+  first=$(first_appends bench-scale-keyed 512)
   metrics_mark
   line=$(bin/kafka-producer-perf-test.sh --topic bench-scale-keyed --num-records "$RECORDS" --record-size 100 --throughput -1 --keys 100000 \
     --producer-props "bootstrap.servers=$BROKER" acks=1 | tail -1)
   v=$(sed -E 's/^[0-9]+ records sent, ([0-9.]+) records\/sec.*/\1/' <<<"$line")
   echo "  512 partitions, keyed records (100,000 keys): $v records/s, ratio to 1 partition $(ratio "$v" "$base") (target >= 0.5)"
   echo "    broker: $(metrics_since)"
+  echo "$first"
   create_topic bench-scale-long 1
   long=$(( RECORDS * 10 ))
   echo "  one run of $long records into one partition (a line per 5 s; flat means stored data does not slow appends):"
