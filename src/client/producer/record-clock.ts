@@ -1,3 +1,6 @@
+/** A reading this far past `base` (~12 days) moves `base` up to it: readings stay small integers. */
+const REBASE_MS = 2 ** 30;
+
 /**
  * RecordClock: the wall clock for record timestamps, read at most once per `maxUses` records
  * within one synchronous run of code.
@@ -10,10 +13,10 @@
  * use queues a microtask that expires it, so a record produced after any await, timer or I/O
  * callback always reads the clock afresh. (The bound is a count, not a time: code that blocks
  * the event loop between two produce() calls of one run can see the earlier reading.)
+ * `sinceBase()` gives a reading as its distance from `base`, an earlier reading: a small
+ * integer (see recordClock below for why); `base` moves up to a reading ~12 days on, or when
+ * the wall clock went back.
  */
-/** A reading this far past `base` (~12 days) moves `base` up to it: readings stay small integers. */
-const REBASE_MS = 2 ** 30;
-
 export class RecordClock {
   readonly #maxUses: number;
   /**
