@@ -15,7 +15,7 @@ import { apiVersionsResponse, encodeApiVersionsResponse, API_VERSIONS_MAX_VERSIO
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
 import { ErrorCode, ProjectError } from '../common/errors.js';
-import type { ConnectionInfo, HandlerResult } from '../network/socket-server.js';
+import { LentResponse, type ConnectionInfo, type HandlerResult } from '../network/socket-server.js';
 import { SASL_API_VERSIONS, SASL_AUTHENTICATE_API_KEY, SASL_MAX_VERSION, encodeSaslAuthenticateResponse, encodeSaslHandshakeResponse } from '../protocol/apis/sasl.js';
 import { authorized } from './authorization.js';
 import type { BrokerContext, RequestMeta } from './handlers/context.js';
@@ -49,7 +49,7 @@ type Handler = (ctx: BrokerContext, version: number, req: never, meta: RequestMe
 
 const HANDLERS: Partial<Record<number, Handler>> = {
   [ApiKey.Produce]: (ctx, v, req, meta) => handleProduce(ctx, v, req, meta.timing),
-  [ApiKey.Fetch]: (ctx, v, req, meta) => handleFetch(ctx, v, req, meta.timing),
+  [ApiKey.Fetch]: (ctx, v, req, meta) => handleFetch(ctx, v, req, meta),
   [ApiKey.ListOffsets]: (ctx, v, req) => handleListOffsets(ctx, v, req),
   [ApiKey.Metadata]: (ctx, v, req, meta) => handleMetadata(ctx, v, req, meta),
   [ApiKey.OffsetCommit]: (ctx, v, req) => handleOffsetCommit(ctx, v, req),
@@ -114,7 +114,10 @@ export function createDispatcher(ctx: BrokerContext) {
     if (res === undefined) return undefined;
     const w = new Writer(256).int32(correlationId);
     // Fetch: the record sets go to the socket as chunks of their own, not copied
-    if (apiKey === ApiKey.Fetch) return encodeFetchResponseChunks(w, apiVersion, res as FetchResponse);
+    if (apiKey === ApiKey.Fetch) {
+      const chunks = encodeFetchResponseChunks(w, apiVersion, res as FetchResponse);
+      return meta.afterSend ? new LentResponse(chunks, meta.afterSend) : chunks;
+    }
     codec.encodeResponse(w, apiVersion, res);
     return w.finish();
   };

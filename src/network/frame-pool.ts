@@ -6,7 +6,8 @@
  * produce request of up to a megabyte for every request of a busy producer. Only a reader that
  * knows when nothing holds a view of the frame any more (the replica fetcher once every
  * partition's copy has been written, the socket server once a Produce handler has settled) may
- * `release` it; a frame never released is simply garbage collected.
+ * `release` it; a frame never released is simply garbage collected. A leader's reads of the log
+ * for its followers' fetches use one too (handlers/fetch.ts), given back once sent.
  */
 export class FramePool {
   readonly #free: Buffer[] = [];

@@ -53,7 +53,19 @@ export class CloseConnection {
   constructor(readonly response?: Buffer) {}
 }
 
-export type HandlerResult = Buffer | Buffer[] | CloseConnection | undefined;
+/**
+ * A response body in chunks whose buffers are lent: `sent` is called once the socket has handed
+ * all of it to the kernel (or failed to), after which they may be reused. A response never
+ * written (its connection closed first) never calls it: its buffers are left to the GC.
+ */
+export class LentResponse {
+  constructor(
+    readonly chunks: Buffer[],
+    readonly sent: () => void,
+  ) {}
+}
+
+export type HandlerResult = Buffer | Buffer[] | LentResponse | CloseConnection | undefined;
 
 /** Handles one request frame (header + body, no size prefix); returns the response frame body. */
 export type RequestHandler = (frame: Buffer, conn: ConnectionInfo) => Promise<HandlerResult>;
@@ -212,13 +224,23 @@ export class SocketServer {
           return;
         }
         const sent = this.#opts.onResponseSent;
+        let body = p.response;
+        let returnLent: (() => void) | undefined;
+        if (body instanceof LentResponse) {
+          returnLent = body.sent;
+          body = body.chunks;
+        }
         if (!sent) {
-          if (p.response !== undefined) writeFrame(socket, p.response);
+          if (body !== undefined) writeFrame(socket, body, returnLent);
           continue;
         }
         const writtenAt = performance.now();
-        if (p.response !== undefined) writeFrame(socket, p.response, () => sent(p.apiKey, { readAt: p.readAt, answeredAt: p.answeredAt, writtenAt, sentAt: performance.now() }));
-        else sent(p.apiKey, { readAt: p.readAt, answeredAt: p.answeredAt, writtenAt, sentAt: writtenAt });
+        if (body !== undefined) {
+          writeFrame(socket, body, () => {
+            returnLent?.();
+            sent(p.apiKey, { readAt: p.readAt, answeredAt: p.answeredAt, writtenAt, sentAt: performance.now() });
+          });
+        } else sent(p.apiKey, { readAt: p.readAt, answeredAt: p.answeredAt, writtenAt, sentAt: writtenAt });
       }
       if (queue.length < this.#opts.maxInFlight && socket.isPaused() && !closed) socket.resume();
     };

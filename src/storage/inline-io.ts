@@ -63,8 +63,8 @@ export async function writeAllAt(fh: fsp.FileHandle, bufs: readonly Buffer[], po
  * Reads up to `length` bytes at `position` (fewer at the end of the file). Inline when small
  * and within the last RECENT_BYTES before `fileSize` (page-cached), else on the thread pool.
  */
-export async function readAt(fh: fsp.FileHandle, position: number, length: number, fileSize: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(length);
+export async function readAt(fh: fsp.FileHandle, position: number, length: number, fileSize: number, alloc?: (n: number) => Buffer): Promise<Buffer> {
+  const buf = alloc ? alloc(length) : Buffer.allocUnsafe(length);
   let got = 0;
   if (length <= INLINE_READ_MAX && position >= fileSize - RECENT_BYTES) {
     while (got < length) {

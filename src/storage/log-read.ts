@@ -25,7 +25,8 @@ export interface ReadResult {
   nextOffset: number;
 }
 
-export async function readBatches(segments: readonly LogSegment[], offset: number, maxBytes: number, upTo: number): Promise<ReadResult> {
+/** `alloc`: where the bytes are read into (a reader that reuses its buffers); a fresh buffer if not given. */
+export async function readBatches(segments: readonly LogSegment[], offset: number, maxBytes: number, upTo: number, alloc?: (n: number) => Buffer): Promise<ReadResult> {
   const empty = { records: Buffer.alloc(0), nextOffset: offset };
   if (offset >= upTo) return empty;
   for (let i = floorIndex(segments, offset); i < segments.length; i++) {
@@ -37,7 +38,7 @@ export async function readBatches(segments: readonly LogSegment[], offset: numbe
     // read enough more to fill maxBytes with plaintext (estimated from the first batch's size)
     const slack = seg.keys ? ENCRYPTION_OVERHEAD * Math.ceil(maxBytes / Math.max(loc.size - ENCRYPTION_OVERHEAD, 1)) : 0;
     const want = Math.max(loc.size, Math.min(maxBytes + slack, seg.size - loc.position));
-    let buf = await seg.readAt(loc.position, want);
+    let buf = await seg.readAt(loc.position, want, alloc);
     let end = 0;
     let plain = 0;
     let encrypted = false;

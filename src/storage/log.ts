@@ -513,14 +513,15 @@ export class PartitionLog {
     return this.#flushed.onAdvance(listener);
   }
 
-  read(offset: number, maxBytes: number, upTo: number = this.#flushed.value): Promise<ReadResult> {
+  /** `alloc`: see readBatches (log-read.ts). */
+  read(offset: number, maxBytes: number, upTo: number = this.#flushed.value, alloc?: (n: number) => Buffer): Promise<ReadResult> {
     if (offset < this.logStartOffset || offset > this.#logEndOffset) {
       const e = new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${offset} is out of range [${this.logStartOffset}, ${this.#logEndOffset}] of ${this.topic}-${this.partition}`, {
         context: { topic: this.topic, partition: this.partition, offset },
       });
       return Promise.reject(e);
     }
-    return readBatches(this.#segments, offset, maxBytes, Math.min(upTo, this.#logEndOffset));
+    return readBatches(this.#segments, offset, maxBytes, Math.min(upTo, this.#logEndOffset), alloc);
   }
 
   /** The first offset whose record timestamp is >= ts, among flushed records; undefined if none. */

@@ -204,9 +204,9 @@ export class LogSegment {
     return head[MAGIC_OFFSET] === ENCRYPTED_MAGIC ? keyIdAt(head, 0) : 0;
   }
 
-  /** Reads up to `length` bytes at `position` (fewer at the end of the file). */
-  readAt(position: number, length: number): Promise<Buffer> {
-    return readAt(this.#fh, position, length, this.size);
+  /** Reads up to `length` bytes at `position` (fewer at the end of the file), into `alloc(length)` if given. */
+  readAt(position: number, length: number, alloc?: (n: number) => Buffer): Promise<Buffer> {
+    return readAt(this.#fh, position, length, this.size, alloc);
   }
 
   /**

@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SocketServer } from '../../src/network/socket-server.js';
+import { LentResponse, SocketServer } from '../../src/network/socket-server.js';
 
 const FRAME_BYTES = 300_000;
 
@@ -125,6 +125,44 @@ describe('SocketServer onResponseSent', () => {
       const [, second, third] = reports;
       expect(second!.writtenAt - second!.answeredAt).toBeGreaterThanOrEqual(25); // queued behind the first
       expect(third!.sentAt).toBe(third!.writtenAt); // no response: nothing to send
+    } finally {
+      socket.destroy();
+      await server.close();
+    }
+  });
+});
+
+describe('SocketServer LentResponse', () => {
+  it('calls `sent` only once the socket has handed every chunk to the kernel, not while the client is not reading', async () => {
+    // more than loopback's socket buffers hold, so the write waits for the client to read
+    const chunk = Buffer.alloc(8 << 20, 0x5a);
+    let sentCalls = 0;
+    const server = new SocketServer({ host: '127.0.0.1', port: 0, maxRequestBytes: 1 << 20, idleTimeoutMs: 60_000 }, () =>
+      Promise.resolve(new LentResponse([Buffer.from([1, 2, 3, 4]), chunk, chunk], () => sentCalls++)),
+    );
+    await server.start();
+    const socket = net.connect(server.port, '127.0.0.1');
+    try {
+      await new Promise((r) => socket.once('connect', r));
+      socket.pause();
+      const req = Buffer.alloc(8);
+      req.writeInt32BE(4, 0);
+      socket.write(req);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(sentCalls).toBe(0); // the kernel has not taken it all: the chunks are still in use
+      let got = 0;
+      let tail = Buffer.alloc(0);
+      socket.on('data', (d: Buffer) => {
+        got += d.length;
+        tail = d;
+      });
+      socket.resume();
+      const total = 4 + 4 + 2 * chunk.length;
+      while (got < total) await new Promise((r) => setTimeout(r, 5));
+      expect(got).toBe(total);
+      expect(tail[tail.length - 1]).toBe(0x5a);
+      while (sentCalls === 0) await new Promise((r) => setTimeout(r, 5));
+      expect(sentCalls).toBe(1);
     } finally {
       socket.destroy();
       await server.close();

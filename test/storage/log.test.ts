@@ -65,6 +65,25 @@ describe('PartitionLog append and read', () => {
     expect(tix.length % 12).toBe(0);
   });
 
+  it('reads into the buffer a caller lends (a leader reusing its followers\' read buffers), the same bytes as a fresh read', async () => {
+    const log = await PartitionLog.open(logDir(), cfg());
+    for (let i = 0; i < 20; i++) await log.append(batchOf(vals(i * 10, 10, 200)));
+    await log.flush();
+    const lent = Buffer.alloc(1 << 20, 0xee);
+    const asked: number[] = [];
+    const fresh = await log.read(35, 16 * 1024);
+    const into = await log.read(35, 16 * 1024, undefined, (n) => {
+      asked.push(n);
+      return lent.subarray(0, n);
+    });
+    expect(asked.length).toBe(1);
+    expect(into.records.buffer).toBe(lent.buffer);
+    expect(into.records.equals(fresh.records)).toBe(true);
+    expect(into.nextOffset).toBe(fresh.nextOffset);
+    expect(decodeRecordBatches(into.records)[0]!.offset).toBe(30);
+    await log.close();
+  });
+
   it('reads from the batch that contains an offset, at every offset and every boundary', async () => {
     const dir = logDir();
     const log = await PartitionLog.open(dir, cfg({ segmentBytes: 2000, indexIntervalBytes: 300 }));

@@ -50,6 +50,11 @@ export interface RequestMeta {
   sasl: boolean;
   /** What the handler spent waiting on others (flush, ISR, long poll): RemoteTimeMs (metrics.ts). */
   timing: { waitedMs: number };
+  /**
+   * Set by a handler whose response holds buffers it lends (Fetch: log reads into reused
+   * buffers): called once the response has been handed to the kernel, when they may be reused.
+   */
+  afterSend?: () => void;
 }
 
 /** The Kafka error code of anything a handler caught. */

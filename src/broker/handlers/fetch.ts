@@ -17,13 +17,42 @@ import { fetchRecordMagic } from '../../protocol/apis/fetch.js';
 import { recordBatchesToMessageSet } from '../../protocol/records/message-set.js';
 import type { Partition } from '../replica/partition.js';
 import { ErrorCode, KafkaError } from '../../common/errors.js';
-import { partitionErrorCodeOf, type BrokerContext } from './context.js';
+import { partitionErrorCodeOf, type BrokerContext, type RequestMeta } from './context.js';
+import { FramePool } from '../../network/frame-pool.js';
 
-/** `timing.waitedMs` gets the request's remote time: its long poll's waits for data. */
-export async function handleFetch(ctx: BrokerContext, version: number, req: FetchRequest, timing?: { waitedMs: number }): Promise<FetchResponse> {
+/**
+ * Buffers for followers' log reads, used again once their response has been sent: each follower
+ * reads up to a megabyte per fetch, and a fresh megabyte costs its page faults (here ~1.1 ms to
+ * allocate and fill against ~0.3 ms into a buffer already touched). RF=3 acks=all, medians of
+ * three runs taking turns (scripts/bench-ab.sh), two sets: 1.31 and 1.57 M records/s without,
+ * 1.61 and 1.66 with.
+ */
+const replicaReads = new WeakMap<BrokerContext, FramePool>();
+const REPLICA_READ_BUFFERS_KEPT = 8;
+
+/**
+ * `meta.timing.waitedMs` gets the request's remote time: its long poll's waits for data. A
+ * follower's reads go into reused buffers: `meta.afterSend` is set to give them back.
+ */
+export async function handleFetch(ctx: BrokerContext, version: number, req: FetchRequest, meta?: Pick<RequestMeta, 'timing' | 'afterSend'>): Promise<FetchResponse> {
   const deadline = Date.now() + Math.max(0, req.maxWaitMs);
+  const timing = meta?.timing;
+  let alloc: ((n: number) => Buffer) | undefined;
+  if (meta && req.replicaId >= 0) {
+    let pool = replicaReads.get(ctx);
+    if (!pool) replicaReads.set(ctx, (pool = new FramePool(64 * 1024, REPLICA_READ_BUFFERS_KEPT)));
+    const lent: Buffer[] = [];
+    alloc = (n) => {
+      const b = pool.allocate(n);
+      lent.push(b);
+      return b;
+    };
+    meta.afterSend = () => {
+      for (const b of lent) pool.release(b);
+    };
+  }
   for (;;) {
-    const res = await readAll(ctx, version, req);
+    const res = await readAll(ctx, version, req, alloc);
     const remaining = deadline - Date.now();
     if (res.bytes >= Math.max(1, req.minBytes) || remaining <= 0 || res.errors) {
       for (const o of res.out) ctx.metrics.messagesOut(o.topic, o.records, o.bytes);
@@ -56,7 +85,7 @@ function countRecords(buf: Buffer): number {
   return n;
 }
 
-async function readAll(ctx: BrokerContext, version: number, req: FetchRequest): Promise<ReadResult> {
+async function readAll(ctx: BrokerContext, version: number, req: FetchRequest, alloc: ((n: number) => Buffer) | undefined): Promise<ReadResult> {
   const magic = fetchRecordMagic(version);
   const isReplica = req.replicaId >= 0;
   let budget = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff;
@@ -88,7 +117,7 @@ async function readAll(ctx: BrokerContext, version: number, req: FetchRequest): 
         let stored: Buffer = records;
         let from = fp.fetchOffset;
         while (from < upTo && (limit > 0 || bytes === 0)) {
-          const read = await p.log.read(from, Math.max(limit, 1), upTo);
+          const read = await p.log.read(from, Math.max(limit, 1), upTo, alloc);
           records = stored = read.records;
           // a response that already carries data stays within max_bytes; the first partition
           // always gets at least one whole batch, so a consumer never gets stuck
