@@ -6,6 +6,8 @@
  *     0.96 for async and 0.51 for acks=all; here three brokers share two cores), each run with
  *     the CPU seconds (user + system) of the producer and of each broker per million records
  *     and how many of the two cores were busy: whether a figure is bound by CPU or by waiting;
+ *     after an acks=1 run, how far behind the leader its followers were and how long they took
+ *     to catch up (what they did not copy during the run left the leader more of the cores);
  *   - end-to-end latency at 10,000 msg/s, RF=3 acks=all, with a breakdown (e2e-latency.ts);
  *   - failover: the time from SIGKILL of a partition leader to the acknowledgement of the
  *     first write sent after it (acks=all), against the session timeout (target: session
@@ -170,14 +172,19 @@ async function main(): Promise<void> {
       return out;
     };
 
-    /** Waits until every replica of `topic`-0 holds the same bytes (kafka_log_log_size on each broker). */
+    /** The bytes of `topic`-0 on brokers 1, 2 and 3 (kafka_log_log_size; -1 where unknown). */
+    const replicaSizes = (topic: string): Promise<number[]> =>
+      Promise.all(
+        [1, 2, 3].map(async (id) => {
+          const text = await metricsOf(id);
+          return Number(new RegExp(`^kafka_log_log_size\\{topic="${topic}",partition="0"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? -1);
+        }),
+      );
+
+    /** Waits until every replica of `topic`-0 holds the same bytes. */
     async function caughtUp(topic: string): Promise<void> {
-      const size = async (id: number): Promise<number> => {
-        const text = await metricsOf(id);
-        return Number(new RegExp(`^kafka_log_log_size\\{topic="${topic}",partition="0"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? -1);
-      };
       await waitFor(`the replicas of ${topic} to catch up`, async () => {
-        const sizes = await Promise.all([1, 2, 3].map(size));
+        const sizes = await replicaSizes(topic);
         return sizes.every((x) => x >= 0 && x === sizes[0]) ? true : undefined;
       }, 120_000);
     }
@@ -220,10 +227,20 @@ async function main(): Promise<void> {
         const { rate: r, cpu } = await throughput(c.topic, c.acks);
         results.set(c.name, [...(results.get(c.name) ?? []), r]);
         console.log(`run ${run + 1} ${c.name}: ${Math.round(r).toLocaleString('en-US')} records/s (${((r * 100) / 1048576).toFixed(1)} MB/s); ${cpu}`);
-        // An acks=1 run ends with its followers ~100 MB behind (acks=1 waits for none of them);
-        // the next run would pay for their catching up (an acks=all request waits for the high
-        // watermark to pass that backlog). Each run starts from replicas with identical logs.
-        if (c.rf > 1) await caughtUp(c.topic);
+        // An acks=1 run ends with its followers behind (acks=1 waits for none of them), and
+        // the less they copied during the run, the more of the two cores the leader had: how
+        // far behind they were says what an acks=1 figure bought that way. The next run would
+        // pay for their catching up (an acks=all request waits for the high watermark to pass
+        // that backlog): each run starts from replicas with identical logs.
+        if (c.rf > 1) {
+          const sizes = await replicaSizes(c.topic);
+          const ended = performance.now();
+          await caughtUp(c.topic);
+          // the leader (broker 1 by the assignment) holds the most
+          const lead = Math.max(...sizes);
+          const behind = sizes.filter((_, i) => i !== sizes.indexOf(lead)).map((x) => ((lead - x) / 1e6).toFixed(0));
+          if (c.acks === 1) console.log(`    followers at the end of the run: ${behind.join(' and ')} MB behind the leader; caught up ${((performance.now() - ended) / 1000).toFixed(1)} s later`);
+        }
       }
     }
     const base = median(results.get('RF=1 acks=1')!);
