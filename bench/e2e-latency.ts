@@ -22,6 +22,9 @@
  *                     its first scrape, which ends the settling; the warm-up goes on for
  *                     AFTER_SCRAPE_MS after it, so the scrape's own cost stays out of the
  *                     measured part;
+ *   `  followers ...` with its followers' /metrics too (acks=all, as the replication benchmark
+ *                     runs it): their fetch rounds that brought records, fetch (sent -> read)
+ *                     and append and flush, and their fsyncs, over the same window;
  *   `  stalls ...`    what pauses the processes: this (client) process's event-loop delay and
  *                     garbage-collection pauses, and the leader's (its /metrics: largest event
  *                     loop lag, GC pause time, 10 ms resolution). Both loop delays are what a
@@ -48,6 +51,8 @@ export interface E2eOptions {
   warmupSeconds?: number;
   /** The partition leader's /metrics, for the broker's share. */
   metricsUrl?: string;
+  /** Its followers' /metrics (acks=all: their fetch rounds and fsyncs, scraped with the leader's). */
+  followerMetricsUrls?: string[];
 }
 
 const HISTOGRAMS = {
@@ -59,20 +64,30 @@ const HISTOGRAMS = {
   fsync: ['kafka_log_logflushstats_logflushrateandtimems', ''],
   queue: ['kafka_log_logflushstats_flushqueuetimems', ''],
 } as const;
+/** A follower's share under acks=all: its fetch rounds that brought records, by phase, and its fsyncs. */
+const FOLLOWER_HISTOGRAMS = {
+  fetch: ['kafka_server_replicafetcher_roundtimems', 'phase="fetch"'],
+  appendFlush: ['kafka_server_replicafetcher_roundtimems', 'phase="append_flush"'],
+  fsync: ['kafka_log_logflushstats_logflushrateandtimems', ''],
+} as const;
 type Buckets = Map<number, number>;
+type Histograms = Record<string, readonly [string, string]>;
 
-async function scrape(url: string): Promise<Record<keyof typeof HISTOGRAMS, Buckets>> {
-  const text = await (await fetch(url)).text();
-  const out = {} as Record<keyof typeof HISTOGRAMS, Buckets>;
-  for (const [k, [name, labels]] of Object.entries(HISTOGRAMS)) {
-    const b: Buckets = new Map();
-    for (const line of text.split('\n')) {
-      const m = /^([\w:]+)_bucket\{([^}]*)\} (\S+)$/.exec(line);
-      if (!m || m[1] !== name || !m[2]!.includes(labels)) continue;
-      const le = /le="([^"]+)"/.exec(m[2]!)![1]!;
-      b.set(le === '+Inf' ? Infinity : Number(le), (b.get(le === '+Inf' ? Infinity : Number(le)) ?? 0) + Number(m[3]));
+/** The buckets of `histograms` in the /metrics of `urls`, summed over them. */
+async function scrape<H extends Histograms>(histograms: H, ...urls: string[]): Promise<Record<keyof H, Buckets>> {
+  const out = {} as Record<keyof H, Buckets>;
+  for (const k of Object.keys(histograms)) out[k as keyof H] = new Map();
+  for (const url of urls) {
+    const text = await (await fetch(url)).text();
+    for (const [k, [name, labels]] of Object.entries(histograms)) {
+      const b = out[k as keyof H];
+      for (const line of text.split('\n')) {
+        const m = /^([\w:]+)_bucket\{([^}]*)\} (\S+)$/.exec(line);
+        if (!m || m[1] !== name || !m[2]!.includes(labels)) continue;
+        const le = /le="([^"]+)"/.exec(m[2]!)![1]!;
+        b.set(le === '+Inf' ? Infinity : Number(le), (b.get(le === '+Inf' ? Infinity : Number(le)) ?? 0) + Number(m[3]));
+      }
     }
-    out[k as keyof typeof HISTOGRAMS] = b;
   }
   return out;
 }
@@ -91,6 +106,11 @@ function bucketQuantile(before: Buckets, after: Buckets, q: number): string {
   if (total <= 0) return 'n/a';
   for (const le of les) if ((after.get(le) ?? 0) - (before.get(le) ?? 0) >= q * total) return le === Infinity ? `>${les[les.length - 2]}` : `<=${le}`;
   return 'n/a';
+}
+
+/** p50, p99 and p99.9 of the observations between two scrapes (bucket upper bounds). */
+function quantiles(before: Buckets, after: Buckets): string {
+  return `p50 ${bucketQuantile(before, after, 0.5)}, p99 ${bucketQuantile(before, after, 0.99)}, p99.9 ${bucketQuantile(before, after, 0.999)} ms`;
 }
 
 function percentiles(xs: number[]): { p50: string; p99: string; p999: string; max: string } {
@@ -150,6 +170,8 @@ export async function runE2e(o: E2eOptions): Promise<string[]> {
   // later, when the warm-up ends, this process's stalls from then on, event-loop delay (1 ms
   // resolution) and GC pauses.
   let before: Record<keyof typeof HISTOGRAMS, Buckets> | undefined;
+  let followersBefore: Record<keyof typeof FOLLOWER_HISTOGRAMS, Buckets> | undefined;
+  const followerUrls = o.metricsUrl ? (o.followerMetricsUrls ?? []) : [];
   let brokerNodeBefore: Awaited<ReturnType<typeof scrapeNode>> | undefined;
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   const gcPauses: number[] = [];
@@ -192,7 +214,8 @@ export async function runE2e(o: E2eOptions): Promise<string[]> {
       if (warmupDone(due - start, offLoop(), minWarmupMs)) {
         settledAt = due - start;
         if (o.metricsUrl) {
-          before = await scrape(o.metricsUrl);
+          before = await scrape(HISTOGRAMS, o.metricsUrl);
+          if (followerUrls.length) followersBefore = await scrape(FOLLOWER_HISTOGRAMS, ...followerUrls);
           brokerNodeBefore = await scrapeNode(o.metricsUrl);
           start = performance.now() - (i * 1000) / o.rate; // the rate goes on from here
         }
@@ -239,12 +262,20 @@ export async function runE2e(o: E2eOptions): Promise<string[]> {
   const brokerNodeAfter = o.metricsUrl ? await scrapeNode(o.metricsUrl) : undefined;
   const first = before;
   if (o.metricsUrl && first) {
-    const after = await scrape(o.metricsUrl);
-    const part = (k: keyof typeof HISTOGRAMS) => `p50 ${bucketQuantile(first[k], after[k], 0.5)}, p99 ${bucketQuantile(first[k], after[k], 0.99)}, p99.9 ${bucketQuantile(first[k], after[k], 0.999)} ms`;
+    const after = await scrape(HISTOGRAMS, o.metricsUrl);
+    const part = (k: keyof typeof HISTOGRAMS) => quantiles(first[k], after[k]);
     const p99 = (k: keyof typeof HISTOGRAMS) => bucketQuantile(first[k], after[k], 0.99);
     lines.push(
       `  broker (leader, from ${AFTER_SCRAPE_MS / 1000} s before the measured part): Produce request ${part('produce')} (p99s: local ${p99('local')}, remote ${p99('remote')}, response queue ${p99('responseQueue')}, send ${p99('responseSend')}); fsync ${part('fsync')}; flush queue ${part('queue')}`,
     );
+    if (followersBefore) {
+      // acks=all: the leader's remote time is a round of each follower (the fetch that brings
+      // the record, its append and fsync) and the next fetch, which tells the leader its offset
+      const f0 = followersBefore;
+      const f1 = await scrape(FOLLOWER_HISTOGRAMS, ...followerUrls);
+      const fpart = (k: keyof typeof FOLLOWER_HISTOGRAMS) => quantiles(f0[k], f1[k]);
+      lines.push(`  followers (${followerUrls.length}, summed; the same window): fetch round: fetch ${fpart('fetch')}, append and flush ${fpart('appendFlush')}; fsync ${fpart('fsync')}`);
+    }
   }
   const ms = (ns: number): string => (ns / 1e6).toFixed(1);
   const gcTotal = gcPauses.reduce((a, b) => a + b, 0);

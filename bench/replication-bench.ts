@@ -255,7 +255,7 @@ async function main(): Promise<void> {
       const topic = `e2e-rf3-${run}`;
       await createTopic(zk, topic, { partitions: 1, replicationFactor: 3, assignment: new Map([[0, [1, 2, 3]]]) });
       await waitFor(`${topic} ISR`, async () => ((await leaderOf(topic)).isr.length === 3 ? true : undefined));
-      const lines = await runE2e({ brokers: bootstrap, topic, rate: 10_000, seconds: 10, acks: -1, metricsUrl: `http://127.0.0.1:${metricsPorts.get(1)}/metrics` });
+      const lines = await runE2e({ brokers: bootstrap, topic, rate: 10_000, seconds: 10, acks: -1, metricsUrl: `http://127.0.0.1:${metricsPorts.get(1)}/metrics`, followerMetricsUrls: [2, 3].map((id) => `http://127.0.0.1:${metricsPorts.get(id)}/metrics`) });
       console.log(`run ${run + 1} RF=3 acks=all ${lines[0]}`);
       for (const l of lines.slice(1)) console.log(`     ${l}`);
     }
