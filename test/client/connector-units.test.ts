@@ -12,8 +12,11 @@ import { newConsumerId, parseConsumerId } from '../../src/client/connector/consu
 import { expandWildcard } from '../../src/client/connector/registry.js';
 import { candidateZooKeeper, readClusterEnv } from '../../src/client/connector/zookeeper-locator.js';
 import { ConsumerTimeoutError, KafkaStream, PartitionTopicInfo, type ConsumerRecord } from '../../src/client/connector/stream.js';
+import { fetchedRecords } from '../../src/client/connector/fetcher.js';
+import { ATTRIBUTES_OFFSET, CRC_OFFSET, RECORD_COUNT_OFFSET, encodeRecordBatch, splitBatches, validateBatch } from '../../src/protocol/records/record-batch.js';
+import { crc32c } from '../../src/protocol/records/crc.js';
 import { validateTopicName } from '../../src/admin/topic-admin.js';
-import { ConfigError } from '../../src/common/errors.js';
+import { ConfigError, CorruptDataError } from '../../src/common/errors.js';
 
 const base = { 'group.id': 'g', 'zookeeper.connect': '127.0.0.1:2181' };
 
@@ -147,6 +150,58 @@ describe('KafkaStream', () => {
     s.enqueue(next, [rec(next, 0)]);
     expect((await s.next()).value!.offset).toBe(0);
     expect(s.queuedChunks).toBe(0);
+  });
+
+  it("takes a fetch's records a batch at a time, decoding each as it is reached, from the fetch offset on", () => {
+    // three batches as a fetch answer holds them: offsets 0-2, 3-5 and 6-8; the fetch asked from 4
+    const batch = (base: number) => encodeRecordBatch({ baseOffset: base, records: [0, 1, 2].map((i) => ({ value: Buffer.from(`v${base + i}`) })) });
+    const buf = Buffer.concat([batch(0), batch(3), batch(6)]);
+    const batches = splitBatches(buf);
+    const info = new PartitionTopicInfo('t', 0, 'c-0', 4);
+    const next = fetchedRecords(info, 't', 0, buf, batches, batches.map((b) => validateBatch(buf, b.at)), 4);
+    let decoded = 0;
+    const s = new KafkaStream('t', 0);
+    s.enqueueBatches(info, () => {
+      decoded++;
+      return next();
+    });
+    expect(decoded).toBe(0); // nothing decoded until a record is asked for
+    const first = s.poll()!;
+    expect([first.offset, first.value!.toString()]).toEqual([4, 'v4']); // 3 is below the fetch offset
+    expect(decoded).toBe(1);
+    expect(s.poll()!.offset).toBe(5);
+    expect(decoded).toBe(1); // the second batch's records are in hand
+    expect(s.poll()!.offset).toBe(6);
+    expect(decoded).toBe(2);
+    expect([s.poll()!.offset, s.poll()!.offset]).toEqual([7, 8]);
+    expect(s.poll()).toBeUndefined();
+    expect(KafkaStream.partitionOf(first)).toBe(info);
+    expect(info.consumedOffset).toBe(9); // each record counted as processed when the next was asked for
+  });
+
+  it('throws a batch that cannot be decoded once, then hands out the records after it; an ended generation stops the decoding', () => {
+    const good = (base: number) => encodeRecordBatch({ baseOffset: base, records: [{ value: Buffer.from('a') }, { value: Buffer.from('b') }] });
+    // a batch whose CRC matches but whose record count says 3 for 2 records (a producer's bug)
+    const bad = good(2);
+    bad.writeInt32BE(3, RECORD_COUNT_OFFSET);
+    bad.writeUInt32BE(crc32c(bad.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET);
+    const buf = Buffer.concat([good(0), bad, good(4)]);
+    const batches = splitBatches(buf);
+    const info = new PartitionTopicInfo('t', 0, 'c-0', 0);
+    const s = new KafkaStream('t', 0);
+    s.enqueueBatches(info, fetchedRecords(info, 't', 0, buf, batches, batches.map((b) => validateBatch(buf, b.at)), 0));
+    expect([s.poll()!.offset, s.poll()!.offset]).toEqual([0, 1]);
+    expect(() => s.poll()).toThrow(CorruptDataError);
+    expect(s.poll()!.offset).toBe(4);
+
+    const ended = new PartitionTopicInfo('t', 0, 'c-0', 0);
+    let calls = 0;
+    s.enqueueBatches(ended, () => (++calls === 1 ? [rec(ended, 0)] : [rec(ended, 1)]));
+    expect(s.poll()!.offset).toBe(5); // the rest of the first chunk
+    expect(s.poll()!.offset).toBe(0);
+    ended.active = false; // a rebalance ended its generation
+    expect(s.poll()).toBeUndefined();
+    expect(calls).toBe(1);
   });
 
   it('throws ConsumerTimeoutError after consumer.timeout.ms without a record, and ends when closed', async () => {

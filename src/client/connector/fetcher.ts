@@ -27,7 +27,7 @@ import type { ClientSecurity } from '../../network/client-security.js';
 import { API_CODECS } from '../../protocol/apis/index.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../../protocol/apis/list-offsets.js';
-import { forEachRecord, splitBatches } from '../../protocol/records/record-batch.js';
+import { forEachRecord, splitBatches, validateBatch, type BatchList, type RecordBatchHeader } from '../../protocol/records/record-batch.js';
 import { ErrorCode, KafkaError, errorName } from '../../common/errors.js';
 import { SaslAuthenticationError } from '../../network/sasl-client.js';
 import type { Logger } from '../../common/logger.js';
@@ -306,29 +306,27 @@ export class Fetcher {
         }
         p.info.highWatermark = pr.highWatermark;
         if (!pr.records || pr.records.length === 0) continue;
-        const records: ConsumerRecord[] = [];
-        const batches = splitBatches(pr.records);
-        // a compacted log has gaps: the next fetch starts after the last batch, not after its last record
-        let batchesEnd = p.info.fetchOffset;
+        const buf = pr.records;
+        const batches = splitBatches(buf);
         const { info } = p;
         const from = info.fetchOffset;
-        const add = (offset: number, timestamp: number, key: Buffer | null, value: Buffer | null, headers: ConsumerRecord['headers']): void => {
-          if (offset >= from) records.push(new FetchedRecord(info, t.topic, pr.partition, offset, timestamp, key, value, headers));
-        };
-        for (const b of batches) {
-          forEachRecord(pr.records, b.at, add);
-          batchesEnd = Math.max(batchesEnd, b.header.baseOffset + b.header.lastOffsetDelta + 1);
+        // Every batch's CRC now (a corrupt answer fails this fetch, which is tried again); the
+        // records are decoded a batch at a time as the stream hands them out (fetchedRecords).
+        const headers = batches.map((b) => validateBatch(buf, b.at));
+        // a compacted log has gaps: the next fetch starts after the last batch, not after its last record
+        let batchesEnd = from;
+        let records = false;
+        for (const h of headers) {
+          batchesEnd = Math.max(batchesEnd, h.baseOffset + h.lastOffsetDelta + 1);
+          if (h.recordCount > 0 && h.baseOffset + h.lastOffsetDelta >= from) records = true;
         }
-        // batches whose records all lie below the fetch offset (compacted away) still move us on
-        if (records.length === 0) p.info.fetchOffset = batchesEnd;
         if (batches.length === 0 && batches.partialBytes > 0) {
           this.#o.log.debug('only a partial batch came back; fetching it again', { topic: t.topic, partition: pr.partition, offset: p.info.fetchOffset });
           continue;
         }
-        if (records.length > 0) {
-          p.info.fetchOffset = Math.max(records[records.length - 1]!.offset + 1, batchesEnd);
-          p.stream.enqueue(p.info, records);
-        }
+        // batches whose records all lie below the fetch offset (compacted away) still move us on
+        info.fetchOffset = batchesEnd;
+        if (records) p.stream.enqueueBatches(info, fetchedRecords(info, t.topic, pr.partition, buf, batches, headers, from));
       }
     }
     for (const [code, parts] of denied) this.#deny(parts, { code, api: 'Fetch', broker });
@@ -372,4 +370,38 @@ export class Fetcher {
     }
     for (const [code, list] of denied) this.#deny(list, { code, api: 'ListOffsets', broker: list[0]!.leader });
   }
+}
+
+/**
+ * The records of one fetch of one partition, a batch at a time: each call decodes the next batch
+ * that holds records at or after `from` (its CRC already checked: `headers`), undefined after the
+ * last. Taking the records as the application reads them, not all when the fetch answers, keeps
+ * a queued chunk as the bytes it came in (0.8's ConsumerIterator walks a fetched message set the
+ * same way): a mirror reading megabytes ahead made a record object per record queued, which
+ * outlived young-generation collections and was copied and promoted before it died.
+ */
+export function fetchedRecords(
+  info: PartitionTopicInfo,
+  topic: string,
+  partition: number,
+  buf: Buffer,
+  batches: BatchList,
+  headers: RecordBatchHeader[],
+  from: number,
+): () => ConsumerRecord[] | undefined {
+  let i = 0;
+  let out: ConsumerRecord[] = [];
+  const add = (offset: number, timestamp: number, key: Buffer | null, value: Buffer | null, hs: ConsumerRecord['headers']): void => {
+    if (offset >= from) out.push(new FetchedRecord(info, topic, partition, offset, timestamp, key, value, hs));
+  };
+  return () => {
+    while (i < batches.length) {
+      const at = batches[i]!.at;
+      const header = headers[i++]!; // past it before decoding: a batch that fails to decode is reported once
+      out = [];
+      forEachRecord(buf, at, add, header);
+      if (out.length > 0) return out;
+    }
+    return undefined;
+  };
 }

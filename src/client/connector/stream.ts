@@ -1,8 +1,8 @@
 /**
  * KafkaStream: what 0.8's high-level consumer hands the application, one per consumer thread
  * (`<consumerId>-<n>`): an endless async iterator over the records of the partitions that
- * thread owns. The fetcher puts chunks (the records one fetch returned for one partition)
- * into the stream's queue; a rebalance clears it.
+ * thread owns. The fetcher puts chunks (what one fetch returned for one partition, decoded a
+ * batch at a time as the records are taken) into the stream's queue; a rebalance clears it.
  *
  * At-least-once: a record counts as processed when the application asks for the next one
  * (the `for await` body finished), or when it calls `markProcessed(record)`; with
@@ -70,6 +70,8 @@ export class PartitionTopicInfo {
 interface Chunk {
   info: PartitionTopicInfo;
   records: ConsumerRecord[];
+  /** The fetcher's chunks: the next batch's records once `records` are taken (undefined: no more). */
+  more?: () => ConsumerRecord[] | undefined;
 }
 
 /** A record as the fetcher makes it: it knows its partition's generation (for markProcessed). */
@@ -138,6 +140,18 @@ export class KafkaStream implements AsyncIterable<ConsumerRecord> {
   }
 
   /**
+   * Fetcher side: one fetch of one partition as it came, its records decoded by `more` a batch
+   * at a time as they are taken (see fetchedRecords in fetcher.ts). A batch that cannot be
+   * decoded (its CRC matched: the producer wrote it so) is thrown by next() or poll() once; the
+   * records after it follow.
+   */
+  enqueueBatches(info: PartitionTopicInfo, more: () => ConsumerRecord[] | undefined): void {
+    if (this.#closed || !info.active) return;
+    this.#chunks.push({ info, records: [], more });
+    this.#wake();
+  }
+
+  /**
    * Fetcher side: a failure the application must hear of (not authorized to read a topic, the
    * brokers refusing our credentials). next() throws it once the records already queued are
    * taken; one error waits at a time. The fetcher tries the partition again later, so a
@@ -188,9 +202,18 @@ export class KafkaStream implements AsyncIterable<ConsumerRecord> {
 
   #take(): ConsumerRecord | undefined {
     for (;;) {
-      if (this.#current) {
-        const { chunk } = this.#current;
-        if (chunk.info.active && this.#current.at < chunk.records.length) return chunk.records[this.#current.at++];
+      const cur = this.#current;
+      if (cur) {
+        const { chunk } = cur;
+        if (chunk.info.active) {
+          if (cur.at < chunk.records.length) return chunk.records[cur.at++];
+          const more = chunk.more?.();
+          if (more) {
+            chunk.records = more;
+            cur.at = 0;
+            continue;
+          }
+        }
         this.#current = undefined;
       }
       const next = this.#chunks.shift();

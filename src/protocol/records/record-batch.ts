@@ -283,13 +283,16 @@ export function decodeRecordBatch(buf: Buffer, at = 0): { header: RecordBatchHea
 /**
  * Decodes the batch at `at` record by record, calling `fn` for each (no record object made:
  * the caller makes its own, once). Returns the batch header; throws like decodeRecordBatch.
+ * `validated`: the header validateBatch already returned for this batch (its CRC is not
+ * checked again).
  */
 export function forEachRecord(
   buf: Buffer,
   at: number,
   fn: (offset: number, timestamp: number, key: Buffer | null, value: Buffer | null, headers: KafkaRecord['headers']) => void,
+  validated?: RecordBatchHeader,
 ): RecordBatchHeader {
-  const header = validateBatch(buf, at);
+  const header = validated ?? validateBatch(buf, at);
   const end = at + LOG_OVERHEAD + header.batchLength;
   const codec = codecOf(header);
   const payload = decompress(codec, buf.subarray(at + BATCH_HEADER_SIZE, end));
