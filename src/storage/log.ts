@@ -9,8 +9,8 @@
  *   work. The caller's buffer is modified. Appends are serialized; a promise resolves once the
  *   bytes are written (not flushed).
  * - flush (the paper): fdatasync after log.flush.interval.messages records or flush.ms; GROUP
- *   COMMIT: while one fsync runs, later appends queue and the next fsync covers them all.
- *   Readers only see flushed data: flushedOffset is the end they may read to.
+ *   COMMIT: while one fsync runs, later appends queue and the next fsync covers them all
+ *   (group-commit.ts). Readers only see flushed data: flushedOffset is the end they may read to.
  * - read(offset, maxBytes, upTo = flushedOffset): whole batches from the one CONTAINING
  *   `offset`, never a batch whose last offset is >= upTo, at least one whole batch when one is
  *   available even if it exceeds maxBytes (Kafka 0.10.1+ semantics, so a consumer never gets
@@ -36,9 +36,9 @@ import { syncDir } from './checkpoint.js';
 import type { SegmentFile } from './cleaner/clean-pass.js';
 import { expiredPrefix } from './retention.js';
 import { LOG_SUFFIX, LogSegment, segmentFileName } from './segment.js';
-import { FlushedOffset } from './flushed-offset.js';
+import { GroupCommit, type FlushStats } from './group-commit.js';
 import { ENCRYPTION_OVERHEAD, type KeyRing } from './encryption.js';
-import { defaultFlushScheduler, type FlushScheduler, type MakeDurable } from './flush-scheduler.js';
+import { defaultFlushScheduler, type FlushScheduler } from './flush-scheduler.js';
 import { defaultPageCache, type PageCacheBudget } from './page-cache.js';
 
 /** A cleaning pass whose segments changed under it (truncated or deleted): nothing was swapped. */
@@ -60,14 +60,7 @@ export interface AppendResult {
 }
 export type { ReadResult } from './log-read.js';
 import type { ReadResult } from './log-read.js';
-export interface FlushStats {
-  appends: number;
-  /** fdatasync calls on .log files. */
-  fsyncs: number;
-  /** Flush rounds (one group commit each) and the largest group, in appends. */
-  groups: number;
-  maxGroup: number;
-}
+export type { FlushStats } from './group-commit.js';
 /** A group write holds at most this many bytes / appends (one writev). */
 const GROUP_WRITE_MAX_BYTES = 4 * 1024 * 1024;
 const GROUP_WRITE_MAX_APPENDS = 512;
@@ -98,12 +91,6 @@ export function parseLogDirName(name: string): { topic: string; partition: numbe
   return { topic: name.slice(0, i), partition: Number(name.slice(i + 1)) };
 }
 
-/**
- * The errors of an fsync that mean written data may not have reached the disk: these stop the
- * log (see #failure). Others (a file closed under a flush, say) fail that flush's waiters only.
- */
-const WRITEBACK_ERRORS = new Set(['EIO', 'ENOSPC', 'EDQUOT', 'EROFS']);
-
 export class PartitionLog {
   readonly dir: string;
   readonly topic: string;
@@ -112,39 +99,21 @@ export class PartitionLog {
   readonly #clock: Clock;
   #segments: LogSegment[];
   #logEndOffset: number;
-  readonly #flushed: FlushedOffset;
+  /** Its flushes: what is durable, and so what readers may see (group-commit.ts). */
+  readonly #commit: GroupCommit;
   #lock: Promise<unknown> = Promise.resolve();
-  #dirty = new Set<LogSegment>();
   #queue: PendingAppend[] = [];
   #draining = false;
-  #unflushedMessages = 0;
-  #appendsSinceFlush = 0;
-  #flushRequested = false;
-  #flushing: Promise<void> | undefined;
-  #flushTimer: TimerHandle | undefined;
-  #epoch = 0;
   #pendingDeletes = new Map<LogSegment, TimerHandle>();
   readonly #appendListeners = new Set<(logEndOffset: number) => void>();
-  #stats: FlushStats = { appends: 0, fsyncs: 0, groups: 0, maxGroup: 0 };
-  readonly #flushScheduler: FlushScheduler;
-  #pageCache: PageCacheBudget = defaultPageCache;
   /** The keys of encryption at rest (undefined: segments are written in plaintext). */
   readonly keys: KeyRing | undefined;
   #closed = false;
-  /**
-   * A flush (fsync) that failed: the log takes no more writes and exposes nothing more until
-   * it is opened again (a restart), whose recovery checks what reached the disk. After a failed
-   * fsync the kernel may have dropped the dirty pages while reporting the error once only, so a
-   * later fsync that succeeds proves nothing about them (PostgreSQL's "fsyncgate", 2018).
-   */
-  #failure: NodeJS.ErrnoException | undefined;
-  readonly #failureListeners = new Set<(err: NodeJS.ErrnoException) => void>();
   /** What opening found: segments recovered, bytes cut, leftovers removed. */
   readonly loadInfo: { recoveredSegments: number; truncatedBytes: number; deletedLeftovers: string[] };
 
-  private constructor(dir: string, config: LogConfig, clock: Clock, segments: LogSegment[], info: PartitionLog['loadInfo'], flushScheduler: FlushScheduler, keys: KeyRing | undefined) {
-    this.#flushScheduler = flushScheduler;
-    this.keys = keys;
+  private constructor(dir: string, config: LogConfig, clock: Clock, segments: LogSegment[], info: PartitionLog['loadInfo'], opts: OpenOptions) {
+    this.keys = opts.keys;
     const tp = parseLogDirName(path.basename(dir));
     if (!tp) throw new KafkaError(ErrorCode.UNKNOWN, `"${dir}" is not named <topic>-<partition>`);
     this.dir = dir;
@@ -154,7 +123,15 @@ export class PartitionLog {
     this.#clock = clock;
     this.#segments = segments;
     this.#logEndOffset = segments[segments.length - 1]!.nextOffset;
-    this.#flushed = new FlushedOffset(this.#logEndOffset);
+    this.#commit = new GroupCommit({
+      name: `${this.topic}-${this.partition}`,
+      config: () => this.config,
+      logEnd: () => this.#logEndOffset,
+      flushed: this.#logEndOffset,
+      clock,
+      scheduler: opts.flushScheduler ?? defaultFlushScheduler,
+      pageCache: opts.pageCache ?? defaultPageCache,
+    });
     this.loadInfo = info;
   }
 
@@ -172,8 +149,7 @@ export class PartitionLog {
       recoveryPoint = tp ? (cp.get(tpKey(tp.topic, tp.partition)) ?? 0) : 0;
     }
     const r = await loadSegments(dir, config, clock.now(), { cleanShutdown, recoveryPoint, keys: opts.keys });
-    const log = new PartitionLog(dir, config, clock, r.segments, r, opts.flushScheduler ?? defaultFlushScheduler, opts.keys);
-    if (opts.pageCache) log.#pageCache = opts.pageCache;
+    const log = new PartitionLog(dir, config, clock, r.segments, r, opts);
     // one key per segment: an active segment written under another key (or in plaintext) is
     // rolled, new batches go to a segment of the current key
     const active = r.segments[r.segments.length - 1]!;
@@ -189,11 +165,11 @@ export class PartitionLog {
     return this.#logEndOffset;
   }
   get flushedOffset(): number {
-    return this.#flushed.value;
+    return this.#commit.flushedOffset;
   }
   /** Everything below it is on disk: the value for recovery-point-offset-checkpoint. */
   get recoveryPoint(): number {
-    return this.#flushed.value;
+    return this.#commit.flushedOffset;
   }
   get size(): number {
     return this.#segments.reduce((n, s) => n + s.size, 0);
@@ -225,7 +201,7 @@ export class PartitionLog {
     return this.#segments.map((s) => s.baseOffset);
   }
   get flushStats(): FlushStats {
-    return { ...this.#stats };
+    return this.#commit.stats;
   }
 
   #withLock<T>(fn: () => Promise<T>): Promise<T> {
@@ -251,7 +227,7 @@ export class PartitionLog {
   }
 
   append(batches: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {
-    if (this.#failure) return Promise.reject(this.#failedError());
+    if (this.#commit.failure) return Promise.reject(this.#commit.failedError());
     let list: BatchPosition[];
     try {
       list = opts.validated ?? PartitionLog.validateAll(batches);
@@ -298,11 +274,9 @@ export class PartitionLog {
             return;
           }
           this.#logEndOffset = g[g.length - 1]!.result.lastOffset + 1;
-          this.#dirty.add(seg);
-          for (const x of g) this.#unflushedMessages += x.result.recordCount;
-          this.#appendsSinceFlush += g.length;
-          this.#stats.appends += g.length;
-          this.#scheduleFlush();
+          let records = 0;
+          for (const x of g) records += x.result.recordCount;
+          this.#commit.written(seg, g.length, records);
           for (const x of g) x.it.resolve(x.result);
           for (const fn of this.#appendListeners) fn(this.#logEndOffset);
         };
@@ -398,105 +372,24 @@ export class PartitionLog {
     });
   }
 
-  #scheduleFlush(): void {
-    if (this.#unflushedMessages >= this.config.flushIntervalMessages) {
-      this.#kickFlush();
-    } else if (!this.#flushTimer) {
-      this.#flushTimer = this.#clock.setTimeout(() => {
-        this.#flushTimer = undefined;
-        this.#kickFlush();
-      }, this.config.flushIntervalMs);
-    }
-  }
-
-  /** Starts a group commit, or asks the running one to go round once more. */
-  #kickFlush(): void {
-    this.#flushRequested = true;
-    this.#flushing ??= this.#flushLoop()
-      .catch(() => undefined)
-      .finally(() => {
-        this.#flushing = undefined;
-        // A request that arrived after the loop's last check but before this point.
-        if (this.#flushRequested && !this.#closed) this.#kickFlush();
-      });
-  }
-
   /** Flushes everything appended so far (joining a running group commit). */
   flush(): Promise<void> {
-    return this.#startFlush();
-  }
-
-  #startFlush(): Promise<void> {
-    if (this.#failure) return Promise.reject(this.#failedError());
-    const target = this.#logEndOffset;
-    if (this.#flushed.value >= target && this.#dirty.size === 0) return Promise.resolve();
-    const done = target > this.#flushed.value ? this.waitForFlush(target - 1) : undefined;
-    this.#kickFlush();
-    return done ?? this.#flushing ?? Promise.resolve();
-  }
-
-  async #flushLoop(): Promise<void> {
-    while (this.#flushRequested) await this.#flushScheduler.run((durable) => this.#flushRound(durable));
-  }
-
-  /** One group commit, in a slot of the flush scheduler: what is appended by now goes to disk. */
-  async #flushRound(durable: MakeDurable): Promise<{ appends: number; fsyncs: number }> {
-    if (!this.#flushRequested || this.#failure) return { appends: 0, fsyncs: 0 };
-    this.#flushRequested = false;
-    this.#flushTimer?.cancel();
-    this.#flushTimer = undefined;
-    const target = this.#logEndOffset;
-    const epoch = this.#epoch;
-    const segs = [...this.#dirty];
-    // what this round makes durable of each (appends during its fsync are the next round's)
-    const sizes = this.#pageCache.enabled ? segs.map((seg) => seg.size) : undefined;
-    this.#dirty.clear();
-    const group = this.#appendsSinceFlush;
-    this.#appendsSinceFlush = 0;
-    this.#unflushedMessages = 0;
-    let fsyncs: number;
-    try {
-      fsyncs = await durable(segs);
-    } catch (e) {
-      for (const s of segs) this.#dirty.add(s);
-      this.#flushed.failWaiters(() => e);
-      if (!this.#failure && WRITEBACK_ERRORS.has((e as NodeJS.ErrnoException)?.code ?? '')) {
-        this.#failure = e as NodeJS.ErrnoException;
-        for (const l of this.#failureListeners) l(this.#failure);
-      }
-      throw e;
-    }
-    this.#stats.fsyncs += fsyncs;
-    this.#stats.groups++;
-    this.#stats.maxGroup = Math.max(this.#stats.maxGroup, group);
-    if (epoch !== this.#epoch) {
-      this.#flushRequested = true; // a truncation ran meanwhile: flush again
-    } else if (target > this.#flushed.value) this.#flushed.advance(target);
-    if (sizes && epoch === this.#epoch) segs.forEach((seg, i) => this.#pageCache.flushed(seg, sizes[i]!));
-    return { appends: group, fsyncs };
+    return this.#commit.flush();
   }
 
   /** Resolves when flushedOffset > offset (the record at `offset` is on disk and visible). */
   waitForFlush(offset: number): Promise<void> {
-    if (this.#failure && offset >= this.#flushed.value) return Promise.reject(this.#failedError());
-    return this.#flushed.waitFor(offset);
+    return this.#commit.waitForFlush(offset);
   }
 
   /** The flush failure that stopped this log, if one did. */
   get failure(): NodeJS.ErrnoException | undefined {
-    return this.#failure;
+    return this.#commit.failure;
   }
 
   /** Calls `listener` once, when a failed flush stops this log; returns the unsubscribe. */
   onFailure(listener: (err: NodeJS.ErrnoException) => void): () => void {
-    this.#failureListeners.add(listener);
-    return () => this.#failureListeners.delete(listener);
-  }
-
-  /** What a write (or a wait for a flush) is refused with once a flush failed: the same errno, so it reads as a storage error. */
-  #failedError(): NodeJS.ErrnoException {
-    const f = this.#failure!;
-    return Object.assign(new Error(`${this.topic}-${this.partition}: a flush failed (${f.message}); the log takes no more writes until the broker restarts and recovers it`), { code: f.code, errno: f.errno, syscall: f.syscall });
+    return this.#commit.onFailure(listener);
   }
 
   /**
@@ -510,11 +403,11 @@ export class PartitionLog {
 
   /** Calls `listener(flushedOffset)` after each flush that exposes more data; returns the unsubscribe. */
   onFlush(listener: (flushedOffset: number) => void): () => void {
-    return this.#flushed.onAdvance(listener);
+    return this.#commit.onFlush(listener);
   }
 
   /** `alloc`: see readBatches (log-read.ts). */
-  read(offset: number, maxBytes: number, upTo: number = this.#flushed.value, alloc?: (n: number) => Buffer): Promise<ReadResult> {
+  read(offset: number, maxBytes: number, upTo: number = this.#commit.flushedOffset, alloc?: (n: number) => Buffer): Promise<ReadResult> {
     if (offset < this.logStartOffset || offset > this.#logEndOffset) {
       const e = new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${offset} is out of range [${this.logStartOffset}, ${this.#logEndOffset}] of ${this.topic}-${this.partition}`, {
         context: { topic: this.topic, partition: this.partition, offset },
@@ -526,20 +419,19 @@ export class PartitionLog {
 
   /** The first offset whose record timestamp is >= ts, among flushed records; undefined if none. */
   offsetForTimestamp(ts: number): Promise<number | undefined> {
-    return findOffsetForTimestamp(this.#segments, ts, this.#flushed.value);
+    return findOffsetForTimestamp(this.#segments, ts, this.#commit.flushedOffset);
   }
 
   /** The same record as offsetForTimestamp, with its timestamp (ListOffsets v1+ answers both). */
   recordForTimestamp(ts: number): Promise<{ offset: number; timestamp: number } | undefined> {
-    return findRecordForTimestamp(this.#segments, ts, this.#flushed.value);
+    return findRecordForTimestamp(this.#segments, ts, this.#commit.flushedOffset);
   }
 
   /** Drops every batch with an offset >= `offset` (a batch holding it goes whole). */
   truncateTo(offset: number): Promise<void> {
     return this.#withLock(async () => {
       if (offset >= this.#logEndOffset) return;
-      await this.#flushing;
-      this.#epoch++;
+      await this.#commit.idle();
       if (offset <= this.logStartOffset) {
         // Everything goes: start over with one empty segment at `offset`.
         for (const s of this.#segments) {
@@ -556,13 +448,11 @@ export class PartitionLog {
         }
         await this.#segments[this.#segments.length - 1]!.truncateTo(offset);
       }
-      this.#dirty.clear();
-      this.#unflushedMessages = 0;
       this.#logEndOffset = this.#segments[this.#segments.length - 1]!.nextOffset;
       // only a replica that follows another leader truncates: the producer of a record cut off
       // is told to find the leader (a retriable error), not acknowledged by other records
       // flushed later at its offset
-      this.#flushed.lowerTo(this.#logEndOffset, (o) => new KafkaError(ErrorCode.NOT_LEADER_FOR_PARTITION, `${this.topic}-${this.partition}: truncated to ${offset} to follow another leader; the record at ${o} is not in this log any more`));
+      this.#commit.truncated(this.#logEndOffset, offset);
     });
   }
 
@@ -571,7 +461,7 @@ export class PartitionLog {
     return this.#withLock(async () => {
       let n = await expiredPrefix(this.#segments, this.config, this.#clock.now());
       if (n >= this.#segments.length) {
-        if (this.#segments[this.#segments.length - 1]!.isEmpty || this.#flushed.value < this.#logEndOffset) n = this.#segments.length - 1;
+        if (this.#segments[this.#segments.length - 1]!.isEmpty || this.#commit.flushedOffset < this.#logEndOffset) n = this.#segments.length - 1;
         else await this.#roll();
       }
       const doomed = this.#segments.slice(0, n);
@@ -591,7 +481,7 @@ export class PartitionLog {
     for (let i = 0; i < segs.length - 1; i++) {
       const s = segs[i]!;
       const next = segs[i + 1]!.baseOffset;
-      if (next > this.#flushed.value) break;
+      if (next > this.#commit.flushedOffset) break;
       out.push({ baseOffset: s.baseOffset, path: s.logPath, size: s.size, nextOffset: next, lastModified: await s.lastModified(), maxTimestamp: s.maxTimestamp });
     }
     return out;
@@ -639,7 +529,7 @@ export class PartitionLog {
 
   /** Step one now (rename to .deleted), step two after file.delete.delay.ms. */
   async #deleteSegment(seg: LogSegment): Promise<void> {
-    this.#dirty.delete(seg);
+    this.#commit.forget(seg);
     await seg.markDeleted();
     const t = this.#clock.setTimeout(() => {
       this.#pendingDeletes.delete(seg);
@@ -656,9 +546,9 @@ export class PartitionLog {
    */
   close(opts: { exiting?: boolean } = {}): Promise<void> {
     return this.#withLock(async () => {
-      if (!this.#failure) await this.#startFlush();
-      await this.#flushing;
-      this.#flushTimer?.cancel();
+      if (!this.#commit.failure) await this.#commit.flush();
+      await this.#commit.idle();
+      this.#commit.close();
       this.#closed = true;
       for (const s of this.#segments) await (opts.exiting ? s.closeForExit() : s.close());
       for (const [s, t] of this.#pendingDeletes) {
@@ -666,7 +556,6 @@ export class PartitionLog {
         await s.deleteFiles();
       }
       this.#pendingDeletes.clear();
-      this.#flushed.failWaiters(() => new KafkaError(ErrorCode.UNKNOWN, `log ${this.topic}-${this.partition} closed`));
     });
   }
 

@@ -477,6 +477,36 @@ describe('flushing', () => {
     await again.close();
   });
 
+  it('a write that lands while the failing fsync runs does not keep the stopped log flushing', { timeout: 10_000 }, async () => {
+    // the disk: the first fsync fails with EIO, once a second append has been written behind it
+    let runs = 0;
+    let landed!: () => void;
+    const secondWritten = new Promise<void>((res) => (landed = res));
+    const eio = Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO', errno: -5, syscall: 'fdatasync' });
+    const disk = {
+      run: async (flush: (durable: () => Promise<number>) => Promise<unknown>) => {
+        // after the first round, through the event loop: a log that kept asking for rounds
+        // would count up here (and fail below) instead of starving the timers
+        if (runs++ > 0) await new Promise((res) => setImmediate(res));
+        await flush(async () => {
+          await secondWritten;
+          throw eio;
+        });
+      },
+    } as unknown as FlushScheduler;
+    const log = await PartitionLog.open(logDir(), cfg({ flushIntervalMessages: 1, flushIntervalMs: NEVER }), undefined, { flushScheduler: disk });
+    const first = log.waitForFlush((await log.append(batchOf(['a']))).lastOffset).then(() => 'flushed', (e: NodeJS.ErrnoException) => e.code);
+    await log.append(batchOf(['b'])); // asks for another round while the first one's fsync runs
+    landed();
+    expect(await first).toBe('EIO');
+    // a stopped log's round does nothing: it must not be asked for again and again (a loop of
+    // promises that never lets timers run)
+    await new Promise((res) => setTimeout(res, 50));
+    expect(runs).toBeLessThanOrEqual(2);
+    expect(log.failure?.code).toBe('EIO');
+    await log.close();
+  });
+
   it('group-commits: many concurrent appends with flush-every-message take far fewer fsyncs', async () => {
     const log = await PartitionLog.open(logDir(), cfg({ flushIntervalMessages: 1 }));
     const n = 500;
