@@ -24,7 +24,7 @@
  * batch, and the producer mis-encodes a record stamped slightly earlier than its batch's first.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -153,11 +153,13 @@ async function producerRun(targetBroker: string, topic: string): Promise<number>
 
 /**
  * With MIRROR_BENCH_PROFILE=DIR, each mirror run is CPU-profiled (the mirror alone: not the
- * source writes nor the producer runs) into DIR/<run>.cpuprofile, for Chrome DevTools.
+ * source writes nor the producer runs) into DIR/<run>.cpuprofile (DIR made if missing), for
+ * Chrome DevTools.
  */
 async function startProfile(): Promise<((name: string) => Promise<void>) | undefined> {
   const dir = process.env.MIRROR_BENCH_PROFILE;
   if (!dir) return undefined;
+  mkdirSync(dir, { recursive: true });
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
