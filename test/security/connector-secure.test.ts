@@ -179,10 +179,15 @@ describe('ZooKeeper consumer connector over SSL / SASL_SSL with ACLs', () => {
     const gotA: ConsumerRecord[] = [];
     const gotB: ConsumerRecord[] = [];
     const errors: Error[] = [];
-    const doneA = drain(a.connector, a.streams.get(topic)![0]!, gotA, errors);
-    const doneB = drain(b.connector, b.streams.get(topic)![0]!, gotB, errors);
+    // Both read only once the group has settled: a reads alone until b has joined (its first
+    // generation owns every partition), and whatever it processed then is committed at the
+    // rebalance, so b would start past it; it could take all 200 records in that time.
+    let doneA: Promise<void> | undefined;
+    let doneB: Promise<void> | undefined;
     try {
       await until('both members to own two partitions each', () => a.connector.owned.length === 2 && b.connector.owned.length === 2, 30_000, 100);
+      doneA = drain(a.connector, a.streams.get(topic)![0]!, gotA, errors);
+      doneB = drain(b.connector, b.streams.get(topic)![0]!, gotB, errors);
       await until('the 200 records to be consumed', () => gotA.length + gotB.length >= 200, 60_000, 100);
       // at least once: a record may come twice around a rebalance, none may be missing
       const values = new Set([...gotA, ...gotB].map((r) => r.value!.toString()));
