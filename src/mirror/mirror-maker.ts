@@ -192,6 +192,7 @@ export class MirrorMaker extends EventEmitter<MirrorEvents> {
     let record: ConsumerRecord | undefined;
     try {
       while (!this.#stopping) {
+        record = undefined; // a poll that throws (a source batch that cannot be decoded) has none
         record = stream.poll();
         if (record === undefined) {
           this.#inFlight.closeRun(); // before every wait: a run is one synchronous stretch
@@ -210,7 +211,7 @@ export class MirrorMaker extends EventEmitter<MirrorEvents> {
         }
       }
     } catch (err) {
-      this.#fail(new MirrorSendError(`mirroring ${where(record!)} failed: ${(err as Error).message}`, { cause: err }));
+      this.#fail(new MirrorSendError(`${record ? `mirroring ${where(record)}` : 'reading the source'} failed: ${(err as Error).message}`, { cause: err }));
     } finally {
       this.#inFlight.closeRun();
     }
