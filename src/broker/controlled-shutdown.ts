@@ -6,7 +6,8 @@
  *
  * Ours differs from Kafka's in two places, both about a cluster stopping as a whole: the
  * controller's address comes from the metadata cache, else (a broker that has just started and
- * has had no UpdateMetadata yet) from its registration in ZooKeeper, as 0.8 read it; and a failed
+ * has had no UpdateMetadata yet) from its registration in ZooKeeper, as 0.8 read it (and which
+broker is the controller from /controller, when the elector has not read it yet); and a failed
  * attempt is retried after controlled.shutdown.retry.backoff.ms or as soon as another controller
  * is ready, whichever comes first. When every broker stops at once the controller shuts down
  * under the others' requests ("connection closed"), and a blind 5-s backoff made stopping three
@@ -21,8 +22,8 @@ import type { Logger } from '../common/logger.js';
 import { KafkaConnection } from '../network/client-connection.js';
 import { API_CODECS } from '../protocol/apis/index.js';
 import { ApiKey } from '../protocol/api-keys.js';
-import { brokerIdPath } from '../zk/paths.js';
-import { decodeBrokerRegistration, registrationEndpoint } from '../zk/payloads.js';
+import { brokerIdPath, controllerPath } from '../zk/paths.js';
+import { decodeBrokerRegistration, decodeController, registrationEndpoint } from '../zk/payloads.js';
 
 export interface ControlledShutdownDeps {
   config: BrokerConfig;
@@ -37,8 +38,9 @@ export interface ControlledShutdownDeps {
 export async function controlledShutdown(d: ControlledShutdownDeps): Promise<void> {
   const c = d.config;
   for (let attempt = 1; attempt <= c.controlledShutdownMaxRetries; attempt++) {
-    const leaderId = d.controller.elector.leaderId;
+    let leaderId = d.controller.elector.leaderId;
     try {
+      if (leaderId < 0) leaderId = await registeredController(d);
       const remaining = await attemptOnce(d, leaderId);
       if (remaining === 0) {
         d.log.info('controlled shutdown succeeded');
@@ -69,6 +71,15 @@ async function attemptOnce(d: ControlledShutdownDeps, leaderId: number): Promise
   } finally {
     conn.close();
   }
+}
+
+/**
+ * The controller as registered in ZooKeeper, for a broker stopped before its elector has read
+ * /controller (a SIGTERM milliseconds after start): -1 when there is none.
+ */
+async function registeredController(d: ControlledShutdownDeps): Promise<number> {
+  const node = await d.zk.get(controllerPath);
+  return node ? decodeController(node.data).brokerId : -1;
 }
 
 /** Broker `id`'s inter-broker endpoint, from its registration (as the controller reaches it: broker-changes.ts). */
