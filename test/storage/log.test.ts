@@ -154,10 +154,10 @@ describe('PartitionLog append and read', () => {
     const dir = logDir();
     const log = await PartitionLog.open(dir, cfg());
     await log.append(batchOf(['x']));
-    // three 6 KiB batches: one 18 KiB write, over INLINE_WRITE_MAX, made on the thread pool with FileHandle.write
-    const three = Buffer.concat([0, 1, 2].map((i) => batchOf(vals(i, 1, 6000))));
+    // three 24 KB batches: one 72 KB write, over INLINE_WRITE_MAX, made on the thread pool with FileHandle.write
+    const three = Buffer.concat([0, 1, 2].map((i) => batchOf(vals(i, 1, 24000))));
     expect(three.length).toBeGreaterThan(INLINE_WRITE_MAX);
-    const firstTwo = three.length - batchOf(vals(2, 1, 6000)).length;
+    const firstTwo = three.length - batchOf(vals(2, 1, 24000)).length;
     const probe = await fsp.open(path.join(dir, 'probe'), 'w');
     const proto = Object.getPrototypeOf(probe) as { write: (...a: unknown[]) => Promise<unknown> };
     await probe.close();
