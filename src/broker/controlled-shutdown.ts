@@ -7,7 +7,7 @@
  * Ours differs from Kafka's in two places, both about a cluster stopping as a whole: the
  * controller's address comes from the metadata cache, else (a broker that has just started and
  * has had no UpdateMetadata yet) from its registration in ZooKeeper, as 0.8 read it (and which
-broker is the controller from /controller, when the elector has not read it yet); and a failed
+ * broker is the controller from /controller, when the elector has not read it yet); and a failed
  * attempt is retried after controlled.shutdown.retry.backoff.ms or as soon as another controller
  * is ready, whichever comes first. When every broker stops at once the controller shuts down
  * under the others' requests ("connection closed"), and a blind 5-s backoff made stopping three

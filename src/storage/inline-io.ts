@@ -26,7 +26,10 @@
  *     partitions of ~1.7 batches each, so most of its writes still went to the pool. With 64 KiB,
  *     alternating brokers of each limit 4 times (12 keyed runs of 2 M records each): keyed
  *     1.30 -> 1.38 M records/s, broker CPU per run 0.94 -> 0.84 s, one partition unchanged
- *     (2.94 / 2.98 M records/s, its megabyte writes still on the pool);
+ *     (2.94 / 2.98 M records/s, its megabyte writes still on the pool). The stalls do not grow
+ *     with the size: writeSync over 512 files beside 4 fdatasyncs at a time and a syncfs every
+ *     5 ms, 91,560 writes of each size taking turns for 20 s: 16 KiB p50 8 us, p99 34, p99.9 116
+ *     us, max 177 ms; 48 KiB 13 / 44 / 169 us, max 206 ms; 64 KiB 16 / 48 / 180 us, max 129 ms;
  *     fsyncs always run on the pool;
  *   - reads up to INLINE_READ_MAX bytes of data written recently (the last RECENT_BYTES of a
  *     segment), which is in the page cache. Older data may need the disk: it is read on the pool.
